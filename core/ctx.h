@@ -1,0 +1,51 @@
+/* core/ctx.h — the execution context of one step: arena, tape, grad mode, train/eval mode, device, RNG.
+ *
+ * Typical training step:
+ *     hl_ctx_reset(ctx);                              // O(1): frees last step's activations and tape
+ *     hl_tensor *u = model_forward(ctx, x);           // ops record tape nodes when an input requires grad
+ *     hl_tensor *loss = hl_mse(ctx, u, t);
+ *     hl_backward(ctx, loss);                         // accumulates into parameter grads
+ *     hl_optim_step(opt); hl_optim_zero_grad(opt);
+ *
+ * Parameters, optimizer state and datasets live outside the ctx. One ctx is used by one thread at a time.
+ */
+#ifndef HL_CTX_H
+#define HL_CTX_H
+
+#include "core/arena.h"
+#include "core/rng.h"
+#include "core/tensor.h"
+
+typedef struct hl_node hl_node;
+typedef struct hl_kernels hl_kernels;
+
+struct hl_ctx {
+    hl_arena arena;
+    hl_node *tape_tail;   /* last recorded node; nodes chain backwards through node->prev */
+    int64_t tape_len;
+    int no_grad_depth;    /* > 0 inside hl_no_grad_begin/end */
+    bool train;           /* batch norm uses batch statistics and dropout is active when true */
+    hl_device dev;
+    const hl_kernels *k;  /* kernel table of `dev` */
+    hl_rng rng;           /* stream for stochastic ops (dropout); advanced by each use */
+};
+
+/* Creates a ctx on `dev` with a first arena chunk of `arena_bytes` (0: 1 MiB; it grows as needed).
+ * Fails with HL_EDEVICE when the device is not built in or not present. */
+hl_status hl_ctx_create(hl_ctx **out, hl_device dev, size_t arena_bytes);
+void hl_ctx_free(hl_ctx *ctx);
+/* Frees every tensor and tape node made since the last reset. */
+void hl_ctx_reset(hl_ctx *ctx);
+void hl_ctx_set_train(hl_ctx *ctx, bool train);
+void hl_ctx_set_seed(hl_ctx *ctx, uint64_t seed);
+static inline bool hl_grad_enabled(const hl_ctx *ctx) { return ctx->no_grad_depth == 0; }
+
+/* No-grad scopes nest: ops inside record nothing. */
+void hl_no_grad_begin(hl_ctx *ctx);
+void hl_no_grad_end(hl_ctx *ctx);
+
+/* Allocation from the step arena (host memory). */
+void *hl_ctx_alloc(hl_ctx *ctx, size_t bytes);
+void *hl_ctx_calloc(hl_ctx *ctx, size_t bytes);
+
+#endif

@@ -1,0 +1,29 @@
+/* core/kern/base.h — raw kernels every family uses: memory fill/copy, BLAS-1 and GEMM.
+ * All pointers are device pointers of the table's device; sizes in elements. */
+#ifndef HL_KERN_BASE_H
+#define HL_KERN_BASE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+typedef struct hl_kern_base {
+    void (*fill)(int64_t n, float v, float *y);                       /* y = v */
+    void (*copy)(int64_t n, const float *x, float *y);                /* y = x */
+    void (*axpy)(int64_t n, float a, const float *x, float *y);       /* y += a·x */
+    void (*scale)(int64_t n, float a, float *y);                      /* y *= a */
+    /* Row-major C[M,N] = alpha · op(A) · op(B) + beta · C, op(A) is [M,K] (A stored [K,M] if ta), op(B) [K,N]
+     * (B stored [N,K] if tb); lda/ldb/ldc are row strides of the stored matrices. */
+    void (*gemm)(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const float *A, int64_t lda,
+                 const float *B, int64_t ldb, float beta, float *C, int64_t ldc);
+    /* Strided batched GEMM: `batch` independent products, matrix i at A + i·sa, B + i·sb, C + i·sc. */
+    void (*gemm_batched)(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const float *A,
+                         int64_t lda, int64_t sa, const float *B, int64_t ldb, int64_t sb, float beta, float *C,
+                         int64_t ldc, int64_t sc, int64_t batch);
+    /* Host <-> device transfers (memcpy on the CPU). */
+    void (*to_host)(int64_t n, const float *dev_src, float *host_dst);
+    void (*from_host)(int64_t n, const float *host_src, float *dev_dst);
+} hl_kern_base;
+
+extern const hl_kern_base hl_cpu_base;
+
+#endif

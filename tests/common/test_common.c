@@ -1,0 +1,119 @@
+/* tests/common/test_common.c — see test_common.h. */
+#include "test_common.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/rng.h"
+
+hl_ctx *hl_test_ctx(void) {
+    hl_ctx *ctx = NULL;
+    cr_assert(hl_ctx_create(&ctx, HL_DEVICE_CPU, 0) == HL_OK, "ctx: %s", hl_error_last());
+    return ctx;
+}
+
+hl_tensor *hl_test_tensor(int ndim, const int64_t *shape, uint64_t seed, float lo, float hi) {
+    hl_tensor *t = NULL;
+    cr_assert(hl_tensor_create(&t, ndim, shape, HL_DEVICE_CPU) == HL_OK);
+    hl_rng r = hl_rng_make(seed, 77);
+    hl_rng_uniform(&r, t->data, hl_tensor_numel(t), lo, hi);
+    return t;
+}
+
+hl_tensor *hl_test_tensor_of(int ndim, const int64_t *shape, const float *vals) {
+    hl_tensor *t = NULL;
+    cr_assert(hl_tensor_create(&t, ndim, shape, HL_DEVICE_CPU) == HL_OK);
+    memcpy(t->data, vals, (size_t)hl_tensor_numel(t) * sizeof(float));
+    return t;
+}
+
+void hl_test_assert_close(const float *got, const float *want, int64_t n, float atol, float rtol, const char *what) {
+    for (int64_t i = 0; i < n; i++) {
+        float tol = atol + rtol * fabsf(want[i]);
+        cr_assert(fabsf(got[i] - want[i]) <= tol || (isnan(got[i]) && isnan(want[i])),
+                  "%s: element %lld: got %.7g, want %.7g (tol %.3g)", what, (long long)i, got[i], want[i], tol);
+    }
+}
+
+/* L = Σ r ⊙ f(in), with grad mode off. */
+static double eval_loss(hl_ctx *ctx, hl_test_op_fn f, hl_tensor **in, void *user, const float *r, int64_t ny) {
+    hl_ctx_reset(ctx);
+    hl_ctx_set_seed(ctx, 1234);
+    hl_no_grad_begin(ctx);
+    hl_tensor *y = f(ctx, in, user);
+    hl_no_grad_end(ctx);
+    cr_assert(hl_tensor_numel(y) == ny, "op output size changed between evaluations");
+    double L = 0.0;
+    for (int64_t i = 0; i < ny; i++) L += (double)r[i] * (double)y->data[i];
+    return L;
+}
+
+void hl_test_gradcheck(const char *what, hl_test_op_fn f, int n_in, hl_tensor **in, void *user,
+                       hl_gradcheck_opts o) {
+    const float eps = o.eps > 0 ? o.eps : 1e-3f, atol = o.atol > 0 ? o.atol : 2e-3f, rtol = o.rtol > 0 ? o.rtol : 1e-2f;
+    const double max_skip = o.max_skip_frac > 0 ? o.max_skip_frac : 0.2;
+    hl_ctx *ctx = hl_test_ctx();
+    hl_ctx_set_train(ctx, !o.eval_mode);
+    for (int i = 0; i < n_in; i++) {
+        bool check = !(o.skip_mask & (1u << i));
+        hl_tensor_set_requires_grad(in[i], check);
+        if (check) hl_tensor_zero_grad(in[i]);
+    }
+
+    /* Analytic gradients. */
+    hl_ctx_set_seed(ctx, 1234);
+    hl_tensor *y = f(ctx, in, user);
+    int64_t ny = hl_tensor_numel(y);
+    float *r = malloc((size_t)ny * sizeof *r);
+    hl_rng rr = hl_rng_make(99, 5);
+    hl_rng_uniform(&rr, r, ny, -1.0f, 1.0f);
+    cr_assert(hl_tensor_requires_grad(y), "%s: output does not require grad (no tape node recorded)", what);
+    hl_backward_seed(ctx, y, r);
+
+    int64_t checked = 0, skipped = 0;
+    for (int i = 0; i < n_in; i++) {
+        if (o.skip_mask & (1u << i)) continue;
+        int64_t n = hl_tensor_numel(in[i]);
+        cr_assert(in[i]->grad, "%s: input %d got no gradient buffer", what, i);
+        float *ana = malloc((size_t)n * sizeof *ana);
+        memcpy(ana, in[i]->grad, (size_t)n * sizeof *ana);
+        for (int64_t j = 0; j < n; j++) {
+            float v = in[i]->data[j];
+            in[i]->data[j] = v + eps;
+            double lp = eval_loss(ctx, f, in, user, r, ny);
+            in[i]->data[j] = v - eps;
+            double lm = eval_loss(ctx, f, in, user, r, ny);
+            in[i]->data[j] = v;
+            double num = (lp - lm) / (2.0 * (double)eps);
+            checked++;
+            if (o.kink_tol > 0) {
+                double l0 = eval_loss(ctx, f, in, user, r, ny);
+                double dp = (lp - l0) / eps, dm = (l0 - lm) / eps;
+                if (fabs(dp - dm) > o.kink_tol) {
+                    skipped++;
+                    continue;
+                }
+            }
+            double tol = atol + rtol * fabs(num);
+            cr_assert(fabs((double)ana[j] - num) <= tol,
+                      "%s: d/d input %d [%lld]: analytic %.6g vs numeric %.6g (tol %.3g)", what, i, (long long)j,
+                      (double)ana[j], num, tol);
+        }
+        free(ana);
+    }
+    cr_assert(skipped <= (int64_t)(max_skip * (double)checked) + 1,
+              "%s: %lld of %lld elements skipped as kinks (max %.0f%%)", what, (long long)skipped,
+              (long long)checked, 100.0 * max_skip);
+    free(r);
+    hl_ctx_free(ctx);
+}
+
+const char *hl_test_tmpdir(void) {
+    const char *base = getenv("TMPDIR");
+    size_t n = strlen(base ? base : "/tmp") + 32;
+    char *p = malloc(n);
+    snprintf(p, n, "%s/hashlab-test-XXXXXX", base ? base : "/tmp");
+    cr_assert(mkdtemp(p) != NULL, "mkdtemp failed");
+    return p;
+}
