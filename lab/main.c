@@ -1,14 +1,127 @@
-/* lab/main.c — the hashlab command line. */
+/* lab/main.c — the hashlab command line: a table of subcommands, each parsing its own options. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/common.h"
+#include "core/kernels.h"
+#include "eval/bench.h"
+
+#ifndef HASHLAB_VERSION
+#define HASHLAB_VERSION "dev"
+#endif
+
+typedef int (*hl_cmd_fn)(int argc, char **argv);
+typedef struct hl_cmd {
+    const char *name, *args, *help;
+    hl_cmd_fn run;
+} hl_cmd;
+
+static int cmd_help(int argc, char **argv);
+
+/* Parses a non-negative integer option value; prints an error and returns -1 when invalid. */
+static int parse_int(const char *opt, const char *val, int lo, int hi) {
+    char *end = NULL;
+    long v = val ? strtol(val, &end, 10) : 0;
+    if (!val || *val == 0 || *end != 0 || v < lo || v > hi) {
+        fprintf(stderr, "hashlab: %s needs an integer in [%d, %d], got '%s'\n", opt, lo, hi, val ? val : "");
+        return -1;
+    }
+    return (int)v;
+}
+
+static int parse_device(const char *val, hl_device *dev) {
+    for (int d = 0; d < HL_DEVICE_COUNT; d++)
+        if (val && strcmp(val, hl_device_name((hl_device)d)) == 0) {
+            *dev = (hl_device)d;
+            return 0;
+        }
+    fprintf(stderr, "hashlab: --device must be cpu or cuda, got '%s'\n", val ? val : "");
+    return -1;
+}
+
+static int bench_engine(int argc, char **argv) {
+    hl_bench_engine_opts o;
+    hl_bench_engine_defaults(&o);
+    const char *env = getenv("HASHLAB_THREADS");
+    if (env && *env) o.threads = atoi(env);
+    int json = 0;
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (strcmp(a, "--json") == 0) json = 1;
+        else if (strcmp(a, "--threads") == 0) { if ((o.threads = parse_int(a, v, 1, 1024)) < 0) return 2; i++; }
+        else if (strcmp(a, "--iters") == 0) { if ((o.iters = parse_int(a, v, 1, 100000)) < 0) return 2; i++; }
+        else if (strcmp(a, "--reps") == 0) { if ((o.reps = parse_int(a, v, 1, 1000)) < 0) return 2; i++; }
+        else if (strcmp(a, "--batch") == 0) { if ((o.batch = parse_int(a, v, 1, 4096)) < 0) return 2; i++; }
+        else if (strcmp(a, "--device") == 0) { if (parse_device(v, &o.dev) < 0) return 2; i++; }
+        else {
+            fprintf(stderr, "hashlab bench engine: unknown option '%s' (known: --threads N --device cpu|cuda "
+                            "--json --iters N --reps N --batch N)\n", a);
+            return 2;
+        }
+    }
+    hl_bench_engine_result r;
+    if (hl_bench_engine(&o, &r) < 0) {
+        fprintf(stderr, "hashlab: bench engine: %s\n", hl_error_last());
+        return 1;
+    }
+    if (json) {
+        printf("{\"train_img_per_s\": %.1f, \"attack_img_per_s\": %.1f, \"forward_img_per_s\": %.1f, "
+               "\"peak_rss_mb\": %.1f, \"threads\": %d, \"device\": \"%s\"}\n",
+               r.train_img_per_s, r.attack_img_per_s, r.forward_img_per_s, r.peak_rss_mb, r.threads,
+               hl_device_name(r.dev));
+    } else {
+        printf("hashlab bench engine — ref-cnn 3x32x32, batch %d, %s, %d thread%s, median of %d x %d steps\n",
+               o.batch, hl_device_name(r.dev), r.threads, r.threads == 1 ? "" : "s", o.reps, o.iters);
+        printf("  train_step   %9.1f img/s   (forward + MSE + backward + SGD momentum 0.9)\n", r.train_img_per_s);
+        printf("  attack_step  %9.1f img/s   (frozen weights, gradient w.r.t. the input only)\n", r.attack_img_per_s);
+        printf("  forward      %9.1f img/s   (no grad)\n", r.forward_img_per_s);
+        printf("  peak RSS     %9.1f MiB\n", r.peak_rss_mb);
+        printf("  final train loss %.4f\n", (double)r.final_loss);
+    }
+    return 0;
+}
+
+static int cmd_bench(int argc, char **argv) {
+    if (argc >= 1 && strcmp(argv[0], "engine") == 0) return bench_engine(argc - 1, argv + 1);
+    fprintf(stderr, "hashlab bench: unknown workload '%s' (known: engine)\n", argc >= 1 ? argv[0] : "");
+    return 2;
+}
+
+static int cmd_version(int argc, char **argv) {
+    (void)argc;
+    (void)argv;
+    printf("hashlab %s\n", HASHLAB_VERSION);
+    return 0;
+}
+
+static const hl_cmd hl_cmds[] = {
+    {"bench", "engine [--threads N] [--device cpu|cuda] [--json]", "run a benchmark workload (BENCH.md)", cmd_bench},
+    {"version", "", "print the version", cmd_version},
+    {"help", "", "this message", cmd_help},
+};
+
+static int cmd_help(int argc, char **argv) {
+    (void)argc;
+    (void)argv;
+    printf("usage: hashlab <command> [options]\n\ncommands:\n");
+    for (size_t i = 0; i < HL_ARRAY_LEN(hl_cmds); i++)
+        printf("  %-8s %-52s %s\n", hl_cmds[i].name, hl_cmds[i].args, hl_cmds[i].help);
+    printf("\nenvironment: HASHLAB_THREADS (default: all cores), HASHLAB_LOG (error|warn|info|debug)\n");
+    return 0;
+}
 
 int main(int argc, char **argv) {
-    if (argc < 2 || strcmp(argv[1], "--help") == 0) {
-        printf("usage: hashlab <command> [options]\n");
-        return argc < 2 ? 2 : 0;
+    if (argc < 2) {
+        cmd_help(0, NULL);
+        return 2;
     }
-    fprintf(stderr, "hashlab: unknown command '%s'\n", argv[1]);
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) return cmd_help(0, NULL);
+    if (strcmp(argv[1], "--version") == 0) return cmd_version(0, NULL);
+    for (size_t i = 0; i < HL_ARRAY_LEN(hl_cmds); i++)
+        if (strcmp(argv[1], hl_cmds[i].name) == 0) return hl_cmds[i].run(argc - 2, argv + 2);
+    fprintf(stderr, "hashlab: unknown command '%s' (known:", argv[1]);
+    for (size_t i = 0; i < HL_ARRAY_LEN(hl_cmds); i++) fprintf(stderr, " %s", hl_cmds[i].name);
+    fprintf(stderr, ")\n");
     return 2;
 }
