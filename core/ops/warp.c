@@ -1,14 +1,66 @@
-/* core/ops/warp.c — STUB: replaced by the real implementation (forward + backward). */
+/* core/ops/warp.c — differentiable affine image warp (PyTorch affine_grid + grid_sample, bilinear, zero padding,
+ * align_corners = False) and rotation about the image centre built on it.
+ *
+ * The warp is linear in the image, y = A_θ·x, so its backward is the exact adjoint gx += A_θᵀ·gy (bilinear weights
+ * scattered back to the source taps). θ is a constant: it is copied into an arena tensor [B,6] on the ctx's device
+ * (the caller's host array may be reused before backward) and kept in node->saved[0]; only x is a tape input.
+ */
 #include "core/ops/op_impl.h"
 #include "core/ops/ops.h"
 
+#include <math.h>
+
+/* saved[0] = θ [B,6] on the device. */
+static void affine_warp_backward(hl_ctx *ctx, const hl_node *n) {
+    hl_tensor *x = n->in[0], *th = n->saved[0];
+    if (hl_wants_grad(x))
+        ctx->k->warp->affine_bwd(x->shape[0], x->shape[1], x->shape[2], x->shape[3], th->data, n->out->grad,
+                                 hl_grad(ctx, x));
+}
+static const hl_op_desc affine_warp_desc = {"affine_warp", affine_warp_backward};
+
+/* x [B,C,H,W], theta host [B·6] -> [B,C,H,W]. Output pixel (i,j) (normalised (x_n, y_n)) reads the input at
+ * θ_b·(x_n, y_n, 1) bilinearly; samples outside the image read zero. */
 hl_tensor *hl_affine_warp(hl_ctx *ctx, hl_tensor *x, const float *theta) {
-    (void)ctx; (void)x; (void)theta;
-    HL_ASSERT(0, "hl_affine_warp: not implemented yet");
+    HL_CHECK_INPUT(ctx, x);
+    HL_ASSERT_T(x->ndim == 4, x);
+    HL_ASSERT(theta != NULL, "hl_affine_warp: NULL theta");
+    const int64_t B = x->shape[0];
+    hl_tensor *th = hl_tensor_from(ctx, 2, HL_SHAPE(B, 6), theta);
+    hl_tensor *y = hl_tensor_new_like(ctx, x);
+    ctx->k->warp->affine_fwd(B, x->shape[1], x->shape[2], x->shape[3], th->data, x->data, y->data);
+    hl_node *n = hl_record(ctx, &affine_warp_desc, y, 1, (hl_tensor *[]){x});
+    if (n) n->saved[0] = th;
+    return y;
 }
 
+/* Rotation by a (radians), counter-clockwise as displayed (row 0 at the top, y pointing down), about the image
+ * centre, as a true rotation in pixel space (torchvision's rotate; for non-square images the normalised-coordinate
+ * recipe θ = [[cos, −sin, 0], [sin, cos, 0]] would shear).
+ *
+ * Derivation. Centred pixel coordinates u = x_n·W/2, v = y_n·H/2 (v down). Turning the picture counter-clockwise
+ * on screen moves a source point (u, v) to (u cos a + v sin a, −u sin a + v cos a); the output pixel therefore
+ * samples the source at the inverse rotation
+ *     u_s = u cos a − v sin a,   v_s = u sin a + v cos a,
+ * and back in normalised coordinates
+ *     θ = [[cos a, −sin a·H/W, 0], [sin a·W/H, cos a, 0]]       (= [[cos, −sin, 0], [sin, cos, 0]] when H = W).
+ * Check at a = 90°: the output's top-left corner (−1, −1) samples (1, −1), the source's top-right corner. */
 hl_tensor *hl_rotate(hl_ctx *ctx, hl_tensor *x, const float *angles) {
-    (void)ctx; (void)x; (void)angles;
-    HL_ASSERT(0, "hl_rotate: not implemented yet");
+    HL_CHECK_INPUT(ctx, x);
+    HL_ASSERT_T(x->ndim == 4, x);
+    HL_ASSERT(angles != NULL, "hl_rotate: NULL angles");
+    const int64_t B = x->shape[0];
+    const double hw = (double)x->shape[2] / (double)x->shape[3]; /* H/W */
+    float *theta = hl_ctx_alloc(ctx, (size_t)B * 6 * sizeof *theta);
+    for (int64_t b = 0; b < B; b++) {
+        const double c = cos((double)angles[b]), s = sin((double)angles[b]);
+        float *t = theta + b * 6;
+        t[0] = (float)c;
+        t[1] = (float)(-s * hw);
+        t[2] = 0.0f;
+        t[3] = (float)(s / hw);
+        t[4] = (float)c;
+        t[5] = 0.0f;
+    }
+    return hl_affine_warp(ctx, x, theta);
 }
-

@@ -1,0 +1,250 @@
+/* core/io/checkpoint.c — hl_params <-> safetensors with metadata; see checkpoint.h. */
+#include "core/io/checkpoint.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/io/safetensors.h"
+
+#ifndef HASHLAB_VERSION
+#define HASHLAB_VERSION "0.1.0"
+#endif
+
+/* ---- metadata map ---------------------------------------------------------------------------------------------- */
+
+void hl_ckpt_meta_init(hl_ckpt_meta *m) { memset(m, 0, sizeof *m); }
+
+void hl_ckpt_meta_free(hl_ckpt_meta *m) {
+    if (!m) return;
+    for (int i = 0; i < m->n; i++) {
+        free(m->key[i]);
+        free(m->val[i]);
+    }
+    free(m->key);
+    free(m->val);
+    hl_ckpt_meta_init(m);
+}
+
+const char *hl_ckpt_meta_get(const hl_ckpt_meta *m, const char *key) {
+    for (int i = 0; m && i < m->n; i++)
+        if (strcmp(m->key[i], key) == 0) return m->val[i];
+    return NULL;
+}
+
+static char *dupstr(const char *s) {
+    char *d = malloc(strlen(s) + 1);
+    if (d) strcpy(d, s);
+    return d;
+}
+
+hl_status hl_ckpt_meta_set(hl_ckpt_meta *m, const char *key, const char *val) {
+    HL_ASSERT(key && val, "NULL metadata key or value");
+    char *v = dupstr(val);
+    if (!v) return hl_error_set(HL_ENOMEM, "out of memory");
+    for (int i = 0; i < m->n; i++)
+        if (strcmp(m->key[i], key) == 0) {
+            free(m->val[i]);
+            m->val[i] = v;
+            return HL_OK;
+        }
+    if (m->n == m->cap) {
+        int nc = m->cap ? 2 * m->cap : 8;
+        char **k2 = realloc(m->key, (size_t)nc * sizeof *k2);
+        if (k2) m->key = k2;
+        char **v2 = k2 ? realloc(m->val, (size_t)nc * sizeof *v2) : NULL;
+        if (v2) m->val = v2;
+        if (!k2 || !v2) {
+            free(v);
+            return hl_error_set(HL_ENOMEM, "out of memory");
+        }
+        m->cap = nc;
+    }
+    char *k = dupstr(key);
+    if (!k) {
+        free(v);
+        return hl_error_set(HL_ENOMEM, "out of memory");
+    }
+    m->key[m->n] = k;
+    m->val[m->n++] = v;
+    return HL_OK;
+}
+
+hl_status hl_ckpt_meta_set_int(hl_ckpt_meta *m, const char *key, long long val) {
+    char b[32];
+    snprintf(b, sizeof b, "%lld", val);
+    return hl_ckpt_meta_set(m, key, b);
+}
+
+/* ---- save ------------------------------------------------------------------------------------------------------ */
+
+hl_status hl_checkpoint_save(const char *path, const hl_params *p, const hl_ckpt_meta *meta) {
+    HL_ASSERT(p->allocated, "hl_checkpoint_save: parameters not allocated");
+    int n = p->n_par + p->n_buf, nm_in = meta ? meta->n : 0;
+    hl_st_entry *e = malloc((size_t)(n + 1) * sizeof *e);
+    const char **keys = malloc((size_t)(nm_in + 2) * sizeof *keys), **vals = malloc((size_t)(nm_in + 2) * sizeof *vals);
+    hl_status st = HL_OK;
+    if (!e || !keys || !vals) {
+        st = hl_error_set(HL_ENOMEM, "out of memory saving a checkpoint");
+        goto done;
+    }
+    for (int i = 0; i < p->n_par; i++) {
+        const hl_tensor *t = p->par[i].t;
+        e[i] = (hl_st_entry){p->par[i].name, t->ndim, t->shape, t->data};
+    }
+    for (int i = 0; i < p->n_buf; i++) {
+        const hl_tensor *t = p->buf[i].t;
+        e[p->n_par + i] = (hl_st_entry){p->buf[i].name, t->ndim, t->shape, t->data};
+    }
+    int nm = 0;
+    for (int i = 0; i < nm_in; i++) {
+        if (strcmp(meta->key[i], HL_CKPT_KEY_FORMAT) == 0 || strcmp(meta->key[i], HL_CKPT_KEY_VERSION) == 0) continue;
+        keys[nm] = meta->key[i];
+        vals[nm++] = meta->val[i];
+    }
+    keys[nm] = HL_CKPT_KEY_FORMAT;
+    vals[nm++] = HL_CKPT_FORMAT;
+    keys[nm] = HL_CKPT_KEY_VERSION;
+    vals[nm++] = HASHLAB_VERSION;
+    st = hl_safetensors_save(path, e, n, keys, vals, nm);
+done:
+    free(e);
+    free(keys);
+    free(vals);
+    return st;
+}
+
+/* ---- load ------------------------------------------------------------------------------------------------------ */
+
+/* An error message under construction (at most ~1000 bytes, then "..."). */
+typedef struct msgbuf {
+    char s[1000];
+    size_t n;
+    int count;
+} msgbuf;
+
+static void msg_add(msgbuf *m, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void msg_add(msgbuf *m, const char *fmt, ...) {
+    m->count++;
+    if (m->n >= sizeof m->s - 1) return;
+    va_list ap;
+    va_start(ap, fmt);
+    int k = vsnprintf(m->s + m->n, sizeof m->s - m->n, fmt, ap);
+    va_end(ap);
+    if (k < 0) return;
+    m->n += (size_t)k;
+    if (m->n >= sizeof m->s - 1) {
+        m->n = sizeof m->s - 1;
+        memcpy(m->s + sizeof m->s - 4, "...", 4);
+    }
+}
+
+static void shape_str(char *b, size_t n, int ndim, const int64_t *shape) {
+    size_t k = (size_t)snprintf(b, n, "[");
+    for (int i = 0; i < ndim && k < n; i++) k += (size_t)snprintf(b + k, n - k, i ? ", %lld" : "%lld", (long long)shape[i]);
+    if (k < n) snprintf(b + k, n - k, "]");
+}
+
+static hl_status copy_meta(const hl_safetensors *sf, hl_ckpt_meta *out) {
+    hl_ckpt_meta_init(out);
+    for (int i = 0; i < sf->n_meta; i++) {
+        hl_status st = hl_ckpt_meta_set(out, sf->meta_key[i], sf->meta_val[i]);
+        if (st < 0) {
+            hl_ckpt_meta_free(out);
+            return st;
+        }
+    }
+    return HL_OK;
+}
+
+/* Checks one model tensor against the file; returns the file tensor to copy or NULL. */
+static const hl_st_tensor *check_one(const hl_safetensors *sf, const char *name, const hl_tensor *t, msgbuf *missing,
+                                     msgbuf *bad, msgbuf *dtype) {
+    const hl_st_tensor *f = hl_safetensors_find(sf, name);
+    if (!f) {
+        msg_add(missing, "%s'%s'", missing->count ? ", " : "", name);
+        return NULL;
+    }
+    if (strcmp(f->dtype, "F32") != 0) {
+        msg_add(dtype, "%s'%s' is %s", dtype->count ? ", " : "", name, f->dtype);
+        return NULL;
+    }
+    bool same = f->ndim == t->ndim;
+    for (int d = 0; same && d < t->ndim; d++) same = f->shape[d] == t->shape[d];
+    if (!same) {
+        char a[128], b[128];
+        shape_str(a, sizeof a, f->ndim, f->shape);
+        shape_str(b, sizeof b, t->ndim, t->shape);
+        msg_add(bad, "%s'%s': checkpoint %s, model %s", bad->count ? "; " : "", name, a, b);
+        return NULL;
+    }
+    return f;
+}
+
+static hl_status load(const char *path, hl_params *p, hl_ckpt_meta *meta_out, unsigned flags) {
+    HL_ASSERT(p->allocated, "hl_checkpoint_load: parameters not allocated");
+    hl_safetensors *sf = NULL;
+    hl_status st = hl_safetensors_open(&sf, path);
+    if (st < 0) return st;
+    int n = p->n_par + p->n_buf;
+    const hl_st_tensor **src = calloc((size_t)n + 1, sizeof *src);
+    msgbuf *mb = calloc(4, sizeof *mb); /* missing, bad shape, dtype, unexpected */
+    if (!src || !mb) {
+        st = hl_error_set(HL_ENOMEM, "out of memory loading a checkpoint");
+        goto done;
+    }
+    for (int i = 0; i < n; i++) {
+        const hl_params_entry *e = i < p->n_par ? &p->par[i] : &p->buf[i - p->n_par];
+        src[i] = check_one(sf, e->name, e->t, &mb[0], &mb[1], &mb[2]);
+    }
+    for (int i = 0; i < sf->n; i++)
+        if (!hl_params_find(p, sf->t[i].name)) msg_add(&mb[3], "%s'%s'", mb[3].count ? ", " : "", sf->t[i].name);
+    if (mb[2].count) {
+        st = hl_error_set(HL_EUNSUPPORTED, "%s: only F32 tensors can be loaded: %s", path, mb[2].s);
+        goto done;
+    }
+    if (mb[1].count) {
+        st = hl_error_set(HL_EMISMATCH, "%s: %d shape mismatch(es): %s", path, mb[1].count, mb[1].s);
+        goto done;
+    }
+    if (mb[0].count && !(flags & HL_CKPT_ALLOW_MISSING)) {
+        st = hl_error_set(HL_EMISMATCH, "%s: %d tensor(s) missing from the checkpoint: %s", path, mb[0].count, mb[0].s);
+        goto done;
+    }
+    if (mb[3].count && !(flags & HL_CKPT_ALLOW_UNEXPECTED)) {
+        st = hl_error_set(HL_EMISMATCH, "%s: %d unexpected tensor(s) in the checkpoint: %s", path, mb[3].count, mb[3].s);
+        goto done;
+    }
+    if (mb[0].count) hl_msg(HL_LOG_WARN, "%s: %d tensor(s) not in the checkpoint keep their values: %s", path, mb[0].count, mb[0].s);
+    if (mb[3].count) hl_msg(HL_LOG_WARN, "%s: %d checkpoint tensor(s) ignored: %s", path, mb[3].count, mb[3].s);
+    for (int i = 0; i < n; i++) {
+        if (!src[i]) continue;
+        hl_tensor *t = i < p->n_par ? p->par[i].t : p->buf[i - p->n_par].t;
+        if ((st = hl_safetensors_read_f32(sf, src[i], t->data, hl_tensor_numel(t))) < 0) goto done;
+    }
+    if (meta_out) st = copy_meta(sf, meta_out);
+done:
+    free(src);
+    free(mb);
+    hl_safetensors_close(sf);
+    return st;
+}
+
+hl_status hl_checkpoint_load_ex(const char *path, hl_params *p, hl_ckpt_meta *meta_out, unsigned flags) {
+    if (meta_out) hl_ckpt_meta_init(meta_out);
+    return load(path, p, meta_out, flags);
+}
+
+hl_status hl_checkpoint_load(const char *path, hl_params *p, hl_ckpt_meta *meta_out) {
+    return hl_checkpoint_load_ex(path, p, meta_out, 0);
+}
+
+hl_status hl_checkpoint_read_meta(const char *path, hl_ckpt_meta *meta_out) {
+    hl_ckpt_meta_init(meta_out);
+    hl_safetensors *sf = NULL;
+    hl_status st = hl_safetensors_open(&sf, path);
+    if (st < 0) return st;
+    st = copy_meta(sf, meta_out);
+    hl_safetensors_close(sf);
+    return st;
+}

@@ -1,0 +1,57 @@
+/* core/io/checkpoint.h — model checkpoints: an hl_params (parameters AND buffers) as a safetensors file + metadata.
+ *
+ * The file is plain safetensors (core/io/safetensors.h), so PyTorch reads it with safetensors.torch.load_file();
+ * tensor names are the hl_params names. Metadata ("__metadata__", string -> string) holds the caller's key/values
+ * plus two keys the writer always sets:
+ *     "format" = "hashlab-checkpoint-1",  "hashlab_version" = the library version.
+ * Conventional caller keys: "method" (hasher name), "bits", "config_hash" (the cell key), anything else.
+ *
+ * Save is atomic (core/io/atomic.h): the previous file stays intact until the new one is complete on disk.
+ *
+ * Load checks before touching the model: the file parses (HL_EFORMAT otherwise), every parameter and buffer name is
+ * present (missing -> HL_EMISMATCH listing the names), with the same shape (HL_EMISMATCH "'fc.weight': checkpoint
+ * [10, 5], model [12, 5]"), dtype F32 (HL_EUNSUPPORTED otherwise), and the file holds no other tensors (unexpected ->
+ * HL_EMISMATCH listing them). The _ex form relaxes the last two rules with flags (for partial loads such as a
+ * pretrained backbone under a new head); relaxed problems are logged as warnings. Then the values are copied; only
+ * an I/O error during this copy (the file changed under us) can leave the model partly overwritten.
+ */
+#ifndef HL_IO_CHECKPOINT_H
+#define HL_IO_CHECKPOINT_H
+
+#include "core/nn/params.h"
+
+#define HL_CKPT_FORMAT "hashlab-checkpoint-1"
+#define HL_CKPT_KEY_FORMAT "format"
+#define HL_CKPT_KEY_VERSION "hashlab_version"
+#define HL_CKPT_KEY_METHOD "method"
+#define HL_CKPT_KEY_BITS "bits"
+#define HL_CKPT_KEY_CONFIG_HASH "config_hash"
+
+/* A small ordered string map (keys unique). Zero-initialised is valid and empty. */
+typedef struct hl_ckpt_meta {
+    int n, cap;
+    char **key, **val;
+} hl_ckpt_meta;
+
+void hl_ckpt_meta_init(hl_ckpt_meta *m);
+void hl_ckpt_meta_free(hl_ckpt_meta *m);
+/* Adds or replaces key. */
+hl_status hl_ckpt_meta_set(hl_ckpt_meta *m, const char *key, const char *val);
+hl_status hl_ckpt_meta_set_int(hl_ckpt_meta *m, const char *key, long long val);
+/* NULL if absent. */
+const char *hl_ckpt_meta_get(const hl_ckpt_meta *m, const char *key);
+
+/* meta may be NULL. */
+hl_status hl_checkpoint_save(const char *path, const hl_params *p, const hl_ckpt_meta *meta);
+
+enum {
+    HL_CKPT_ALLOW_MISSING = 1u << 0,   /* model tensors absent from the file keep their values */
+    HL_CKPT_ALLOW_UNEXPECTED = 1u << 1 /* file tensors unknown to the model are ignored */
+};
+/* meta_out (may be NULL) receives all the file's metadata on success (free with hl_ckpt_meta_free). */
+hl_status hl_checkpoint_load(const char *path, hl_params *p, hl_ckpt_meta *meta_out);
+hl_status hl_checkpoint_load_ex(const char *path, hl_params *p, hl_ckpt_meta *meta_out, unsigned flags);
+/* Reads only the metadata (cheap: the header). */
+hl_status hl_checkpoint_read_meta(const char *path, hl_ckpt_meta *meta_out);
+
+#endif
