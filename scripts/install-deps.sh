@@ -5,7 +5,7 @@
 #   scripts/install-deps.sh --bench    also the benchmark peers (python3-torch, python3-faiss)
 set -euo pipefail
 
-pkgs=(build-essential cmake pkg-config libopenblas-dev libyaml-dev libpng-dev zlib1g-dev libcriterion-dev
+pkgs=(build-essential cmake pkg-config libopenblas-openmp-dev libyaml-dev libpng-dev zlib1g-dev libcriterion-dev
       libjpeg-dev libcurl4-openssl-dev dataset-fashion-mnist)
 if [[ "${1:-}" == "--bench" ]]; then
   pkgs+=(python3 python3-torch python3-faiss)

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Runs `hashlab bench engine` and the PyTorch peer alternately ROUNDS times (default 3) on the same machine, then
+# prints each side's per-round figures and the median ratios. The machine is shared and noisy: alternating
+# rounds and taking medians keeps both sides under the same conditions.
+#   tests/bench/compare_engine.sh [BUILD_DIR] [THREADS] [ROUNDS]
+set -euo pipefail
+build=${1:-build}; threads=${2:-2}; rounds=${3:-3}
+py=/usr/bin/python3
+here=$(cd "$(dirname "$0")" && pwd)
+out=$(mktemp)
+for ((i = 0; i < rounds; i++)); do
+  echo "hl $("$build/hashlab" bench engine --threads "$threads" --json)" >> "$out"
+  echo "pt $("$py" "$here/engine_torch.py" --threads "$threads")" >> "$out"
+done
+"$py" - "$out" <<'PY'
+import json, statistics, sys
+rows = [l.split(" ", 1) for l in open(sys.argv[1])]
+hl = [json.loads(j) for k, j in rows if k == "hl"]
+pt = [json.loads(j) for k, j in rows if k == "pt"]
+for key in ("train_img_per_s", "attack_img_per_s", "forward_img_per_s", "peak_rss_mb"):
+    a = [r[key] for r in hl]; b = [r[key] for r in pt]
+    print(f"{key:18s} hashlab {statistics.median(a):8.1f}  pytorch {statistics.median(b):8.1f}  "
+          f"ratio {statistics.median(a) / statistics.median(b):5.2f}   (hashlab {a}, pytorch {[round(x, 1) for x in b]})")
+PY
+rm -f "$out"
