@@ -5,11 +5,9 @@
 
 #include "core/common.h"
 #include "core/kernels.h"
+#include "core/version.h"
 #include "eval/bench.h"
 
-#ifndef HASHLAB_VERSION
-#define HASHLAB_VERSION "dev"
-#endif
 
 typedef int (*hl_cmd_fn)(int argc, char **argv);
 typedef struct hl_cmd {
@@ -43,8 +41,7 @@ static int parse_device(const char *val, hl_device *dev) {
 static int bench_engine(int argc, char **argv) {
     hl_bench_engine_opts o;
     hl_bench_engine_defaults(&o);
-    const char *env = getenv("HASHLAB_THREADS");
-    if (env && *env) o.threads = atoi(env);
+    o.threads = hl_threads_get(); /* global --threads / HASHLAB_THREADS / all cores */
     int json = 0;
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -104,7 +101,7 @@ static const hl_cmd hl_cmds[] = {
 static int cmd_help(int argc, char **argv) {
     (void)argc;
     (void)argv;
-    printf("usage: hashlab <command> [options]\n\ncommands:\n");
+    printf("usage: hashlab [--threads N] <command> [options]\n\ncommands:\n");
     for (size_t i = 0; i < HL_ARRAY_LEN(hl_cmds); i++)
         printf("  %-8s %-52s %s\n", hl_cmds[i].name, hl_cmds[i].args, hl_cmds[i].help);
     printf("\nenvironment: HASHLAB_THREADS (default: all cores), HASHLAB_LOG (error|warn|info|debug)\n");
@@ -112,6 +109,19 @@ static int cmd_help(int argc, char **argv) {
 }
 
 int main(int argc, char **argv) {
+    if (argc < 2) {
+        cmd_help(0, NULL);
+        return 2;
+    }
+    /* Global options before the command: --threads N (also HASHLAB_THREADS; default all cores). */
+    hl_threads_init();
+    while (argc >= 3 && strcmp(argv[1], "--threads") == 0) {
+        int n = parse_int("--threads", argv[2], 1, 1024);
+        if (n < 0) return 2;
+        hl_threads_set(n);
+        argc -= 2;
+        argv += 2;
+    }
     if (argc < 2) {
         cmd_help(0, NULL);
         return 2;

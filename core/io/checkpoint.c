@@ -1,5 +1,6 @@
 /* core/io/checkpoint.c — hl_params <-> safetensors with metadata; see checkpoint.h. */
 #include "core/io/checkpoint.h"
+#include "core/version.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -7,9 +8,6 @@
 
 #include "core/io/safetensors.h"
 
-#ifndef HASHLAB_VERSION
-#define HASHLAB_VERSION "0.1.0"
-#endif
 
 /* ---- metadata map ---------------------------------------------------------------------------------------------- */
 

@@ -2,17 +2,18 @@
  *
  * Writing an op (forward and backward side by side in core/ops/<family>.c):
  *
- *     static void relu_backward(hl_ctx *ctx, const hl_node *n) {
- *         hl_tensor *x = n->in[0];
- *         if (hl_wants_grad(x))                                      // input requires grad?
- *             ctx->k->ew->relu_bwd(hl_numel(x), x->data, n->out->grad, hl_grad(ctx, x));   // +=
+ *     static void exp_backward(hl_ctx *ctx, const hl_node *n) {
+ *         hl_tensor *x = n->in[0], *y = n->out;
+ *         if (!hl_wants_grad(x)) return;                             // input requires no grad: skip
+ *         ctx->k->ew->unary_bwd(HL_EW_EXP, hl_numel(x), 0, 0, x->data, y->data, y->grad, hl_grad(ctx, x)); // +=
  *     }
- *     static const hl_op_desc relu_desc = {"relu", relu_backward};
+ *     static const hl_op_desc exp_desc = {"exp", exp_backward};
  *
- *     hl_tensor *hl_relu(hl_ctx *ctx, hl_tensor *x) {
+ *     hl_tensor *hl_exp(hl_ctx *ctx, hl_tensor *x) {
+ *         HL_CHECK_INPUT(ctx, x);
  *         hl_tensor *y = hl_tensor_new_like(ctx, x);
- *         ctx->k->ew->relu_fwd(...);
- *         hl_record(ctx, &relu_desc, y, 1, (hl_tensor *[]){x});    // no-op unless a gradient is needed
+ *         ctx->k->ew->unary(HL_EW_EXP, hl_numel(x), 0, 0, x->data, y->data);
+ *         hl_record(ctx, &exp_desc, y, 1, (hl_tensor *[]){x});      // no-op unless a gradient is needed
  *         return y;
  *     }
  *

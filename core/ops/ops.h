@@ -74,14 +74,16 @@ hl_tensor *hl_global_avgpool(hl_ctx *ctx, hl_tensor *x); /* [B,C,H,W] -> [B,C] *
 /* ---- norm.c ------------------------------------------------------------------------------------------------------ */
 /* Batch norm over x [B,C] (1-D) or [B,C,H,W] (2-D) per channel. gamma, beta [C] or NULL (no affine).
  * Train mode (ctx->train): normalise with the batch mean and biased variance; if running_mean/var are non-NULL
- * (plain float arrays [C], not tensors) update them: r = (1 − momentum)·r + momentum·stat, with the unbiased
- * variance (PyTorch). Eval mode: normalise with the running statistics (both required). */
+ * (float arrays [C] in the ctx device's memory, e.g. a layer's buffers in its hl_params) update them: r = (1 − momentum)·r + momentum·stat, with the unbiased
+ * variance (PyTorch). Eval mode: normalise with the running statistics (both required).
+ * Accepts [B,C,L] too (BatchNorm1d). Train mode needs more than one value per channel (B·H·W > 1). */
 hl_tensor *hl_batchnorm(hl_ctx *ctx, hl_tensor *x, hl_tensor *gamma, hl_tensor *beta, float *running_mean,
                         float *running_var, float momentum, float eps);
 /* Instance norm: per (sample, channel) over H,W; gamma/beta [C] or NULL. Same in train and eval. */
 hl_tensor *hl_instancenorm(hl_ctx *ctx, hl_tensor *x, hl_tensor *gamma, hl_tensor *beta, float eps);
 /* Inverted dropout: train mode zeroes each element with probability p and scales survivors by 1/(1−p), using
- * ctx->rng (counter-based, so the mask is the same for any thread count); eval mode returns x unchanged. */
+ * ctx->rng (counter-based, so the mask is the same for any thread count); eval mode (and p = 0) returns x itself,
+ * recording nothing. */
 hl_tensor *hl_dropout(hl_ctx *ctx, hl_tensor *x, float p);
 
 /* ---- reduce.c ---------------------------------------------------------------------------------------------------- */
@@ -107,7 +109,8 @@ hl_tensor *hl_slice(hl_ctx *ctx, hl_tensor *x, int axis, int64_t start, int64_t 
 
 /* ---- loss.c: scalar losses (0-dim), mean over the batch/elements -------------------------------------------------- */
 /* Softmax cross-entropy: logits [B,L], target [B,L] a probability row per sample (one-hot, or a normalised
- * multi-hot set). mean_b −Σ_l t·log softmax(z). The target is a constant (no gradient to it). */
+ * multi-hot set). mean_b −Σ_l t·log softmax(z); gradient (Σt·softmax(z) − t)/B, so rows need not sum to 1.
+ * Targets of softmax_ce and bce_logits are constants: a target that requires grad receives none. */
 hl_tensor *hl_softmax_ce(hl_ctx *ctx, hl_tensor *logits, hl_tensor *target);
 /* mean over elements of BCE(sigmoid(z), t) = softplus(z) − t·z, stable. Target constant, t ∈ [0,1]. */
 hl_tensor *hl_bce_logits(hl_ctx *ctx, hl_tensor *logits, hl_tensor *target);
@@ -119,7 +122,9 @@ hl_tensor *hl_l1(hl_ctx *ctx, hl_tensor *a, hl_tensor *b);  /* mean |a − b|, g
  * normalised coordinates (x,y ∈ [−1,1], align_corners = false) to input ones, bilinear sampling, zeros outside
  * (PyTorch's affine_grid + grid_sample). Differentiable w.r.t. the image; theta is a constant. */
 hl_tensor *hl_affine_warp(hl_ctx *ctx, hl_tensor *x, const float *theta);
-/* Rotation about the centre by angles[b] radians (counter-clockwise on the displayed image). */
+/* Rotation about the centre by angles[b] radians, counter-clockwise on the displayed image (row 0 at the top):
+ * theta = [[cos, −sin·H/W, 0], [sin·W/H, cos, 0]], a true rotation in pixel space for non-square images too
+ * (torchvision's rotate); for square images it is the plain rotation matrix. */
 hl_tensor *hl_rotate(hl_ctx *ctx, hl_tensor *x, const float *angles);
 
 #endif

@@ -1,7 +1,10 @@
 /* tests/common/test_common.c — see test_common.h. */
+#define _XOPEN_SOURCE 700 /* nftw */
 #include "test_common.h"
 
+#include <ftw.h>
 #include <math.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -110,11 +113,28 @@ void hl_test_gradcheck(const char *what, hl_test_op_fn f, int n_in, hl_tensor **
     hl_ctx_free(ctx);
 }
 
+static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw) {
+    (void)sb;
+    (void)flag;
+    (void)ftw;
+    return remove(path);
+}
+
+static char *tmpdirs[64];
+static int n_tmpdirs;
+
+/* Removes every directory hl_test_tmpdir made in this process (a test that aborts leaves its own behind). */
+static void rm_tmpdirs(void) {
+    for (int i = 0; i < n_tmpdirs; i++) nftw(tmpdirs[i], rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
 const char *hl_test_tmpdir(void) {
     const char *base = getenv("TMPDIR");
     size_t n = strlen(base ? base : "/tmp") + 32;
     char *p = malloc(n);
     snprintf(p, n, "%s/hashlab-test-XXXXXX", base ? base : "/tmp");
     cr_assert(mkdtemp(p) != NULL, "mkdtemp failed");
+    if (n_tmpdirs == 0) atexit(rm_tmpdirs);
+    if (n_tmpdirs < (int)(sizeof tmpdirs / sizeof *tmpdirs)) tmpdirs[n_tmpdirs++] = strdup(p);
     return p;
 }
