@@ -1,10 +1,12 @@
-/* tests/core/test_learning.c — the engine learns: a small CNN on a seeded synthetic 4-class problem must reach
- * >= 95% held-out accuracy within 150 Adam steps (about a second on one core).
+/* tests/core/test_learning.c — the engine learns: a small CNN on a seeded synthetic 8-class problem must go from
+ * chance (untrained: < 40% held-out accuracy) to >= 90% held-out accuracy within 200 Adam steps (about a second on
+ * one core).
  *
- * Data: 1×12×12 images; class c puts a bright 3×3 square in quadrant c at a random offset (0..2 in each axis), on
- * a background of uniform noise in [0, 0.6). Chance is 25%; the square's position is the only signal, so the net
- * must learn spatial features through conv, pool and the classifier. Everything is seeded: the result is
- * deterministic for a given thread count (ctest runs with 1 thread).
+ * Data: 1×12×12 images; class c = (quadrant q = c % 4, orientation o = c / 4) draws a 1×4 bar (horizontal if o = 0,
+ * vertical if o = 1) of intensity 0.9 in quadrant q at a random offset, on uniform noise in [0, 0.7). Chance is
+ * 12.5%; position and orientation are the only signal, so the net must learn oriented spatial features through
+ * conv, batch norm, pool and the classifier. Everything is seeded: the result is deterministic for a given thread
+ * count (ctest runs with 1 thread).
  * Net: conv3x3(1→8, p1) → BN → ReLU → maxpool2 → conv3x3(8→16, p1) → ReLU → maxpool2 → flatten → linear(144→4).
  */
 #include <math.h>
@@ -14,15 +16,15 @@
 #include "core/optim.h"
 #include "test_common.h"
 
-enum { S = 12, NCLASS = 4, BATCH = 32, STEPS = 150, NTEST = 400 };
+enum { S = 12, NCLASS = 8, BATCH = 32, STEPS = 200, NTEST = 400 };
 
 static void make_sample(uint64_t idx, uint64_t stream, float *img, float *onehot, int *label) {
     hl_rng r = hl_rng_make(2024, stream * 1000003u + idx);
     int c = (int)hl_rng_below(&r, NCLASS);
-    hl_rng_uniform(&r, img, S * S, 0.0f, 0.6f);
-    int oy = (c / 2) * 6 + (int)hl_rng_below(&r, 3), ox = (c % 2) * 6 + (int)hl_rng_below(&r, 3);
-    for (int y = 0; y < 3; y++)
-        for (int x = 0; x < 3; x++) img[(oy + y) * S + ox + x] = 1.0f;
+    hl_rng_uniform(&r, img, S * S, 0.0f, 0.7f);
+    int q = c % 4, vertical = c / 4;
+    int oy = (q / 2) * 6 + (int)hl_rng_below(&r, 3), ox = (q % 2) * 6 + (int)hl_rng_below(&r, 3);
+    for (int i = 0; i < 4; i++) img[(oy + (vertical ? i : 0)) * S + ox + (vertical ? 0 : i)] = 0.9f;
     if (onehot) {
         memset(onehot, 0, NCLASS * sizeof *onehot);
         onehot[c] = 1.0f;
@@ -42,6 +44,25 @@ static hl_tensor *forward(hl_ctx *ctx, net *m, hl_tensor *x) {
     h = hl_maxpool2d(ctx, hl_relu(ctx, hl_batchnorm_layer_forward(ctx, &m->bn1, h)), 2, 2, 0);
     h = hl_maxpool2d(ctx, hl_relu(ctx, hl_conv2d_layer_forward(ctx, &m->c2, h)), 2, 2, 0);
     return hl_linear_layer_forward(ctx, &m->fc, hl_flatten(ctx, h));
+}
+
+/* Held-out accuracy in eval mode (batch norm on running statistics). */
+static double heldout_accuracy(hl_ctx *ctx, net *m, float *xb, int *labels) {
+    for (int i = 0; i < NTEST; i++) make_sample((uint64_t)i, 2, xb + i * S * S, NULL, &labels[i]);
+    hl_ctx_reset(ctx);
+    hl_ctx_set_train(ctx, false);
+    hl_no_grad_begin(ctx);
+    hl_tensor *logits = forward(ctx, m, hl_tensor_from(ctx, 4, HL_SHAPE(NTEST, 1, S, S), xb));
+    hl_no_grad_end(ctx);
+    hl_ctx_set_train(ctx, true);
+    int correct = 0;
+    for (int i = 0; i < NTEST; i++) {
+        int best = 0;
+        for (int c = 1; c < NCLASS; c++)
+            if (logits->data[i * NCLASS + c] > logits->data[i * NCLASS + best]) best = c;
+        correct += best == labels[i];
+    }
+    return (double)correct / NTEST;
 }
 
 Test(learning, small_cnn_learns_synthetic_patterns, .timeout = 120) {
@@ -66,6 +87,7 @@ Test(learning, small_cnn_learns_synthetic_patterns, .timeout = 120) {
     static float xb[NTEST * S * S], yb[NTEST * NCLASS];
     int labels[NTEST];
     float first_loss = 0, last_loss = 0;
+    double acc0 = heldout_accuracy(ctx, &m, xb, labels);
     for (int step = 0; step < STEPS; step++) {
         for (int i = 0; i < BATCH; i++)
             make_sample((uint64_t)(step * BATCH + i), 1, xb + i * S * S, yb + i * NCLASS, &labels[i]);
@@ -81,24 +103,12 @@ Test(learning, small_cnn_learns_synthetic_patterns, .timeout = 120) {
         last_loss = loss->data[0];
     }
 
-    /* Held-out accuracy in eval mode (batch norm on running statistics). */
-    for (int i = 0; i < NTEST; i++) make_sample((uint64_t)i, 2, xb + i * S * S, NULL, &labels[i]);
-    hl_ctx_reset(ctx);
-    hl_ctx_set_train(ctx, false);
-    hl_no_grad_begin(ctx);
-    hl_tensor *logits = forward(ctx, &m, hl_tensor_from(ctx, 4, HL_SHAPE(NTEST, 1, S, S), xb));
-    hl_no_grad_end(ctx);
-    int correct = 0;
-    for (int i = 0; i < NTEST; i++) {
-        int best = 0;
-        for (int c = 1; c < NCLASS; c++)
-            if (logits->data[i * NCLASS + c] > logits->data[i * NCLASS + best]) best = c;
-        correct += best == labels[i];
-    }
-    double acc = (double)correct / NTEST;
-    cr_log_info("learning: loss %.3f -> %.3f, held-out accuracy %.1f%%", first_loss, last_loss, 100 * acc);
+    double acc = heldout_accuracy(ctx, &m, xb, labels);
+    cr_log_info("learning: loss %.3f -> %.3f, held-out accuracy %.1f%% untrained -> %.1f%% trained", first_loss,
+                last_loss, 100 * acc0, 100 * acc);
+    cr_assert(acc0 < 0.40, "untrained accuracy %.1f%% is not near chance: the task is too easy", 100 * acc0);
     cr_assert(last_loss < 0.5f * first_loss, "loss did not halve: %.3f -> %.3f", first_loss, last_loss);
-    cr_assert(acc >= 0.95, "held-out accuracy %.1f%% < 95%%", 100 * acc);
+    cr_assert(acc >= 0.90, "held-out accuracy %.1f%% < 90%%", 100 * acc);
     hl_ctx_free(ctx);
     hl_optim_free(opt);
     hl_params_free(&m.p);
