@@ -26,7 +26,7 @@ run: build
 	$(BUILD)/hashlab bench engine
 
 test: build
-	cd $(BUILD) && ctest --output-on-failure
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
 bench: build
 	@scripts/install-deps.sh --bench

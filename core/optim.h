@@ -76,5 +76,77 @@ int hl_optim_set_group(hl_optim *o, const char *prefix, float lr_mult, float wd_
 /* Moment slabs (NULL when the method has none): m1 = SGD/RMSprop momentum buffer or Adam's first moment,
  * m2 = Adam's second moment or RMSprop's square average. Same layout as p->data. */
 const float *hl_optim_moment(const hl_optim *o, int which);
+/* The parameter set the optimizer was created over. */
+hl_params *hl_optim_params(const hl_optim *o);
+
+/* ---- state export / import (resumable training; core/io/checkpoint.h stores it with the model) ------------------
+ *
+ * The state is a list of named F32 tensors plus string metadata, PyTorch-like:
+ *   tensors, one per parameter (frozen ones included) and moment slot, shaped like the parameter:
+ *     "optim.<param name>.momentum_buffer"   SGD with momentum ≠ 0, RMSprop with momentum > 0
+ *     "optim.<param name>.exp_avg"           Adam, AdamW
+ *     "optim.<param name>.exp_avg_sq"        Adam, AdamW
+ *     "optim.<param name>.square_avg"        RMSprop
+ *   (plain SGD has no tensors); metadata (keys "optim.*", numbers as decimal strings, floats printed with %.9g so
+ *   they parse back bit-exactly):
+ *     "optim.format" = HL_OPTIM_STATE_FORMAT, "optim.kind" = "sgd" | "adam" | "adamw" | "rmsprop",
+ *     "optim.lr" = current base learning rate, "optim.steps" = hl_optim_steps(),
+ *     the kind's hyper-parameters: "optim.weight_decay" and  SGD: "optim.momentum", "optim.dampening",
+ *     "optim.nesterov" ("true"/"false");  Adam(W): "optim.beta1", "optim.beta2", "optim.eps";  RMSprop:
+ *     "optim.momentum", "optim.eps", "optim.alpha",
+ *     "optim.<param name>.step" = that tensor's step count (any int64, exact), for every parameter,
+ *     "optim.<param name>.lr_mult" / ".wd_mult" = group multipliers, only where ≠ 1.
+ *
+ * Import semantics: the optimizer must already be configured as the saved one (same kind, same hyper-parameters,
+ * same hl_optim_set_group multipliers, over a parameter set with the same names and shapes); any difference is
+ * HL_EMISMATCH naming it, never a silent reinterpretation. What is restored: the moments, the per-tensor step counts,
+ * the total step count and the current learning rate (LR schedules change it, so it is state, not configuration).
+ * Requires-grad flags belong to the model and are not part of the state. */
+#define HL_OPTIM_STATE_FORMAT "hashlab-optim-1"
+#define HL_OPTIM_STATE_PREFIX "optim." /* reserved prefix for state tensor names and metadata keys */
+#define HL_OPTIM_KEY_FORMAT "optim.format"
+
+typedef struct hl_optim_state_tensor {
+    char *name;           /* "optim.<param name>.<slot>" (owned by the state) */
+    int ndim;
+    const int64_t *shape; /* the parameter's shape (borrowed) */
+    int64_t numel;
+    float *data;          /* export: points into the optimizer's moments (borrowed; writing through it changes the
+                           * optimizer). import input: the saved values (numel floats). */
+} hl_optim_state_tensor;
+
+typedef struct hl_optim_state {
+    hl_optim_state_tensor *t;
+    int n;
+    char **key, **val; /* metadata (owned) */
+    int n_meta;
+} hl_optim_state;
+
+/* Describes o's state (see above) into *out; free with hl_optim_state_free. The tensor data is NOT copied: it stays
+ * valid while o lives and reflects later steps. HL_ENOMEM on allocation failure (*out is then empty). */
+hl_status hl_optim_state_export(const hl_optim *o, hl_optim_state *out);
+/* Frees names and metadata (never the tensor data); s is left empty. NULL-safe. */
+void hl_optim_state_free(hl_optim_state *s);
+
+/* Checks saved metadata (n key/value pairs, e.g. a checkpoint's) against o, changing nothing:
+ *   no "optim.format" key                       -> HL_EMISMATCH "... holds no optimizer state"
+ *   another format version                      -> HL_EUNSUPPORTED
+ *   a required key absent or unparsable         -> HL_EFORMAT naming the key
+ *   kind differs                                -> HL_EMISMATCH "optimizer kind mismatch: saved adam, optimizer sgd"
+ *   hyper-parameters / group multipliers differ -> HL_EMISMATCH listing them ("beta2: saved 0.99, optimizer 0.999")
+ *   a step count missing for a parameter        -> HL_EMISMATCH listing the parameters
+ *   step counts for parameters o does not have  -> HL_EMISMATCH listing them
+ * `what` names the source in messages (a path), may be NULL. */
+hl_status hl_optim_state_check_meta(const hl_optim *o, const char *const *keys, const char *const *vals, int n,
+                                    const char *what);
+/* Sets the learning rate and the step counts from metadata that passed hl_optim_state_check_meta (the caller has
+ * copied the tensors into the pointers of hl_optim_state_export(o) itself). */
+void hl_optim_state_apply_meta(hl_optim *o, const char *const *keys, const char *const *vals, int n);
+
+/* In-memory import of a state exported from an identically configured optimizer (possibly over other parameter
+ * storage with the same names and shapes): checks the metadata (as above) and that src holds exactly the expected
+ * tensor names with the expected shapes (HL_EMISMATCH listing missing / unexpected / misshapen ones), then copies.
+ * o is unchanged on any error. */
+hl_status hl_optim_state_import(hl_optim *o, const hl_optim_state *src);
 
 #endif
