@@ -76,9 +76,16 @@ hl_status hl_ckpt_meta_set_int(hl_ckpt_meta *m, const char *key, long long val) 
 
 /* ---- save ------------------------------------------------------------------------------------------------------ */
 
-hl_status hl_checkpoint_save(const char *path, const hl_params *p, const hl_ckpt_meta *meta) {
+static bool reserved_key(const char *k) {
+    return strcmp(k, HL_CKPT_KEY_FORMAT) == 0 || strcmp(k, HL_CKPT_KEY_VERSION) == 0 ||
+           strncmp(k, HL_OPTIM_STATE_PREFIX, strlen(HL_OPTIM_STATE_PREFIX)) == 0;
+}
+
+/* Model tensors + (os: optimizer state tensors and metadata); caller keys in the reserved namespaces are dropped. */
+static hl_status save(const char *path, const hl_params *p, const hl_optim_state *os, const hl_ckpt_meta *meta) {
     HL_ASSERT(p->allocated, "hl_checkpoint_save: parameters not allocated");
-    int n = p->n_par + p->n_buf, nm_in = meta ? meta->n : 0;
+    int n_os = os ? os->n : 0, nm_os = os ? os->n_meta : 0;
+    int n = p->n_par + p->n_buf + n_os, nm_in = (meta ? meta->n : 0) + nm_os;
     hl_st_entry *e = malloc((size_t)(n + 1) * sizeof *e);
     const char **keys = malloc((size_t)(nm_in + 2) * sizeof *keys), **vals = malloc((size_t)(nm_in + 2) * sizeof *vals);
     hl_status st = HL_OK;
@@ -94,11 +101,17 @@ hl_status hl_checkpoint_save(const char *path, const hl_params *p, const hl_ckpt
         const hl_tensor *t = p->buf[i].t;
         e[p->n_par + i] = (hl_st_entry){p->buf[i].name, t->ndim, t->shape, t->data};
     }
+    for (int i = 0; i < n_os; i++)
+        e[p->n_par + p->n_buf + i] = (hl_st_entry){os->t[i].name, os->t[i].ndim, os->t[i].shape, os->t[i].data};
     int nm = 0;
-    for (int i = 0; i < nm_in; i++) {
-        if (strcmp(meta->key[i], HL_CKPT_KEY_FORMAT) == 0 || strcmp(meta->key[i], HL_CKPT_KEY_VERSION) == 0) continue;
+    for (int i = 0; meta && i < meta->n; i++) {
+        if (reserved_key(meta->key[i])) continue;
         keys[nm] = meta->key[i];
         vals[nm++] = meta->val[i];
+    }
+    for (int i = 0; i < nm_os; i++) {
+        keys[nm] = os->key[i];
+        vals[nm++] = os->val[i];
     }
     keys[nm] = HL_CKPT_KEY_FORMAT;
     vals[nm++] = HL_CKPT_FORMAT;
@@ -109,6 +122,20 @@ done:
     free(e);
     free(keys);
     free(vals);
+    return st;
+}
+
+hl_status hl_checkpoint_save(const char *path, const hl_params *p, const hl_ckpt_meta *meta) {
+    return save(path, p, NULL, meta);
+}
+
+hl_status hl_checkpoint_save_train(const char *path, const hl_params *p, const hl_optim *o, const hl_ckpt_meta *meta) {
+    HL_ASSERT(o && hl_optim_params(o) == p, "hl_checkpoint_save_train: the optimizer must be over these parameters");
+    hl_optim_state os;
+    hl_status st = hl_optim_state_export(o, &os);
+    if (st < 0) return st;
+    st = save(path, p, &os, meta);
+    hl_optim_state_free(&os);
     return st;
 }
 
@@ -155,48 +182,68 @@ static hl_status copy_meta(const hl_safetensors *sf, hl_ckpt_meta *out) {
     return HL_OK;
 }
 
-/* Checks one model tensor against the file; returns the file tensor to copy or NULL. */
-static const hl_st_tensor *check_one(const hl_safetensors *sf, const char *name, const hl_tensor *t, msgbuf *missing,
-                                     msgbuf *bad, msgbuf *dtype) {
+/* Checks one expected tensor against the file (marking the file tensor as used); returns it if it can be copied. */
+static const hl_st_tensor *check_one(const hl_safetensors *sf, bool *used, const char *name, int ndim,
+                                     const int64_t *shape, msgbuf *mb) {
+    msgbuf *missing = &mb[0], *bad = &mb[1], *dtype = &mb[2];
     const hl_st_tensor *f = hl_safetensors_find(sf, name);
     if (!f) {
         msg_add(missing, "%s'%s'", missing->count ? ", " : "", name);
         return NULL;
     }
+    used[f - sf->t] = true;
     if (strcmp(f->dtype, "F32") != 0) {
         msg_add(dtype, "%s'%s' is %s", dtype->count ? ", " : "", name, f->dtype);
         return NULL;
     }
-    bool same = f->ndim == t->ndim;
-    for (int d = 0; same && d < t->ndim; d++) same = f->shape[d] == t->shape[d];
+    bool same = f->ndim == ndim;
+    for (int d = 0; same && d < ndim; d++) same = f->shape[d] == shape[d];
     if (!same) {
         char a[128], b[128];
         shape_str(a, sizeof a, f->ndim, f->shape);
-        shape_str(b, sizeof b, t->ndim, t->shape);
+        shape_str(b, sizeof b, ndim, shape);
         msg_add(bad, "%s'%s': checkpoint %s, model %s", bad->count ? "; " : "", name, a, b);
         return NULL;
     }
     return f;
 }
 
-static hl_status load(const char *path, hl_params *p, hl_ckpt_meta *meta_out, unsigned flags) {
+/* o == NULL: model only (flags apply; optimizer-state tensors of a training checkpoint are ignored). o != NULL: model
+ * and optimizer, strict. Everything is checked before anything is written. */
+static hl_status load(const char *path, hl_params *p, hl_optim *o, hl_ckpt_meta *meta_out, unsigned flags) {
     HL_ASSERT(p->allocated, "hl_checkpoint_load: parameters not allocated");
+    HL_ASSERT(!o || hl_optim_params(o) == p, "hl_checkpoint_load_train: the optimizer must be over these parameters");
     hl_safetensors *sf = NULL;
     hl_status st = hl_safetensors_open(&sf, path);
     if (st < 0) return st;
-    int n = p->n_par + p->n_buf;
-    const hl_st_tensor **src = calloc((size_t)n + 1, sizeof *src);
-    msgbuf *mb = calloc(4, sizeof *mb); /* missing, bad shape, dtype, unexpected */
-    if (!src || !mb) {
+    const char *const *mk = (const char *const *)sf->meta_key, *const *mv = (const char *const *)sf->meta_val;
+    hl_optim_state os = {0};
+    hl_ckpt_meta meta = {0};
+    const hl_st_tensor **src = NULL;
+    msgbuf *mb = NULL;
+    bool *used = NULL;
+    if (o && ((st = hl_optim_state_check_meta(o, mk, mv, sf->n_meta, path)) < 0 ||
+              (st = hl_optim_state_export(o, &os)) < 0))
+        goto done;
+    int nm = p->n_par + p->n_buf, n = nm + os.n;
+    src = calloc((size_t)n + 1, sizeof *src);
+    mb = calloc(4, sizeof *mb); /* missing, bad shape, dtype, unexpected */
+    used = calloc((size_t)sf->n + 1, sizeof *used);
+    if (!src || !mb || !used) {
         st = hl_error_set(HL_ENOMEM, "out of memory loading a checkpoint");
         goto done;
     }
-    for (int i = 0; i < n; i++) {
+    for (int i = 0; i < nm; i++) {
         const hl_params_entry *e = i < p->n_par ? &p->par[i] : &p->buf[i - p->n_par];
-        src[i] = check_one(sf, e->name, e->t, &mb[0], &mb[1], &mb[2]);
+        src[i] = check_one(sf, used, e->name, e->t->ndim, e->t->shape, mb);
     }
-    for (int i = 0; i < sf->n; i++)
-        if (!hl_params_find(p, sf->t[i].name)) msg_add(&mb[3], "%s'%s'", mb[3].count ? ", " : "", sf->t[i].name);
+    for (int i = 0; i < os.n; i++) src[nm + i] = check_one(sf, used, os.t[i].name, os.t[i].ndim, os.t[i].shape, mb);
+    bool skip_optim = !o && hl_safetensors_meta(sf, HL_OPTIM_KEY_FORMAT);
+    for (int i = 0; i < sf->n; i++) {
+        if (used[i] || (skip_optim && strncmp(sf->t[i].name, HL_OPTIM_STATE_PREFIX, strlen(HL_OPTIM_STATE_PREFIX)) == 0))
+            continue;
+        msg_add(&mb[3], "%s'%s'", mb[3].count ? ", " : "", sf->t[i].name);
+    }
     if (mb[2].count) {
         st = hl_error_set(HL_EUNSUPPORTED, "%s: only F32 tensors can be loaded: %s", path, mb[2].s);
         goto done;
@@ -205,36 +252,50 @@ static hl_status load(const char *path, hl_params *p, hl_ckpt_meta *meta_out, un
         st = hl_error_set(HL_EMISMATCH, "%s: %d shape mismatch(es): %s", path, mb[1].count, mb[1].s);
         goto done;
     }
-    if (mb[0].count && !(flags & HL_CKPT_ALLOW_MISSING)) {
+    if (mb[0].count && (o || !(flags & HL_CKPT_ALLOW_MISSING))) {
         st = hl_error_set(HL_EMISMATCH, "%s: %d tensor(s) missing from the checkpoint: %s", path, mb[0].count, mb[0].s);
         goto done;
     }
-    if (mb[3].count && !(flags & HL_CKPT_ALLOW_UNEXPECTED)) {
+    if (mb[3].count && (o || !(flags & HL_CKPT_ALLOW_UNEXPECTED))) {
         st = hl_error_set(HL_EMISMATCH, "%s: %d unexpected tensor(s) in the checkpoint: %s", path, mb[3].count, mb[3].s);
         goto done;
     }
     if (mb[0].count) hl_msg(HL_LOG_WARN, "%s: %d tensor(s) not in the checkpoint keep their values: %s", path, mb[0].count, mb[0].s);
     if (mb[3].count) hl_msg(HL_LOG_WARN, "%s: %d checkpoint tensor(s) ignored: %s", path, mb[3].count, mb[3].s);
+    if (meta_out && (st = copy_meta(sf, &meta)) < 0) goto done;
     for (int i = 0; i < n; i++) {
         if (!src[i]) continue;
-        hl_tensor *t = i < p->n_par ? p->par[i].t : p->buf[i - p->n_par].t;
-        if ((st = hl_safetensors_read_f32(sf, src[i], t->data, hl_tensor_numel(t))) < 0) goto done;
+        float *dst = i < p->n_par ? p->par[i].t->data : i < nm ? p->buf[i - p->n_par].t->data : os.t[i - nm].data;
+        if ((st = hl_safetensors_read_f32(sf, src[i], dst, src[i]->numel)) < 0) goto done;
     }
-    if (meta_out) st = copy_meta(sf, meta_out);
+    if (o) hl_optim_state_apply_meta(o, mk, mv, sf->n_meta);
+    if (meta_out) {
+        *meta_out = meta;
+        hl_ckpt_meta_init(&meta);
+    }
 done:
+    hl_ckpt_meta_free(&meta);
+    hl_optim_state_free(&os);
     free(src);
     free(mb);
+    free(used);
     hl_safetensors_close(sf);
     return st;
 }
 
 hl_status hl_checkpoint_load_ex(const char *path, hl_params *p, hl_ckpt_meta *meta_out, unsigned flags) {
     if (meta_out) hl_ckpt_meta_init(meta_out);
-    return load(path, p, meta_out, flags);
+    return load(path, p, NULL, meta_out, flags);
 }
 
 hl_status hl_checkpoint_load(const char *path, hl_params *p, hl_ckpt_meta *meta_out) {
     return hl_checkpoint_load_ex(path, p, meta_out, 0);
+}
+
+hl_status hl_checkpoint_load_train(const char *path, hl_params *p, hl_optim *o, hl_ckpt_meta *meta_out) {
+    HL_ASSERT(o, "hl_checkpoint_load_train: NULL optimizer");
+    if (meta_out) hl_ckpt_meta_init(meta_out);
+    return load(path, p, o, meta_out, 0);
 }
 
 hl_status hl_checkpoint_read_meta(const char *path, hl_ckpt_meta *meta_out) {

@@ -14,11 +14,26 @@
  * HL_EMISMATCH listing them). The _ex form relaxes the last two rules with flags (for partial loads such as a
  * pretrained backbone under a new head); relaxed problems are logged as warnings. Then the values are copied; only
  * an I/O error during this copy (the file changed under us) can leave the model partly overwritten.
+ *
+ * Training checkpoints (resumable training): hl_checkpoint_save_train also stores an optimizer's state in the same
+ * file — the tensors and "optim.*" metadata of hl_optim_state_export (core/optim.h: "optim.<param>.exp_avg", ...,
+ * per-tensor step counts, kind, hyper-parameters, current lr). hl_checkpoint_load_train restores model AND optimizer
+ * so that continuing gives bit-for-bit the run that was never interrupted. It checks everything before changing
+ * anything: the file parses (HL_EFORMAT); it holds optimizer state at all (HL_EMISMATCH "... holds no optimizer
+ * state" for a model-only checkpoint); the optimizer's kind, hyper-parameters and group multipliers equal the saved
+ * ones (HL_EMISMATCH naming the difference; hl_optim_state_check_meta); every model and optimizer-state tensor is
+ * present with its shape and no other tensor is (HL_EMISMATCH listing them; no ALLOW_ flags here). Usage:
+ *     save:   hl_checkpoint_save_train(path, &model->params, optim, &meta);
+ *     resume: build the model and the optimizer exactly as for a fresh run (same config, same hl_optim_set_group
+ *             calls), then hl_checkpoint_load_train(path, &model->params, optim, &meta) and keep stepping.
+ * The "optim." metadata prefix is reserved: caller keys starting with it are dropped by both savers. The plain
+ * loaders accept a training checkpoint and ignore its optimizer-state tensors (evaluation of a training snapshot).
  */
 #ifndef HL_IO_CHECKPOINT_H
 #define HL_IO_CHECKPOINT_H
 
 #include "core/nn/params.h"
+#include "core/optim.h"
 
 #define HL_CKPT_FORMAT "hashlab-checkpoint-1"
 #define HL_CKPT_KEY_FORMAT "format"
@@ -51,6 +66,12 @@ enum {
 /* meta_out (may be NULL) receives all the file's metadata on success (free with hl_ckpt_meta_free). */
 hl_status hl_checkpoint_load(const char *path, hl_params *p, hl_ckpt_meta *meta_out);
 hl_status hl_checkpoint_load_ex(const char *path, hl_params *p, hl_ckpt_meta *meta_out, unsigned flags);
+/* Model + optimizer state (o must have been created over p), one atomic file; meta may be NULL. */
+hl_status hl_checkpoint_save_train(const char *path, const hl_params *p, const hl_optim *o, const hl_ckpt_meta *meta);
+/* Restores p and o from a hl_checkpoint_save_train file (o created over p, configured as the saved one). meta_out
+ * (may be NULL) receives all the file's metadata, "optim.*" keys included. On error p, o and meta_out are unchanged
+ * (meta_out empty), except after an I/O error while copying values. */
+hl_status hl_checkpoint_load_train(const char *path, hl_params *p, hl_optim *o, hl_ckpt_meta *meta_out);
 /* Reads only the metadata (cheap: the header). */
 hl_status hl_checkpoint_read_meta(const char *path, hl_ckpt_meta *meta_out);
 
