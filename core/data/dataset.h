@@ -1,0 +1,69 @@
+/* core/data/dataset.h — image datasets in memory: 8-bit pixels, multi-hot labels, read as float32 in [0,1].
+ *
+ * Every real source is 8-bit, so pixels are kept as uint8 [n, c, h, w] (CIFAR-10 at 60,000 × 3 × 32 × 32 is 184 MB,
+ * not 737 MB as float) and converted to float32 in [0,1] (value / 255) when a batch is read. Normalisation (mean/std)
+ * belongs to the model, never to the dataset. Labels are label SETS (core/labels.h); single-label sets also keep
+ * their class ids.
+ *
+ * Loaders (each fills a zeroed hl_dataset; on error nothing is leaked and the message names the path and reason):
+ *   hl_dataset_load_cifar        CIFAR-10 / CIFAR-100 binary version (cifar-10-batches-bin/, cifar-100-binary/)
+ *   hl_dataset_load_idx          IDX image + label files (MNIST family), raw or gzip-compressed (zlib)
+ *   hl_dataset_load_image_list   "relative/path.jpg l1 l2 … lL" lists (NUS-WIDE/COCO/FLICKR style), PNG + JPEG
+ *   hl_dataset_synthetic         seeded class-conditional patterns of any size / channels / class count
+ *   hl_dataset_open              by name with the default search path (see below)
+ *
+ * Sample order is the source's order (CIFAR: data_batch_1..5 then test_batch; IDX/Fashion-MNIST: train then t10k),
+ * so a seeded split (core/data/split.h) names the same images everywhere.
+ */
+#ifndef HL_DATASET_H
+#define HL_DATASET_H
+
+#include "core/labels.h"
+
+typedef struct hl_dataset {
+    char name[64];        /* "cifar10", "fashion-mnist", "synthetic", the list file's stem, ... */
+    char source[1024];    /* where it was loaded from (for manifests and messages) */
+    int64_t n;            /* samples */
+    int c, h, w;          /* channels, height, width */
+    uint8_t *pixels;      /* [n, c, h, w], owned */
+    hl_labels labels;     /* [n, L] label sets */
+    int64_t *class_id;    /* [n] for single-label sets, NULL for multi-label ones */
+    char **class_names;   /* [L] or NULL */
+} hl_dataset;
+
+void hl_dataset_free(hl_dataset *d); /* NULL-safe; leaves *d zeroed */
+
+/* Images idx[0..m) as float32 [m, c, h, w] in [0,1] (pixel / 255). */
+void hl_dataset_read(const hl_dataset *d, const int64_t *idx, int64_t m, float *out);
+static inline int64_t hl_dataset_image_size(const hl_dataset *d) { return (int64_t)d->c * d->h * d->w; }
+static inline bool hl_dataset_single_label(const hl_dataset *d) { return d->class_id != NULL; }
+
+/* which = 10 or 100; part = "train", "test" or "all" (train then test). CIFAR-100 uses the fine labels (100). */
+hl_status hl_dataset_load_cifar(hl_dataset *out, const char *dir, int which, const char *part);
+/* IDX (magic 0x00000803 images [n, h, w] uint8, 0x00000801 labels [n] uint8); ".gz" files are inflated. */
+hl_status hl_dataset_load_idx(hl_dataset *out, const char *images_path, const char *labels_path);
+/* Fashion-MNIST / MNIST directory with the four standard files (train-images-idx3-ubyte[.gz], ...): train (60,000)
+ * then t10k (10,000) = 70,000 samples. */
+hl_status hl_dataset_load_mnist_dir(hl_dataset *out, const char *dir, const char *name);
+
+/* Image list: each line "relative/path.ext l1 l2 … lL" (0/1 multi-hot, L equal on every line); paths relative to
+ * `root`; PNG and JPEG decoded and resized (bilinear, antialiased when shrinking) to size × size, `channels` 1 or 3. */
+hl_status hl_dataset_load_image_list(hl_dataset *out, const char *list_path, const char *root, int size, int channels);
+
+typedef struct hl_synth_opts {
+    int64_t n;     /* samples */
+    int c, h, w;   /* image shape (h, w >= 8) */
+    int classes;   /* >= 2 */
+    uint64_t seed;
+    float noise;   /* background noise amplitude in [0, 1], e.g. 0.3 */
+} hl_synth_opts;
+/* Class-conditional patterns (per-class position/orientation/colour of a shape on noise) that a small CNN learns;
+ * deterministic in (opts); sample i is a pure function of (seed, i), independent of n. */
+hl_status hl_dataset_synthetic(hl_dataset *out, const hl_synth_opts *o);
+
+/* By name: "cifar10", "cifar100", "fashion-mnist", "mnist". Looks in, in order: `root` if non-NULL, $HASHLAB_DATA,
+ * ./data, ~/.cache/hashlab, /usr/share/datasets. A missing dataset is HL_ENOTFOUND with a message listing every
+ * place looked and how to get it ("hashlab data fetch cifar10", "apt-get install dataset-fashion-mnist"). */
+hl_status hl_dataset_open(hl_dataset *out, const char *name, const char *root);
+
+#endif
