@@ -7,6 +7,7 @@
 #include "core/kernels.h"
 #include "core/version.h"
 #include "eval/bench.h"
+#include "lab/commands.h"
 
 
 typedef int (*hl_cmd_fn)(int argc, char **argv);
@@ -17,16 +18,17 @@ typedef struct hl_cmd {
 
 static int cmd_help(int argc, char **argv);
 
-/* Parses a non-negative integer option value; prints an error and returns -1 when invalid. */
-static int parse_int(const char *opt, const char *val, int lo, int hi) {
+long long hl_cli_parse_int(const char *opt, const char *val, long long lo, long long hi) {
     char *end = NULL;
-    long v = val ? strtol(val, &end, 10) : 0;
+    long long v = val ? strtoll(val, &end, 10) : 0;
     if (!val || *val == 0 || *end != 0 || v < lo || v > hi) {
-        fprintf(stderr, "hashlab: %s needs an integer in [%d, %d], got '%s'\n", opt, lo, hi, val ? val : "");
+        fprintf(stderr, "hashlab: %s needs an integer in [%lld, %lld], got '%s'\n", opt, lo, hi, val ? val : "");
         return -1;
     }
-    return (int)v;
+    return v;
 }
+
+static int parse_int(const char *opt, const char *val, int lo, int hi) { return (int)hl_cli_parse_int(opt, val, lo, hi); }
 
 static int parse_device(const char *val, hl_device *dev) {
     for (int d = 0; d < HL_DEVICE_COUNT; d++)
@@ -81,7 +83,8 @@ static int bench_engine(int argc, char **argv) {
 
 static int cmd_bench(int argc, char **argv) {
     if (argc >= 1 && strcmp(argv[0], "engine") == 0) return bench_engine(argc - 1, argv + 1);
-    fprintf(stderr, "hashlab bench: unknown workload '%s' (known: engine)\n", argc >= 1 ? argv[0] : "");
+    if (argc >= 1 && strcmp(argv[0], "retrieval") == 0) return hl_cmd_bench_retrieval(argc - 1, argv + 1);
+    fprintf(stderr, "hashlab bench: unknown workload '%s' (known: engine retrieval)\n", argc >= 1 ? argv[0] : "");
     return 2;
 }
 
@@ -93,7 +96,9 @@ static int cmd_version(int argc, char **argv) {
 }
 
 static const hl_cmd hl_cmds[] = {
-    {"bench", "engine [--threads N] [--device cpu|cuda] [--json]", "run a benchmark workload (BENCH.md)", cmd_bench},
+    {"bench", "engine|retrieval [options] [--json]", "run a benchmark workload (BENCH.md)", cmd_bench},
+    {"data", "fetch cifar10|cifar100 | info NAME", "download or inspect a dataset", hl_cmd_data},
+    {"score", "--query-codes Q.npy --db-codes D.npy ...", "score codes from any framework (METRICS.md)", hl_cmd_score},
     {"version", "", "print the version", cmd_version},
     {"help", "", "this message", cmd_help},
 };
