@@ -18,16 +18,6 @@ typedef struct hl_cmd {
 
 static int cmd_help(int argc, char **argv);
 
-long long hl_cli_parse_int(const char *opt, const char *val, long long lo, long long hi) {
-    char *end = NULL;
-    long long v = val ? strtoll(val, &end, 10) : 0;
-    if (!val || *val == 0 || *end != 0 || v < lo || v > hi) {
-        fprintf(stderr, "hashlab: %s needs an integer in [%lld, %lld], got '%s'\n", opt, lo, hi, val ? val : "");
-        return -1;
-    }
-    return v;
-}
-
 static int parse_int(const char *opt, const char *val, int lo, int hi) { return (int)hl_cli_parse_int(opt, val, lo, hi); }
 
 static int parse_device(const char *val, hl_device *dev) {

@@ -125,7 +125,10 @@ static int n_tmpdirs;
 
 /* Removes every directory hl_test_tmpdir made in this process (a test that aborts leaves its own behind). */
 static void rm_tmpdirs(void) {
-    for (int i = 0; i < n_tmpdirs; i++) nftw(tmpdirs[i], rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    for (int i = 0; i < n_tmpdirs; i++) {
+        nftw(tmpdirs[i], rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+        free(tmpdirs[i]);
+    }
 }
 
 const char *hl_test_tmpdir(void) {
@@ -135,6 +138,7 @@ const char *hl_test_tmpdir(void) {
     snprintf(p, n, "%s/hashlab-test-XXXXXX", base ? base : "/tmp");
     cr_assert(mkdtemp(p) != NULL, "mkdtemp failed");
     if (n_tmpdirs == 0) atexit(rm_tmpdirs);
-    if (n_tmpdirs < (int)(sizeof tmpdirs / sizeof *tmpdirs)) tmpdirs[n_tmpdirs++] = strdup(p);
+    cr_assert(n_tmpdirs < (int)(sizeof tmpdirs / sizeof *tmpdirs), "more than 64 temporary directories");
+    tmpdirs[n_tmpdirs++] = p;
     return p;
 }

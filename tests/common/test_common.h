@@ -47,8 +47,8 @@ typedef struct hl_gradcheck_opts {
 void hl_test_gradcheck(const char *what, hl_test_op_fn f, int n_in, hl_tensor **in, void *user,
                        hl_gradcheck_opts opts);
 
-/* Creates a unique temporary directory (mkdtemp) and returns its heap-allocated path (the caller may free it).
- * The directory and its contents are removed when the test process exits normally. */
+/* Creates a unique temporary directory (mkdtemp) and returns its path, owned by test_common (do not free it).
+ * The directory and its contents are removed, and the path freed, when the test process exits normally. */
 const char *hl_test_tmpdir(void);
 
 #endif

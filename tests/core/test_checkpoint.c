@@ -68,7 +68,6 @@ static void rm_dir(const char *dir) {
     }
     closedir(d);
     rmdir(dir);
-    free((void *)dir); /* hl_test_tmpdir's heap string */
 }
 
 /* A file image: 8-byte length, header JSON (as given), `data_len` bytes of data (value 0x3F800000 = 1.0f LE). */

@@ -205,7 +205,6 @@ static void resume_case(const char *what, hl_optim_config c) {
     tm_free(&b);
     tm_free(&e);
     free(path);
-    free(dir);
 }
 
 Test(checkpoint_train, sgd_momentum_resumes_bit_exactly) {
@@ -253,7 +252,6 @@ Test(checkpoint_train, model_only_resume_diverges) {
     tm_free(&a);
     tm_free(&b);
     free(path);
-    free(dir);
 }
 
 /* ---- in-memory export / import --------------------------------------------------------------------------------- */
@@ -414,7 +412,6 @@ Test(checkpoint_train, mismatches_are_clear_errors_and_change_nothing) {
     for (size_t i = 0; i < HL_ARRAY_LEN(all); i++) tm_free(all[i]);
     free(path);
     free(p2);
-    free(dir);
 }
 
 Test(checkpoint_train, truncated_file_at_every_length_fails_and_changes_nothing) {
@@ -451,5 +448,4 @@ Test(checkpoint_train, truncated_file_at_every_length_fails_and_changes_nothing)
     tm_free(&b);
     free(path);
     free(cut);
-    free(dir);
 }
