@@ -21,8 +21,9 @@ configure: deps
 build: configure
 	@cmake --build $(BUILD) -j $(JOBS)
 
-# The main job. Until the suite runner exists this is the engine benchmark.
+# The main job. Until the suite runner exists: the default real dataset and the engine benchmark.
 run: build
+	$(BUILD)/hashlab data info fashion-mnist
 	$(BUILD)/hashlab bench engine
 
 test: build
@@ -30,8 +31,8 @@ test: build
 
 bench: build
 	@scripts/install-deps.sh --bench
-	$(BUILD)/hashlab bench engine --threads 2 --json
-	/usr/bin/python3 tests/bench/engine_torch.py --threads 2
+	tests/bench/compare_engine.sh $(BUILD) 2 3
+	/usr/bin/python3 tests/bench/retrieval_peers.py --hashlab $(BUILD)/hashlab --threads 2
 
 sanitize:
 	$(MAKE) test BUILD=build-asan TYPE=RelWithDebInfo CMAKEOPT=-DHASHLAB_SANITIZE=ON
