@@ -8,6 +8,8 @@
  * exactly; a missing names file gives the built-in CIFAR-10 names, or no names for CIFAR-100.
  */
 #include "core/data/dataset.h"
+#include "core/data/dataset_impl.h"
+#include "core/io/file.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -30,18 +32,13 @@ static hl_status read_batch(const char *path, int which, int64_t rows, uint8_t *
     const int64_t row = CIFAR_PIXELS + (which == 10 ? 1 : 2), want = rows * row;
     hl_status st = HL_OK;
     uint8_t *buf = NULL;
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return hl_error_set(errno == ENOENT ? HL_ENOTFOUND : HL_EIO, "%s: cannot open: %s", path, strerror(errno));
-    struct stat sb;
-    if (fstat(fileno(f), &sb) != 0 || !S_ISREG(sb.st_mode)) {
-        st = hl_error_set(HL_EIO, "%s: not a regular file", path);
-        goto done;
-    }
-    if ((int64_t)sb.st_size != want) {
+    FILE *f = NULL;
+    int64_t fsize = 0;
+    if ((st = hl_file_open_read(path, &f, &fsize)) < 0) return st;
+    if (fsize != want) {
         st = hl_error_set(HL_EFORMAT, "%s: %s: expected %lld bytes (%lld rows of %lld), found %lld", path,
-                          (int64_t)sb.st_size < want ? "truncated" : "wrong size", (long long)want, (long long)rows,
-                          (long long)row, (long long)sb.st_size);
+                          fsize < want ? "truncated" : "wrong size", (long long)want, (long long)rows,
+                          (long long)row, (long long)fsize);
         goto done;
     }
     buf = malloc((size_t)(CIFAR_CHUNK * row));
@@ -74,20 +71,6 @@ done:
     return st;
 }
 
-static char **names_dup(const char *const *src, int n) {
-    char **d = calloc((size_t)n, sizeof *d);
-    for (int i = 0; d && i < n; i++) {
-        d[i] = malloc(strlen(src[i]) + 1);
-        if (!d[i]) {
-            for (int j = 0; j < i; j++) free(d[j]);
-            free(d);
-            return NULL;
-        }
-        strcpy(d[i], src[i]);
-    }
-    return d;
-}
-
 /* Class names: one per non-empty line (trailing spaces/CR trimmed). Missing file: built-in or none. */
 static hl_status read_names(hl_dataset *out, const char *dir, int which) {
     char path[1200], line[256];
@@ -95,7 +78,7 @@ static hl_status read_names(hl_dataset *out, const char *dir, int which) {
     FILE *f = fopen(path, "r");
     if (!f) {
         if (which == 100) return HL_OK;
-        out->class_names = names_dup(cifar10_names, 10);
+        out->class_names = hl_dataset_names_dup(cifar10_names, 10);
         return out->class_names ? HL_OK : hl_error_set(HL_ENOMEM, "out of memory");
     }
     const char *names[100];
@@ -119,7 +102,7 @@ static hl_status read_names(hl_dataset *out, const char *dir, int which) {
         st = hl_error_set(HL_EFORMAT, "%s: expected %d class names, found %d", path, which, n);
         goto done;
     }
-    out->class_names = names_dup(names, which);
+    out->class_names = hl_dataset_names_dup(names, which);
     if (!out->class_names) st = hl_error_set(HL_ENOMEM, "out of memory");
 done:
     fclose(f);

@@ -1,6 +1,7 @@
 /* core/data/dataset.c — hl_dataset lifetime, batch reads, opening a dataset by name; see dataset.h.
  * The loaders live beside it: cifar.c, idx.c, image_list.c, synthetic.c. */
 #include "core/data/dataset.h"
+#include "core/data/dataset_impl.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -108,4 +109,18 @@ hl_status hl_dataset_open(hl_dataset *out, const char *name, const char *root) {
         }
     }
     return hl_error_set(HL_ENOTFOUND, "dataset '%s' not found; looked in: %s; %s", k->name, tried, k->fix);
+}
+
+char **hl_dataset_names_dup(const char *const *src, int n) {
+    char **d = calloc((size_t)n, sizeof *d);
+    for (int i = 0; d && i < n; i++) {
+        d[i] = malloc(strlen(src[i]) + 1);
+        if (!d[i]) {
+            for (int j = 0; j < i; j++) free(d[j]);
+            free(d);
+            return NULL;
+        }
+        strcpy(d[i], src[i]);
+    }
+    return d;
 }

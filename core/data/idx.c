@@ -8,6 +8,7 @@
  * Labels: L = max label + 1, but at least 10 (the MNIST family).
  */
 #include "core/data/dataset.h"
+#include "core/data/dataset_impl.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -192,20 +193,6 @@ static hl_status pair_read(idx_pair *p, const char *images, const char *labels) 
     return HL_OK;
 }
 
-static char **names_dup(const char *const *src, int n) {
-    char **d = calloc((size_t)n, sizeof *d);
-    for (int i = 0; d && i < n; i++) {
-        d[i] = malloc(strlen(src[i]) + 1);
-        if (!d[i]) {
-            for (int j = 0; j < i; j++) free(d[j]);
-            free(d);
-            return NULL;
-        }
-        strcpy(d[i], src[i]);
-    }
-    return d;
-}
-
 /* Fills out from a pair (taking its pixels); labels: L = max + 1, at least 10. */
 static hl_status finish(hl_dataset *out, idx_pair *p, const char *name, const char *source) {
     hl_status st = HL_OK;
@@ -221,7 +208,7 @@ static hl_status finish(hl_dataset *out, idx_pair *p, const char *name, const ch
     }
     HL_TRY(hl_labels_from_class_ids(&out->labels, out->class_id, p->n, L));
     if (L == 10 && (strcmp(name, "fashion-mnist") == 0 || strcmp(name, "mnist") == 0)) {
-        out->class_names = names_dup(name[0] == 'f' ? fashion_names : digit_names, 10);
+        out->class_names = hl_dataset_names_dup(name[0] == 'f' ? fashion_names : digit_names, 10);
         if (!out->class_names) {
             st = hl_error_set(HL_ENOMEM, "%s: out of memory", source);
             goto done;

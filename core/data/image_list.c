@@ -8,12 +8,12 @@
  * The first failing image in list order is reported, with the list path and line number.
  */
 #include "core/data/dataset.h"
+#include "core/io/file.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "core/io/image.h"
 
@@ -37,27 +37,27 @@ static void entries_free(list_entries *e) {
 
 static hl_status read_text(const char *path, char **out) {
     *out = NULL;
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return hl_error_set(errno == ENOENT ? HL_ENOTFOUND : HL_EIO, "%s: cannot open: %s", path, strerror(errno));
-    hl_status st = HL_OK;
-    struct stat sb;
+    FILE *f = NULL;
+    int64_t fsize = 0;
+    hl_status st = hl_file_open_read(path, &f, &fsize);
+    if (st < 0) return st;
     char *buf = NULL;
-    if (fstat(fileno(f), &sb) != 0 || !S_ISREG(sb.st_mode) || sb.st_size > LIST_MAX_FILE) {
-        st = hl_error_set(HL_EIO, "%s: not a regular file of at most %lld bytes", path, (long long)LIST_MAX_FILE);
+    if (fsize > LIST_MAX_FILE) {
+        st = hl_error_set(HL_EFORMAT, "%s: %lld bytes; a list file may have at most %lld", path, (long long)fsize,
+                          (long long)LIST_MAX_FILE);
         goto done;
     }
-    buf = malloc((size_t)sb.st_size + 1);
+    buf = malloc((size_t)fsize + 1);
     if (!buf) {
         st = hl_error_set(HL_ENOMEM, "%s: out of memory", path);
         goto done;
     }
-    if (fread(buf, 1, (size_t)sb.st_size, f) != (size_t)sb.st_size) {
+    if (fread(buf, 1, (size_t)fsize, f) != (size_t)fsize) {
         st = hl_error_set(HL_EIO, "%s: read error", path);
         goto done;
     }
-    buf[sb.st_size] = 0;
-    if (memchr(buf, 0, (size_t)sb.st_size)) {
+    buf[fsize] = 0;
+    if (memchr(buf, 0, (size_t)fsize)) {
         st = hl_error_set(HL_EFORMAT, "%s: contains NUL bytes: not a text image list", path);
         goto done;
     }

@@ -5,6 +5,7 @@
  * frame, so nothing the longjmp skips over needs to be volatile and the caller frees it all in one place.
  */
 #include "core/io/image.h"
+#include "core/io/file.h"
 
 #include <errno.h>
 #include <math.h>
@@ -12,7 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include <jerror.h>
 #include <jpeglib.h>
@@ -263,19 +263,14 @@ hl_status hl_image_load(hl_image *out, const char *path, int channels) {
     memset(out, 0, sizeof *out);
     hl_status st = HL_OK;
     uint8_t *buf = NULL;
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return hl_error_set(errno == ENOENT ? HL_ENOTFOUND : HL_EIO, "%s: cannot open: %s", path, strerror(errno));
-    struct stat sb;
-    if (fstat(fileno(f), &sb) != 0 || !S_ISREG(sb.st_mode)) {
-        st = hl_error_set(HL_EIO, "%s: not a regular file", path);
+    FILE *f = NULL;
+    int64_t fsize = 0;
+    if ((st = hl_file_open_read(path, &f, &fsize)) < 0) return st;
+    if (fsize > HL_IMAGE_MAX_FILE) {
+        st = hl_error_set(HL_EFORMAT, "%s: %lld bytes is too large for an image", path, (long long)fsize);
         goto done;
     }
-    if (sb.st_size > HL_IMAGE_MAX_FILE) {
-        st = hl_error_set(HL_EFORMAT, "%s: %lld bytes is too large for an image", path, (long long)sb.st_size);
-        goto done;
-    }
-    size_t n = (size_t)sb.st_size;
+    size_t n = (size_t)fsize;
     buf = malloc(n ? n : 1);
     if (!buf) {
         st = hl_error_set(HL_ENOMEM, "%s: out of memory for %zu bytes", path, n);

@@ -1,12 +1,12 @@
 /* core/io/npy.c — .npy reader/writer; see npy.h. */
 #include "core/io/npy.h"
+#include "core/io/file.h"
 
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "core/io/atomic.h"
 
@@ -282,14 +282,10 @@ hl_status hl_npy_read(const char *path, hl_npy *out) {
     char *header = NULL;
     void *raw = NULL;
     bool fortran = false, big = false;
-    FILE *f = fopen(path, "rb");
-    if (!f) return hl_error_set(errno == ENOENT ? HL_ENOTFOUND : HL_EIO, "%s: cannot open: %s", path, strerror(errno));
-    struct stat sb;
-    if (fstat(fileno(f), &sb) != 0 || !S_ISREG(sb.st_mode)) {
-        st = hl_error_set(HL_EIO, "%s: not a regular file", path);
-        goto done;
-    }
-    size_t fsize = (size_t)sb.st_size, hstart = 0, hlen = 0;
+    FILE *f = NULL;
+    int64_t fbytes = 0;
+    if ((st = hl_file_open_read(path, &f, &fbytes)) < 0) return st;
+    size_t fsize = (size_t)fbytes, hstart = 0, hlen = 0;
     unsigned char pre[12];
     size_t got = fread(pre, 1, sizeof pre, f);
     if ((st = parse_prelude(pre, got, path, &hstart, &hlen)) < 0) goto done;

@@ -142,3 +142,11 @@ const char *hl_test_tmpdir(void) {
     tmpdirs[n_tmpdirs++] = p;
     return p;
 }
+
+char *hl_test_path(const char *a, const char *b) {
+    static char buf[8][1024];
+    static int k;
+    char *p = buf[k++ % 8];
+    cr_assert(snprintf(p, sizeof buf[0], "%s/%s", a, b) < (int)sizeof buf[0], "path too long");
+    return p;
+}

@@ -51,4 +51,7 @@ void hl_test_gradcheck(const char *what, hl_test_op_fn f, int n_in, hl_tensor **
  * The directory and its contents are removed, and the path freed, when the test process exits normally. */
 const char *hl_test_tmpdir(void);
 
+/* "a/b" in one of 8 rotating static buffers (valid until 8 more calls); fails the test if longer than 1023. */
+char *hl_test_path(const char *a, const char *b);
+
 #endif

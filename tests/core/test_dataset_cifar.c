@@ -11,14 +11,6 @@
 
 enum { PIX = 3072, ROWS = 10000 };
 
-static char *join(const char *a, const char *b) {
-    static char buf[8][1024];
-    static int k;
-    char *p = buf[k++ % 8];
-    cr_assert(snprintf(p, 1024, "%s/%s", a, b) < 1024, "path too long");
-    return p;
-}
-
 /* Pixel k of row r of file f (f = 0..5 for CIFAR-10 batches 1..5 + test; 10/11 for CIFAR-100 train/test). */
 static uint8_t px_of(int f, int64_t r, int k) { return (uint8_t)(f * 41 + r * 7 + k * 13 + (r >> 8)); }
 static int label10(int f, int64_t r) { return (int)((r * 3 + f) % 10); }
@@ -76,10 +68,10 @@ static const char *make_cifar10(const char *parent) {
     for (int b = 0; b < 5; b++) {
         char name[32];
         snprintf(name, sizeof name, "data_batch_%d.bin", b + 1);
-        write_sparse(join(dir, name), 10, b, ROWS);
+        write_sparse(hl_test_path(dir, name), 10, b, ROWS);
     }
-    write_full(join(dir, "test_batch.bin"), 10, 5, ROWS);
-    FILE *m = fopen(join(dir, "batches.meta.txt"), "wb");
+    write_full(hl_test_path(dir, "test_batch.bin"), 10, 5, ROWS);
+    FILE *m = fopen(hl_test_path(dir, "batches.meta.txt"), "wb");
     fputs("plane\r\ncar\r\nbird\ncat  \ndeer\ndog\nfrog\nhorse\nship\ntruck\n\n\n", m);
     fclose(m);
     return dir;
@@ -143,7 +135,7 @@ Test(cifar, cifar10_all_in_source_order_from_parent) {
     check_row(&d, 4 * ROWS + ROWS - 1, 4, ROWS - 1, label10(4, ROWS - 1));
     hl_dataset_free(&d);
     /* Without batches.meta.txt the built-in names are used. */
-    cr_assert(remove(join(dir, "batches.meta.txt")) == 0);
+    cr_assert(remove(hl_test_path(dir, "batches.meta.txt")) == 0);
     cr_assert_eq(hl_dataset_load_cifar(&d, dir, 10, "test"), HL_OK, "%s", hl_error_last());
     cr_assert_str_eq(d.class_names[0], "airplane");
     cr_assert_str_eq(d.class_names[9], "truck");
@@ -155,9 +147,9 @@ Test(cifar, cifar100_fine_labels) {
     char dir[1024];
     snprintf(dir, sizeof dir, "%s/cifar-100-binary", parent);
     cr_assert(mkdir(dir, 0755) == 0);
-    write_sparse(join(dir, "train.bin"), 100, 10, 5 * ROWS);
-    write_full(join(dir, "test.bin"), 100, 11, ROWS);
-    FILE *m = fopen(join(dir, "fine_label_names.txt"), "w");
+    write_sparse(hl_test_path(dir, "train.bin"), 100, 10, 5 * ROWS);
+    write_full(hl_test_path(dir, "test.bin"), 100, 11, ROWS);
+    FILE *m = fopen(hl_test_path(dir, "fine_label_names.txt"), "w");
     for (int i = 0; i < 100; i++) fprintf(m, "name%d\n", i);
     fclose(m);
     hl_dataset d;
@@ -172,7 +164,7 @@ Test(cifar, cifar100_fine_labels) {
     cr_assert_str_eq(d.class_names[74], "name74");
     hl_dataset_free(&d);
     /* Without the names file: no names. */
-    cr_assert(remove(join(dir, "fine_label_names.txt")) == 0);
+    cr_assert(remove(hl_test_path(dir, "fine_label_names.txt")) == 0);
     cr_assert_eq(hl_dataset_load_cifar(&d, dir, 100, "test"), HL_OK, "%s", hl_error_last());
     cr_assert(d.n == ROWS && d.class_names == NULL);
     hl_dataset_free(&d);
@@ -180,7 +172,7 @@ Test(cifar, cifar100_fine_labels) {
 
 Test(cifar, truncated_or_oversized_files) {
     const char *dir = make_cifar10(hl_test_tmpdir());
-    const char *path = join(dir, "test_batch.bin");
+    const char *path = hl_test_path(dir, "test_batch.bin");
     const long long want = (long long)ROWS * (PIX + 1);
     const long long sizes[] = {0, 1, PIX + 1, want / 2, want - 1, want + 1};
     hl_dataset d;
@@ -198,7 +190,7 @@ Test(cifar, truncated_or_oversized_files) {
     cr_assert(strstr(hl_error_last(), "test_batch.bin") != NULL, "%s", hl_error_last());
     cr_assert(strstr(hl_error_last(), "CIFAR-10 binary version expected in") != NULL, "%s", hl_error_last());
     /* Train batches still load; a missing middle batch is reported by name. */
-    cr_assert(remove(join(dir, "data_batch_3.bin")) == 0);
+    cr_assert(remove(hl_test_path(dir, "data_batch_3.bin")) == 0);
     cr_assert_eq(hl_dataset_load_cifar(&d, dir, 10, "train"), HL_ENOTFOUND);
     cr_assert(strstr(hl_error_last(), "data_batch_3.bin") != NULL, "%s", hl_error_last());
     cr_assert_eq(hl_dataset_load_cifar(&d, hl_test_tmpdir(), 100, "test"), HL_ENOTFOUND);
@@ -217,29 +209,29 @@ Test(cifar, bad_labels_and_arguments) {
     const char *parent = hl_test_tmpdir();
     const char *dir = make_cifar10(parent);
     hl_dataset d;
-    poke(join(dir, "test_batch.bin"), 5L * (PIX + 1), 10);
+    poke(hl_test_path(dir, "test_batch.bin"), 5L * (PIX + 1), 10);
     cr_assert_eq(hl_dataset_load_cifar(&d, dir, 10, "test"), HL_EFORMAT);
     cr_assert(strstr(hl_error_last(), "test_batch.bin: row 5: class label 10 outside [0, 10)") != NULL, "%s",
               hl_error_last());
     char d100[1024];
     snprintf(d100, sizeof d100, "%s/cifar-100-binary", parent);
     cr_assert(mkdir(d100, 0755) == 0);
-    write_full(join(d100, "test.bin"), 100, 11, ROWS);
-    poke(join(d100, "test.bin"), 3L * (PIX + 2) + 1, 100);
+    write_full(hl_test_path(d100, "test.bin"), 100, 11, ROWS);
+    poke(hl_test_path(d100, "test.bin"), 3L * (PIX + 2) + 1, 100);
     cr_assert_eq(hl_dataset_load_cifar(&d, d100, 100, "test"), HL_EFORMAT);
     cr_assert(strstr(hl_error_last(), "row 3: fine label 100 outside [0, 100)") != NULL, "%s", hl_error_last());
-    poke(join(d100, "test.bin"), 3L * (PIX + 2) + 1, 5);
-    poke(join(d100, "test.bin"), 4L * (PIX + 2), 20);
+    poke(hl_test_path(d100, "test.bin"), 3L * (PIX + 2) + 1, 5);
+    poke(hl_test_path(d100, "test.bin"), 4L * (PIX + 2), 20);
     cr_assert_eq(hl_dataset_load_cifar(&d, d100, 100, "test"), HL_EFORMAT);
     cr_assert(strstr(hl_error_last(), "row 4: coarse label 20 outside [0, 20)") != NULL, "%s", hl_error_last());
     cr_assert_eq(hl_dataset_load_cifar(&d, dir, 20, "test"), HL_EINVAL);
     cr_assert_eq(hl_dataset_load_cifar(&d, dir, 10, "validation"), HL_EINVAL);
     cr_assert_eq(hl_dataset_load_cifar(&d, dir, 10, NULL), HL_EINVAL);
     /* A names file with the wrong count is an error naming it. */
-    FILE *m = fopen(join(dir, "batches.meta.txt"), "w");
+    FILE *m = fopen(hl_test_path(dir, "batches.meta.txt"), "w");
     fputs("a\nb\nc\n", m);
     fclose(m);
-    poke(join(dir, "test_batch.bin"), 5L * (PIX + 1), 1);
+    poke(hl_test_path(dir, "test_batch.bin"), 5L * (PIX + 1), 1);
     cr_assert_eq(hl_dataset_load_cifar(&d, dir, 10, "test"), HL_EFORMAT);
     cr_assert(strstr(hl_error_last(), "batches.meta.txt: expected 10 class names, found 3") != NULL, "%s",
               hl_error_last());
@@ -283,7 +275,7 @@ Test(cifar, open_by_name_and_not_found_message) {
     /* A broken copy found first is reported, not skipped. */
     snprintf(sub, sizeof sub, "%s/cifar-10-batches-bin", root);
     cr_assert(mkdir(sub, 0755) == 0);
-    write_full(join(sub, "data_batch_1.bin"), 10, 0, 10);
+    write_full(hl_test_path(sub, "data_batch_1.bin"), 10, 0, 10);
     cr_assert_eq(hl_dataset_open(&d, "cifar10", root), HL_EFORMAT);
     cr_assert(strstr(hl_error_last(), "found in") != NULL && strstr(hl_error_last(), "truncated") != NULL, "%s",
               hl_error_last());

@@ -11,14 +11,6 @@
 #include "core/data/dataset.h"
 #include "test_common.h"
 
-static char *join(const char *a, const char *b) {
-    static char buf[8][1024];
-    static int k;
-    char *p = buf[k++ % 8];
-    cr_assert(snprintf(p, 1024, "%s/%s", a, b) < 1024, "path too long");
-    return p;
-}
-
 static void put32(uint8_t *b, uint32_t v) {
     b[0] = (uint8_t)(v >> 24), b[1] = (uint8_t)(v >> 16), b[2] = (uint8_t)(v >> 8), b[3] = (uint8_t)v;
 }
@@ -83,7 +75,7 @@ Test(idx, raw_and_gzip_read_back_exactly) {
     const char *d = hl_test_tmpdir();
     const uint8_t lab[7] = {3, 0, 1, 3, 2, 0, 1};
     for (int gz = 0; gz < 2; gz++) {
-        const char *ip = join(d, gz ? "img.gz" : "img"), *lp = join(d, gz ? "lab.gz" : "lab");
+        const char *ip = hl_test_path(d, gz ? "img.gz" : "img"), *lp = hl_test_path(d, gz ? "lab.gz" : "lab");
         write_pair(ip, lp, 4, 7, 5, 6, lab, gz, gz);
         hl_dataset ds;
         cr_assert_eq(hl_dataset_load_idx(&ds, ip, lp), HL_OK, "%s", hl_error_last());
@@ -101,9 +93,9 @@ Test(idx, raw_and_gzip_read_back_exactly) {
     }
     /* Labels above 9: L = max + 1. */
     const uint8_t big[3] = {12, 0, 5};
-    write_pair(join(d, "i2"), join(d, "l2"), 1, 3, 2, 2, big, false, true);
+    write_pair(hl_test_path(d, "i2"), hl_test_path(d, "l2"), 1, 3, 2, 2, big, false, true);
     hl_dataset ds;
-    cr_assert_eq(hl_dataset_load_idx(&ds, join(d, "i2"), join(d, "l2")), HL_OK, "%s", hl_error_last());
+    cr_assert_eq(hl_dataset_load_idx(&ds, hl_test_path(d, "i2"), hl_test_path(d, "l2")), HL_OK, "%s", hl_error_last());
     cr_assert_eq(ds.labels.nlabels, 13);
     cr_assert_eq(ds.class_id[0], 12);
     hl_dataset_free(&ds);
@@ -113,13 +105,13 @@ Test(idx, gzip_detected_by_magic_not_name) {
     const char *d = hl_test_tmpdir();
     const uint8_t lab[2] = {1, 2};
     /* gzip data under a plain name, plain data under a .gz name */
-    write_pair(join(d, "images-plain-name"), join(d, "labels.gz"), 2, 2, 3, 3, lab, true, false);
+    write_pair(hl_test_path(d, "images-plain-name"), hl_test_path(d, "labels.gz"), 2, 2, 3, 3, lab, true, false);
     size_t n;
-    uint8_t *b = read_bytes(join(d, "images-plain-name"), &n);
+    uint8_t *b = read_bytes(hl_test_path(d, "images-plain-name"), &n);
     cr_assert(n > 2 && b[0] == 0x1f && b[1] == 0x8b, "fixture is gzip");
     free(b);
     hl_dataset ds;
-    cr_assert_eq(hl_dataset_load_idx(&ds, join(d, "images-plain-name"), join(d, "labels.gz")), HL_OK, "%s",
+    cr_assert_eq(hl_dataset_load_idx(&ds, hl_test_path(d, "images-plain-name"), hl_test_path(d, "labels.gz")), HL_OK, "%s",
                  hl_error_last());
     cr_assert(ds.n == 2 && ds.pixels[9 + 4] == pixel_of(2, 1, 4) && ds.class_id[1] == 2);
     hl_dataset_free(&ds);
@@ -130,9 +122,9 @@ static void make_mnist_dir(const char *dir, uint32_t n1, uint32_t n2, uint32_t h
     uint8_t l1[64], l2[64];
     for (uint32_t i = 0; i < n1; i++) l1[i] = (uint8_t)((i * 3) % 10);
     for (uint32_t i = 0; i < n2; i++) l2[i] = (uint8_t)((i * 7 + 1) % 10);
-    write_pair(join(dir, "train-images-idx3-ubyte.gz"), join(dir, "train-labels-idx1-ubyte"), 1, n1, 4, 3, l1, true,
+    write_pair(hl_test_path(dir, "train-images-idx3-ubyte.gz"), hl_test_path(dir, "train-labels-idx1-ubyte"), 1, n1, 4, 3, l1, true,
                false);
-    write_pair(join(dir, "t10k-images-idx3-ubyte"), join(dir, "t10k-labels-idx1-ubyte.gz"), 2, n2, h2, 3, l2, false,
+    write_pair(hl_test_path(dir, "t10k-images-idx3-ubyte"), hl_test_path(dir, "t10k-labels-idx1-ubyte.gz"), 2, n2, h2, 3, l2, false,
                true);
 }
 
@@ -168,7 +160,7 @@ Test(idx, mnist_dir_train_then_test) {
     cr_assert_eq(hl_dataset_load_mnist_dir(&ds, dir, NULL), HL_EMISMATCH);
     cr_assert(strstr(hl_error_last(), "4x3") && strstr(hl_error_last(), "5x3"), "%s", hl_error_last());
     /* A missing file names both spellings. */
-    cr_assert(remove(join(dir, "t10k-labels-idx1-ubyte.gz")) == 0);
+    cr_assert(remove(hl_test_path(dir, "t10k-labels-idx1-ubyte.gz")) == 0);
     cr_assert_eq(hl_dataset_load_mnist_dir(&ds, dir, NULL), HL_ENOTFOUND);
     cr_assert(strstr(hl_error_last(), "t10k-labels-idx1-ubyte[.gz]: not found"), "%s", hl_error_last());
     cr_assert(ds.pixels == NULL && ds.n == 0);
@@ -188,52 +180,52 @@ Test(idx, truncated_at_many_lengths) {
     const uint8_t lab[5] = {1, 2, 3, 4, 5};
     size_t li, ll;
     uint8_t *bi = idx_images(3, 5, 6, 7, &li), *bl = idx_labels(lab, 5, &ll);
-    write_bytes(join(d, "lab"), bl, ll, false);
+    write_bytes(hl_test_path(d, "lab"), bl, ll, false);
     for (int gz = 0; gz < 2; gz++) {
         size_t cuts[] = {0, 1, 3, 4, 7, 8, 15, 16, 17, li / 2, li - 1};
         for (size_t k = 0; k < HL_ARRAY_LEN(cuts); k++) {
-            const char *ip = join(d, "img");
+            const char *ip = hl_test_path(d, "img");
             write_bytes(ip, bi, cuts[k], gz);
             char what[64];
             snprintf(what, sizeof what, "images cut at %zu (%s)", cuts[k], gz ? "gzip" : "raw");
-            expect_fail(ip, join(d, "lab"), HL_EFORMAT, "truncated", what);
+            expect_fail(ip, hl_test_path(d, "lab"), HL_EFORMAT, "truncated", what);
         }
         /* labels cut */
-        write_bytes(join(d, "img"), bi, li, gz);
+        write_bytes(hl_test_path(d, "img"), bi, li, gz);
         size_t lcuts[] = {0, 5, 8, 9, ll - 1};
         for (size_t k = 0; k < HL_ARRAY_LEN(lcuts); k++) {
-            write_bytes(join(d, "lab2"), bl, lcuts[k], gz);
-            expect_fail(join(d, "img"), join(d, "lab2"), HL_EFORMAT, "truncated", "labels cut");
+            write_bytes(hl_test_path(d, "lab2"), bl, lcuts[k], gz);
+            expect_fail(hl_test_path(d, "img"), hl_test_path(d, "lab2"), HL_EFORMAT, "truncated", "labels cut");
         }
     }
     /* The exact message for data cut short. */
-    write_bytes(join(d, "img"), bi, li - 10, false);
+    write_bytes(hl_test_path(d, "img"), bi, li - 10, false);
     char want[1200];
     snprintf(want, sizeof want, "%s: truncated: expected 210 bytes of images after the header, found 200",
-             join(d, "img"));
-    expect_fail(join(d, "img"), join(d, "lab"), HL_EFORMAT, want, "exact message");
+             hl_test_path(d, "img"));
+    expect_fail(hl_test_path(d, "img"), hl_test_path(d, "lab"), HL_EFORMAT, want, "exact message");
     /* A gzip file whose compressed stream is cut (not just its content). */
-    write_bytes(join(d, "img.gz"), bi, li, true);
+    write_bytes(hl_test_path(d, "img.gz"), bi, li, true);
     size_t gn;
-    uint8_t *g = read_bytes(join(d, "img.gz"), &gn);
+    uint8_t *g = read_bytes(hl_test_path(d, "img.gz"), &gn);
     size_t gcuts[] = {2, 10, gn / 2, gn - 9, gn - 1};
     for (size_t k = 0; k < HL_ARRAY_LEN(gcuts); k++) {
-        write_bytes(join(d, "cut.gz"), g, gcuts[k], false);
+        write_bytes(hl_test_path(d, "cut.gz"), g, gcuts[k], false);
         hl_dataset ds;
-        hl_status st = hl_dataset_load_idx(&ds, join(d, "cut.gz"), join(d, "lab"));
+        hl_status st = hl_dataset_load_idx(&ds, hl_test_path(d, "cut.gz"), hl_test_path(d, "lab"));
         cr_assert(st == HL_EFORMAT, "gzip cut at %zu: %s (%s)", gcuts[k], hl_status_name(st), hl_error_last());
     }
     /* Corrupt deflate data (bytes flipped in the middle of the stream). */
     for (size_t i = gn / 3; i < gn / 3 + 8; i++) g[i] ^= 0xa5;
-    write_bytes(join(d, "bad.gz"), g, gn, false);
+    write_bytes(hl_test_path(d, "bad.gz"), g, gn, false);
     hl_dataset ds;
-    cr_assert_eq(hl_dataset_load_idx(&ds, join(d, "bad.gz"), join(d, "lab")), HL_EFORMAT, "%s", hl_error_last());
+    cr_assert_eq(hl_dataset_load_idx(&ds, hl_test_path(d, "bad.gz"), hl_test_path(d, "lab")), HL_EFORMAT, "%s", hl_error_last());
     free(g);
     /* One byte too many. */
     bi = realloc(bi, li + 1);
     bi[li] = 0;
-    write_bytes(join(d, "long"), bi, li + 1, false);
-    expect_fail(join(d, "long"), join(d, "lab"), HL_EFORMAT, "longer than its header says", "trailing byte");
+    write_bytes(hl_test_path(d, "long"), bi, li + 1, false);
+    expect_fail(hl_test_path(d, "long"), hl_test_path(d, "lab"), HL_EFORMAT, "longer than its header says", "trailing byte");
     free(bi);
     free(bl);
 }
@@ -243,7 +235,7 @@ Test(idx, wrong_magic_absurd_dims_and_mismatches) {
     const uint8_t lab[4] = {0, 1, 2, 3};
     size_t li, ll;
     uint8_t *bi = idx_images(1, 4, 2, 2, &li), *bl = idx_labels(lab, 4, &ll);
-    const char *ip = join(d, "img"), *lp = join(d, "lab");
+    const char *ip = hl_test_path(d, "img"), *lp = hl_test_path(d, "lab");
     write_bytes(lp, bl, ll, false);
     uint8_t h[16];
     memcpy(h, bi, 16);
@@ -282,8 +274,8 @@ Test(idx, wrong_magic_absurd_dims_and_mismatches) {
     snprintf(want, sizeof want, "%s holds 4 images but %s holds 3 labels", ip, lp);
     expect_fail(ip, lp, HL_EMISMATCH, want, "count mismatch");
     /* Missing files */
-    expect_fail(join(d, "nope"), lp, HL_ENOTFOUND, "nope: cannot open", "missing images");
-    expect_fail(ip, join(d, "nolab"), HL_ENOTFOUND, "nolab: cannot open", "missing labels");
+    expect_fail(hl_test_path(d, "nope"), lp, HL_ENOTFOUND, "nope: cannot open", "missing images");
+    expect_fail(ip, hl_test_path(d, "nolab"), HL_ENOTFOUND, "nolab: cannot open", "missing labels");
     free(b3);
     free(bi);
     free(bl);
@@ -360,7 +352,7 @@ Test(idx, mutated_files_never_crash) {
     const uint8_t lab[6] = {0, 1, 2, 3, 4, 5};
     size_t li, ll;
     uint8_t *bi = idx_images(5, 6, 5, 5, &li), *bl = idx_labels(lab, 6, &ll);
-    write_bytes(join(d, "lab"), bl, ll, false);
+    write_bytes(hl_test_path(d, "lab"), bl, ll, false);
     hl_rng r = hl_rng_make(3, 3);
     uint8_t *m = malloc(li);
     int ok = 0;
@@ -370,9 +362,9 @@ Test(idx, mutated_files_never_crash) {
         size_t at = (size_t)hl_rng_below(&r, it % 2 ? 16 : li);
         if (it % 5 == 4) len = at;
         else m[at] = (uint8_t)hl_rng_u32(&r);
-        write_bytes(join(d, "img"), m, len, it % 3 == 0);
+        write_bytes(hl_test_path(d, "img"), m, len, it % 3 == 0);
         hl_dataset ds;
-        hl_status st = hl_dataset_load_idx(&ds, join(d, "img"), join(d, "lab"));
+        hl_status st = hl_dataset_load_idx(&ds, hl_test_path(d, "img"), hl_test_path(d, "lab"));
         cr_assert(st == HL_OK || st == HL_EFORMAT || st == HL_EMISMATCH, "mutation %d: %s (%s)", it,
                   hl_status_name(st), hl_error_last());
         ok += st == HL_OK;

@@ -12,14 +12,6 @@
 #include "core/io/image.h"
 #include "test_common.h"
 
-static char *join(const char *a, const char *b) {
-    static char buf[8][1024];
-    static int k;
-    char *p = buf[k++ % 8];
-    cr_assert(snprintf(p, 1024, "%s/%s", a, b) < 1024, "path too long");
-    return p;
-}
-
 static void write_text(const char *path, const char *s) {
     FILE *f = fopen(path, "wb");
     cr_assert(f);
@@ -57,13 +49,13 @@ static void write_jpeg_flat(const char *path, int w, int h, uint8_t r, uint8_t g
 /* A folder with: img/a.png (4x4 RGB pattern), img/b.png (8x8 gray constant 90), img/c.jpg (10x6 flat colour). */
 static const char *make_images(void) {
     const char *d = hl_test_tmpdir();
-    cr_assert(mkdir(join(d, "img"), 0755) == 0);
+    cr_assert(mkdir(hl_test_path(d, "img"), 0755) == 0);
     uint8_t a[4 * 4 * 3], b[8 * 8];
     for (int i = 0; i < 48; i++) a[i] = (uint8_t)(i * 5 + 1);
     memset(b, 90, sizeof b);
-    cr_assert_eq(hl_image_write_png(join(d, "img/a.png"), a, 4, 4, 3), HL_OK, "%s", hl_error_last());
-    cr_assert_eq(hl_image_write_png(join(d, "img/b.png"), b, 8, 8, 1), HL_OK, "%s", hl_error_last());
-    write_jpeg_flat(join(d, "img/c.jpg"), 10, 6, 200, 100, 50);
+    cr_assert_eq(hl_image_write_png(hl_test_path(d, "img/a.png"), a, 4, 4, 3), HL_OK, "%s", hl_error_last());
+    cr_assert_eq(hl_image_write_png(hl_test_path(d, "img/b.png"), b, 8, 8, 1), HL_OK, "%s", hl_error_last());
+    write_jpeg_flat(hl_test_path(d, "img/c.jpg"), 10, 6, 200, 100, 50);
     return d;
 }
 
@@ -79,13 +71,13 @@ Test(image_list, multi_hot_labels_and_pixels) {
              "%s/img/c.jpg 1 1 1 1 1\n"
              "img/a.png 0 0 0 0 0",
              d);
-    write_text(join(d, "train_list.txt"), list);
+    write_text(hl_test_path(d, "train_list.txt"), list);
     hl_dataset ds;
-    cr_assert_eq(hl_dataset_load_image_list(&ds, join(d, "train_list.txt"), NULL, 4, 3), HL_OK, "%s",
+    cr_assert_eq(hl_dataset_load_image_list(&ds, hl_test_path(d, "train_list.txt"), NULL, 4, 3), HL_OK, "%s",
                  hl_error_last());
     cr_assert(ds.n == 4 && ds.c == 3 && ds.h == 4 && ds.w == 4);
     cr_assert_str_eq(ds.name, "train_list");
-    cr_assert_str_eq(ds.source, join(d, "train_list.txt"));
+    cr_assert_str_eq(ds.source, hl_test_path(d, "train_list.txt"));
     cr_assert(!hl_dataset_single_label(&ds) && ds.class_id == NULL && ds.class_names == NULL);
     cr_assert_eq(ds.labels.nlabels, 5);
     const int want[4][5] = {{1, 0, 1, 0, 0}, {0, 0, 0, 0, 1}, {1, 1, 1, 1, 1}, {0, 0, 0, 0, 0}};
@@ -108,8 +100,8 @@ Test(image_list, multi_hot_labels_and_pixels) {
     hl_dataset_free(&ds);
 
     /* One channel, explicit root, 2x2: a.png's luma averaged by the antialiased 2x shrink. */
-    write_text(join(d, "l2.txt"), "a.png 1\nb.png 0\n");
-    cr_assert_eq(hl_dataset_load_image_list(&ds, join(d, "l2.txt"), join(d, "img"), 2, 1), HL_OK, "%s",
+    write_text(hl_test_path(d, "l2.txt"), "a.png 1\nb.png 0\n");
+    cr_assert_eq(hl_dataset_load_image_list(&ds, hl_test_path(d, "l2.txt"), hl_test_path(d, "img"), 2, 1), HL_OK, "%s",
                  hl_error_last());
     cr_assert(ds.n == 2 && ds.c == 1 && ds.h == 2 && ds.labels.nlabels == 1);
     cr_assert_str_eq(ds.name, "l2");
@@ -128,7 +120,7 @@ static void expect_fail(const char *list, const char *root, hl_status code, cons
 
 Test(image_list, errors_name_the_line) {
     const char *d = make_images();
-    const char *lp = join(d, "list.txt");
+    const char *lp = hl_test_path(d, "list.txt");
     char want[1200];
     write_text(lp, "img/a.png 1 0\n\nimg/b.png 0 1 1\n");
     snprintf(want, sizeof want, "%s:3: 3 labels, expected 2 (as on line 1)", lp);
@@ -143,23 +135,23 @@ Test(image_list, errors_name_the_line) {
     expect_fail(lp, NULL, HL_EFORMAT, "list.txt:1: no labels after the path");
     write_text(lp, "\n  \r\n");
     expect_fail(lp, NULL, HL_EFORMAT, "no images listed");
-    expect_fail(join(d, "absent.txt"), NULL, HL_ENOTFOUND, "absent.txt: cannot open");
+    expect_fail(hl_test_path(d, "absent.txt"), NULL, HL_ENOTFOUND, "absent.txt: cannot open");
     /* Missing image: the list line and the image path. */
     write_text(lp, "img/a.png 1\nimg/b.png 0\nimg/zz.png 1\n");
     snprintf(want, sizeof want, "%s:3: %s/img/zz.png: cannot open", lp, d);
     expect_fail(lp, NULL, HL_ENOTFOUND, want);
     /* Corrupt images: text, a truncated PNG, a truncated JPEG. */
-    write_text(join(d, "img/text.png"), "not an image");
+    write_text(hl_test_path(d, "img/text.png"), "not an image");
     write_text(lp, "img/a.png 1\nimg/text.png 0\n");
     snprintf(want, sizeof want, "%s:2: %s/img/text.png: not a PNG or JPEG file", lp, d);
     expect_fail(lp, NULL, HL_EFORMAT, want);
     const char *src[2] = {"img/a.png", "img/c.jpg"}, *dst[2] = {"img/cut.png", "img/cut.jpg"};
     for (int f = 0; f < 2; f++) {
-        FILE *in = fopen(join(d, src[f]), "rb");
+        FILE *in = fopen(hl_test_path(d, src[f]), "rb");
         uint8_t buf[4096];
         size_t n = fread(buf, 1, sizeof buf, in);
         fclose(in);
-        FILE *out = fopen(join(d, dst[f]), "wb");
+        FILE *out = fopen(hl_test_path(d, dst[f]), "wb");
         fwrite(buf, 1, n * 2 / 3, out);
         fclose(out);
         char l[256];
