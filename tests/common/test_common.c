@@ -150,3 +150,33 @@ char *hl_test_path(const char *a, const char *b) {
     cr_assert(snprintf(p, sizeof buf[0], "%s/%s", a, b) < (int)sizeof buf[0], "path too long");
     return p;
 }
+
+char *hl_test_path_alloc(const char *a, const char *b) {
+    size_t n = strlen(a) + strlen(b) + 2;
+    char *p = malloc(n);
+    cr_assert_not_null(p);
+    snprintf(p, n, "%s/%s", a, b);
+    return p;
+}
+
+unsigned char *hl_test_read_file(const char *path, size_t *len) {
+    FILE *f = fopen(path, "rb");
+    cr_assert_not_null(f, "cannot open %s", path);
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    unsigned char *b = malloc((size_t)n + 1);
+    cr_assert_not_null(b);
+    cr_assert_eq(fread(b, 1, (size_t)n, f), (size_t)n, "short read of %s", path);
+    fclose(f);
+    b[n] = 0;
+    *len = (size_t)n;
+    return b;
+}
+
+void hl_test_write_file(const char *path, const void *b, size_t n) {
+    FILE *f = fopen(path, "wb");
+    cr_assert_not_null(f, "cannot create %s", path);
+    if (n) cr_assert_eq(fwrite(b, 1, n, f), n, "short write of %s", path);
+    cr_assert_eq(fclose(f), 0, "cannot close %s", path);
+}

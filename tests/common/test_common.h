@@ -54,4 +54,11 @@ const char *hl_test_tmpdir(void);
 /* "a/b" in one of 8 rotating static buffers (valid until 8 more calls); fails the test if longer than 1023. */
 char *hl_test_path(const char *a, const char *b);
 
+/* Heap "a/b" (the caller frees it). */
+char *hl_test_path_alloc(const char *a, const char *b);
+/* Whole file into a heap buffer with a NUL appended (len = file size); fails the test if unreadable. */
+unsigned char *hl_test_read_file(const char *path, size_t *len);
+/* Writes n bytes to path (replacing it); fails the test on error. */
+void hl_test_write_file(const char *path, const void *b, size_t n);
+
 #endif

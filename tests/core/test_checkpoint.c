@@ -13,33 +13,6 @@
 
 /* ---- helpers --------------------------------------------------------------------------------------------------- */
 
-static char *path_in(const char *dir, const char *name) {
-    size_t n = strlen(dir) + strlen(name) + 2;
-    char *p = malloc(n);
-    snprintf(p, n, "%s/%s", dir, name);
-    return p;
-}
-
-static unsigned char *slurp(const char *path, size_t *len) {
-    FILE *f = fopen(path, "rb");
-    cr_assert_not_null(f, "cannot open %s", path);
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    unsigned char *b = malloc((size_t)n + 1);
-    cr_assert_eq(fread(b, 1, (size_t)n, f), (size_t)n);
-    fclose(f);
-    *len = (size_t)n;
-    return b;
-}
-
-static void spit(const char *path, const void *b, size_t n) {
-    FILE *f = fopen(path, "wb");
-    cr_assert_not_null(f);
-    if (n) cr_assert_eq(fwrite(b, 1, n, f), n);
-    fclose(f);
-}
-
 /* Number of directory entries other than . and .. */
 static int dir_entries(const char *dir, int *n_tmp) {
     DIR *d = opendir(dir);
@@ -62,7 +35,7 @@ static void rm_dir(const char *dir) {
     struct dirent *e;
     while ((e = readdir(d))) {
         if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
-        char *p = path_in(dir, e->d_name);
+        char *p = hl_test_path_alloc(dir, e->d_name);
         unlink(p);
         free(p);
     }
@@ -314,7 +287,7 @@ Test(safetensors, writer_rejects_bad_names) {
 
 Test(atomic, commit_replaces_and_leaves_no_temp) {
     const char *dir = hl_test_tmpdir();
-    char *p = path_in(dir, "out.json");
+    char *p = hl_test_path_alloc(dir, "out.json");
     cr_assert_eq(hl_atomic_write_file(p, "old", 3), HL_OK);
     hl_atomic_file af;
     cr_assert_eq(hl_atomic_write_begin(&af, p), HL_OK);
@@ -324,13 +297,13 @@ Test(atomic, commit_replaces_and_leaves_no_temp) {
     cr_assert_eq(dir_entries(dir, &n_tmp), 2);
     cr_assert_eq(n_tmp, 1, "temp file next to the target while writing");
     size_t len;
-    unsigned char *c = slurp(p, &len);
+    unsigned char *c = hl_test_read_file(p, &len);
     cr_assert(len == 3 && memcmp(c, "old", 3) == 0, "target untouched before commit (never a half file)");
     free(c);
     fputs("ent", af.f);
     cr_assert_eq(hl_atomic_write_commit(&af), HL_OK, "%s", hl_error_last());
     cr_assert_null(af.tmp);
-    c = slurp(p, &len);
+    c = hl_test_read_file(p, &len);
     cr_assert(len == 11 && memcmp(c, "new content", 11) == 0);
     free(c);
     cr_assert_eq(dir_entries(dir, &n_tmp), 1);
@@ -341,7 +314,7 @@ Test(atomic, commit_replaces_and_leaves_no_temp) {
 
 Test(atomic, abort_keeps_old_file_and_removes_temp) {
     const char *dir = hl_test_tmpdir();
-    char *p = path_in(dir, "ckpt.safetensors"), *q = path_in(dir, "never.bin");
+    char *p = hl_test_path_alloc(dir, "ckpt.safetensors"), *q = hl_test_path_alloc(dir, "never.bin");
     cr_assert_eq(hl_atomic_write_file(p, "old", 3), HL_OK);
     hl_atomic_file af;
     cr_assert_eq(hl_atomic_write_begin(&af, p), HL_OK);
@@ -349,7 +322,7 @@ Test(atomic, abort_keeps_old_file_and_removes_temp) {
     hl_atomic_write_abort(&af);
     hl_atomic_write_abort(&af); /* idempotent */
     size_t len;
-    unsigned char *c = slurp(p, &len);
+    unsigned char *c = hl_test_read_file(p, &len);
     cr_assert(len == 3 && memcmp(c, "old", 3) == 0);
     free(c);
     cr_assert_eq(hl_atomic_write_begin(&af, q), HL_OK);
@@ -411,7 +384,7 @@ static bool same_values(const model *a, const model *b) {
 
 Test(checkpoint, round_trip_is_bit_exact_with_metadata) {
     const char *dir = hl_test_tmpdir();
-    char *path = path_in(dir, "m.safetensors");
+    char *path = hl_test_path_alloc(dir, "m.safetensors");
     model a, b;
     model_make(&a, false, true);
     model_make(&b, false, true);
@@ -455,7 +428,7 @@ Test(checkpoint, round_trip_is_bit_exact_with_metadata) {
 
 Test(checkpoint, truncated_file_at_every_length_fails_and_leaves_model_untouched) {
     const char *dir = hl_test_tmpdir();
-    char *path = path_in(dir, "m.safetensors"), *cut = path_in(dir, "cut.safetensors");
+    char *path = hl_test_path_alloc(dir, "m.safetensors"), *cut = hl_test_path_alloc(dir, "cut.safetensors");
     model a, b, ref;
     model_make(&a, false, true);
     model_make(&b, false, true);
@@ -465,16 +438,16 @@ Test(checkpoint, truncated_file_at_every_length_fails_and_leaves_model_untouched
     model_fill(&ref, 2);
     cr_assert_eq(hl_checkpoint_save(path, &a.p, NULL), HL_OK);
     size_t len;
-    unsigned char *img = slurp(path, &len);
+    unsigned char *img = hl_test_read_file(path, &len);
     for (size_t n = 0; n < len; n++) {
-        spit(cut, img, n);
+        hl_test_write_file(cut, img, n);
         hl_ckpt_meta m = {0};
         hl_status s = hl_checkpoint_load(cut, &b.p, &m);
         cr_assert_eq(s, HL_EFORMAT, "truncated to %zu of %zu: status %d (%s)", n, len, s, hl_error_last());
         cr_assert(same_values(&b, &ref), "model changed by a failed load at length %zu", n);
         cr_assert_eq(m.n, 0);
     }
-    spit(cut, img, len);
+    hl_test_write_file(cut, img, len);
     cr_assert_eq(hl_checkpoint_load(cut, &b.p, NULL), HL_OK);
     cr_assert(same_values(&a, &b));
     free(img);
@@ -488,16 +461,16 @@ Test(checkpoint, truncated_file_at_every_length_fails_and_leaves_model_untouched
 
 Test(checkpoint, corrupt_header_json) {
     const char *dir = hl_test_tmpdir();
-    char *path = path_in(dir, "m.safetensors");
+    char *path = hl_test_path_alloc(dir, "m.safetensors");
     model a;
     model_make(&a, false, true);
     model_fill(&a, 1);
     cr_assert_eq(hl_checkpoint_save(path, &a.p, NULL), HL_OK);
     size_t len;
-    unsigned char *img = slurp(path, &len);
+    unsigned char *img = hl_test_read_file(path, &len);
     unsigned char *colon = memchr(img + 8, ':', len - 8);
     *colon = ';';
-    spit(path, img, len);
+    hl_test_write_file(path, img, len);
     cr_assert_eq(hl_checkpoint_load(path, &a.p, NULL), HL_EFORMAT);
     cr_assert(strstr(hl_error_last(), "header JSON") && strstr(hl_error_last(), path), "%s", hl_error_last());
     free(img);
@@ -508,7 +481,7 @@ Test(checkpoint, corrupt_header_json) {
 
 Test(checkpoint, wrong_shape_missing_and_unexpected_names) {
     const char *dir = hl_test_tmpdir();
-    char *path = path_in(dir, "m.safetensors");
+    char *path = hl_test_path_alloc(dir, "m.safetensors");
     model a, wide, nobias;
     model_make(&a, false, true);
     model_make(&wide, true, true);
@@ -528,7 +501,7 @@ Test(checkpoint, wrong_shape_missing_and_unexpected_names) {
     cr_assert(memcmp(nobias.w->data, a.w->data, 48 * 4) == 0);
 
     /* The model has a bias the file lacks. */
-    char *p2 = path_in(dir, "nobias.safetensors");
+    char *p2 = hl_test_path_alloc(dir, "nobias.safetensors");
     cr_assert_eq(hl_checkpoint_save(p2, &nobias.p, NULL), HL_OK);
     cr_assert_eq(hl_checkpoint_load(p2, &a.p, NULL), HL_EMISMATCH);
     cr_assert(strstr(hl_error_last(), "missing") && strstr(hl_error_last(), "'features.0.bias'"), "%s",
@@ -537,7 +510,7 @@ Test(checkpoint, wrong_shape_missing_and_unexpected_names) {
     cr_assert_eq(hl_checkpoint_load_ex(p2, &a.p, NULL, HL_CKPT_ALLOW_MISSING), HL_OK);
     cr_assert_eq(a.b->data[0], bias0, "missing tensor keeps its value");
 
-    char *p3 = path_in(dir, "absent.safetensors");
+    char *p3 = hl_test_path_alloc(dir, "absent.safetensors");
     cr_assert_eq(hl_checkpoint_load(p3, &a.p, NULL), HL_ENOTFOUND);
     hl_params_free(&a.p);
     hl_params_free(&wide.p);
@@ -550,14 +523,14 @@ Test(checkpoint, wrong_shape_missing_and_unexpected_names) {
 
 Test(checkpoint, wrong_dtype_is_unsupported) {
     const char *dir = hl_test_tmpdir();
-    char *path = path_in(dir, "f16.safetensors");
+    char *path = hl_test_path_alloc(dir, "f16.safetensors");
     hl_params p;
     hl_params_init(&p);
     hl_tensor *w = hl_params_add(&p, "w", 1, HL_SHAPE(2));
     cr_assert_eq(hl_params_alloc(&p), HL_OK);
     size_t len;
     unsigned char *img = image("{\"w\":{\"dtype\":\"F16\",\"shape\":[2],\"data_offsets\":[0,4]}}", 4, &len);
-    spit(path, img, len);
+    hl_test_write_file(path, img, len);
     cr_assert_eq(hl_checkpoint_load(path, &p, NULL), HL_EUNSUPPORTED);
     cr_assert(strstr(hl_error_last(), "'w' is F16"), "%s", hl_error_last());
     cr_assert_eq(w->data[0], 0.0f);

@@ -18,33 +18,6 @@
 
 /* ---- helpers --------------------------------------------------------------------------------------------------- */
 
-static char *path_in(const char *dir, const char *name) {
-    size_t n = strlen(dir) + strlen(name) + 2;
-    char *p = malloc(n);
-    snprintf(p, n, "%s/%s", dir, name);
-    return p;
-}
-
-static unsigned char *slurp(const char *path, size_t *len) {
-    FILE *f = fopen(path, "rb");
-    cr_assert_not_null(f, "cannot open %s", path);
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    unsigned char *b = malloc((size_t)n + 1);
-    cr_assert_eq(fread(b, 1, (size_t)n, f), (size_t)n);
-    fclose(f);
-    *len = (size_t)n;
-    return b;
-}
-
-static void spit(const char *path, const void *b, size_t n) {
-    FILE *f = fopen(path, "wb");
-    cr_assert_not_null(f);
-    if (n) cr_assert_eq(fwrite(b, 1, n, f), n);
-    fclose(f);
-}
-
 typedef struct tm {
     hl_params p;
     hl_tensor *w, *b, *s, *rm;
@@ -160,7 +133,7 @@ static hl_optim_config cfg(hl_optim_kind k, float lr) {
 /* N steps, save, M more -> A; fresh model + optimizer loaded from the file, M more -> B; A == B bit-exactly. */
 static void resume_case(const char *what, hl_optim_config c) {
     char *dir = (char *)hl_test_tmpdir(); /* heap; removed at exit */
-    char *path = path_in(dir, "train.safetensors");
+    char *path = hl_test_path_alloc(dir, "train.safetensors");
     enum { N = 5, M = 4 };
     tm a, b;
     tm_make(&a, &c, true, 1);
@@ -238,7 +211,7 @@ Test(checkpoint_train, rmsprop_resumes_bit_exactly) {
 /* Control: restoring only the parameters (the old behaviour) does not reproduce an Adam run. */
 Test(checkpoint_train, model_only_resume_diverges) {
     char *dir = (char *)hl_test_tmpdir(); /* heap; removed at exit */
-    char *path = path_in(dir, "m.safetensors");
+    char *path = hl_test_path_alloc(dir, "m.safetensors");
     hl_optim_config c = cfg(HL_OPTIM_ADAM, 0.05f);
     tm a, b;
     tm_make(&a, &c, true, 1);
@@ -349,7 +322,7 @@ static void expect_fail(const char *path, tm *m, hl_status want, const char *nee
 
 Test(checkpoint_train, mismatches_are_clear_errors_and_change_nothing) {
     char *dir = (char *)hl_test_tmpdir(); /* heap; removed at exit */
-    char *path = path_in(dir, "t.safetensors"), *p2 = path_in(dir, "edit.safetensors");
+    char *path = hl_test_path_alloc(dir, "t.safetensors"), *p2 = hl_test_path_alloc(dir, "edit.safetensors");
     hl_optim_config ac = cfg(HL_OPTIM_ADAM, 0.05f);
     tm a;
     tm_make(&a, &ac, true, 1);
@@ -416,7 +389,7 @@ Test(checkpoint_train, mismatches_are_clear_errors_and_change_nothing) {
 
 Test(checkpoint_train, truncated_file_at_every_length_fails_and_changes_nothing) {
     char *dir = (char *)hl_test_tmpdir(); /* heap; removed at exit */
-    char *path = path_in(dir, "t.safetensors"), *cut = path_in(dir, "cut.safetensors");
+    char *path = hl_test_path_alloc(dir, "t.safetensors"), *cut = hl_test_path_alloc(dir, "cut.safetensors");
     hl_optim_config c = cfg(HL_OPTIM_RMSPROP, 0.01f);
     c.momentum = 0.5f;
     tm a, b;
@@ -426,10 +399,10 @@ Test(checkpoint_train, truncated_file_at_every_length_fails_and_changes_nothing)
     tm_warmup(&b, 1);
     cr_assert_eq(hl_checkpoint_save_train(path, &a.p, a.o, NULL), HL_OK);
     size_t len;
-    unsigned char *img = slurp(path, &len);
+    unsigned char *img = hl_test_read_file(path, &len);
     snap s = snap_take(&b);
     for (size_t n = 0; n < len; n++) {
-        spit(cut, img, n);
+        hl_test_write_file(cut, img, n);
         hl_ckpt_meta m = {0};
         hl_status st = hl_checkpoint_load_train(cut, &b.p, b.o, &m);
         cr_assert_eq(st, HL_EFORMAT, "truncated to %zu of %zu: status %d (%s)", n, len, st, hl_error_last());
@@ -438,7 +411,7 @@ Test(checkpoint_train, truncated_file_at_every_length_fails_and_changes_nothing)
     }
     snap_check(&s, &b, "truncated");
     snap_free(&s);
-    spit(cut, img, len);
+    hl_test_write_file(cut, img, len);
     cr_assert_eq(hl_checkpoint_load_train(cut, &b.p, b.o, NULL), HL_OK);
     tm_step(&a);
     tm_step(&b);
