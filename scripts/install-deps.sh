@@ -6,7 +6,8 @@
 set -euo pipefail
 
 pkgs=(build-essential cmake pkg-config libopenblas-openmp-dev libyaml-dev libpng-dev zlib1g-dev libcriterion-dev
-      libjpeg-dev libcurl4-openssl-dev libarchive-dev libssl-dev dataset-fashion-mnist)
+      libjpeg-dev libcurl4-openssl-dev libarchive-dev libssl-dev libplplot-dev plplot-driver-cairo
+      dataset-fashion-mnist)
 if [[ "${1:-}" == "--bench" ]]; then
   pkgs+=(python3 python3-numpy python3-torch python3-faiss)
 fi
