@@ -1,0 +1,287 @@
+/* lab/suite.c — suite schema, validation, expansion into keyed cells, shards; see suite.h. */
+#include "lab/suite.h"
+
+#include <fnmatch.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/config_schema.h"
+#include "core/hash.h"
+#include "lab/yaml_load.h"
+
+static const hl_param_spec synthetic_fields[] = {
+    {"n", HL_PARAM_INT, "2000", "[2, inf)", NULL, "number of images", NULL, 0},
+    {"c", HL_PARAM_INT, "1", "[1, 64]", NULL, "channels", NULL, 0},
+    {"h", HL_PARAM_INT, "28", "[8, 4096]", NULL, "height", NULL, 0},
+    {"w", HL_PARAM_INT, "28", "[8, 4096]", NULL, "width", NULL, 0},
+    {"classes", HL_PARAM_INT, "10", "[2, 65536]", NULL, "classes", NULL, 0},
+    {"noise", HL_PARAM_FLOAT, "0.3", "[0, 1]", NULL, "background noise amplitude", NULL, 0},
+    {"seed", HL_PARAM_INT, "0", "[0, inf)", NULL, "generator seed", NULL, 0},
+};
+
+static const hl_param_spec hasher_fields[] = {
+    {"method", HL_PARAM_STRING, NULL, NULL, NULL, "registered hasher name (hashlab list)", NULL, 0},
+    {"bits", HL_PARAM_INT_LIST, NULL, "[1, 4096]", NULL, "code lengths to train", NULL, 0},
+    {"params", HL_PARAM_MAP, "{}", NULL, NULL, "method-specific keys (hashlab list METHOD)", NULL, 0},
+};
+
+static const hl_param_spec attack_fields[] = {
+    {"method", HL_PARAM_STRING, NULL, NULL, NULL, "registered attack name (hashlab list)", NULL, 0},
+    {"norm", HL_PARAM_ENUM, "linf", NULL, "linf|l2", "threat model norm", NULL, 0},
+    {"eps", HL_PARAM_FRACTION, "8/255", "[0, inf)", NULL, "radius on [0,1] pixels (8/255 is exact)", NULL, 0},
+    {"steps", HL_PARAM_INT, "20", "[0, 100000]", NULL, "iterations", NULL, 0},
+    {"step_size", HL_PARAM_FRACTION, "2/255", "[0, inf)", NULL, "per-iteration step", NULL, 0},
+    {"random_start", HL_PARAM_BOOL, "true", NULL, NULL, "start from a random point in the ball", NULL, 0},
+    {"targeted", HL_PARAM_BOOL, "false", NULL, NULL, "aim at the suite's shared target labels", NULL, 0},
+    {"params", HL_PARAM_MAP, "{}", NULL, NULL, "attack-specific keys (hashlab list METHOD)", NULL, 0},
+};
+
+static const hl_param_spec metrics_fields[] = {
+    {"topk", HL_PARAM_STRING, "1000", NULL, NULL, "R of mAP@R: an integer or all", NULL, 0},
+    {"radius", HL_PARAM_INT, "2", "[0, 4096]", NULL, "r of P@H<=r and R@H<=r", NULL, 0},
+    {"ties", HL_PARAM_ENUM, "index", NULL, "index|expected|random", "tie convention of the ranking", NULL, 0},
+    {"zero_relevant", HL_PARAM_ENUM, "count", NULL, "count|skip", "queries with no relevant item", NULL, 0},
+};
+
+static const hl_param_spec report_fields[] = {
+    {"formats", HL_PARAM_STRING_LIST, "[md, tex, csv, json]", NULL, NULL, "table formats: md tex csv json", NULL, 0},
+};
+
+#define N_OF(a) ((int)HL_ARRAY_LEN(a))
+
+static const hl_param_spec suite_spec[] = {
+    {"name", HL_PARAM_STRING, NULL, NULL, NULL, "suite name (run directory runs/<name>)", NULL, 0},
+    {"dataset", HL_PARAM_ENUM, NULL, NULL, "cifar10|cifar100|fashion-mnist|mnist|synthetic", "dataset", NULL, 0},
+    {"data_root", HL_PARAM_STRING, "null", NULL, NULL, "where datasets are looked for first", NULL, 0},
+    {"synthetic", HL_PARAM_MAP, "{}", NULL, NULL, "dataset: synthetic settings", synthetic_fields, N_OF(synthetic_fields)},
+    {"protocol", HL_PARAM_STRING, "cifar10", NULL, NULL, "split protocol (cifar10, cifar10-1, cifar10-2, random:Q/T)",
+     NULL, 0},
+    {"split_seed", HL_PARAM_INT, "0", "[0, inf)", NULL, "seed of the split", NULL, 0},
+    {"seeds", HL_PARAM_INT_LIST, "[0]", "[0, inf)", NULL, "training seeds", NULL, 0},
+    {"backbone", HL_PARAM_STRING, "cnn-small", NULL, NULL, "network under the hashing layer", NULL, 0},
+    {"device", HL_PARAM_ENUM, "cpu", NULL, "cpu|cuda", "device", NULL, 0},
+    {"threads", HL_PARAM_INT, "0", "[0, 1024]", NULL, "threads (0 = all cores)", NULL, 0},
+    {"hashers", HL_PARAM_MAP_LIST, NULL, NULL, NULL, "methods to train", hasher_fields, N_OF(hasher_fields)},
+    {"attacks", HL_PARAM_MAP_LIST, "[]", NULL, NULL, "attacks on every trained hasher", attack_fields,
+     N_OF(attack_fields)},
+    {"metrics", HL_PARAM_MAP, "{}", NULL, NULL, "evaluation conventions", metrics_fields, N_OF(metrics_fields)},
+    {"report", HL_PARAM_MAP, "{}", NULL, NULL, "report options", report_fields, N_OF(report_fields)},
+    {"output", HL_PARAM_STRING, "null", NULL, NULL, "run directory (default runs/<name>)", NULL, 0},
+    {"plugins", HL_PARAM_STRING_LIST, "[]", NULL, NULL, "shared objects with extra hashers/attacks", NULL, 0},
+};
+
+void hl_suite_free(hl_suite *s) {
+    if (!s) return;
+    for (int64_t i = 0; i < s->nhashers; i++) free(s->hashers[i].bits);
+    free(s->hashers);
+    free(s->attacks);
+    free(s->seeds);
+    hl_config_free(s->raw);
+    hl_config_free(s->resolved);
+    free(s);
+}
+
+/* Checks what the schema cannot express: metrics.topk is a positive integer or "all". */
+static hl_status check_topk(const hl_config *raw) {
+    const hl_config *t = hl_config_path(raw, "metrics.topk");
+    if (!t) return HL_OK;
+    const char *text = NULL;
+    int64_t v = 0;
+    if (hl_config_as_string(t, &text) == HL_OK && (!strcmp(text, "all") || (hl_config_parse_int(text, &v) && v > 0)))
+        return HL_OK;
+    return hl_config_error(t, HL_EINVAL, "metrics.topk: expected a positive integer or all, got '%s'",
+                           text ? text : "");
+}
+
+hl_status hl_suite_from_config(hl_suite **out, hl_config *root) {
+    *out = NULL;
+    hl_status st = HL_OK;
+    hl_suite *s = calloc(1, sizeof *s);
+    if (!s) {
+        hl_config_free(root);
+        return hl_error_set(HL_ENOMEM, "out of memory loading a suite");
+    }
+    s->raw = root;
+    HL_TRY(hl_config_check(root, suite_spec, N_OF(suite_spec), false, "suite", NULL));
+    HL_TRY(check_topk(root));
+    HL_TRY(hl_config_resolve(root, suite_spec, N_OF(suite_spec), &s->resolved));
+    const hl_config *r = s->resolved;
+    HL_TRY(hl_config_get_string(r, "name", &s->name));
+    HL_TRY(hl_config_get_string(r, "dataset", &s->dataset));
+    HL_TRY(hl_config_get_string(r, "protocol", &s->protocol));
+    HL_TRY(hl_config_get_string(r, "backbone", &s->backbone));
+    HL_TRY(hl_config_get_int(r, "split_seed", &s->split_seed));
+    HL_TRY(hl_config_get_int_list(r, "seeds", &s->seeds, &s->nseeds));
+    const hl_config *out_node = hl_config_get(r, "output");
+    if (out_node && out_node->kind == HL_CONFIG_SCALAR) s->output = out_node->text;
+
+    const hl_config *hs = hl_config_get(r, "hashers"), *as = hl_config_get(r, "attacks");
+    s->nhashers = hl_config_len(hs);
+    s->nattacks = as ? hl_config_len(as) : 0;
+    if (s->nhashers == 0) {
+        st = hl_config_error(hl_config_get(root, "hashers"), HL_EINVAL, "hashers: the list is empty");
+        goto done;
+    }
+    s->hashers = calloc((size_t)s->nhashers, sizeof *s->hashers);
+    s->attacks = calloc((size_t)(s->nattacks ? s->nattacks : 1), sizeof *s->attacks);
+    if (!s->hashers || !s->attacks) {
+        st = hl_error_set(HL_ENOMEM, "out of memory loading a suite");
+        goto done;
+    }
+    for (int64_t i = 0; i < s->nhashers; i++) {
+        hl_suite_hasher *h = &s->hashers[i];
+        h->node = hl_config_at(hs, i);
+        HL_TRY(hl_config_get_string(h->node, "method", &h->method));
+        HL_TRY(hl_config_get_int_list(h->node, "bits", &h->bits, &h->nbits));
+    }
+    for (int64_t i = 0; i < s->nattacks; i++) {
+        s->attacks[i].node = hl_config_at(as, i);
+        HL_TRY(hl_config_get_string(s->attacks[i].node, "method", &s->attacks[i].method));
+    }
+done:
+    if (st < 0) {
+        hl_suite_free(s);
+        return st;
+    }
+    *out = s;
+    return HL_OK;
+}
+
+hl_status hl_suite_load(hl_suite **out, const char *path) {
+    *out = NULL;
+    hl_config *root = NULL;
+    hl_status st = hl_yaml_load_file(path, &root);
+    if (st < 0) return st;
+    return hl_suite_from_config(out, root);
+}
+
+/* Puts a copy of `src` (or a string scalar `text`) under `key` in map `m`. */
+static hl_status put_clone(hl_config *m, const char *key, const hl_config *src) {
+    hl_config *c = hl_config_clone(src);
+    if (!c) return hl_error_set(HL_ENOMEM, "out of memory building a cell key");
+    return hl_config_map_put(m, key, 0, 0, c);
+}
+
+static hl_status put_text(hl_config *m, const char *key, const char *text) {
+    hl_config *c = hl_config_new(HL_CONFIG_SCALAR, text, "", 0, 0);
+    if (!c) return hl_error_set(HL_ENOMEM, "out of memory building a cell key");
+    c->quoted = true;
+    return hl_config_map_put(m, key, 0, 0, c);
+}
+
+static hl_status put_int(hl_config *m, const char *key, int64_t v) {
+    char buf[32];
+    snprintf(buf, sizeof buf, "%lld", (long long)v);
+    hl_config *c = hl_config_new(HL_CONFIG_SCALAR, buf, "", 0, 0);
+    if (!c) return hl_error_set(HL_ENOMEM, "out of memory building a cell key");
+    return hl_config_map_put(m, key, 0, 0, c);
+}
+
+/* SHA-256 of the canonical JSON of map m; frees m. */
+static hl_status key_of(hl_config *m, char key[65]) {
+    char *json = NULL;
+    hl_status st = hl_config_canonical_json(m, &json);
+    if (st == HL_OK) hl_sha256_hex(json, strlen(json), key);
+    free(json);
+    hl_config_free(m);
+    return st;
+}
+
+static hl_status train_key(const hl_suite *s, const char *split_hash, int64_t h, int64_t bits, int64_t seed,
+                           char key[65]) {
+    hl_status st = HL_OK;
+    const hl_config *r = s->resolved;
+    hl_config *m = hl_config_new(HL_CONFIG_MAP, NULL, "", 0, 0);
+    if (!m) return hl_error_set(HL_ENOMEM, "out of memory building a cell key");
+    HL_TRY(put_text(m, "kind", "train"));
+    HL_TRY(put_clone(m, "dataset", hl_config_get(r, "dataset")));
+    if (!strcmp(s->dataset, "synthetic")) HL_TRY(put_clone(m, "synthetic", hl_config_get(r, "synthetic")));
+    HL_TRY(put_clone(m, "protocol", hl_config_get(r, "protocol")));
+    HL_TRY(put_clone(m, "split_seed", hl_config_get(r, "split_seed")));
+    HL_TRY(put_text(m, "split", split_hash));
+    HL_TRY(put_clone(m, "backbone", hl_config_get(r, "backbone")));
+    HL_TRY(put_clone(m, "method", hl_config_get(s->hashers[h].node, "method")));
+    HL_TRY(put_clone(m, "params", hl_config_get(s->hashers[h].node, "params")));
+    HL_TRY(put_int(m, "bits", bits));
+    HL_TRY(put_int(m, "seed", seed));
+    return key_of(m, key);
+done:
+    hl_config_free(m);
+    return st;
+}
+
+static hl_status attack_key(const hl_suite *s, const char *parent_key, int64_t a, char key[65]) {
+    hl_status st = HL_OK;
+    hl_config *m = hl_config_new(HL_CONFIG_MAP, NULL, "", 0, 0);
+    if (!m) return hl_error_set(HL_ENOMEM, "out of memory building a cell key");
+    HL_TRY(put_text(m, "kind", "attack"));
+    HL_TRY(put_text(m, "train", parent_key));
+    HL_TRY(put_clone(m, "attack", s->attacks[a].node));
+    return key_of(m, key);
+done:
+    hl_config_free(m);
+    return st;
+}
+
+hl_status hl_suite_expand(const hl_suite *s, const char *split_hash, hl_cell **cells, int64_t *n) {
+    *cells = NULL;
+    *n = 0;
+    int64_t ntrain = 0;
+    for (int64_t h = 0; h < s->nhashers; h++) ntrain += s->hashers[h].nbits * s->nseeds;
+    int64_t total = ntrain * (1 + s->nattacks);
+    hl_cell *c = calloc((size_t)(total ? total : 1), sizeof *c);
+    if (!c) return hl_error_set(HL_ENOMEM, "out of memory expanding %lld cells", (long long)total);
+    hl_status st = HL_OK;
+    int64_t k = 0;
+    for (int64_t h = 0; h < s->nhashers; h++)
+        for (int64_t b = 0; b < s->hashers[h].nbits; b++)
+            for (int64_t si = 0; si < s->nseeds; si++, k++) {
+                hl_cell *t = &c[k];
+                *t = (hl_cell){.kind = HL_CELL_TRAIN, .hasher = h, .attack = -1, .bits = s->hashers[h].bits[b],
+                               .seed = s->seeds[si], .parent = -1, .train_index = k};
+                snprintf(t->label, sizeof t->label, "%s/%lldb/seed%lld", s->hashers[h].method, (long long)t->bits,
+                         (long long)t->seed);
+                HL_TRY(train_key(s, split_hash, h, t->bits, t->seed, t->key));
+            }
+    for (int64_t t = 0; t < ntrain; t++)
+        for (int64_t a = 0; a < s->nattacks; a++, k++) {
+            hl_cell *x = &c[k];
+            *x = c[t];
+            x->kind = HL_CELL_ATTACK;
+            x->attack = a;
+            x->parent = t;
+            snprintf(x->label, sizeof x->label, "%s/%s", c[t].label, s->attacks[a].method);
+            HL_TRY(attack_key(s, c[t].key, a, x->key));
+        }
+done:
+    if (st < 0) {
+        free(c);
+        return st;
+    }
+    *cells = c;
+    *n = total;
+    return HL_OK;
+}
+
+hl_status hl_shard_parse(const char *text, int *index, int *count) {
+    char *end = NULL;
+    long i = strtol(text ? text : "", &end, 10);
+    if (end == text || *end != '/')
+        return hl_error_set(HL_EINVAL, "--shard '%s': expected i/n, e.g. 0/4", text ? text : "");
+    const char *p = end + 1;
+    long c = strtol(p, &end, 10);
+    if (end == p || *end != 0 || c < 1 || i < 0 || i >= c)
+        return hl_error_set(HL_EINVAL, "--shard '%s': expected i/n with 0 <= i < n", text);
+    *index = (int)i;
+    *count = (int)c;
+    return HL_OK;
+}
+
+bool hl_cell_in_shard(const hl_cell *cells, int64_t i, int index, int count) {
+    const hl_cell *c = &cells[i];
+    int64_t t = c->kind == HL_CELL_TRAIN ? c->train_index : cells[c->parent].train_index;
+    return t % count == index;
+}
+
+bool hl_cell_matches(const hl_cell *c, const char *pattern) { return !pattern || fnmatch(pattern, c->label, 0) == 0; }

@@ -1,0 +1,103 @@
+/* lab/suite.h — a suite: the YAML a researcher writes, validated before anything runs, expanded into cells.
+ *
+ * Format (documented for users in suites/README.md):
+ *
+ *     name: fashion_quick                 # required; names the run directory runs/<name> unless `output` is set
+ *     dataset: fashion-mnist              # cifar10 | cifar100 | fashion-mnist | mnist | synthetic
+ *     synthetic: {n: 2000, c: 1, h: 28, w: 28, classes: 10, noise: 0.3}   # only for dataset: synthetic
+ *     protocol: cifar10                   # split protocol (core/data/split.h), default cifar10
+ *     split_seed: 0
+ *     seeds: [0, 1, 2]                    # one training run per seed; reports give mean ± std
+ *     backbone: cnn-small
+ *     device: cpu                         # cpu | cuda
+ *     threads: 0                          # 0 = all cores
+ *     hashers:
+ *       - method: lsh
+ *         bits: [16, 32, 64]
+ *         params: {}                      # method-specific keys, validated by the method's own schema
+ *     attacks:
+ *       - method: noise
+ *         norm: linf                      # linf | l2
+ *         eps: 8/255                      # exact fraction of the [0,1] pixel range
+ *         steps: 20
+ *         step_size: 2/255
+ *         random_start: true
+ *         targeted: false
+ *         params: {}
+ *     metrics: {topk: 1000, radius: 2, ties: index, zero_relevant: count}   # topk: an integer or all
+ *     report: {formats: [md, tex, csv, json]}
+ *     output: runs/fashion_quick
+ *     plugins: [path/to/plugin.so]
+ *
+ * Every key is checked against the schema below (unknown keys, types, ranges, enum values) and every problem is
+ * reported at once with file:line:col. The resolved suite (defaults filled in, values canonical) is what cell keys
+ * are computed from, so `eps: 8/255` and `eps: 0.0313725...` name different cells but `1e-3` and `0.001` do not.
+ *
+ * Cells: a TRAIN cell per (hasher entry × bits × seed), then an ATTACK cell per (train cell × attack entry). A cell
+ * key is the SHA-256 of the canonical JSON of everything that determines its result: the resolved dataset and
+ * protocol, the split's hash (core/data/split.h), the hasher entry, bits and seed, the backbone (and, for an attack
+ * cell, its train cell's key and the resolved attack entry). Metrics and report options are not in the keys: scores
+ * are recomputed from stored codes, so changing them never retrains or re-attacks.
+ * Shards (`--shard i/n`) split the train cells round-robin; an attack cell goes with its train cell, so each shard
+ * is self-contained and the shards together cover every cell exactly once.
+ */
+#ifndef HL_LAB_SUITE_H
+#define HL_LAB_SUITE_H
+
+#include "core/config.h"
+
+typedef struct hl_suite_hasher {
+    const hl_config *node; /* the entry in the resolved tree */
+    const char *method;
+    int64_t *bits;
+    int64_t nbits;
+} hl_suite_hasher;
+
+typedef struct hl_suite_attack {
+    const hl_config *node;
+    const char *method;
+} hl_suite_attack;
+
+typedef struct hl_suite {
+    hl_config *raw;      /* as loaded (positions for messages) */
+    hl_config *resolved; /* defaults filled in, canonical values */
+    const char *name, *dataset, *protocol, *backbone, *output;
+    int64_t split_seed;
+    int64_t *seeds;
+    int64_t nseeds;
+    hl_suite_hasher *hashers;
+    int64_t nhashers;
+    hl_suite_attack *attacks;
+    int64_t nattacks;
+} hl_suite;
+
+typedef enum hl_cell_kind { HL_CELL_TRAIN, HL_CELL_ATTACK, HL_CELL_KIND_COUNT } hl_cell_kind;
+
+typedef struct hl_cell {
+    hl_cell_kind kind;
+    int64_t hasher, attack; /* indices into the suite's lists (attack −1 for train cells) */
+    int64_t bits, seed;
+    int64_t parent;         /* attack cells: index of their train cell; train cells: −1 */
+    int64_t train_index;    /* train cells: their rank among train cells (for sharding) */
+    char key[65];           /* SHA-256 hex */
+    char label[160];        /* "lsh/32b/seed0" or "lsh/32b/seed0/noise" (for --only and progress) */
+} hl_cell;
+
+/* Loads and validates a suite file. Problems: HL_EINVAL with every error, one per line, as "FILE:LINE:COL: ...". */
+hl_status hl_suite_load(hl_suite **out, const char *path);
+/* Same from an already loaded tree (takes ownership of `root` even on failure). */
+hl_status hl_suite_from_config(hl_suite **out, hl_config *root);
+void hl_suite_free(hl_suite *s);
+
+/* Expands into cells (train cells first, in suite order hasher × bits × seed; then attack cells grouped by train
+ * cell). split_hash: hex SHA-256 of the split (hl_split_hash). *cells: free(). */
+hl_status hl_suite_expand(const hl_suite *s, const char *split_hash, hl_cell **cells, int64_t *n);
+
+/* Parses "i/n" (0 <= i < n). */
+hl_status hl_shard_parse(const char *text, int *index, int *count);
+/* True when the cell belongs to shard index of count. */
+bool hl_cell_in_shard(const hl_cell *cells, int64_t i, int index, int count);
+/* True when the cell's label matches the shell pattern (fnmatch), or the pattern is NULL. */
+bool hl_cell_matches(const hl_cell *c, const char *pattern);
+
+#endif
