@@ -89,6 +89,7 @@ static const hl_cmd hl_cmds[] = {
     {"bench", "engine|retrieval [options] [--json]", "run a benchmark workload (BENCH.md)", cmd_bench},
     {"data", "fetch cifar10|cifar100 | info NAME", "download or inspect a dataset", hl_cmd_data},
     {"score", "--query-codes Q.npy --db-codes D.npy ...", "score codes from any framework (METRICS.md)", hl_cmd_score},
+    {"list", "[--plugin PATH]... [NAME]", "registered hashers and attacks, or one's parameters", hl_cmd_list},
     {"version", "", "print the version", cmd_version},
     {"help", "", "this message", cmd_help},
 };

@@ -1,0 +1,141 @@
+/* attacks/attack.c — the attack driver: create/free by name, freeze the victim, batch, perturb, enforce the threat. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "attacks/attack.h"
+
+void hl_attack_opts_default(hl_attack_opts *o) {
+    memset(o, 0, sizeof *o);
+    o->threat = hl_threat_make(HL_NORM_LINF, 8, 255);
+    o->steps = 10;
+    o->step = (hl_fraction){.num = 1, .den = 255, .value = 1.0 / 255.0};
+}
+
+hl_status hl_attack_create(hl_attack **out, const char *name, const hl_config *params, const hl_attack_opts *o) {
+    const hl_attack_class *cls = hl_attack_class_find(name);
+    *out = NULL;
+    if (!cls) return hl_error_code();
+    return hl_attack_create_class(out, cls, params, o);
+}
+
+hl_status hl_attack_create_class(hl_attack **out, const hl_attack_class *cls, const hl_config *params,
+                                 const hl_attack_opts *o) {
+    hl_status st = HL_OK;
+    hl_config *empty = NULL, *resolved = NULL;
+    hl_attack *a = NULL;
+    char what[96];
+    *out = NULL;
+    HL_ASSERT(cls && cls->size >= sizeof(hl_attack) && cls->perturb, "incomplete attack class");
+    if (!(o->threat.eps.value >= 0) || o->threat.norm < 0 || o->threat.norm >= HL_NORM_COUNT)
+        return hl_error_set(HL_EINVAL, "attack '%s': eps must be >= 0 with norm linf or l2", cls->name);
+    if (!(o->threat.lo < o->threat.hi))
+        return hl_error_set(HL_EINVAL, "attack '%s': empty pixel box [%g, %g]", cls->name, (double)o->threat.lo,
+                            (double)o->threat.hi);
+    if (o->steps < 0) return hl_error_set(HL_EINVAL, "attack '%s': steps must be >= 0", cls->name);
+    if (o->targeted && !(cls->flags & HL_ATTACK_TARGETED))
+        return hl_error_set(HL_EINVAL, "attack '%s' has no targeted mode", cls->name);
+    if (!o->targeted && !(cls->flags & HL_ATTACK_UNTARGETED))
+        return hl_error_set(HL_EINVAL, "attack '%s' is targeted only (set targeted: true)", cls->name);
+    if (!params) {
+        if (!(empty = hl_config_new(HL_CONFIG_MAP, NULL, "<default>", 0, 0)))
+            return hl_error_set(HL_ENOMEM, "out of memory");
+        params = empty;
+    }
+    snprintf(what, sizeof what, "attack '%s'", cls->name);
+    HL_TRY(hl_config_check(params, cls->params, cls->n_params, false, what, NULL));
+    HL_TRY(hl_config_resolve(params, cls->params, cls->n_params, &resolved));
+    if (!(a = calloc(1, cls->size))) {
+        st = hl_error_set(HL_ENOMEM, "attack '%s': out of memory", cls->name);
+        goto done;
+    }
+    a->cls = cls, a->opts = *o, a->cfg = resolved;
+    resolved = NULL;
+    if (cls->init && (st = cls->init(a, a->cfg)) < 0) {
+        hl_error_wrap("attack '%s'", cls->name);
+        a->cls = NULL; /* init failed: no fini */
+        hl_config_free(a->cfg);
+        free(a);
+        a = NULL;
+        goto done;
+    }
+    *out = a;
+done:
+    hl_config_free(resolved);
+    hl_config_free(empty);
+    return st;
+}
+
+void hl_attack_free(hl_attack *a) {
+    if (!a) return;
+    if (a->cls && a->cls->fini) a->cls->fini(a);
+    hl_config_free(a->cfg);
+    free(a);
+}
+
+/* Shallow view of codes rows [i0, i0 + b). */
+static hl_codes rows(const hl_codes *c, int64_t i0, int64_t b) {
+    return (hl_codes){.n = b, .bits = c->bits, .words = c->words, .w = c->w + i0 * c->words};
+}
+
+hl_status hl_attack_run(hl_attack *a, hl_hasher *victim, hl_ctx *ctx, const float *x, float *x_adv, int64_t n,
+                        const hl_attack_goal *goal, int batch) {
+    hl_status st = HL_OK;
+    const hl_dataset_info *in = &victim->info;
+    int64_t d = (int64_t)in->c * in->h * in->w;
+    int np = hl_params_count(&victim->params);
+    bool *was = malloc((size_t)HL_MAX(np, 1) * sizeof *was), train = ctx->train;
+    int64_t *ids = NULL;
+    hl_tensor *xt = NULL, *at = NULL;
+    if (batch <= 0) batch = 64;
+    int64_t bmax = HL_MAX(1, HL_MIN(n, batch));
+    if (!was || !(ids = malloc((size_t)bmax * sizeof *ids))) {
+        free(was);
+        free(ids);
+        return hl_error_set(HL_ENOMEM, "attack '%s': out of memory", a->cls->name);
+    }
+    for (int i = 0; i < np; i++) was[i] = hl_tensor_requires_grad(hl_params_at(&victim->params, i));
+    hl_params_set_requires_grad(&victim->params, false);
+    hl_ctx_set_train(ctx, false);
+    for (int64_t i0 = 0; i0 < n; i0 += batch) {
+        int64_t b = HL_MIN((int64_t)batch, n - i0);
+        hl_codes tgt, src;
+        hl_attack_goal g = {.query_id = ids};
+        for (int64_t j = 0; j < b; j++) ids[j] = goal && goal->query_id ? goal->query_id[i0 + j] : i0 + j;
+        if (goal && goal->target) tgt = rows(goal->target, i0, b), g.target = &tgt;
+        if (goal && goal->source) src = rows(goal->source, i0, b), g.source = &src;
+        const int64_t *shape = HL_SHAPE(b, in->c, in->h, in->w);
+        HL_TRY(hl_tensor_create(&xt, 4, shape, HL_DEVICE_CPU));
+        HL_TRY(hl_tensor_create(&at, 4, shape, HL_DEVICE_CPU));
+        memcpy(xt->data, x + i0 * d, (size_t)(b * d) * sizeof(float));
+        memcpy(at->data, xt->data, (size_t)(b * d) * sizeof(float));
+        st = a->cls->perturb(a, victim, ctx, xt, at, &g);
+        hl_ctx_reset(ctx);
+        if (st < 0) {
+            hl_error_wrap("attack '%s'", a->cls->name);
+            goto done;
+        }
+        if ((st = hl_threat_check(&a->opts.threat, x + i0 * d, at->data, b, d, HL_THREAT_TOL)) < 0) {
+            /* re-number "image I..." from the batch to the whole call */
+            char msg[1024];
+            const char *rest = hl_error_last() + 6;
+            long long img = strtoll(rest, NULL, 10);
+            while (*rest >= '0' && *rest <= '9') rest++;
+            snprintf(msg, sizeof msg, "%s", rest);
+            st = hl_error_set(HL_EINVAL, "attack '%s' violated its threat model: image %lld%s", a->cls->name,
+                              (long long)i0 + img, msg);
+            goto done;
+        }
+        memcpy(x_adv + i0 * d, at->data, (size_t)(b * d) * sizeof(float));
+        hl_tensor_free(xt), hl_tensor_free(at);
+        xt = at = NULL;
+    }
+done:
+    hl_tensor_free(xt);
+    hl_tensor_free(at);
+    for (int i = 0; i < np; i++) hl_tensor_set_requires_grad(hl_params_at(&victim->params, i), was[i]);
+    hl_ctx_set_train(ctx, train);
+    free(was);
+    free(ids);
+    return st;
+}

@@ -1,0 +1,102 @@
+/* attacks/attack.h — adversarial attacks as plugin classes, and the driver that holds them to the threat model.
+ *
+ * Like hashers (hashers/hasher.h): a `const hl_attack_class` with designated initialisers plus an instance struct
+ * that begins with an `hl_attack`. Built-ins are listed in attacks/attacks.def (HL_ATTACK(name) → class symbol
+ * hl_attack_<name>); plugins add more (hashers/plugin.h). The first two members of the class struct (abi, name) are
+ * read by the plugin loader.
+ *
+ * The driver (attacks/attack.c), not each attack, freezes the victim's parameters and puts the ctx in eval mode,
+ * runs perturb over batches, then checks every adversarial image against the threat model (attacks/threat.h): a
+ * violation is an error naming the attack and the image — a buggy projection is caught for every attack.
+ *
+ *     hl_attack *a;
+ *     hl_attack_opts o;  hl_attack_opts_default(&o);  o.threat = hl_threat_make(HL_NORM_LINF, 8, 255);
+ *     HL_TRY(hl_attack_create(&a, "noise", NULL, &o));
+ *     HL_TRY(hl_attack_run(a, victim, ctx, x, x_adv, n, &goal, 64));
+ *     hl_attack_free(a);
+ */
+#ifndef HL_ATTACK_H
+#define HL_ATTACK_H
+
+#include "attacks/threat.h"
+#include "hashers/hasher.h"
+
+#define HL_ATTACK_ABI 1
+
+typedef struct hl_attack hl_attack;
+
+typedef enum hl_attack_flag {
+    HL_ATTACK_TARGETED = 1u << 0,   /* supports targeted goals */
+    HL_ATTACK_UNTARGETED = 1u << 1, /* supports untargeted goals */
+    HL_ATTACK_BLACKBOX = 1u << 2    /* never uses gradients of the victim */
+} hl_attack_flag;
+
+/* Options common to all attacks (the suite's threat-model keys); the class's own keys are in its params. */
+typedef struct hl_attack_opts {
+    hl_threat threat;
+    int steps;         /* iterations (>= 0) */
+    hl_fraction step;  /* step size */
+    bool random_start;
+    bool targeted;
+    uint64_t seed;
+} hl_attack_opts;
+
+/* What the attacker wants, per query (arrays indexed like the images passed to hl_attack_run / perturb). */
+typedef struct hl_attack_goal {
+    const int64_t *query_id; /* stable ids (seeding must depend on these, not on batch positions); NULL: 0..n-1 */
+    const hl_codes *target;  /* targeted: desired codes [n]; NULL otherwise */
+    const hl_codes *source;  /* untargeted: clean codes [n] to move away from; may be NULL */
+} hl_attack_goal;
+
+typedef struct hl_attack_class {
+    int abi;                     /* HL_ATTACK_ABI (keep first) */
+    const char *name;            /* (keep second) registry key, YAML `method:` value */
+    const char *summary;
+    const hl_param_spec *params; /* attack-specific keys */
+    int n_params;
+    size_t size;                 /* sizeof the instance struct; it begins with an hl_attack */
+    unsigned flags;              /* hl_attack_flag */
+
+    /* Optional: cfg is the resolved params map (owned by self). */
+    hl_status (*init)(hl_attack *self, const hl_config *cfg);
+    void (*fini)(hl_attack *self);
+    /* Required: writes adversarial images for one batch into x_adv (heap tensor, same shape as x [B, C, H, W]),
+     * within self->opts.threat (use hl_threat_project). ctx is scratch: perturb may hl_ctx_reset it; nothing
+     * allocated in it survives the call. goal arrays are for this batch ([B]). */
+    hl_status (*perturb)(hl_attack *self, hl_hasher *victim, hl_ctx *ctx, const hl_tensor *x, hl_tensor *x_adv,
+                         const hl_attack_goal *goal);
+} hl_attack_class;
+
+struct hl_attack {
+    const hl_attack_class *cls;
+    hl_attack_opts opts;
+    hl_config *cfg; /* resolved params (owned) */
+};
+
+/* ---- registry (attacks/registry.c) ---- */
+/* NULL with HL_ENOTFOUND: "unknown attack 'nosie' (known: noise; did you mean 'noise'?)". */
+const hl_attack_class *hl_attack_class_find(const char *name);
+int hl_attack_class_count(void); /* sorted by name, built-ins and plugins */
+const hl_attack_class *hl_attack_class_at(int i);
+int hl_attack_builtin_count(void);
+const hl_attack_class *hl_attack_builtin_at(int i);
+
+/* ---- driver (attacks/attack.c) ---- */
+/* steps 10, step 1/255, L∞ eps 8/255 on [0, 1], no random start, untargeted, seed 0. */
+void hl_attack_opts_default(hl_attack_opts *o);
+/* Validates params (NULL = defaults) against the schema, resolves, allocates, init. HL_EINVAL for a negative ε,
+ * an empty pixel box, targeted options on an attack without HL_ATTACK_TARGETED (or the reverse). */
+hl_status hl_attack_create(hl_attack **out, const char *name, const hl_config *params, const hl_attack_opts *o);
+hl_status hl_attack_create_class(hl_attack **out, const hl_attack_class *cls, const hl_config *params,
+                                 const hl_attack_opts *o);
+void hl_attack_free(hl_attack *a); /* NULL-safe */
+
+/* Attacks n images x [n, C, H, W] (victim's shape) into x_adv (same layout), `batch` at a time (<= 0: 64). Freezes
+ * the victim's parameters for the call (their requires-grad flags are restored afterwards), runs in eval mode (the
+ * ctx's train flag is restored) and resets ctx after each batch. Each batch's result is checked with
+ * hl_threat_check(HL_THREAT_TOL); a violation is HL_EINVAL "attack 'name': image I: ..." with the query's
+ * position in x. goal may be NULL (untargeted, ids 0..n-1). */
+hl_status hl_attack_run(hl_attack *a, hl_hasher *victim, hl_ctx *ctx, const float *x, float *x_adv, int64_t n,
+                        const hl_attack_goal *goal, int batch);
+
+#endif

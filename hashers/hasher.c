@@ -1,0 +1,196 @@
+/* hashers/hasher.c — the hasher driver: create/free by name, fit, forward with shape checks, encode, save/load. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/io/checkpoint.h"
+#include "core/kernels.h"
+#include "core/ops/ops.h"
+#include "hashers/hasher.h"
+
+hl_dataset_info hl_dataset_info_of(const hl_dataset *d) {
+    return (hl_dataset_info){.c = d->c, .h = d->h, .w = d->w, .nlabels = d->labels.nlabels};
+}
+
+hl_status hl_hasher_create(hl_hasher **out, const char *name, const hl_config *params, const hl_dataset_info *info,
+                           int bits, uint64_t seed) {
+    const hl_hasher_class *cls = hl_hasher_class_find(name);
+    *out = NULL;
+    if (!cls) return hl_error_code();
+    return hl_hasher_create_class(out, cls, params, info, bits, seed);
+}
+
+hl_status hl_hasher_create_class(hl_hasher **out, const hl_hasher_class *cls, const hl_config *params,
+                                 const hl_dataset_info *info, int bits, uint64_t seed) {
+    hl_status st = HL_OK;
+    hl_config *empty = NULL, *resolved = NULL;
+    hl_hasher *h = NULL;
+    char what[96];
+    *out = NULL;
+    HL_ASSERT(cls && cls->size >= sizeof(hl_hasher) && cls->init && cls->forward, "incomplete hasher class");
+    if (bits < 1 || bits > 4096) return hl_error_set(HL_EINVAL, "hasher '%s': bits must be in [1, 4096], got %d",
+                                                     cls->name, bits);
+    if (info->c < 1 || info->h < 1 || info->w < 1 || info->nlabels < 0)
+        return hl_error_set(HL_EINVAL, "hasher '%s': invalid image shape %dx%dx%d", cls->name, info->c, info->h,
+                            info->w);
+    if (!params) {
+        if (!(empty = hl_config_new(HL_CONFIG_MAP, NULL, "<default>", 0, 0)))
+            return hl_error_set(HL_ENOMEM, "out of memory");
+        params = empty;
+    }
+    snprintf(what, sizeof what, "hasher '%s'", cls->name);
+    HL_TRY(hl_config_check(params, cls->params, cls->n_params, false, what, NULL));
+    HL_TRY(hl_config_resolve(params, cls->params, cls->n_params, &resolved));
+    if (!(h = calloc(1, cls->size))) {
+        st = hl_error_set(HL_ENOMEM, "hasher '%s': out of memory", cls->name);
+        goto done;
+    }
+    h->cls = cls, h->bits = bits, h->seed = seed, h->info = *info, h->cfg = resolved;
+    resolved = NULL;
+    hl_params_init(&h->params);
+    if ((st = cls->init(h, h->cfg, info, bits, seed)) < 0) {
+        hl_error_wrap("hasher '%s'", cls->name);
+        goto done;
+    }
+    *out = h, h = NULL;
+done:
+    hl_hasher_free(h);
+    hl_config_free(resolved);
+    hl_config_free(empty);
+    return st;
+}
+
+void hl_hasher_free(hl_hasher *h) {
+    if (!h) return;
+    if (h->cls->fini) h->cls->fini(h);
+    hl_params_free(&h->params);
+    hl_config_free(h->cfg);
+    free(h);
+}
+
+static hl_status check_shape(const hl_hasher *h, const hl_dataset *d) {
+    if (d->c != h->info.c || d->h != h->info.h || d->w != h->info.w)
+        return hl_error_set(HL_EINVAL, "hasher '%s': dataset '%s' has images %dx%dx%d, the hasher was built for "
+                            "%dx%dx%d", h->cls->name, d->name, d->c, d->h, d->w, h->info.c, h->info.h, h->info.w);
+    return HL_OK;
+}
+
+hl_status hl_hasher_fit(hl_hasher *h, const hl_dataset *train, const int64_t *idx, int64_t n, bool labels_visible) {
+    hl_status st = HL_OK;
+    if (n < 1) return hl_error_set(HL_EINVAL, "hasher '%s': fit needs at least one training image", h->cls->name);
+    if ((h->cls->flags & HL_HASHER_SUPERVISED) && !labels_visible)
+        return hl_error_set(HL_EINVAL, "hasher '%s' is supervised but the protocol hides the training labels",
+                            h->cls->name);
+    HL_TRY(check_shape(h, train));
+    if (h->cls->fit && (st = h->cls->fit(h, train, idx, n, labels_visible)) < 0) {
+        hl_error_wrap("hasher '%s': fit", h->cls->name);
+        goto done;
+    }
+    h->fitted = true;
+done:
+    return st;
+}
+
+hl_tensor *hl_hasher_forward(hl_hasher *h, hl_ctx *ctx, hl_tensor *x) {
+    HL_ASSERT_T(x->ndim == 4 && x->shape[1] == h->info.c && x->shape[2] == h->info.h && x->shape[3] == h->info.w, x);
+    hl_tensor *u = h->cls->forward(h, ctx, x);
+    HL_ASSERT(u, "hasher '%s': forward returned NULL", h->cls->name);
+    HL_ASSERT_SHAPE(u->ndim == 2 && u->shape[0] == x->shape[0] && u->shape[1] == h->bits, u, x);
+    return u;
+}
+
+/* Encodes n images: rows come from `set` (by idx) or from `x`. */
+static hl_status encode(hl_codes *out, hl_hasher *h, hl_ctx *ctx, const hl_dataset *set, const int64_t *idx,
+                        const float *x, int64_t n, int batch) {
+    hl_status st = HL_OK;
+    int64_t d = (int64_t)h->info.c * h->info.h * h->info.w;
+    float *buf = NULL, *u = NULL;
+    int64_t *seq = NULL;
+    bool train = ctx->train;
+    memset(out, 0, sizeof *out);
+    if ((h->cls->flags & HL_HASHER_NEEDS_FIT) && !h->fitted)
+        return hl_error_set(HL_EINVAL, "hasher '%s' must be fitted (or loaded) before encoding", h->cls->name);
+    if (set) HL_TRY(check_shape(h, set));
+    if (batch <= 0) batch = 256;
+    HL_TRY(hl_codes_create(out, n, h->bits));
+    if (!(buf = malloc((size_t)HL_MAX(1, HL_MIN(n, batch)) * (size_t)d * sizeof *buf)) ||
+        !(u = malloc((size_t)HL_MAX(1, HL_MIN(n, batch)) * (size_t)h->bits * sizeof *u)) ||
+        !(seq = malloc((size_t)HL_MAX(1, HL_MIN(n, batch)) * sizeof *seq))) {
+        st = hl_error_set(HL_ENOMEM, "hasher '%s': out of memory while encoding", h->cls->name);
+        goto done;
+    }
+    hl_ctx_set_train(ctx, false);
+    for (int64_t i0 = 0; i0 < n; i0 += batch) {
+        int64_t b = HL_MIN((int64_t)batch, n - i0);
+        const float *src = x ? x + i0 * d : buf;
+        if (!x) {
+            const int64_t *ix = idx ? idx + i0 : seq;
+            if (!idx)
+                for (int64_t j = 0; j < b; j++) seq[j] = i0 + j;
+            hl_dataset_read(set, ix, b, buf);
+        }
+        hl_no_grad_begin(ctx);
+        hl_tensor *xt = hl_tensor_from(ctx, 4, HL_SHAPE(b, h->info.c, h->info.h, h->info.w), src);
+        hl_tensor *ut = hl_hasher_forward(h, ctx, xt);
+        hl_no_grad_end(ctx);
+        hl_codes c = {.n = b, .bits = out->bits, .words = out->words, .w = out->w + i0 * out->words};
+        ctx->k->base->to_host(b * h->bits, ut->data, u);
+        hl_codes_pack(&c, u);
+        hl_ctx_reset(ctx);
+    }
+done:
+    hl_ctx_set_train(ctx, train);
+    if (st < 0) hl_codes_free(out);
+    free(buf);
+    free(u);
+    free(seq);
+    return st;
+}
+
+hl_status hl_hasher_encode(hl_codes *out, hl_hasher *h, hl_ctx *ctx, const hl_dataset *set, const int64_t *idx,
+                           int64_t n, int batch) {
+    return encode(out, h, ctx, set, idx, NULL, idx ? n : set->n, batch);
+}
+
+hl_status hl_hasher_encode_images(hl_codes *out, hl_hasher *h, hl_ctx *ctx, const float *x, int64_t n, int batch) {
+    return encode(out, h, ctx, NULL, NULL, x, n, batch);
+}
+
+hl_status hl_hasher_save(const hl_hasher *h, const char *path) {
+    hl_status st = HL_OK;
+    hl_ckpt_meta m;
+    char seed[32];
+    hl_ckpt_meta_init(&m);
+    snprintf(seed, sizeof seed, "%llu", (unsigned long long)h->seed);
+    HL_TRY(hl_ckpt_meta_set(&m, HL_CKPT_KEY_METHOD, h->cls->name));
+    HL_TRY(hl_ckpt_meta_set_int(&m, HL_CKPT_KEY_BITS, h->bits));
+    HL_TRY(hl_ckpt_meta_set(&m, "seed", seed));
+    HL_TRY(hl_checkpoint_save(path, &h->params, &m));
+done:
+    hl_ckpt_meta_free(&m);
+    return st;
+}
+
+hl_status hl_hasher_load(hl_hasher *h, const char *path) {
+    hl_status st = HL_OK;
+    hl_ckpt_meta m;
+    hl_ckpt_meta_init(&m);
+    HL_TRY(hl_checkpoint_read_meta(path, &m));
+    const char *method = hl_ckpt_meta_get(&m, HL_CKPT_KEY_METHOD), *bits = hl_ckpt_meta_get(&m, HL_CKPT_KEY_BITS);
+    if (!method || strcmp(method, h->cls->name) != 0) {
+        st = hl_error_set(HL_EMISMATCH, "%s: checkpoint of method '%s', expected '%s'", path,
+                          method ? method : "(none)", h->cls->name);
+        goto done;
+    }
+    if (!bits || atoi(bits) != h->bits) {
+        st = hl_error_set(HL_EMISMATCH, "%s: checkpoint of %s bits, expected %d", path, bits ? bits : "(unknown)",
+                          h->bits);
+        goto done;
+    }
+    hl_ckpt_meta_free(&m);
+    HL_TRY(hl_checkpoint_load(path, &h->params, NULL));
+    h->fitted = true;
+done:
+    hl_ckpt_meta_free(&m);
+    return st;
+}

@@ -1,0 +1,128 @@
+/* hashers/hasher.h — hashing methods as plugin classes: the class struct, the instance base, and the public driver.
+ *
+ * A method is a `const hl_hasher_class` (designated initialisers, so added optional members never break older
+ * files) plus an instance struct that begins with an `hl_hasher` (sqlite's base-struct pattern):
+ *
+ *     struct lsh { hl_hasher base; hl_tensor *W, *b; };
+ *     static const hl_param_spec lsh_params[] = {{.name = "center", .type = HL_PARAM_BOOL, .def = "true", ...}};
+ *     const hl_hasher_class hl_hasher_lsh = {.abi = HL_HASHER_ABI, .name = "lsh", .summary = "...",
+ *         .params = lsh_params, .n_params = 1, .size = sizeof(struct lsh), .init = ..., .forward = ...};
+ *
+ * Built-in classes are listed in hashers/hashers.def (one HL_HASHER(name) line, kept sorted; the class symbol is
+ * hl_hasher_<name>); run-time plugins add more (hashers/plugin.h). Lookup is by name over both.
+ *
+ * Lifecycle (hashers/hasher.c):
+ *     hl_hasher *h;
+ *     HL_TRY(hl_hasher_create(&h, "itq", params, &info, 64, seed));   // validate + resolve params, init
+ *     HL_TRY(hl_hasher_fit(h, train, idx, n, true));                   // learn (no-op for methods without fit)
+ *     HL_TRY(hl_hasher_encode(&codes, h, ctx, db, db_idx, n_db, 256));  // batches -> forward (no grad) -> sign
+ *     HL_TRY(hl_hasher_save(h, "ckpt.safetensors"));                   // or hl_hasher_load into a fresh instance
+ *     hl_hasher_free(h);
+ *
+ * Every trainable or fitted tensor of a method lives in self->params (declared in init, allocated by init with
+ * hl_params_alloc): checkpoints, freezing by the attack driver and optimisers all go through it.
+ */
+#ifndef HL_HASHER_H
+#define HL_HASHER_H
+
+#include "core/codes.h"
+#include "core/config_schema.h"
+#include "core/ctx.h"
+#include "core/data/dataset.h"
+#include "core/nn/params.h"
+
+#define HL_HASHER_ABI 1
+
+typedef struct hl_hasher hl_hasher;
+
+/* What a method may know about the data before seeing it: image shape and label count. */
+typedef struct hl_dataset_info {
+    int c, h, w;
+    int nlabels;
+} hl_dataset_info;
+
+typedef enum hl_hasher_flag {
+    HL_HASHER_SUPERVISED = 1u << 0,     /* fit() needs labels (refused when labels are not visible) */
+    HL_HASHER_DIFFERENTIABLE = 1u << 1, /* forward() is differentiable w.r.t. x (gradient attacks apply) */
+    HL_HASHER_NEEDS_FIT = 1u << 2       /* encoding before fit() is an error */
+} hl_hasher_flag;
+
+typedef struct hl_hasher_class {
+    int abi;                     /* HL_HASHER_ABI; plugins with another value are refused */
+    const char *name;            /* registry key and YAML `method:` value, [a-z0-9_]+ */
+    const char *summary;         /* one line for `hashlab list` */
+    const hl_param_spec *params; /* method-specific keys (bits and seed are the driver's) */
+    int n_params;
+    size_t size;                 /* sizeof the instance struct; it begins with an hl_hasher */
+    unsigned flags;              /* hl_hasher_flag */
+
+    /* Required. cfg: the resolved params map (every declared key present, defaults filled in; owned by self).
+     * Declares and allocates self->params; must give a usable (if untrained) model, deterministic in seed. */
+    hl_status (*init)(hl_hasher *self, const hl_config *cfg, const hl_dataset_info *info, int bits, uint64_t seed);
+    /* Optional: frees what init/fit allocated besides self->params (the driver frees params and cfg). */
+    void (*fini)(hl_hasher *self);
+    /* Optional: learns from train images idx[0..n) of `train`; labels may be read only when labels_visible. */
+    hl_status (*fit)(hl_hasher *self, const hl_dataset *train, const int64_t *idx, int64_t n, bool labels_visible);
+    /* Required: real-valued codes [B, bits] for images x [B, C, H, W] in [0,1], recorded on ctx's tape where the
+     * method is differentiable (attacks take gradients through it). sign() of the output gives the code. */
+    hl_tensor *(*forward)(hl_hasher *self, hl_ctx *ctx, hl_tensor *x);
+} hl_hasher_class;
+
+struct hl_hasher {
+    const hl_hasher_class *cls;
+    int bits;             /* K */
+    uint64_t seed;
+    hl_dataset_info info;
+    hl_config *cfg;       /* resolved params (owned) */
+    hl_params params;     /* every tensor of the method (initialised empty by the driver before init) */
+    bool fitted;          /* set by hl_hasher_fit / hl_hasher_load */
+};
+
+/* ---- registry (hashers/registry.c): built-ins from hashers.def, then loaded plugins ---- */
+
+/* Class by name, or NULL with HL_ENOTFOUND set: "unknown hasher 'itg' (known: itq, lsh; did you mean 'itq'?)". */
+const hl_hasher_class *hl_hasher_class_find(const char *name);
+/* Sorted by name (built-ins and plugins together), for `hashlab list` and conformance tests. */
+int hl_hasher_class_count(void);
+const hl_hasher_class *hl_hasher_class_at(int i);
+/* Built-in classes only (hashers.def order). */
+int hl_hasher_builtin_count(void);
+const hl_hasher_class *hl_hasher_builtin_at(int i);
+
+/* ---- driver (hashers/hasher.c) ---- */
+
+/* Validates `params` (a map, or NULL for all defaults) against the class schema (HL_EINVAL with positions, e.g.
+ * "s.yaml:4:5: unknown key 'iter' in hasher 'itq'; did you mean 'iters'? (valid: iters)"), resolves it, allocates
+ * the instance and calls init. bits in [1, 4096]. */
+hl_status hl_hasher_create(hl_hasher **out, const char *name, const hl_config *params, const hl_dataset_info *info,
+                           int bits, uint64_t seed);
+hl_status hl_hasher_create_class(hl_hasher **out, const hl_hasher_class *cls, const hl_config *params,
+                                 const hl_dataset_info *info, int bits, uint64_t seed);
+void hl_hasher_free(hl_hasher *h); /* NULL-safe */
+
+/* Dataset info of a loaded dataset. */
+hl_dataset_info hl_dataset_info_of(const hl_dataset *d);
+
+/* Fits on train images idx[0..n) (n >= 1). HL_EINVAL when the method is supervised and labels are not visible or
+ * the image shape differs from the info given at create. */
+hl_status hl_hasher_fit(hl_hasher *h, const hl_dataset *train, const int64_t *idx, int64_t n, bool labels_visible);
+
+/* forward() with shape checks (x [B, C, H, W] matching the info; output [B, bits], HL_ASSERT otherwise). */
+hl_tensor *hl_hasher_forward(hl_hasher *h, hl_ctx *ctx, hl_tensor *x);
+
+/* Codes of images idx[0..n) of `set` (idx NULL: all of set, in order), `batch` images at a time (<= 0: 256), in
+ * eval mode under no-grad; out is created here (hl_codes_free). The ctx is reset after every batch (it must hold
+ * nothing the caller still needs); its train flag is restored. HL_EINVAL if the method needs a fit it has not
+ * had, or on a shape mismatch. */
+hl_status hl_hasher_encode(hl_codes *out, hl_hasher *h, hl_ctx *ctx, const hl_dataset *set, const int64_t *idx,
+                           int64_t n, int batch);
+/* Same from float images x [n, C, H, W] in [0,1] (adversarial images). */
+hl_status hl_hasher_encode_images(hl_codes *out, hl_hasher *h, hl_ctx *ctx, const float *x, int64_t n, int batch);
+
+/* Checkpoint of self->params (parameters and buffers) with metadata method, bits, seed (core/io/checkpoint.h),
+ * written atomically. Load into an instance created with the same class, bits and params: HL_EMISMATCH when the
+ * file's method or bits differ (or its tensors do not match); marks the hasher fitted. */
+hl_status hl_hasher_save(const hl_hasher *h, const char *path);
+hl_status hl_hasher_load(hl_hasher *h, const char *path);
+
+#endif

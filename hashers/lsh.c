@@ -1,0 +1,77 @@
+/* hashers/lsh.c — LSH by random hyperplanes (Charikar 2002): u = (x − μ)·Wᵀ with W [K, D] i.i.d. N(0, 1) from the
+ * seed. μ is the training mean (fit) when `center` is true, else 0. Differentiable in x; implemented as one linear
+ * layer (W, b = −W·μ) so attacks get gradients. */
+#include <stdlib.h>
+
+#include "core/ops/ops.h"
+#include "hashers/hasher.h"
+
+typedef struct lsh {
+    hl_hasher base;
+    hl_tensor *W, *b;
+    bool center;
+} lsh;
+
+static const hl_param_spec lsh_params[] = {
+    {.name = "center", .type = HL_PARAM_BOOL, .def = "true",
+     .doc = "subtract the training mean before projecting (set by fit)"},
+};
+
+static hl_status lsh_init(hl_hasher *self, const hl_config *cfg, const hl_dataset_info *info, int bits,
+                          uint64_t seed) {
+    hl_status st = HL_OK;
+    lsh *m = (lsh *)self;
+    int64_t d = (int64_t)info->c * info->h * info->w;
+    HL_TRY(hl_config_get_bool(cfg, "center", &m->center));
+    m->W = hl_params_add(&self->params, "W", 2, HL_SHAPE(bits, d));
+    m->b = hl_params_add(&self->params, "b", 1, HL_SHAPE(bits));
+    HL_TRY(hl_params_alloc(&self->params));
+    hl_rng r = hl_rng_make(seed, 0x6c7368 /* "lsh" */);
+    hl_rng_normal(&r, m->W->data, (int64_t)bits * d, 0.0f, 1.0f);
+done:
+    return st;
+}
+
+static hl_status lsh_fit(hl_hasher *self, const hl_dataset *train, const int64_t *idx, int64_t n, bool labels) {
+    (void)labels;
+    lsh *m = (lsh *)self;
+    if (!m->center) return HL_OK;
+    int64_t d = hl_dataset_image_size(train), chunk = 256;
+    double *mu = calloc((size_t)d, sizeof *mu);
+    float *buf = malloc((size_t)(chunk * d) * sizeof *buf);
+    if (!mu || !buf) {
+        free(mu), free(buf);
+        return hl_error_set(HL_ENOMEM, "out of memory");
+    }
+    for (int64_t i0 = 0; i0 < n; i0 += chunk) {
+        int64_t b = HL_MIN(chunk, n - i0);
+        hl_dataset_read(train, idx + i0, b, buf);
+        for (int64_t i = 0; i < b; i++)
+            for (int64_t j = 0; j < d; j++) mu[j] += buf[i * d + j];
+    }
+    for (int k = 0; k < self->bits; k++) {
+        double s = 0;
+        for (int64_t j = 0; j < d; j++) s += (double)m->W->data[k * d + j] * (mu[j] / (double)n);
+        m->b->data[k] = (float)-s;
+    }
+    free(mu), free(buf);
+    return HL_OK;
+}
+
+static hl_tensor *lsh_forward(hl_hasher *self, hl_ctx *ctx, hl_tensor *x) {
+    lsh *m = (lsh *)self;
+    return hl_linear(ctx, hl_flatten(ctx, x), m->W, m->b);
+}
+
+const hl_hasher_class hl_hasher_lsh = {
+    .abi = HL_HASHER_ABI,
+    .name = "lsh",
+    .summary = "LSH (Charikar, STOC'02): signs of random Gaussian projections of the centred pixels",
+    .params = lsh_params,
+    .n_params = (int)HL_ARRAY_LEN(lsh_params),
+    .size = sizeof(lsh),
+    .flags = HL_HASHER_DIFFERENTIABLE,
+    .init = lsh_init,
+    .fit = lsh_fit,
+    .forward = lsh_forward,
+};

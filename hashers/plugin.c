@@ -1,0 +1,237 @@
+/* hashers/plugin.c — loading plugin shared objects (dlopen), ABI and name checks, the list of loaded plugins.
+ * Attack classes are read through attacks/attack.h (layout only; nothing of hl_attacks is linked here) and the
+ * built-in attack names come from attacks/attacks.def. */
+#define _XOPEN_SOURCE 700 /* realpath */
+#include <dirent.h>
+#include <dlfcn.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "attacks/attack.h"
+#include "hashers/plugin.h"
+
+static hl_plugin *g_plugins;
+static int g_n, g_cap;
+
+static const char *const k_builtin_attacks[] = {
+#define HL_ATTACK(n) #n,
+#include "attacks/attacks.def"
+#undef HL_ATTACK
+};
+
+int hl_plugin_count(void) { return g_n; }
+
+const hl_plugin *hl_plugin_at(int i) {
+    HL_ASSERT(i >= 0 && i < g_n, "index %d of %d", i, g_n);
+    return &g_plugins[i];
+}
+
+const hl_plugin *hl_plugin_of(const void *cls) {
+    for (int p = 0; p < g_n; p++) {
+        for (const hl_hasher_class *const *c = g_plugins[p].info->hashers; c && *c; c++)
+            if ((const void *)*c == cls) return &g_plugins[p];
+        for (const hl_attack_class *const *c = g_plugins[p].info->attacks; c && *c; c++)
+            if ((const void *)*c == cls) return &g_plugins[p];
+    }
+    return NULL;
+}
+
+/* Who already provides a class `name` of this kind ("built-in" / a plugin path), or NULL. */
+static const char *provider(bool hasher, const char *name) {
+    if (hasher) {
+        for (int i = 0; i < hl_hasher_builtin_count(); i++)
+            if (strcmp(hl_hasher_builtin_at(i)->name, name) == 0) return "a built-in hasher";
+    } else {
+        for (size_t i = 0; i < HL_ARRAY_LEN(k_builtin_attacks); i++)
+            if (strcmp(k_builtin_attacks[i], name) == 0) return "a built-in attack";
+    }
+    for (int p = 0; p < g_n; p++) {
+        if (hasher) {
+            for (const hl_hasher_class *const *c = g_plugins[p].info->hashers; c && *c; c++)
+                if (strcmp((*c)->name, name) == 0) return g_plugins[p].path;
+        } else {
+            for (const hl_attack_class *const *c = g_plugins[p].info->attacks; c && *c; c++)
+                if (strcmp((*c)->name, name) == 0) return g_plugins[p].path;
+        }
+    }
+    return NULL;
+}
+
+static bool valid_name(const char *s) {
+    if (!s || !*s) return false;
+    for (; *s; s++)
+        if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '_' || *s == '-')) return false;
+    return true;
+}
+
+/* Checks one class list (hasher: true/false) of a plugin against the ABI and registered names. */
+static hl_status check_classes(const char *path, const hl_plugin_info *info, bool hasher) {
+    const char *kind = hasher ? "hasher" : "attack";
+    int expect = hasher ? HL_HASHER_ABI : HL_ATTACK_ABI;
+    int count = 0;
+    if (hasher)
+        while (info->hashers && info->hashers[count]) count++;
+    else
+        while (info->attacks && info->attacks[count]) count++;
+    for (int i = 0; i < count; i++) {
+        int abi = hasher ? info->hashers[i]->abi : info->attacks[i]->abi;
+        const char *name = hasher ? info->hashers[i]->name : info->attacks[i]->name;
+        if (abi != expect)
+            return hl_error_set(HL_EMISMATCH, "%s: %s '%s' has %s ABI %d, this hashlab expects %d; rebuild the "
+                                "plugin against this hashlab", path, kind, name ? name : "?", kind, abi, expect);
+        if (!valid_name(name))
+            return hl_error_set(HL_EINVAL, "%s: %s %d has an invalid name '%s' (use [a-z0-9_-])", path, kind, i,
+                                name ? name : "(null)");
+        bool ok = hasher ? info->hashers[i]->forward && info->hashers[i]->init && info->hashers[i]->size >= sizeof(hl_hasher)
+                         : info->attacks[i]->perturb && info->attacks[i]->size >= sizeof(hl_attack);
+        if (!ok)
+            return hl_error_set(HL_EINVAL, "%s: %s '%s' lacks a required function or has a size smaller than the "
+                                "base struct", path, kind, name);
+        const char *who = provider(hasher, name);
+        if (who) return hl_error_set(HL_EMISMATCH, "%s: %s '%s' is already provided by %s", path, kind, name, who);
+        for (int j = 0; j < i; j++) {
+            const char *other = hasher ? info->hashers[j]->name : info->attacks[j]->name;
+            if (strcmp(other, name) == 0)
+                return hl_error_set(HL_EMISMATCH, "%s: %s '%s' is declared twice", path, kind, name);
+        }
+    }
+    return HL_OK;
+}
+
+hl_status hl_plugin_load(const char *path) {
+    hl_status st = HL_OK;
+    void *handle = NULL;
+    char *real = realpath(path, NULL);
+    if (!real) return hl_error_set(HL_ENOTFOUND, "%s: cannot open plugin: %s", path, strerror(errno));
+    for (int p = 0; p < g_n; p++)
+        if (strcmp(g_plugins[p].path, real) == 0) goto done; /* already loaded */
+    handle = dlopen(real, RTLD_NOW | RTLD_LOCAL);
+    if (!handle) {
+        const char *e = dlerror();
+        st = hl_error_set(HL_EFORMAT, "%s: cannot load plugin: %s", path, e ? e : "dlopen failed");
+        goto done;
+    }
+    void *sym = dlsym(handle, HL_PLUGIN_SYMBOL);
+    if (!sym) {
+        st = hl_error_set(HL_EFORMAT, "%s: not a hashlab plugin (no '%s' symbol)", path, HL_PLUGIN_SYMBOL);
+        goto done;
+    }
+    hl_plugin_entry_fn entry;
+    memcpy(&entry, &sym, sizeof entry); /* object pointer -> function pointer (POSIX) */
+    const hl_plugin_info *info = entry();
+    if (!info) {
+        st = hl_error_set(HL_EFORMAT, "%s: %s() returned NULL", path, HL_PLUGIN_SYMBOL);
+        goto done;
+    }
+    if (info->abi != HL_PLUGIN_ABI) {
+        st = hl_error_set(HL_EMISMATCH, "%s: plugin ABI %d, this hashlab expects %d; rebuild the plugin against "
+                          "this hashlab", path, info->abi, HL_PLUGIN_ABI);
+        goto done;
+    }
+    HL_TRY(check_classes(path, info, true));
+    HL_TRY(check_classes(path, info, false));
+    if (g_n == g_cap) {
+        int cap = g_cap ? 2 * g_cap : 8;
+        hl_plugin *np = realloc(g_plugins, (size_t)cap * sizeof *np);
+        if (!np) {
+            st = hl_error_set(HL_ENOMEM, "%s: out of memory", path);
+            goto done;
+        }
+        g_plugins = np, g_cap = cap;
+    }
+    g_plugins[g_n++] = (hl_plugin){.path = real, .handle = handle, .info = info};
+    hl_msg(HL_LOG_DEBUG, "loaded plugin %s (%s)", real, info->name ? info->name : "?");
+    real = NULL, handle = NULL;
+done:
+    if (handle) dlclose(handle);
+    free(real);
+    return st;
+}
+
+static bool ends_with_so(const char *s) {
+    size_t n = strlen(s);
+    return n > 3 && strcmp(s + n - 3, ".so") == 0;
+}
+
+static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+/* A file, or a directory's *.so files in name order. */
+static hl_status load_entry(const char *path) {
+    hl_status st = HL_OK;
+    struct stat sb;
+    char **names = NULL;
+    int n = 0, cap = 0;
+    DIR *d = NULL;
+    if (stat(path, &sb) != 0 || !S_ISDIR(sb.st_mode)) return hl_plugin_load(path);
+    if (!(d = opendir(path))) return hl_error_set(HL_EIO, "%s: cannot open plugin directory: %s", path, strerror(errno));
+    for (struct dirent *e; (e = readdir(d));) {
+        if (e->d_name[0] == '.' || !ends_with_so(e->d_name)) continue;
+        if (n == cap) {
+            cap = cap ? 2 * cap : 16;
+            char **nn = realloc(names, (size_t)cap * sizeof *nn);
+            if (!nn) { st = hl_error_set(HL_ENOMEM, "%s: out of memory", path); goto done; }
+            names = nn;
+        }
+        size_t len = strlen(path) + strlen(e->d_name) + 2;
+        if (!(names[n] = malloc(len))) { st = hl_error_set(HL_ENOMEM, "%s: out of memory", path); goto done; }
+        snprintf(names[n++], len, "%s/%s", path, e->d_name);
+    }
+    qsort(names, (size_t)n, sizeof *names, cmp_str);
+    for (int i = 0; i < n; i++) HL_TRY(hl_plugin_load(names[i]));
+done:
+    if (d) closedir(d);
+    for (int i = 0; i < n; i++) free(names[i]);
+    free(names);
+    return st;
+}
+
+hl_status hl_plugins_load_env(void) {
+    hl_status st = HL_OK;
+    const char *env = getenv(HL_PLUGIN_ENV);
+    if (!env || !*env) return HL_OK;
+    char *copy = strdup(env), *save = NULL;
+    if (!copy) return hl_error_set(HL_ENOMEM, "%s: out of memory", HL_PLUGIN_ENV);
+    for (char *tok = strtok_r(copy, ":", &save); tok; tok = strtok_r(NULL, ":", &save)) {
+        if (!*tok) continue;
+        if ((st = load_entry(tok)) < 0) {
+            hl_error_wrap("%s", HL_PLUGIN_ENV);
+            break;
+        }
+    }
+    free(copy);
+    return st;
+}
+
+hl_status hl_plugins_load_config(const hl_config *list) {
+    hl_status st = HL_OK;
+    if (!list || list->kind == HL_CONFIG_NULL) return HL_OK;
+    int64_t n = list->kind == HL_CONFIG_SEQ ? hl_config_len(list) : 1;
+    for (int64_t i = 0; i < n; i++) {
+        const hl_config *e = list->kind == HL_CONFIG_SEQ ? hl_config_at(list, i) : list;
+        const char *p;
+        char buf[PATH_MAX + 1];
+        if ((st = hl_config_as_string(e, &p)) < 0) return st;
+        if (p[0] != '/' && e->file && strchr(e->file, '/')) { /* relative to the suite file's directory */
+            int dl = (int)(strrchr(e->file, '/') - e->file);
+            snprintf(buf, sizeof buf, "%.*s/%s", dl, e->file, p);
+            p = buf;
+        }
+        if ((st = load_entry(p)) < 0) {
+            char where[512];
+            return hl_error_wrap("%s", hl_config_where(e, where, sizeof where));
+        }
+    }
+    return st;
+}
+
+void hl_plugins_unload_all(void) {
+    for (int p = 0; p < g_n; p++) {
+        dlclose(g_plugins[p].handle);
+        free(g_plugins[p].path);
+    }
+    free(g_plugins);
+    g_plugins = NULL, g_n = g_cap = 0;
+}

@@ -1,0 +1,78 @@
+/* tests/lab/test_list.c — `hashlab list`: the listing of hashers and attacks, one class's parameter table, misses
+ * and usage errors. Calls hl_cmd_list with stdout/stderr redirected to files. */
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lab/commands.h"
+#include "test_common.h"
+
+static char out_text[8192], err_text[8192];
+
+static void slurp(const char *path, char *buf, size_t cap) {
+    FILE *f = fopen(path, "rb");
+    size_t n = f ? fread(buf, 1, cap - 1, f) : 0;
+    buf[n] = 0;
+    if (f) fclose(f);
+}
+
+static int list(int argc, char **argv) {
+    const char *o = hl_test_path(hl_test_tmpdir(), "out.txt"), *e = hl_test_path(hl_test_tmpdir(), "err.txt");
+    fflush(stdout), fflush(stderr);
+    int so = dup(1), se = dup(2);
+    int fo = open(o, O_WRONLY | O_CREAT | O_TRUNC, 0644), fe = open(e, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    dup2(fo, 1), dup2(fe, 2);
+    int rc = hl_cmd_list(argc, argv);
+    fflush(stdout), fflush(stderr);
+    dup2(so, 1), dup2(se, 2);
+    close(fo), close(fe), close(so), close(se);
+    slurp(o, out_text, sizeof out_text);
+    slurp(e, err_text, sizeof err_text);
+    return rc;
+}
+
+Test(list, all) {
+    unsetenv("HASHLAB_PLUGIN_PATH");
+    cr_assert_eq(list(0, NULL), 0, "%s", err_text);
+    cr_assert_str_eq(out_text,
+                     "hashers:\n"
+                     "  itq    ITQ (Gong & Lazebnik, CVPR'11): PCA then an iteratively learned rotation minimising "
+                     "quantisation loss\n"
+                     "  lsh    LSH (Charikar, STOC'02): signs of random Gaussian projections of the centred pixels\n"
+                     "attacks:\n"
+                     "  noise  random noise at the same eps (L-inf: uniform per pixel; L2: a Gaussian direction of "
+                     "norm eps)\n");
+}
+
+Test(list, one_hasher) {
+    unsetenv("HASHLAB_PLUGIN_PATH");
+    char *argv[] = {"lsh"};
+    cr_assert_eq(list(1, argv), 0, "%s", err_text);
+    cr_assert_str_eq(out_text,
+                     "hasher lsh: LSH (Charikar, STOC'02): signs of random Gaussian projections of the centred "
+                     "pixels\n"
+                     "\n"
+                     "name    type  default  range  doc\n"
+                     "center  bool  true     -      subtract the training mean before projecting (set by fit)\n");
+    char *argv2[] = {"noise"};
+    cr_assert_eq(list(1, argv2), 0, "%s", err_text);
+    cr_assert(strstr(out_text, "attack noise: random noise") == out_text, "%s", out_text);
+    cr_assert(strstr(out_text, "no parameters\n"), "%s", out_text);
+}
+
+Test(list, errors) {
+    unsetenv("HASHLAB_PLUGIN_PATH");
+    char *argv[] = {"lhs"};
+    cr_assert_eq(list(1, argv), 1);
+    cr_assert_str_eq(err_text,
+                     "hashlab list: unknown hasher or attack 'lhs' (known: itq, lsh, noise; did you mean 'lsh'?)\n");
+    char *argv2[] = {"lsh", "itq"};
+    cr_assert_eq(list(2, argv2), 2);
+    cr_assert(strstr(err_text, "hashlab list: unexpected argument 'itq'"), "%s", err_text);
+    char *argv3[] = {"--plugin", "/nonexistent.so"};
+    cr_assert_eq(list(2, argv3), 1);
+    cr_assert_str_eq(err_text, "hashlab list: --plugin:0:0: /nonexistent.so: cannot open plugin: No such file or "
+                               "directory\n");
+}
