@@ -1,0 +1,66 @@
+/* reports/report.h — building a report from a run directory, which is the ONLY thing reports read: any report can be
+ * rebuilt (`hashlab report RUNDIR`) without re-running anything.
+ *
+ * ---- The results store (written by lab/runner.c, read here) ------------------------------------------------------
+ *
+ *   RUNDIR/suite.yaml               copy of the suite as run
+ *   RUNDIR/suite.resolved.json      the resolved suite (canonical JSON)
+ *   RUNDIR/split/manifest.json      split manifest (core/data/split.h), written once
+ *   RUNDIR/artifacts/               protocol artifacts shared by every attack (attack_queries.npy int64 indices into
+ *                                   the query set, target_labels.npy, ...)
+ *   RUNDIR/cells/KEY/result.json    one per finished or failed cell (KEY = 64-hex cell key, lab/suite.h)
+ *   RUNDIR/cells/KEY/...            cell files: model.safetensors, db_codes.npy, query_codes.npy, per_query.csv,
+ *                                   adv_examples.png, adv_codes.npy, ...
+ *   RUNDIR/log.txt                  the run log
+ *   RUNDIR/report/                  this module's output: tables.{md,tex,csv,json}, *.png, *.pdf
+ *
+ * result.json is canonical JSON (core/config.h hl_config_canonical_json: sorted keys, no whitespace) of:
+ *   {
+ *     "kind": "train" | "attack",
+ *     "status": "done" | "failed",
+ *     "error": "message"                    (failed only)
+ *     "key": "<64 hex>", "label": "lsh/32b/seed0[/noise]",
+ *     "method": "lsh", "bits": 32, "seed": 0,
+ *     "hasher_params": {...resolved...},
+ *     "dataset": "fashion-mnist", "protocol": "cifar10", "split_hash": "<hex>",
+ *     "queries": 1000, "database": 64000,
+ *     "conventions": {"topk": "1000" | "all", "radius": 2, "ties": "index", "zero_relevant": "count"},
+ *     "metrics": {                          (done only; names as in METRICS.md)
+ *        train cells:  "mAP@1000" (or "mAP@all"), "P@H<=2", "R@H<=2", "mean_tie_bucket"
+ *        attack cells: the same names computed on the adversarial queries, plus "mAP@1000(clean)" for the same
+ *                      query subset, and "pert_rmse", "linf_255", "psnr", "ssim" (on the 8-bit quantised images);
+ *                      targeted attacks add "t-mAP@all", "t-mAP@all(clean)", "TSR@H<=0", "TSR@H<=2"
+ *     },
+ *     "attack": "noise", "attack_config": {...resolved entry: norm, eps "8/255", steps, ...},
+ *     "train_key": "<hex>",                  (attack cells)
+ *     "eps": "8/255", "norm": "linf",        (attack cells: copied from attack_config for convenience)
+ *     "timings": {"fit_s": 1.2, "encode_s": 0.3, "attack_s": 0.0, "score_s": 0.1},
+ *     "versions": {"hashlab": "0.1.0"},
+ *     "threads": 2, "finished_at": "2026-11-23T14:00:00Z"
+ *   }
+ * Numbers are JSON numbers; the integer-valued ones (bits, seed, queries) are integers.
+ *
+ * ---- The report ---------------------------------------------------------------------------------------------------
+ * Tables (reports/table.h), mean ± std over seeds, best in bold, the conventions in the caption:
+ *   clean:   rows = methods, column groups = bits, columns = mAP@R, P@H≤r
+ *   attacks: rows = methods, column groups = attack (method, norm, ε), columns = mAP@R(clean), mAP@R(adv),
+ *            perceptibility (PSNR, linf_255) [and t-mAP / TSR for targeted attacks]; one table per bit length
+ * Figures (reports/plot.h): mAP@R vs bits per method (clean), and mAP@R(adv) vs ε per method when a suite has
+ * several ε for one attack; adversarial example grids are copied/linked from the cells (adv_examples.png).
+ * Failed cells appear as missing cells with their error as a footnote.
+ */
+#ifndef HL_REPORT_H
+#define HL_REPORT_H
+
+#include "core/common.h"
+
+typedef struct hl_report_summary {
+    int64_t cells_done, cells_failed; /* result.json files read */
+    int tables, figures;              /* files written */
+} hl_report_summary;
+
+/* Reads RUNDIR/cells/ * /result.json and writes RUNDIR/report/. formats: NULL = all of md, tex, csv, json.
+ * A malformed result.json is an error naming the file and the position. */
+hl_status hl_report_build(const char *rundir, const char *const *formats, int nformats, hl_report_summary *out);
+
+#endif
