@@ -8,6 +8,9 @@ int hl_cmd_data(int argc, char **argv);            /* hashlab data fetch|info ..
 int hl_cmd_score(int argc, char **argv);           /* hashlab score --query-codes ...      (lab/cmd_score.c) */
 int hl_cmd_bench_retrieval(int argc, char **argv); /* hashlab bench retrieval ...          (lab/cmd_bench_retrieval.c) */
 int hl_cmd_list(int argc, char **argv);            /* hashlab list [NAME]                  (lab/cmd_list.c) */
+int hl_cmd_run(int, char **);                   /* hashlab run SUITE ...                (lab/cmd_run.c) */
+int hl_cmd_status(int, char **);                /* hashlab status RUNDIR                (lab/cmd_status.c) */
+int hl_cmd_report(int argc, char **argv);          /* hashlab report RUNDIR [--format ...] (lab/cmd_report.c) */
 
 /* Shared option parsing: integer in [lo, hi] (prints "hashlab: OPT needs ..." and returns -1 when invalid). */
 long long hl_cli_parse_int(const char *opt, const char *val, long long lo, long long hi);

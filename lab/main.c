@@ -90,6 +90,7 @@ static const hl_cmd hl_cmds[] = {
     {"data", "fetch cifar10|cifar100 | info NAME", "download or inspect a dataset", hl_cmd_data},
     {"score", "--query-codes Q.npy --db-codes D.npy ...", "score codes from any framework (METRICS.md)", hl_cmd_score},
     {"list", "[--plugin PATH]... [NAME]", "registered hashers and attacks, or one's parameters", hl_cmd_list},
+    {"report", "RUNDIR [--format md,tex,csv,json]", "rebuild tables and figures from stored results", hl_cmd_report},
     {"version", "", "print the version", cmd_version},
     {"help", "", "this message", cmd_help},
 };

@@ -1,0 +1,205 @@
+/* tests/reports/test_report.c — hl_report_build on a hand-made run directory.
+ *
+ * The fake run: methods itq and lsh × 16/32 bits × seeds 0, 1 (train cells, done), a failed train cell (lsh, 32
+ * bits, seed 2), and the attack "noise" (linf) at ε = 4/255 and 8/255 on the 32-bit models of both seeds. The
+ * result.json texts are written by make_run() below with fixed metric values.
+ *
+ * Golden file: tests/data/report/tables.md is the exact tables.md of that run (checked by hand: means, stds, bold,
+ * the failure note, captions). After an intended change to the report or the table writers, regenerate it with
+ *     HL_UPDATE_GOLDEN=1 build/tests/test_reports --filter report/full_run_matches_golden
+ * and review the diff before committing.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <errno.h>
+#include <sys/stat.h>
+
+#include "reports/report.h"
+#include "test_common.h"
+
+static void mkdir_p(const char *p) {
+    cr_assert(mkdir(p, 0755) == 0 || errno == EEXIST, "mkdir %s: %s", p, strerror(errno));
+}
+
+static const char *CONV = "{\"radius\":2,\"ties\":\"index\",\"topk\":\"1000\",\"zero_relevant\":\"count\"}";
+
+static void write_cell(const char *run, const char *key, const char *json) {
+    char dir[2400];
+    snprintf(dir, sizeof dir, "%s/cells/%s", run, key);
+    mkdir_p(dir);
+    hl_test_write_file(hl_test_path(dir, "result.json"), json, strlen(json));
+}
+
+static void train_cell(const char *run, const char *method, int bits, int seed, double map, double p2) {
+    char key[64], js[2048];
+    snprintf(key, sizeof key, "%s%02d%d", method, bits, seed);
+    snprintf(js, sizeof js,
+             "{\"bits\":%d,\"conventions\":%s,\"database\":640,\"dataset\":\"synthetic\",\"key\":\"%s\",\"kind\":\"train\","
+             "\"label\":\"%s/%db/seed%d\",\"method\":\"%s\",\"metrics\":{\"P@H<=2\":%.17g,\"R@H<=2\":0.1,\"mAP@1000\":%.17g,"
+             "\"mean_tie_bucket\":3.5},\"protocol\":\"cifar10\",\"queries\":100,\"seed\":%d,\"status\":\"done\","
+             "\"timings\":{\"fit_s\":0.5}}",
+             bits, CONV, key, method, bits, seed, method, p2, map, seed);
+    write_cell(run, key, js);
+}
+
+static void attack_cell(const char *run, const char *method, int seed, int eps, double clean, double adv, double psnr) {
+    char key[64], js[2048];
+    snprintf(key, sizeof key, "atk-%s-%d-%d", method, seed, eps);
+    snprintf(js, sizeof js,
+             "{\"attack\":\"noise\",\"attack_config\":{\"eps\":\"%d/255\",\"norm\":\"linf\"},\"bits\":32,"
+             "\"conventions\":%s,\"dataset\":\"synthetic\",\"eps\":\"%d/255\",\"key\":\"%s\",\"kind\":\"attack\","
+             "\"method\":\"%s\",\"metrics\":{\"linf_255\":%d,\"mAP@1000\":%.17g,\"mAP@1000(clean)\":%.17g,\"psnr\":%.17g,"
+             "\"pert_rmse\":0.01,\"ssim\":0.9},\"norm\":\"linf\",\"protocol\":\"cifar10\",\"seed\":%d,\"status\":\"done\"}",
+             eps, CONV, eps, key, method, eps, adv, clean, psnr, seed);
+    write_cell(run, key, js);
+}
+
+/* A fresh run directory (under the test tmpdir) with the fake run described above. */
+static const char *make_run(const char *name) {
+    static char run[1200];
+    snprintf(run, sizeof run, "%s", hl_test_path(hl_test_tmpdir(), name));
+    mkdir_p(run);
+    mkdir_p(hl_test_path(run, "cells"));
+    const char *methods[2] = {"itq", "lsh"};
+    for (int m = 0; m < 2; m++)
+        for (int b = 0; b < 2; b++)
+            for (int s = 0; s < 2; s++) {
+                double map = 0.30 + 0.20 * m + 0.10 * b + 0.01 * s, p2 = 0.40 + 0.05 * m - 0.10 * b + 0.02 * s;
+                train_cell(run, methods[m], 16 << b, s, map, p2);
+            }
+    write_cell(run, "lsh322-failed",
+               "{\"bits\":32,\"conventions\":{\"radius\":2,\"ties\":\"index\",\"topk\":\"1000\",\"zero_relevant\":\"count\"},"
+               "\"error\":\"diverged: NaN loss at epoch 3\",\"kind\":\"train\",\"method\":\"lsh\",\"seed\":2,"
+               "\"status\":\"failed\"}");
+    for (int m = 0; m < 2; m++)
+        for (int s = 0; s < 2; s++)
+            for (int e = 4; e <= 8; e += 4) {
+                double clean = 0.40 + 0.20 * m + 0.01 * s, adv = clean - 0.02 * e * (2 - m) - 0.005 * s;
+                attack_cell(run, methods[m], s, e, clean, adv, 40.0 - e - 0.1 * s);
+            }
+    /* files that are not cells are ignored */
+    hl_test_write_file(hl_test_path(run, "cells/README"), "x", 1);
+    mkdir_p(hl_test_path(run, "cells/empty-cell"));
+    return run;
+}
+
+static void check_golden(const char *got_path, const char *golden_name) {
+    size_t n;
+    unsigned char *got = hl_test_read_file(got_path, &n);
+    char golden[1200];
+    snprintf(golden, sizeof golden, "%s/report/%s", HL_TEST_DATA_DIR, golden_name);
+    if (getenv("HL_UPDATE_GOLDEN")) {
+        hl_test_write_file(golden, got, n);
+    } else {
+        size_t gn;
+        unsigned char *want = hl_test_read_file(golden, &gn);
+        size_t i = 0;
+        while (i < n && i < gn && got[i] == want[i]) i++;
+        cr_assert(i == n && n == gn, "%s differs from %s at byte %zu:\n%s", got_path, golden, i, (char *)got);
+        free(want);
+    }
+    free(got);
+}
+
+static void check_png(const char *p) {
+    size_t n;
+    unsigned char *b = hl_test_read_file(p, &n);
+    cr_assert(n > 1024, "%s: only %zu bytes", p, n);
+    cr_assert(memcmp(b, "\x89PNG\r\n\x1a\n", 8) == 0, "%s: not a PNG", p);
+    free(b);
+}
+
+static void check_pdf(const char *p) {
+    size_t n;
+    unsigned char *b = hl_test_read_file(p, &n);
+    cr_assert(n > 1024, "%s: only %zu bytes", p, n);
+    cr_assert(memcmp(b, "%PDF-", 5) == 0, "%s: not a PDF", p);
+    free(b);
+}
+
+static bool exists(const char *p) {
+    struct stat sb;
+    return stat(p, &sb) == 0;
+}
+
+Test(report, full_run_matches_golden) {
+    const char *run = make_run("run");
+    hl_report_summary s;
+    cr_assert_eq(hl_report_build(run, NULL, 0, &s), HL_OK, "%s", hl_error_last());
+    cr_assert_eq(s.cells_done, 16);
+    cr_assert_eq(s.cells_failed, 1);
+    cr_assert_eq(s.tables, 5, "md, tex, json + 2 csv, got %d", s.tables); /* clean + attack-32b tables */
+    cr_assert_eq(s.figures, 4);
+    char rep[1300];
+    snprintf(rep, sizeof rep, "%s/report", run);
+    check_golden(hl_test_path(rep, "tables.md"), "tables.md");
+    const char *files[] = {"tables.tex", "tables.json", "tables_clean.csv", "tables_attack_32b.csv"};
+    for (size_t i = 0; i < HL_ARRAY_LEN(files); i++)
+        cr_assert(exists(hl_test_path(rep, files[i])), "missing %s", files[i]);
+    check_png(hl_test_path(rep, "map_vs_bits.png"));
+    check_pdf(hl_test_path(rep, "map_vs_bits.pdf"));
+    check_png(hl_test_path(rep, "map_vs_eps.png"));
+    check_pdf(hl_test_path(rep, "map_vs_eps.pdf"));
+    /* tables.json is one array holding both tables */
+    size_t n;
+    char *js = (char *)hl_test_read_file(hl_test_path(rep, "tables.json"), &n);
+    cr_assert(js[0] == '[' && strstr(js, "\"title\": \"Clean retrieval\"") && strstr(js, "\"title\": \"Attacks, 32 bits\""),
+              "%s", js);
+    free(js);
+    /* LaTeX: both tables, the note, the caption conventions */
+    char *tex = (char *)hl_test_read_file(hl_test_path(rep, "tables.tex"), &n);
+    cr_assert(strstr(tex, "tab:clean") && strstr(tex, "tab:attack-32b") && strstr(tex, "diverged: NaN loss"), "%s", tex);
+    free(tex);
+    /* rebuilding gives the same bytes */
+    cr_assert_eq(hl_report_build(run, NULL, 0, &s), HL_OK, "%s", hl_error_last());
+    check_golden(hl_test_path(rep, "tables.md"), "tables.md");
+}
+
+Test(report, format_subset) {
+    const char *run = make_run("subset");
+    const char *fmts[] = {"csv", "latex"};
+    hl_report_summary s;
+    cr_assert_eq(hl_report_build(run, fmts, 2, &s), HL_OK, "%s", hl_error_last());
+    cr_assert_eq(s.tables, 3);
+    char rep[1300];
+    snprintf(rep, sizeof rep, "%s/report", run);
+    cr_assert(exists(hl_test_path(rep, "tables.tex")) && exists(hl_test_path(rep, "tables_clean.csv")));
+    cr_assert(!exists(hl_test_path(rep, "tables.md")) && !exists(hl_test_path(rep, "tables.json")));
+    const char *bad[] = {"html"};
+    cr_assert_eq(hl_report_build(run, bad, 1, &s), HL_EINVAL);
+    cr_assert(strstr(hl_error_last(), "html"), "%s", hl_error_last());
+}
+
+Test(report, malformed_result_names_file_and_position) {
+    const char *run = make_run("bad");
+    write_cell(run, "zz-bad", "{\"kind\": \"train\",\n  \"status\": \"done\",, \"bits\": 32}");
+    hl_report_summary s;
+    cr_assert_eq(hl_report_build(run, NULL, 0, &s), HL_EFORMAT);
+    char want[1300];
+    snprintf(want, sizeof want, "%s/cells/zz-bad/result.json:2:20: ", run);
+    cr_assert(strncmp(hl_error_last(), want, strlen(want)) == 0, "got '%s', want '%s'", hl_error_last(), want);
+    /* well-formed JSON with a bad field: also file:line:col */
+    write_cell(run, "zz-bad", "{\"kind\": \"training\", \"status\": \"done\", \"method\": \"x\", \"bits\": 8, \"seed\": 0}");
+    cr_assert(hl_report_build(run, NULL, 0, &s) < 0);
+    snprintf(want, sizeof want, "%s/cells/zz-bad/result.json:1:10: ", run);
+    cr_assert(strncmp(hl_error_last(), want, strlen(want)) == 0, "got '%s', want '%s'", hl_error_last(), want);
+    cr_assert(strstr(hl_error_last(), "training"), "%s", hl_error_last());
+    write_cell(run, "zz-bad", "{\"kind\": \"train\", \"status\": \"done\", \"method\": \"x\", \"seed\": 0}");
+    cr_assert(hl_report_build(run, NULL, 0, &s) < 0);
+    cr_assert(strstr(hl_error_last(), "zz-bad/result.json:1:1:") && strstr(hl_error_last(), "bits"), "%s",
+              hl_error_last());
+}
+
+Test(report, empty_or_missing_cells) {
+    const char *run = hl_test_path(hl_test_tmpdir(), "empty");
+    mkdir_p(run);
+    hl_report_summary s;
+    cr_assert_eq(hl_report_build(run, NULL, 0, &s), HL_ENOTFOUND);
+    cr_assert(strstr(hl_error_last(), "cells") && strstr(hl_error_last(), "run directory"), "%s", hl_error_last());
+    mkdir_p(hl_test_path(run, "cells"));
+    mkdir_p(hl_test_path(run, "cells/abc"));
+    cr_assert_eq(hl_report_build(run, NULL, 0, &s), HL_ENOTFOUND);
+    cr_assert(strstr(hl_error_last(), "no cell has a result.json"), "%s", hl_error_last());
+    cr_assert(!exists(hl_test_path(run, "report")), "nothing is written for an empty run");
+}
