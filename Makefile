@@ -21,10 +21,11 @@ configure: deps
 build: configure
 	@cmake --build $(BUILD) -j $(JOBS)
 
-# The main job. Until the suite runner exists: the default real dataset and the engine benchmark.
+# The main job: the default suite on Fashion-MNIST (Debian package, no download); resumable, report in
+# runs/quick/report/.
 run: build
-	$(BUILD)/hashlab data info fashion-mnist
-	$(BUILD)/hashlab bench engine
+	$(BUILD)/hashlab run suites/quick.yaml
+	@echo "report: runs/quick/report/tables.md (also .tex .csv .json, figures *.png *.pdf)"
 
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)

@@ -224,6 +224,19 @@ done:
     return st;
 }
 
+/* "lsh/32b/seed0/noise:linf:8/255": the threat is part of the label so attack entries that differ only in it
+ * stay distinguishable in progress lines, logs and --only patterns. */
+static hl_status attack_label(const hl_suite *s, int64_t a, const char *train_label, char *buf, size_t n) {
+    const char *norm = NULL;
+    hl_fraction eps;
+    char e[64];
+    hl_status st = hl_config_get_string(s->attacks[a].node, "norm", &norm);
+    if (st == HL_OK) st = hl_config_get_fraction(s->attacks[a].node, "eps", &eps);
+    if (st < 0) return st;
+    snprintf(buf, n, "%s/%s:%s:%s", train_label, s->attacks[a].method, norm, hl_fraction_format(&eps, e, sizeof e));
+    return HL_OK;
+}
+
 hl_status hl_suite_expand(const hl_suite *s, const char *split_hash, hl_cell **cells, int64_t *n) {
     *cells = NULL;
     *n = 0;
@@ -251,7 +264,7 @@ hl_status hl_suite_expand(const hl_suite *s, const char *split_hash, hl_cell **c
             x->kind = HL_CELL_ATTACK;
             x->attack = a;
             x->parent = t;
-            snprintf(x->label, sizeof x->label, "%s/%s", c[t].label, s->attacks[a].method);
+            HL_TRY(attack_label(s, a, c[t].label, x->label, sizeof x->label));
             HL_TRY(attack_key(s, c[t].key, a, x->key));
         }
 done:

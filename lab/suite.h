@@ -80,7 +80,7 @@ typedef struct hl_cell {
     int64_t parent;         /* attack cells: index of their train cell; train cells: −1 */
     int64_t train_index;    /* train cells: their rank among train cells (for sharding) */
     char key[65];           /* SHA-256 hex */
-    char label[160];        /* "lsh/32b/seed0" or "lsh/32b/seed0/noise" (for --only and progress) */
+    char label[160];        /* "lsh/32b/seed0" or "lsh/32b/seed0/noise:linf:8/255" (for --only and progress) */
 } hl_cell;
 
 /* Loads and validates a suite file. Problems: HL_EINVAL with every error, one per line, as "FILE:LINE:COL: ...". */

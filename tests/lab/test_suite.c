@@ -46,7 +46,7 @@ Test(suite, loads_resolves_and_expands) {
     cr_assert_eq(n, 8, "2 bits x 2 seeds train cells + as many attack cells");
     cr_assert_str_eq(c[0].label, "lsh/16b/seed0");
     cr_assert_str_eq(c[3].label, "lsh/32b/seed1");
-    cr_assert_str_eq(c[4].label, "lsh/16b/seed0/noise");
+    cr_assert_str_eq(c[4].label, "lsh/16b/seed0/noise:linf:8/255");
     cr_assert_eq(c[4].kind, HL_CELL_ATTACK);
     cr_assert_eq(c[4].parent, 0);
     for (int64_t i = 0; i < n; i++) {
@@ -141,8 +141,9 @@ Test(suite, shards_cover_every_cell_once_and_keep_attacks_with_their_training) {
     cr_assert_eq(hl_shard_parse("4/4", &i, &cnt), HL_EINVAL);
     cr_assert_eq(hl_shard_parse("x", &i, &cnt), HL_EINVAL);
     cr_assert_eq(hl_shard_parse("1/0", &i, &cnt), HL_EINVAL);
-    cr_assert(hl_cell_matches(&c[4], "lsh/16b/*/noise"));
-    cr_assert(!hl_cell_matches(&c[0], "*/noise"));
+    cr_assert(hl_cell_matches(&c[4], "lsh/16b/*/noise*"));
+    cr_assert(hl_cell_matches(&c[4], "*:8/255"));
+    cr_assert(!hl_cell_matches(&c[0], "*/noise*"));
     cr_assert(hl_cell_matches(&c[0], NULL));
     free(c);
 }

@@ -1,0 +1,251 @@
+/* lab/cells.c — the train and attack cell executors of lab/runner.c (see runner.h for what each writes). */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "eval/attack_metrics.h"
+#include "eval/codes_io.h"
+#include "lab/runner_impl.h"
+#include "reports/grid.h"
+
+#define ENCODE_BATCH 256
+#define ATTACK_BATCH 64
+#define GRID_EXAMPLES 8
+
+hl_status hl_run_put_node(hl_config *m, const char *key, hl_config *v) {
+    if (!v) return hl_error_set(HL_ENOMEM, "out of memory building result.json");
+    hl_config_map_remove(m, key);
+    return hl_config_map_put(m, key, 0, 0, v);
+}
+
+hl_status hl_run_put_str(hl_config *m, const char *key, const char *v) {
+    hl_config *n = hl_config_new(HL_CONFIG_SCALAR, v, "", 0, 0);
+    if (n) n->quoted = true;
+    return hl_run_put_node(m, key, n);
+}
+
+hl_status hl_run_put_int(hl_config *m, const char *key, int64_t v) {
+    char buf[32];
+    snprintf(buf, sizeof buf, "%lld", (long long)v);
+    return hl_run_put_node(m, key, hl_config_new(HL_CONFIG_SCALAR, buf, "", 0, 0));
+}
+
+hl_status hl_run_put_num(hl_config *m, const char *key, double v) {
+    char buf[40];
+    if (!isfinite(v)) return hl_run_put_node(m, key, hl_config_new(HL_CONFIG_NULL, NULL, "", 0, 0));
+    return hl_run_put_node(m, key, hl_config_new(HL_CONFIG_SCALAR, hl_config_format_double(v, buf, sizeof buf), "", 0, 0));
+}
+
+hl_status hl_run_put_clone(hl_config *m, const char *key, const hl_config *v) {
+    return hl_run_put_node(m, key, v ? hl_config_clone(v) : hl_config_new(HL_CONFIG_NULL, NULL, "", 0, 0));
+}
+
+hl_status hl_run_attack_opts(const hl_config *e, uint64_t seed, hl_attack_opts *o) {
+    hl_status st = HL_OK;
+    const char *norm = NULL;
+    hl_fraction eps, step;
+    int64_t steps = 0;
+    bool rs = false, tg = false;
+    hl_attack_opts_default(o);
+    HL_TRY(hl_config_get_string(e, "norm", &norm));
+    HL_TRY(hl_norm_parse(norm, &o->threat.norm));
+    HL_TRY(hl_config_get_fraction(e, "eps", &eps));
+    HL_TRY(hl_config_get_fraction(e, "step_size", &step));
+    HL_TRY(hl_config_get_int(e, "steps", &steps));
+    HL_TRY(hl_config_get_bool(e, "random_start", &rs));
+    HL_TRY(hl_config_get_bool(e, "targeted", &tg));
+    o->threat.eps = eps, o->step = step, o->steps = (int)steps, o->random_start = rs, o->targeted = tg;
+    o->seed = seed;
+done:
+    return st;
+}
+
+static hl_status stop_check(void) {
+    return hl_run_stopping() ? hl_error_set(HL_ERR, "interrupted") : HL_OK;
+}
+
+/* Retrieval metrics under the suite's names into map m (prefix: "" or the "(clean)" suffix for mAP only). */
+static hl_status put_retrieval(const hl_run_state *rs, hl_config *m, const hl_retrieval_result *r) {
+    hl_status st = HL_OK;
+    HL_TRY(hl_run_put_num(m, rs->map_name, r->map));
+    HL_TRY(hl_run_put_num(m, rs->p_name, r->p_at_radius));
+    HL_TRY(hl_run_put_num(m, rs->r_name, r->r_at_radius));
+    HL_TRY(hl_run_put_num(m, "mean_tie_bucket", r->mean_tie_bucket));
+done:
+    return st;
+}
+
+static hl_status put_timings(hl_config *res, double fit, double enc, double att, double score) {
+    hl_status st = HL_OK;
+    hl_config *t = hl_config_new(HL_CONFIG_MAP, NULL, "", 0, 0);
+    if (!t) return hl_error_set(HL_ENOMEM, "out of memory building result.json");
+    if ((st = hl_run_put_num(t, "fit_s", fit)) < 0 || (st = hl_run_put_num(t, "encode_s", enc)) < 0 ||
+        (st = hl_run_put_num(t, "attack_s", att)) < 0 || (st = hl_run_put_num(t, "score_s", score)) < 0) {
+        hl_config_free(t);
+        return st;
+    }
+    return hl_run_put_node(res, "timings", t);
+}
+
+/* Hasher of cell c (train cell or an attack cell's train cell), created with the suite's params. */
+static hl_status make_hasher(hl_run_state *rs, const hl_cell *c, hl_hasher **h, hl_config *res) {
+    const hl_suite_hasher *sh = &rs->suite->hashers[c->hasher];
+    hl_dataset_info info = hl_dataset_info_of(&rs->data);
+    hl_status st = hl_hasher_create(h, sh->method, hl_config_get(sh->node, "params"), &info, (int)c->bits,
+                                    (uint64_t)c->seed);
+    if (st < 0) return st;
+    return hl_run_put_clone(res, "hasher_params", (*h)->cfg);
+}
+
+hl_status hl_cell_run_train(hl_run_state *rs, const hl_cell *c, hl_config *res) {
+    hl_status st = HL_OK;
+    hl_hasher *h = NULL;
+    hl_codes db = {0}, q = {0};
+    hl_config *m = NULL;
+    char dir[1200], p[1400];
+    const hl_split *sp = &rs->split;
+    double t0 = hl_time_s(), t_fit, t_enc, t_score;
+    HL_TRY(make_hasher(rs, c, &h, res));
+    HL_TRY(hl_hasher_fit(h, &rs->data, sp->train.idx, sp->train.n, true));
+    t_fit = hl_time_s() - t0;
+    hl_run_step(rs);
+    HL_TRY(stop_check());
+    t0 = hl_time_s();
+    HL_TRY(hl_hasher_encode(&db, h, rs->ctx, &rs->data, sp->database.idx, sp->database.n, ENCODE_BATCH));
+    hl_run_step(rs);
+    HL_TRY(stop_check());
+    HL_TRY(hl_hasher_encode(&q, h, rs->ctx, &rs->data, sp->query.idx, sp->query.n, ENCODE_BATCH));
+    t_enc = hl_time_s() - t0;
+    hl_run_step(rs);
+    HL_TRY(stop_check());
+    hl_store_cell_dir(rs->store.dir, c->key, dir, sizeof dir);
+    HL_TRY(hl_store_mkdirs(dir));
+    snprintf(p, sizeof p, "%s/model.safetensors", dir);
+    HL_TRY(hl_hasher_save(h, p));
+    snprintf(p, sizeof p, "%s/db_codes.npy", dir);
+    HL_TRY(hl_codes_npy_write(p, &db, false));
+    snprintf(p, sizeof p, "%s/query_codes.npy", dir);
+    HL_TRY(hl_codes_npy_write(p, &q, false));
+    hl_run_step(rs);
+    t0 = hl_time_s();
+    hl_retrieval_result r;
+    HL_TRY(hl_retrieval_eval(&q, &rs->qlab, &db, &rs->dblab, &rs->ropts, &r, NULL));
+    t_score = hl_time_s() - t0;
+    hl_run_step(rs);
+    m = hl_config_new(HL_CONFIG_MAP, NULL, "", 0, 0);
+    if (!m) HL_TRY(hl_error_set(HL_ENOMEM, "out of memory building result.json"));
+    HL_TRY(put_retrieval(rs, m, &r));
+    HL_TRY(hl_run_put_node(res, "metrics", m));
+    m = NULL;
+    HL_TRY(hl_run_put_int(res, "queries", q.n));
+    HL_TRY(hl_run_put_int(res, "database", db.n));
+    HL_TRY(put_timings(res, t_fit, t_enc, 0.0, t_score));
+done:
+    hl_config_free(m);
+    hl_codes_free(&db);
+    hl_codes_free(&q);
+    hl_hasher_free(h);
+    return st;
+}
+
+hl_status hl_cell_run_attack(hl_run_state *rs, const hl_cell *c, hl_config *res) {
+    hl_status st = HL_OK;
+    hl_hasher *h = NULL;
+    hl_attack *a = NULL;
+    hl_codes db = {0}, clean = {0}, adv = {0};
+    hl_labels lab = {0};
+    hl_config *m = NULL;
+    float *x = NULL, *xa = NULL;
+    int64_t *qidx = NULL, n = rs->naq, d = hl_dataset_image_size(&rs->data);
+    char tdir[1200], dir[1200], p[1400];
+    const hl_cell *tc = &rs->cells[c->parent];
+    const hl_suite_attack *sa = &rs->suite->attacks[c->attack];
+    double t0, t_enc = 0, t_att, t_score;
+
+    if (hl_store_cell_state(rs->store.dir, tc->key, NULL) != HL_CELL_STATE_DONE)
+        HL_TRY(hl_error_set(HL_EINVAL, "its train cell %s is not done", tc->label));
+    hl_store_cell_dir(rs->store.dir, tc->key, tdir, sizeof tdir);
+    HL_TRY(make_hasher(rs, tc, &h, res));
+    snprintf(p, sizeof p, "%s/model.safetensors", tdir);
+    HL_TRY(hl_hasher_load(h, p));
+    snprintf(p, sizeof p, "%s/db_codes.npy", tdir);
+    HL_TRY(hl_codes_npy_read(p, 0, &db));
+    if (db.n != rs->split.database.n || db.bits != h->bits)
+        HL_TRY(hl_error_set(HL_EMISMATCH, "%s: %lld codes of %d bits, expected %lld of %d", p, (long long)db.n,
+                            db.bits, (long long)rs->split.database.n, h->bits));
+    hl_attack_opts ao;
+    HL_TRY(hl_run_attack_opts(sa->node, (uint64_t)c->seed, &ao));
+    HL_TRY(hl_attack_create(&a, sa->method, hl_config_get(sa->node, "params"), &ao));
+    hl_run_step(rs);
+
+    qidx = malloc((size_t)(n ? n : 1) * sizeof *qidx);
+    size_t nd = (size_t)(n * d > 0 ? n * d : 1);
+    x = malloc(nd * sizeof *x);
+    xa = malloc(nd * sizeof *xa);
+    if (!qidx || !x || !xa) HL_TRY(hl_error_set(HL_ENOMEM, "out of memory for %lld attack images", (long long)n));
+    for (int64_t i = 0; i < n; i++) qidx[i] = rs->split.query.idx[rs->aq[i]];
+    hl_dataset_read(&rs->data, qidx, n, x);
+    t0 = hl_time_s();
+    HL_TRY(hl_hasher_encode_images(&clean, h, rs->ctx, x, n, ENCODE_BATCH));
+    t_enc += hl_time_s() - t0;
+    HL_TRY(stop_check());
+    hl_attack_goal goal = {.query_id = rs->aq, .target = NULL, .source = &clean};
+    t0 = hl_time_s();
+    HL_TRY(hl_attack_run(a, h, rs->ctx, x, xa, n, &goal, ATTACK_BATCH));
+    t_att = hl_time_s() - t0;
+    hl_run_step(rs);
+    HL_TRY(stop_check());
+    hl_attack_quantize8(xa, xa, n * d);
+    t0 = hl_time_s();
+    HL_TRY(hl_hasher_encode_images(&adv, h, rs->ctx, xa, n, ENCODE_BATCH));
+    t_enc += hl_time_s() - t0;
+    hl_run_step(rs);
+
+    t0 = hl_time_s();
+    HL_TRY(hl_labels_subset(&lab, &rs->qlab, rs->aq, n));
+    hl_retrieval_result ra, rc;
+    HL_TRY(hl_retrieval_eval(&adv, &lab, &db, &rs->dblab, &rs->ropts, &ra, NULL));
+    HL_TRY(hl_retrieval_eval(&clean, &lab, &db, &rs->dblab, &rs->ropts, &rc, NULL));
+    hl_percept pc;
+    HL_TRY(hl_attack_percept_batch(x, xa, n, rs->data.c, rs->data.h, rs->data.w, &pc, NULL));
+    t_score = hl_time_s() - t0;
+    hl_run_step(rs);
+
+    hl_store_cell_dir(rs->store.dir, c->key, dir, sizeof dir);
+    HL_TRY(hl_store_mkdirs(dir));
+    snprintf(p, sizeof p, "%s/adv_codes.npy", dir);
+    HL_TRY(hl_codes_npy_write(p, &adv, false));
+    snprintf(p, sizeof p, "%s/adv_examples.png", dir);
+    HL_TRY(hl_grid_attack_examples(p, x, xa, HL_MIN(n, GRID_EXAMPLES), rs->data.c, rs->data.h, rs->data.w, 10.0f,
+                                   rs->data.h < 64 ? 2 : 1));
+    hl_run_step(rs);
+
+    char clean_name[64];
+    snprintf(clean_name, sizeof clean_name, "%s(clean)", rs->map_name);
+    m = hl_config_new(HL_CONFIG_MAP, NULL, "", 0, 0);
+    if (!m) HL_TRY(hl_error_set(HL_ENOMEM, "out of memory building result.json"));
+    HL_TRY(put_retrieval(rs, m, &ra));
+    HL_TRY(hl_run_put_num(m, clean_name, rc.map));
+    HL_TRY(hl_run_put_num(m, "pert_rmse", pc.pert_rmse));
+    HL_TRY(hl_run_put_num(m, "linf_255", pc.linf_255));
+    HL_TRY(hl_run_put_num(m, "psnr", pc.psnr));
+    HL_TRY(hl_run_put_num(m, "ssim", pc.ssim));
+    HL_TRY(hl_run_put_node(res, "metrics", m));
+    m = NULL;
+    HL_TRY(hl_run_put_int(res, "queries", n));
+    HL_TRY(hl_run_put_int(res, "database", db.n));
+    HL_TRY(put_timings(res, 0.0, t_enc, t_att, t_score));
+done:
+    hl_config_free(m);
+    free(qidx);
+    free(x);
+    free(xa);
+    hl_labels_free(&lab);
+    hl_codes_free(&db);
+    hl_codes_free(&clean);
+    hl_codes_free(&adv);
+    hl_attack_free(a);
+    hl_hasher_free(h);
+    return st;
+}

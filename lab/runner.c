@@ -1,0 +1,376 @@
+/* lab/runner.c — `hashlab run`: validation, data, split, selection, the cell loop, the store; see runner.h. */
+#include "lab/runner.h"
+
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/config_schema.h"
+#include "core/io/atomic.h"
+#include "core/io/npy.h"
+#include "core/version.h"
+#include "hashers/plugin.h"
+#include "lab/runner_impl.h"
+#include "reports/report.h"
+
+#define ATTACK_QUERIES_MAX 500
+
+static volatile sig_atomic_t g_stop;
+
+void hl_run_request_stop(void) { g_stop = 1; }
+bool hl_run_stopping(void) { return g_stop != 0; }
+
+static void on_signal(int sig) {
+    (void)sig;
+    hl_run_request_stop();
+}
+
+void hl_run_install_signals(void) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+}
+
+void hl_run_opts_default(hl_run_opts *o) {
+    memset(o, 0, sizeof *o);
+    o->threads = -1;
+    o->progress = HL_PROGRESS_NORMAL;
+}
+
+void hl_run_step(hl_run_state *rs) {
+    rs->step++;
+    for (int i = 0; i < 2; i++)
+        if (rs->prog[i].active) hl_progress_update(&rs->prog[i], rs->step);
+}
+
+/* Every hasher and attack entry against its class: existence, params schema, attack options; all at once. */
+static hl_status validate(const hl_suite *s) {
+    hl_config_errors errs = {0};
+    char what[160];
+    const hl_config *raw_h = hl_config_get(s->raw, "hashers"), *raw_a = hl_config_get(s->raw, "attacks");
+    for (int64_t i = 0; i < s->nhashers; i++) {
+        const hl_config *e = hl_config_at(raw_h, i), *mnode = hl_config_get(e, "method");
+        const hl_hasher_class *cls = hl_hasher_class_find(s->hashers[i].method);
+        if (!cls) {
+            hl_config_errors_add(&errs, mnode->file, mnode->line, mnode->col, "%s", hl_error_last());
+            continue;
+        }
+        const hl_config *params = hl_config_get(e, "params");
+        snprintf(what, sizeof what, "hasher '%s'", cls->name);
+        if (params) hl_config_validate(params, cls->params, cls->n_params, false, what, &errs);
+    }
+    for (int64_t i = 0; i < s->nattacks; i++) {
+        const hl_config *e = hl_config_at(raw_a, i), *mnode = hl_config_get(e, "method");
+        const hl_attack_class *cls = hl_attack_class_find(s->attacks[i].method);
+        if (!cls) {
+            hl_config_errors_add(&errs, mnode->file, mnode->line, mnode->col, "%s", hl_error_last());
+            continue;
+        }
+        const hl_config *params = hl_config_get(e, "params");
+        snprintf(what, sizeof what, "attack '%s'", cls->name);
+        if (params && hl_config_validate(params, cls->params, cls->n_params, false, what, &errs) > 0) continue;
+        hl_attack_opts ao;
+        hl_attack *a = NULL;
+        if (hl_run_attack_opts(s->attacks[i].node, 0, &ao) < 0 ||
+            hl_attack_create(&a, cls->name, hl_config_get(s->attacks[i].node, "params"), &ao) < 0)
+            hl_config_errors_add(&errs, e->file, e->line, e->col, "%s", hl_error_last());
+        else if (ao.targeted)
+            hl_config_errors_add(&errs, e->file, e->line, e->col,
+                                 "attack '%s': targeted attacks are not supported by the runner yet", cls->name);
+        hl_attack_free(a);
+    }
+    hl_status st = hl_config_errors_finish(&errs, NULL);
+    hl_config_errors_free(&errs);
+    return st;
+}
+
+static hl_status load_data(hl_run_state *rs) {
+    hl_status st = HL_OK;
+    const hl_config *r = rs->suite->resolved;
+    if (!strcmp(rs->suite->dataset, "synthetic")) {
+        int64_t n, c, h, w, k, seed;
+        double noise;
+        HL_TRY(hl_config_get_int(r, "synthetic.n", &n));
+        HL_TRY(hl_config_get_int(r, "synthetic.c", &c));
+        HL_TRY(hl_config_get_int(r, "synthetic.h", &h));
+        HL_TRY(hl_config_get_int(r, "synthetic.w", &w));
+        HL_TRY(hl_config_get_int(r, "synthetic.classes", &k));
+        HL_TRY(hl_config_get_int(r, "synthetic.seed", &seed));
+        HL_TRY(hl_config_get_double(r, "synthetic.noise", &noise));
+        hl_synth_opts so = {.n = n, .c = (int)c, .h = (int)h, .w = (int)w, .classes = (int)k, .seed = (uint64_t)seed,
+                            .noise = (float)noise};
+        HL_TRY(hl_dataset_synthetic(&rs->data, &so));
+    } else {
+        const hl_config *root = hl_config_get(r, "data_root");
+        HL_TRY(hl_dataset_open(&rs->data, rs->suite->dataset,
+                               root && root->kind == HL_CONFIG_SCALAR ? root->text : NULL));
+    }
+    HL_TRY(hl_split_make(&rs->split, &rs->data, rs->suite->protocol, (uint64_t)rs->suite->split_seed));
+    HL_TRY(hl_split_hash(&rs->split, rs->split_hash));
+    HL_TRY(hl_labels_subset(&rs->qlab, &rs->data.labels, rs->split.query.idx, rs->split.query.n));
+    HL_TRY(hl_labels_subset(&rs->dblab, &rs->data.labels, rs->split.database.idx, rs->split.database.n));
+    rs->naq = HL_MIN(rs->split.query.n, ATTACK_QUERIES_MAX);
+    rs->aq = malloc((size_t)(rs->naq ? rs->naq : 1) * sizeof *rs->aq);
+    if (!rs->aq) HL_TRY(hl_error_set(HL_ENOMEM, "out of memory"));
+    for (int64_t i = 0; i < rs->naq; i++) rs->aq[i] = i;
+done:
+    return st;
+}
+
+/* Retrieval options and metric names from the suite's `metrics`. */
+static hl_status conventions(hl_run_state *rs) {
+    hl_status st = HL_OK;
+    const hl_config *m = hl_config_get(rs->suite->resolved, "metrics");
+    const char *topk, *ties, *zr;
+    int64_t radius;
+    hl_retrieval_defaults(&rs->ropts);
+    HL_TRY(hl_config_get_string(m, "topk", &topk));
+    HL_TRY(hl_config_get_int(m, "radius", &radius));
+    HL_TRY(hl_config_get_string(m, "ties", &ties));
+    HL_TRY(hl_config_get_string(m, "zero_relevant", &zr));
+    rs->ropts.topk = strcmp(topk, "all") ? strtoll(topk, NULL, 10) : 0;
+    rs->ropts.radius = (int)radius;
+    rs->ropts.ties = !strcmp(ties, "expected") ? HL_TIES_EXPECTED : !strcmp(ties, "random") ? HL_TIES_RANDOM
+                                                                                             : HL_TIES_INDEX;
+    rs->ropts.zero_relevant = !strcmp(zr, "skip") ? HL_ZERO_REL_SKIP : HL_ZERO_REL_AS_ZERO;
+    snprintf(rs->map_name, sizeof rs->map_name, "mAP@%s", topk);
+    snprintf(rs->p_name, sizeof rs->p_name, "P@H<=%lld", (long long)radius);
+    snprintf(rs->r_name, sizeof rs->r_name, "R@H<=%lld", (long long)radius);
+done:
+    return st;
+}
+
+/* The fields every result.json has, before the cell runs. */
+static hl_status result_header(hl_run_state *rs, const hl_cell *c, hl_config **out) {
+    hl_status st = HL_OK;
+    const hl_suite *s = rs->suite;
+    const hl_config *hn = s->hashers[c->hasher].node, *m = hl_config_get(s->resolved, "metrics");
+    hl_config *res = hl_config_new(HL_CONFIG_MAP, NULL, "", 0, 0), *conv = NULL, *ver = NULL;
+    if (!res) return hl_error_set(HL_ENOMEM, "out of memory building result.json");
+    HL_TRY(hl_run_put_str(res, "kind", c->kind == HL_CELL_TRAIN ? "train" : "attack"));
+    HL_TRY(hl_run_put_str(res, "key", c->key));
+    HL_TRY(hl_run_put_str(res, "label", c->label));
+    HL_TRY(hl_run_put_str(res, "method", s->hashers[c->hasher].method));
+    HL_TRY(hl_run_put_int(res, "bits", c->bits));
+    HL_TRY(hl_run_put_int(res, "seed", c->seed));
+    HL_TRY(hl_run_put_clone(res, "hasher_params", hl_config_get(hn, "params")));
+    HL_TRY(hl_run_put_str(res, "dataset", s->dataset));
+    HL_TRY(hl_run_put_str(res, "protocol", rs->split.protocol));
+    HL_TRY(hl_run_put_str(res, "split_hash", rs->split_hash));
+    HL_TRY(hl_run_put_int(res, "queries", c->kind == HL_CELL_TRAIN ? rs->split.query.n : rs->naq));
+    HL_TRY(hl_run_put_int(res, "database", rs->split.database.n));
+    conv = hl_config_new(HL_CONFIG_MAP, NULL, "", 0, 0);
+    if (!conv) HL_TRY(hl_error_set(HL_ENOMEM, "out of memory building result.json"));
+    HL_TRY(hl_run_put_str(conv, "topk", hl_config_get(m, "topk")->text));
+    HL_TRY(hl_run_put_int(conv, "radius", rs->ropts.radius));
+    HL_TRY(hl_run_put_str(conv, "ties", hl_config_get(m, "ties")->text));
+    HL_TRY(hl_run_put_str(conv, "zero_relevant", hl_config_get(m, "zero_relevant")->text));
+    HL_TRY(hl_run_put_node(res, "conventions", conv));
+    conv = NULL;
+    if (c->kind == HL_CELL_ATTACK) {
+        const hl_config *an = s->attacks[c->attack].node;
+        HL_TRY(hl_run_put_str(res, "attack", s->attacks[c->attack].method));
+        HL_TRY(hl_run_put_clone(res, "attack_config", an));
+        HL_TRY(hl_run_put_str(res, "train_key", rs->cells[c->parent].key));
+        HL_TRY(hl_run_put_str(res, "eps", hl_config_get(an, "eps")->text));
+        HL_TRY(hl_run_put_str(res, "norm", hl_config_get(an, "norm")->text));
+    }
+    ver = hl_config_new(HL_CONFIG_MAP, NULL, "", 0, 0);
+    if (!ver) HL_TRY(hl_error_set(HL_ENOMEM, "out of memory building result.json"));
+    HL_TRY(hl_run_put_str(ver, "hashlab", HASHLAB_VERSION));
+    HL_TRY(hl_run_put_node(res, "versions", ver));
+    ver = NULL;
+    HL_TRY(hl_run_put_int(res, "threads", hl_threads_get()));
+done:
+    hl_config_free(conv);
+    hl_config_free(ver);
+    if (st < 0) hl_config_free(res);
+    else *out = res;
+    return st;
+}
+
+/* Runs one cell and writes its result.json (unless interrupted). Returns the cell's status. */
+static hl_status run_cell(hl_run_state *rs, const hl_cell *c) {
+    hl_config *res = NULL;
+    hl_status st = result_header(rs, c, &res), wst;
+    if (st < 0) return st;
+    hl_progress_opts po[2];
+    memset(po, 0, sizeof po);
+    po[0].out = stderr, po[0].tty = -1, po[0].mode = rs->o->progress;
+    po[1].out = rs->store.log, po[1].tty = 0, po[1].mode = rs->o->progress;
+    char label[176];
+    snprintf(label, sizeof label, "%s %s", c->kind == HL_CELL_TRAIN ? "train" : "attack", c->label);
+    rs->step = 0;
+    for (int i = 0; i < 2; i++) {
+        hl_progress_defaults(&po[i]);
+        hl_progress_begin(&rs->prog[i], &po[i], label, c->kind == HL_CELL_TRAIN ? HL_RUN_STEPS_TRAIN
+                                                                                : HL_RUN_STEPS_ATTACK, "steps");
+    }
+    st = c->kind == HL_CELL_TRAIN ? hl_cell_run_train(rs, c, res) : hl_cell_run_attack(rs, c, res);
+    for (int i = 0; i < 2; i++) hl_progress_end(&rs->prog[i], st >= 0);
+    if (hl_run_stopping()) {
+        hl_config_free(res);
+        return HL_OK;
+    }
+    char *err = st < 0 ? strdup(hl_error_last()) : NULL;
+    time_t now = time(NULL);
+    struct tm tm;
+    char stamp[32], path[1400], dir[1200];
+    gmtime_r(&now, &tm);
+    strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    if ((wst = hl_run_put_str(res, "status", st < 0 ? "failed" : "done")) >= 0 && st < 0) {
+        hl_config_map_remove(res, "metrics");
+        wst = hl_run_put_str(res, "error", err ? err : "unknown error");
+        hl_msg(HL_LOG_ERROR, "cell %s failed: %s", c->label, err ? err : "");
+        hl_store_log(&rs->store, "cell %s failed: %s", c->label, err ? err : "");
+    }
+    if (wst >= 0) wst = hl_run_put_str(res, "finished_at", stamp);
+    hl_store_cell_dir(rs->store.dir, c->key, dir, sizeof dir);
+    snprintf(path, sizeof path, "%s/result.json", dir);
+    if (wst >= 0) wst = hl_store_mkdirs(dir);
+    if (wst >= 0) wst = hl_store_write_json(path, res);
+    free(err);
+    hl_config_free(res);
+    return wst < 0 ? wst : (st < 0 ? st : HL_OK);
+}
+
+static const char *rundir_of(const hl_run_opts *o, const hl_suite *s, char *buf, size_t n) {
+    if (o->output) snprintf(buf, n, "%s", o->output);
+    else if (s->output) snprintf(buf, n, "%s", s->output);
+    else snprintf(buf, n, "runs/%s", s->name);
+    return buf;
+}
+
+/* suite.yaml, suite.resolved.json, split manifest, attack queries. */
+static hl_status write_run_files(hl_run_state *rs) {
+    hl_status st = HL_OK;
+    char p[1400];
+    FILE *f = fopen(rs->o->suite_path, "rb");
+    char *buf = NULL;
+    size_t len = 0;
+    if (!f) return hl_error_set(HL_EIO, "%s: cannot open", rs->o->suite_path);
+    fseek(f, 0, SEEK_END);
+    long sz = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    buf = malloc((size_t)(sz > 0 ? sz : 1));
+    if (buf) len = fread(buf, 1, (size_t)(sz > 0 ? sz : 0), f);
+    fclose(f);
+    if (!buf) return hl_error_set(HL_ENOMEM, "out of memory");
+    snprintf(p, sizeof p, "%s/suite.yaml", rs->store.dir);
+    HL_TRY(hl_atomic_write_file(p, buf, len));
+    snprintf(p, sizeof p, "%s/suite.resolved.json", rs->store.dir);
+    HL_TRY(hl_store_write_json(p, rs->suite->resolved));
+    snprintf(p, sizeof p, "%s/split/manifest.json", rs->store.dir);
+    if (access(p, F_OK) != 0) HL_TRY(hl_split_write_manifest(&rs->split, &rs->data, p));
+    snprintf(p, sizeof p, "%s/artifacts/attack_queries.npy", rs->store.dir);
+    int64_t shape[1] = {rs->naq};
+    if (access(p, F_OK) != 0) HL_TRY(hl_npy_write(p, HL_NPY_I64, 1, shape, rs->aq));
+done:
+    free(buf);
+    return st;
+}
+
+static void run_state_free(hl_run_state *rs) {
+    hl_store_close(&rs->store);
+    if (rs->ctx) hl_ctx_free(rs->ctx);
+    free(rs->aq);
+    free(rs->cells);
+    hl_labels_free(&rs->qlab);
+    hl_labels_free(&rs->dblab);
+    hl_split_free(&rs->split);
+    hl_dataset_free(&rs->data);
+    hl_suite_free(rs->suite);
+}
+
+hl_status hl_run_suite(const hl_run_opts *o, hl_run_summary *sum) {
+    hl_status st = HL_OK;
+    hl_run_state rs;
+    bool *sel = NULL;
+    FILE *out = o->out ? o->out : stdout;
+    memset(&rs, 0, sizeof rs);
+    memset(sum, 0, sizeof *sum);
+    rs.o = o;
+    rs.store.lock_fd = -1;
+    g_stop = 0;
+    HL_TRY(hl_plugins_load_env());
+    HL_TRY(hl_suite_load(&rs.suite, o->suite_path));
+    HL_TRY(hl_plugins_load_config(hl_config_get(rs.suite->raw, "plugins")));
+    HL_TRY(validate(rs.suite));
+    HL_TRY(conventions(&rs));
+    int64_t threads = 0;
+    HL_TRY(hl_config_get_int(rs.suite->resolved, "threads", &threads));
+    hl_threads_set(o->threads >= 0 ? o->threads : (int)threads);
+    HL_TRY(load_data(&rs));
+    HL_TRY(hl_suite_expand(rs.suite, rs.split_hash, &rs.cells, &rs.ncells));
+    rundir_of(o, rs.suite, sum->rundir, sizeof sum->rundir);
+    sum->cells = rs.ncells;
+    sel = calloc((size_t)(rs.ncells ? rs.ncells : 1), sizeof *sel);
+    if (!sel) HL_TRY(hl_error_set(HL_ENOMEM, "out of memory"));
+    for (int64_t i = 0; i < rs.ncells; i++) {
+        bool in = (o->shard_count <= 0 || hl_cell_in_shard(rs.cells, i, o->shard_index, o->shard_count)) &&
+                  hl_cell_matches(&rs.cells[i], o->only);
+        if (in) sel[i] = true;
+        if (in && rs.cells[i].parent >= 0) sel[rs.cells[i].parent] = true;
+    }
+    for (int64_t i = 0; i < rs.ncells; i++) sum->selected += sel[i];
+    if (o->dry_run) {
+        fprintf(out, "plan for %s (%lld cells, %lld selected) into %s\n", rs.suite->name, (long long)rs.ncells,
+                (long long)sum->selected, sum->rundir);
+        for (int64_t i = 0; i < rs.ncells; i++) {
+            if (!sel[i]) continue;
+            hl_cell_state cs = hl_store_cell_state(sum->rundir, rs.cells[i].key, NULL);
+            fprintf(out, "  %-8s %-6s %.12s  %s\n", hl_cell_state_name(cs),
+                    rs.cells[i].kind == HL_CELL_TRAIN ? "train" : "attack", rs.cells[i].key, rs.cells[i].label);
+        }
+        goto done;
+    }
+    HL_TRY(hl_store_open(&rs.store, sum->rundir, o->shard_index, o->shard_count));
+    HL_TRY(write_run_files(&rs));
+    const char *device = NULL;
+    HL_TRY(hl_config_get_string(rs.suite->resolved, "device", &device));
+    HL_TRY(hl_ctx_create(&rs.ctx, strcmp(device, "cuda") ? HL_DEVICE_CPU : HL_DEVICE_CUDA, 0));
+    const char *kill_env = getenv("HASHLAB_TEST_KILL_AFTER");
+    const char *kill_sig = getenv("HASHLAB_TEST_KILL_SIGNAL");
+    int64_t kill_after = kill_env ? strtoll(kill_env, NULL, 10) : 0;
+    hl_store_log(&rs.store, "run %s: %lld cells, %lld selected", rs.suite->name, (long long)rs.ncells,
+                 (long long)sum->selected);
+    for (int64_t i = 0; i < rs.ncells && !hl_run_stopping(); i++) {
+        if (!sel[i]) continue;
+        if (hl_store_cell_state(rs.store.dir, rs.cells[i].key, NULL) == HL_CELL_STATE_DONE) {
+            sum->skipped++;
+            continue;
+        }
+        hl_status cst = run_cell(&rs, &rs.cells[i]);
+        if (hl_run_stopping()) break;
+        sum->ran++;
+        if (cst < 0) sum->failed++;
+        if (kill_after > 0 && sum->ran == kill_after) /* TEST-ONLY hook (runner.h) */
+            raise(kill_sig && !strcmp(kill_sig, "INT") ? SIGINT : SIGKILL);
+        if (cst < 0 && o->fail_fast) break;
+    }
+    sum->interrupted = hl_run_stopping();
+    hl_store_log(&rs.store, "ran %lld cells (%lld failed), skipped %lld done%s", (long long)sum->ran,
+                 (long long)sum->failed, (long long)sum->skipped, sum->interrupted ? ", interrupted" : "");
+    fprintf(out, "%s: ran %lld cells (%lld failed), skipped %lld done%s\n", sum->rundir, (long long)sum->ran,
+            (long long)sum->failed, (long long)sum->skipped, sum->interrupted ? ", interrupted" : "");
+    if (!sum->interrupted) {
+        hl_report_summary rep;
+        sum->report_status = hl_report_build(sum->rundir, NULL, 0, &rep);
+        if (sum->report_status == HL_EUNSUPPORTED) {
+            hl_msg(HL_LOG_WARN, "report not built: %s", hl_error_last());
+            hl_error_clear();
+        } else if (sum->report_status < 0) {
+            hl_msg(HL_LOG_ERROR, "report: %s", hl_error_last());
+            hl_store_log(&rs.store, "report failed: %s", hl_error_last());
+        }
+    }
+done:
+    free(sel);
+    run_state_free(&rs);
+    return st;
+}

@@ -1,0 +1,79 @@
+/* lab/runner.h — `hashlab run`: executes a suite's cells into a run directory (layout: reports/report.h).
+ *
+ *     hl_run_opts o;  hl_run_opts_default(&o);  o.suite_path = "suites/quick.yaml";
+ *     hl_run_summary sum;
+ *     hl_status st = hl_run_suite(&o, &sum);   // < 0: the run could not start (bad suite, data, lock, ...)
+ *
+ * Order of work:
+ *   1. plugins (HASHLAB_PLUGIN_PATH, then the suite's `plugins:`), hl_suite_load, then a validation pass over every
+ *      hasher and attack entry (class exists, params valid against its schema, attack options accepted) — every
+ *      problem reported at once as FILE:LINE:COL lines before anything trains (HL_EINVAL, nothing written);
+ *   2. the dataset (by name, data_root first; or synthetic) and the split (protocol, split_seed), its hash into the
+ *      cell keys (hl_suite_expand); the selection: --shard, then --only (an attack cell selected pulls in its train
+ *      cell);
+ *   3. dry run: prints the plan (label, kind, key prefix, state) to opts.out and stops — nothing is written;
+ *   4. otherwise the run directory (opts.output, else the suite's `output`, else runs/<name>) is opened and locked,
+ *      suite.yaml, suite.resolved.json, split/manifest.json and artifacts/attack_queries.npy written, and each
+ *      selected cell that is not done runs in expansion order (train cells first). Done cells are skipped; failed
+ *      and missing ones run (again).
+ * Train cell: hasher created (bits, seed), fit on split.train, database and queries encoded, model.safetensors,
+ * db_codes.npy and query_codes.npy saved, scored with the suite's metrics conventions (hl_retrieval_eval), then
+ * result.json. Attack cell: the train cell's model is loaded, the first min(#queries, 500) queries
+ * (artifacts/attack_queries.npy, positions in the query list) are attacked with the attack entry's threat model
+ * and options (attack seed = the cell's training seed), the adversarial images quantised to 8 bits, encoded and
+ * scored (mAP@R on adversarial and clean codes of the same subset, P/R@H<=r, perceptibility), adv_codes.npy and
+ * adv_examples.png (first 8 examples, perturbation ×10) saved, then result.json. Non-finite numbers (an SSIM of
+ * images under 11×11, a PSNR of identical images) are written as null.
+ * A failing cell writes result.json with "status": "failed" and "error", is logged, and the run continues (stops
+ * with fail_fast). Targeted attacks are refused in validation (not supported by the runner yet).
+ * Interruption: hl_run_request_stop() (what cmd_run's SIGINT/SIGTERM handler calls) makes the runner stop at the
+ * next check (between cells and between the steps of a cell) without writing the current cell's result.json;
+ * summary.interrupted is set and hl_run_suite returns HL_OK.
+ * Progress: one lab/progress.h task per cell on stderr (opts.progress) and the same lines, plain, in RUNDIR/log.txt.
+ * At the end, hl_report_build(RUNDIR) (HL_EUNSUPPORTED is only a warning); its status is summary.report_status.
+ *
+ * TEST-ONLY hook: when the environment variable HASHLAB_TEST_KILL_AFTER=k (k >= 1) is set, the runner raises
+ * SIGKILL right after the k-th cell it executes has written its result.json (to test resuming after a crash);
+ * with HASHLAB_TEST_KILL_SIGNAL=INT as well it raises SIGINT instead (to test the clean stop).
+ */
+#ifndef HL_LAB_RUNNER_H
+#define HL_LAB_RUNNER_H
+
+#include <stdio.h>
+
+#include "lab/progress.h"
+
+typedef struct hl_run_opts {
+    const char *suite_path;       /* required */
+    const char *output;           /* run directory override (NULL: suite's output, else runs/<name>) */
+    const char *only;             /* fnmatch pattern over cell labels (NULL: all) */
+    int shard_index, shard_count; /* shard_count 0: no sharding */
+    bool dry_run, fail_fast;
+    int threads;                  /* < 0: the suite's `threads` */
+    hl_progress_mode progress;    /* default NORMAL */
+    FILE *out;                    /* plan and summary lines (default stdout; NULL-safe) */
+} hl_run_opts;
+
+typedef struct hl_run_summary {
+    char rundir[1024];
+    int64_t cells;       /* in the suite */
+    int64_t selected;    /* after --shard / --only */
+    int64_t skipped;     /* selected and already done */
+    int64_t ran;         /* executed in this run (done + failed) */
+    int64_t failed;      /* of those, failed */
+    bool interrupted;
+    hl_status report_status; /* hl_report_build's status (HL_OK when not run: dry run / interrupted) */
+} hl_run_summary;
+
+void hl_run_opts_default(hl_run_opts *o);
+
+/* Runs (or plans) the suite as described above. Returns < 0 when the run cannot start or a run-wide step fails
+ * (a failed cell is not such an error: see summary.failed). */
+hl_status hl_run_suite(const hl_run_opts *o, hl_run_summary *out);
+
+/* Async-signal-safe: asks the running suite to stop. hl_run_suite clears the request when it starts. */
+void hl_run_request_stop(void);
+/* Installs SIGINT/SIGTERM handlers calling hl_run_request_stop. */
+void hl_run_install_signals(void);
+
+#endif

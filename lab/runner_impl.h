@@ -1,0 +1,55 @@
+/* lab/runner_impl.h — internal to lab/runner.c and lab/cells.c: the state of one run and the cell executors. */
+#ifndef HL_LAB_RUNNER_IMPL_H
+#define HL_LAB_RUNNER_IMPL_H
+
+#include "attacks/attack.h"
+#include "core/data/split.h"
+#include "eval/retrieval.h"
+#include "lab/runner.h"
+#include "lab/store.h"
+#include "lab/suite.h"
+
+typedef struct hl_run_state {
+    const hl_run_opts *o;
+    hl_suite *suite;
+    hl_dataset data;
+    hl_split split;
+    char split_hash[65];
+    hl_cell *cells;
+    int64_t ncells;
+    hl_store store;
+    hl_ctx *ctx;
+    hl_labels qlab, dblab;    /* labels of the query and database lists */
+    int64_t *aq;              /* attack query positions in the query list [naq] */
+    int64_t naq;
+    hl_retrieval_opts ropts;
+    char map_name[40], p_name[40], r_name[40]; /* "mAP@1000", "P@H<=2", "R@H<=2" */
+    hl_progress prog[2];      /* [0] terminal, [1] log.txt */
+    int64_t step;
+} hl_run_state;
+
+/* True once a stop was requested (signal). */
+bool hl_run_stopping(void);
+/* Advances both progress reporters of the current cell by one step. */
+void hl_run_step(hl_run_state *rs);
+
+/* Attack options of a resolved attack entry (norm, eps, steps, step_size, random_start, targeted), seed given. */
+hl_status hl_run_attack_opts(const hl_config *entry, uint64_t seed, hl_attack_opts *o);
+
+/* Result-tree helpers: put a quoted string / an integer / a number (non-finite: null) / a copy, replacing an
+ * existing key. */
+hl_status hl_run_put_str(hl_config *m, const char *key, const char *v);
+hl_status hl_run_put_int(hl_config *m, const char *key, int64_t v);
+hl_status hl_run_put_num(hl_config *m, const char *key, double v);
+hl_status hl_run_put_clone(hl_config *m, const char *key, const hl_config *v);
+hl_status hl_run_put_node(hl_config *m, const char *key, hl_config *v); /* takes ownership */
+
+/* Cell executors: fill res with hasher_params, queries, database, metrics and timings (status/error are the
+ * runner's). Any status < 0 fails the cell (an interrupt too: the runner then writes nothing). */
+hl_status hl_cell_run_train(hl_run_state *rs, const hl_cell *c, hl_config *res);
+hl_status hl_cell_run_attack(hl_run_state *rs, const hl_cell *c, hl_config *res);
+
+#define HL_RUN_STEPS_TRAIN 5
+#define HL_RUN_STEPS_ATTACK 5
+
+#endif

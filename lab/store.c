@@ -1,0 +1,132 @@
+/* lab/store.c — run directory, lock, cell states, JSON files; see store.h. */
+#include "lab/store.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/io/atomic.h"
+#include "lab/yaml_load.h"
+
+hl_status hl_store_mkdirs(const char *path) {
+    char buf[1024];
+    if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf) return hl_error_set(HL_EINVAL, "%s: path too long", path);
+    for (char *p = buf + 1;; p++) {
+        if (*p != '/' && *p) continue;
+        char c = *p;
+        *p = '\0';
+        if (mkdir(buf, 0755) != 0 && errno != EEXIST)
+            return hl_error_set(HL_EIO, "%s: cannot create directory: %s", buf, strerror(errno));
+        *p = c;
+        if (!c) break;
+    }
+    struct stat sb;
+    if (stat(path, &sb) != 0 || !S_ISDIR(sb.st_mode)) return hl_error_set(HL_EIO, "%s: not a directory", path);
+    return HL_OK;
+}
+
+hl_status hl_store_open(hl_store *s, const char *dir, int shard_index, int shard_count) {
+    memset(s, 0, sizeof *s);
+    s->lock_fd = -1;
+    hl_status st = HL_OK;
+    char p[1200];
+    if (snprintf(s->dir, sizeof s->dir, "%s", dir) >= (int)sizeof s->dir)
+        return hl_error_set(HL_EINVAL, "%s: path too long", dir);
+    static const char *const sub[] = {"", "/cells", "/artifacts", "/split"};
+    for (size_t i = 0; i < HL_ARRAY_LEN(sub); i++) {
+        snprintf(p, sizeof p, "%s%s", dir, sub[i]);
+        HL_TRY(hl_store_mkdirs(p));
+    }
+    if (shard_count > 1)
+        snprintf(p, sizeof p, "%s/.lock-shard-%d-of-%d", dir, shard_index, shard_count);
+    else
+        snprintf(p, sizeof p, "%s/.lock", dir);
+    s->lock_fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (s->lock_fd < 0) {
+        st = hl_error_set(HL_EIO, "%s: cannot open: %s", p, strerror(errno));
+        goto done;
+    }
+    if (flock(s->lock_fd, LOCK_EX | LOCK_NB) != 0) {
+        st = hl_error_set(HL_EIO, "%s: another hashlab run is using this directory", dir);
+        goto done;
+    }
+    snprintf(p, sizeof p, "%s/log.txt", dir);
+    s->log = fopen(p, "a");
+    if (!s->log) st = hl_error_set(HL_EIO, "%s: cannot open: %s", p, strerror(errno));
+done:
+    if (st < 0) hl_store_close(s);
+    return st;
+}
+
+void hl_store_close(hl_store *s) {
+    if (s->log) fclose(s->log);
+    s->log = NULL;
+    if (s->lock_fd >= 0) close(s->lock_fd); /* closing releases the flock */
+    s->lock_fd = -1;
+}
+
+char *hl_store_cell_dir(const char *rundir, const char *key, char *buf, size_t n) {
+    snprintf(buf, n, "%s/cells/%s", rundir, key);
+    return buf;
+}
+
+hl_cell_state hl_store_cell_state(const char *rundir, const char *key, char **error) {
+    if (error) *error = NULL;
+    char p[1200];
+    snprintf(p, sizeof p, "%s/cells/%s/result.json", rundir, key);
+    if (access(p, F_OK) != 0) return HL_CELL_STATE_PENDING;
+    hl_config *t = NULL;
+    hl_cell_state r = HL_CELL_STATE_PENDING;
+    if (hl_store_read_json(p, &t) < 0) {
+        hl_error_clear();
+        return r;
+    }
+    const hl_config *s = hl_config_get(t, "status"), *e = hl_config_get(t, "error");
+    if (s && s->kind == HL_CONFIG_SCALAR && !strcmp(s->text, "done")) r = HL_CELL_STATE_DONE;
+    if (s && s->kind == HL_CONFIG_SCALAR && !strcmp(s->text, "failed")) {
+        r = HL_CELL_STATE_FAILED;
+        if (error && e && e->kind == HL_CONFIG_SCALAR) *error = strdup(e->text);
+    }
+    hl_config_free(t);
+    return r;
+}
+
+const char *hl_cell_state_name(hl_cell_state s) {
+    return s == HL_CELL_STATE_DONE ? "done" : s == HL_CELL_STATE_FAILED ? "failed" : "pending";
+}
+
+hl_status hl_store_write_json(const char *path, const hl_config *tree) {
+    char *json = NULL;
+    hl_status st = hl_config_canonical_json(tree, &json);
+    if (st < 0) return st;
+    size_t n = strlen(json);
+    char *buf = realloc(json, n + 2);
+    if (!buf) {
+        free(json);
+        return hl_error_set(HL_ENOMEM, "%s: out of memory", path);
+    }
+    buf[n] = '\n';
+    buf[n + 1] = '\0';
+    st = hl_atomic_write_file(path, buf, n + 1);
+    free(buf);
+    return st;
+}
+
+hl_status hl_store_read_json(const char *path, hl_config **out) {
+    return hl_yaml_load_file(path, out);
+}
+
+void hl_store_log(hl_store *s, const char *fmt, ...) {
+    if (!s || !s->log) return;
+    va_list ap;
+    va_start(ap, fmt);
+    vfprintf(s->log, fmt, ap);
+    va_end(ap);
+    fputc('\n', s->log);
+    fflush(s->log);
+}

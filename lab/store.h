@@ -1,0 +1,52 @@
+/* lab/store.h — the run directory on disk (layout and result.json schema: reports/report.h).
+ *
+ *     hl_store s;
+ *     HL_TRY(hl_store_open(&s, "runs/quick", 0, 1)); // creates RUNDIR/{cells,artifacts,split}, locks, opens log.txt
+ *     if (hl_store_cell_state("runs/quick", key, NULL) == HL_CELL_STATE_DONE) ...   // skip finished cells
+ *     hl_store_log(&s, "cell %s: done", label);
+ *     hl_store_close(&s);
+ *
+ * Locking: hl_store_open takes an exclusive flock(2) on RUNDIR/.lock (non-blocking) — per shard when the run is
+ * sharded (RUNDIR/.lock-shard-I-of-N), so the shards of a cluster job can share one run directory (their cells are
+ * disjoint; shared files are written atomically with identical content) while a second run of the same shard is
+ * refused with HL_EIO "RUNDIR: another hashlab run is using this directory". The lock goes away with the process,
+ * also when it is killed, so a crashed run never leaves a stale lock.
+ * A cell is DONE exactly when RUNDIR/cells/KEY/result.json exists, parses and has "status": "done"; FAILED when it
+ * says "failed"; PENDING otherwise (missing or unreadable). result.json is written last and atomically.
+ */
+#ifndef HL_LAB_STORE_H
+#define HL_LAB_STORE_H
+
+#include <stdio.h>
+
+#include "core/config.h"
+
+typedef enum hl_cell_state { HL_CELL_STATE_PENDING, HL_CELL_STATE_DONE, HL_CELL_STATE_FAILED } hl_cell_state;
+
+typedef struct hl_store {
+    char dir[1024]; /* RUNDIR */
+    int lock_fd;    /* -1 when not locked */
+    FILE *log;      /* RUNDIR/log.txt (append), or NULL */
+} hl_store;
+
+/* Creates RUNDIR and its subfolders (mkdir -p), takes the lock and opens log.txt for appending. */
+hl_status hl_store_open(hl_store *s, const char *dir, int shard_index, int shard_count);
+void hl_store_close(hl_store *s); /* releases the lock, closes the log; safe on a zeroed or closed store */
+
+/* mkdir -p (mode 0755). */
+hl_status hl_store_mkdirs(const char *path);
+/* "RUNDIR/cells/KEY" into buf (returns buf). */
+char *hl_store_cell_dir(const char *rundir, const char *key, char *buf, size_t n);
+/* State of a cell from its result.json; error (may be NULL) receives a copy of a failed cell's "error" (free()). */
+hl_cell_state hl_store_cell_state(const char *rundir, const char *key, char **error);
+const char *hl_cell_state_name(hl_cell_state s); /* "pending", "done", "failed" */
+
+/* Canonical JSON (hl_config_canonical_json) of tree, written atomically with a trailing newline. */
+hl_status hl_store_write_json(const char *path, const hl_config *tree);
+/* Parses a JSON file (JSON is YAML: lab/yaml_load.h) into a tree. */
+hl_status hl_store_read_json(const char *path, hl_config **out);
+
+/* Appends one plain line (a newline is added) to log.txt, flushed. No-op without a log. */
+void hl_store_log(hl_store *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#endif

@@ -1,0 +1,383 @@
+/* tests/lab/test_runner.c — `hashlab run` / `hashlab status` end to end on a tiny synthetic suite: results and
+ * their schema, re-runs that do nothing, resume after SIGKILL, failing cells, shards, dry runs, bad suites. */
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "lab/commands.h"
+#include "lab/runner.h"
+#include "lab/store.h"
+#include "lab/suite.h"
+#include "test_common.h"
+
+static const char *suite_text(const char *bits_itq) {
+    static char buf[1024];
+    snprintf(buf, sizeof buf,
+             "name: tiny\n"
+             "dataset: synthetic\n"
+             "synthetic: {n: 600, c: 1, h: 8, w: 8, classes: 4}\n"
+             "protocol: cifar10:40/100\n"
+             "seeds: [0, 1]\n"
+             "threads: 1\n"
+             "hashers:\n"
+             "  - method: lsh\n"
+             "    bits: [8, 16]\n"
+             "  - method: itq\n"
+             "    bits: %s\n"
+             "attacks:\n"
+             "  - method: noise\n"
+             "    eps: 8/255\n",
+             bits_itq);
+    return buf;
+}
+
+/* A path under the test's temporary directory (16 rotating buffers). */
+static const char *tmp_dir(const char *name) {
+    static char bufs[16][1100];
+    static int next;
+    char *b = bufs[next++ % 16];
+    snprintf(b, sizeof bufs[0], "%s/%s", hl_test_tmpdir(), name);
+    return b;
+}
+
+static char *write_suite(const char *text) {
+    const char *dir = tmp_dir("suites");
+    mkdir(dir, 0755);
+    char *p = hl_test_path_alloc(dir, "s.yaml");
+    hl_test_write_file(p, text, strlen(text));
+    return p;
+}
+
+static hl_status run(const char *suite, const char *outdir, const char *shard, bool dry, hl_run_summary *sum) {
+    hl_run_opts o;
+    hl_run_opts_default(&o);
+    o.suite_path = suite;
+    o.output = outdir;
+    o.progress = HL_PROGRESS_QUIET;
+    o.dry_run = dry;
+    static FILE *devnull;
+    if (!devnull) devnull = fopen("/dev/null", "w");
+    o.out = devnull;
+    if (shard) cr_assert_eq(hl_shard_parse(shard, &o.shard_index, &o.shard_count), HL_OK);
+    return hl_run_suite(&o, sum);
+}
+
+/* The cells of a suite (keys from the run directory's manifest). */
+static void cells_of(const char *rundir, hl_cell **cells, int64_t *n) {
+    hl_suite *s = NULL;
+    hl_config *man = NULL;
+    cr_assert_eq(hl_suite_load(&s, hl_test_path(rundir, "suite.yaml")), HL_OK, "%s", hl_error_last());
+    cr_assert_eq(hl_store_read_json(hl_test_path(rundir, "split/manifest.json"), &man), HL_OK, "%s", hl_error_last());
+    cr_assert_eq(hl_suite_expand(s, hl_config_path(man, "sha256.split")->text, cells, n), HL_OK);
+    hl_config_free(man);
+    hl_suite_free(s);
+}
+
+static hl_config *result_of(const char *rundir, const char *key) {
+    char p[1200];
+    snprintf(p, sizeof p, "%s/cells/%s/result.json", rundir, key);
+    hl_config *t = NULL;
+    cr_assert_eq(hl_store_read_json(p, &t), HL_OK, "%s", hl_error_last());
+    return t;
+}
+
+static char *metrics_json(const char *rundir, const char *key) {
+    hl_config *t = result_of(rundir, key);
+    char *j = NULL;
+    const hl_config *m = hl_config_get(t, "metrics");
+    cr_assert_not_null(m, "cell %s has no metrics", key);
+    cr_assert_eq(hl_config_canonical_json(m, &j), HL_OK);
+    hl_config_free(t);
+    return j;
+}
+
+static double mtime_of(const char *path) {
+    struct stat sb;
+    cr_assert_eq(stat(path, &sb), 0, "%s missing", path);
+    return (double)sb.st_mtim.tv_sec + 1e-9 * (double)sb.st_mtim.tv_nsec;
+}
+
+Test(runner, end_to_end_schema_and_rerun_does_nothing) {
+    char *suite = write_suite(suite_text("[8, 16]"));
+    const char *rd = tmp_dir("run_a");
+    hl_run_summary sum;
+    cr_assert_eq(run(suite, rd, NULL, false, &sum), HL_OK, "%s", hl_error_last());
+    cr_assert_eq(sum.cells, 16);
+    cr_assert_eq(sum.ran, 16);
+    cr_assert_eq(sum.failed, 0);
+    cr_assert(sum.report_status == HL_OK || sum.report_status == HL_EUNSUPPORTED, "report: %s", hl_error_last());
+    hl_cell *cells = NULL;
+    int64_t n = 0;
+    cells_of(rd, &cells, &n);
+    cr_assert_eq(n, 16);
+    static const char *const common[] = {"kind", "status", "key", "label", "method", "bits", "seed", "hasher_params",
+                                         "dataset", "protocol", "split_hash", "queries", "database", "conventions",
+                                         "metrics", "timings", "versions", "threads", "finished_at"};
+    static const char *const train_m[] = {"mAP@1000", "P@H<=2", "R@H<=2", "mean_tie_bucket"};
+    static const char *const attack_m[] = {"mAP@1000", "P@H<=2", "R@H<=2", "mAP@1000(clean)", "pert_rmse",
+                                           "linf_255", "psnr", "ssim"};
+    static const char *const attack_k[] = {"attack", "attack_config", "train_key", "eps", "norm"};
+    double mt[16];
+    for (int64_t i = 0; i < n; i++) {
+        hl_config *t = result_of(rd, cells[i].key);
+        for (size_t k = 0; k < HL_ARRAY_LEN(common); k++)
+            cr_assert_not_null(hl_config_get(t, common[k]), "%s lacks %s", cells[i].label, common[k]);
+        cr_assert_str_eq(hl_config_get(t, "status")->text, "done");
+        cr_assert_str_eq(hl_config_get(t, "key")->text, cells[i].key);
+        cr_assert_str_eq(hl_config_get(t, "label")->text, cells[i].label);
+        cr_assert_str_eq(hl_config_get(t, "protocol")->text, "cifar10:40/100");
+        cr_assert_str_eq(hl_config_path(t, "conventions.topk")->text, "1000");
+        const hl_config *m = hl_config_get(t, "metrics");
+        if (cells[i].kind == HL_CELL_TRAIN) {
+            cr_assert_str_eq(hl_config_get(t, "kind")->text, "train");
+            cr_assert_str_eq(hl_config_get(t, "queries")->text, "40");
+            cr_assert_str_eq(hl_config_get(t, "database")->text, "460");
+            for (size_t k = 0; k < HL_ARRAY_LEN(train_m); k++) cr_assert_not_null(hl_config_get(m, train_m[k]));
+            double map = 0;
+            cr_assert_eq(hl_config_get_double(m, "mAP@1000", &map), HL_OK);
+            cr_assert(map > 0.25 && map <= 1.0, "%s mAP %g", cells[i].label, map);
+            cr_assert_eq(access(hl_test_path(hl_test_path(rd, "cells"), cells[i].key), F_OK), 0);
+        } else {
+            cr_assert_str_eq(hl_config_get(t, "kind")->text, "attack");
+            for (size_t k = 0; k < HL_ARRAY_LEN(attack_m); k++)
+                cr_assert_not_null(hl_config_get(m, attack_m[k]), "%s lacks metric %s", cells[i].label, attack_m[k]);
+            for (size_t k = 0; k < HL_ARRAY_LEN(attack_k); k++) cr_assert_not_null(hl_config_get(t, attack_k[k]));
+            cr_assert_str_eq(hl_config_get(t, "eps")->text, "8/255");
+            cr_assert_str_eq(hl_config_get(t, "train_key")->text, cells[cells[i].parent].key);
+            cr_assert_eq(hl_config_get(m, "ssim")->kind, HL_CONFIG_NULL, "8x8 images have no SSIM window");
+            double linf = 0;
+            cr_assert_eq(hl_config_get_double(m, "linf_255", &linf), HL_OK);
+            cr_assert(linf > 0 && linf <= 8.0 + 1e-3, "linf_255 %g", linf);
+            char p[1200];
+            snprintf(p, sizeof p, "%s/cells/%s/adv_examples.png", rd, cells[i].key);
+            cr_assert_eq(access(p, F_OK), 0);
+        }
+        char p[1200];
+        snprintf(p, sizeof p, "%s/cells/%s/result.json", rd, cells[i].key);
+        mt[i] = mtime_of(p);
+        hl_config_free(t);
+    }
+    cr_assert_eq(access(hl_test_path(rd, "artifacts/attack_queries.npy"), F_OK), 0);
+    cr_assert_eq(access(hl_test_path(rd, "log.txt"), F_OK), 0);
+    cr_assert_eq(run(suite, rd, NULL, false, &sum), HL_OK, "%s", hl_error_last());
+    cr_assert_eq(sum.ran, 0);
+    cr_assert_eq(sum.skipped, 16);
+    for (int64_t i = 0; i < n; i++) {
+        char p[1200];
+        snprintf(p, sizeof p, "%s/cells/%s/result.json", rd, cells[i].key);
+        cr_assert_eq(mtime_of(p), mt[i], "%s was rewritten", cells[i].label);
+    }
+    free(cells);
+    free(suite);
+}
+
+Test(runner, resume_after_sigkill_matches_uninterrupted) {
+    char *suite = write_suite(suite_text("[8, 16]"));
+    const char *ref = tmp_dir("ref");
+    hl_run_summary sum;
+    cr_assert_eq(run(suite, ref, NULL, false, &sum), HL_OK, "%s", hl_error_last());
+    hl_cell *cells = NULL;
+    int64_t n = 0;
+    cells_of(ref, &cells, &n);
+    static const int kills[] = {1, 5, 11};
+    for (size_t k = 0; k < HL_ARRAY_LEN(kills); k++) {
+        char name[32];
+        snprintf(name, sizeof name, "resume%d", kills[k]);
+        const char *rd = tmp_dir(name);
+        fflush(NULL);
+        pid_t pid = fork();
+        cr_assert(pid >= 0);
+        if (pid == 0) {
+            char v[16];
+            snprintf(v, sizeof v, "%d", kills[k]);
+            setenv("HASHLAB_TEST_KILL_AFTER", v, 1);
+            hl_run_summary s2;
+            run(suite, rd, NULL, false, &s2);
+            _exit(0);
+        }
+        int ws = 0;
+        cr_assert_eq(waitpid(pid, &ws, 0), pid);
+        cr_assert(WIFSIGNALED(ws) && WTERMSIG(ws) == SIGKILL, "child was not killed after %d cells", kills[k]);
+        cr_assert_eq(run(suite, rd, NULL, false, &sum), HL_OK, "%s", hl_error_last());
+        cr_assert_eq(sum.skipped, kills[k]);
+        cr_assert_eq(sum.ran, 16 - kills[k]);
+        for (int64_t i = 0; i < n; i++) {
+            char *a = metrics_json(ref, cells[i].key), *b = metrics_json(rd, cells[i].key);
+            cr_assert_str_eq(a, b, "%s differs after resuming at %d", cells[i].label, kills[k]);
+            free(a);
+            free(b);
+        }
+    }
+    free(cells);
+    free(suite);
+}
+
+Test(runner, failing_cell_is_recorded_and_others_finish) {
+    char *suite = write_suite(suite_text("[8, 128]")); /* itq: 128 bits exceed the 64 pixel dims */
+    const char *rd = tmp_dir("fail");
+    hl_run_summary sum;
+    cr_assert_eq(run(suite, rd, NULL, false, &sum), HL_OK, "%s", hl_error_last());
+    cr_assert_eq(sum.ran, 16);
+    cr_assert_eq(sum.failed, 4, "itq/128b train and attack cells for 2 seeds");
+    hl_cell *cells = NULL;
+    int64_t n = 0;
+    cells_of(rd, &cells, &n);
+    for (int64_t i = 0; i < n; i++) {
+        char *err = NULL;
+        hl_cell_state cs = hl_store_cell_state(rd, cells[i].key, &err);
+        bool bad = strstr(cells[i].label, "itq/128b") != NULL;
+        cr_assert_eq(cs, bad ? HL_CELL_STATE_FAILED : HL_CELL_STATE_DONE, "%s", cells[i].label);
+        if (bad) cr_assert(err && strlen(err) > 0);
+        if (bad && cells[i].kind == HL_CELL_TRAIN) cr_assert(strstr(err, "exceed"), "%s", err);
+        free(err);
+    }
+    /* re-running retries the failed cells only */
+    cr_assert_eq(run(suite, rd, NULL, false, &sum), HL_OK);
+    cr_assert_eq(sum.ran, 4);
+    cr_assert_eq(sum.skipped, 12);
+    /* status lists the states */
+    const char *out = tmp_dir("status.txt");
+    fflush(stdout);
+    int saved = dup(1), fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    dup2(fd, 1);
+    char *argv[] = {(char *)rd};
+    int rc = hl_cmd_status(1, argv);
+    fflush(stdout);
+    dup2(saved, 1);
+    close(fd);
+    close(saved);
+    cr_assert_eq(rc, 0);
+    size_t len = 0;
+    char *text = (char *)hl_test_read_file(out, &len);
+    cr_assert(strstr(text, "16 cells: 12 done, 4 failed, 0 pending"), "%s", text);
+    cr_assert(strstr(text, "failed   train  "), "%s", text);
+    cr_assert(strstr(text, "lsh/8b/seed0/noise"), "%s", text);
+    free(text);
+    free(cells);
+    free(suite);
+}
+
+Test(runner, shards_cover_every_cell_once) {
+    char *suite = write_suite(suite_text("[8]"));
+    const char *a = tmp_dir("shard0"), *b = tmp_dir("shard1");
+    hl_run_summary s0, s1;
+    cr_assert_eq(run(suite, a, "0/2", false, &s0), HL_OK, "%s", hl_error_last());
+    cr_assert_eq(run(suite, b, "1/2", false, &s1), HL_OK, "%s", hl_error_last());
+    cr_assert_eq(s0.ran + s1.ran, 12);
+    hl_cell *cells = NULL;
+    int64_t n = 0;
+    cells_of(a, &cells, &n);
+    cr_assert_eq(n, 12);
+    for (int64_t i = 0; i < n; i++) {
+        int in_a = hl_store_cell_state(a, cells[i].key, NULL) == HL_CELL_STATE_DONE;
+        int in_b = hl_store_cell_state(b, cells[i].key, NULL) == HL_CELL_STATE_DONE;
+        cr_assert_eq(in_a + in_b, 1, "%s in %d shards", cells[i].label, in_a + in_b);
+    }
+    free(cells);
+    free(suite);
+}
+
+Test(runner, dry_run_runs_nothing) {
+    char *suite = write_suite(suite_text("[8]"));
+    const char *rd = tmp_dir("dry");
+    hl_run_summary sum;
+    cr_assert_eq(run(suite, rd, NULL, true, &sum), HL_OK, "%s", hl_error_last());
+    cr_assert_eq(sum.ran, 0);
+    cr_assert_eq(sum.selected, 12);
+    cr_assert_neq(access(rd, F_OK), 0, "dry run created the run directory");
+    free(suite);
+}
+
+Test(runner, bad_suite_refused_with_position) {
+    char *suite = write_suite("name: bad\n"
+                              "dataset: synthetic\n"
+                              "hashers:\n"
+                              "  - method: lsh\n"
+                              "    bits: [8]\n"
+                              "    params: {nonsense: 1}\n"
+                              "  - method: itg\n"
+                              "    bits: [8]\n");
+    const char *rd = tmp_dir("bad");
+    hl_run_summary sum;
+    cr_assert_eq(run(suite, rd, NULL, false, &sum), HL_EINVAL);
+    const char *e = hl_error_last();
+    cr_assert(strstr(e, "s.yaml:6:") && strstr(e, "nonsense"), "%s", e);
+    cr_assert(strstr(e, "s.yaml:7:13:") && strstr(e, "itg"), "%s", e);
+    cr_assert_neq(access(rd, F_OK), 0, "nothing may be written for a bad suite");
+    free(suite);
+}
+
+/* SIGINT between cells (test hook HASHLAB_TEST_KILL_SIGNAL=INT): clean stop, finished cells kept, exit 130; the
+ * next run finishes the rest. */
+Test(runner, interrupt_stops_cleanly_and_resumes) {
+    char *suite = write_suite(suite_text("[8]"));
+    const char *rd = tmp_dir("sigint");
+    setenv("HASHLAB_TEST_KILL_AFTER", "3", 1);
+    setenv("HASHLAB_TEST_KILL_SIGNAL", "INT", 1);
+    char *argv[] = {suite, "--quiet", "--output", (char *)rd};
+    int rc = hl_cmd_run(4, argv);
+    unsetenv("HASHLAB_TEST_KILL_AFTER");
+    unsetenv("HASHLAB_TEST_KILL_SIGNAL");
+    signal(SIGINT, SIG_DFL);
+    signal(SIGTERM, SIG_DFL);
+    cr_assert_eq(rc, 130);
+    hl_cell *cells = NULL;
+    int64_t n = 0;
+    cells_of(rd, &cells, &n);
+    for (int64_t i = 0; i < n; i++)
+        cr_assert_eq(hl_store_cell_state(rd, cells[i].key, NULL), i < 3 ? HL_CELL_STATE_DONE : HL_CELL_STATE_PENDING,
+                     "%s", cells[i].label);
+    hl_run_summary sum;
+    cr_assert_eq(run(suite, rd, NULL, false, &sum), HL_OK, "%s", hl_error_last());
+    cr_assert_eq(sum.skipped, 3);
+    cr_assert_eq(sum.ran, 9);
+    cr_assert(!sum.interrupted);
+    free(cells);
+    free(suite);
+}
+
+Test(runner, only_pulls_in_train_cells_and_cli_usage) {
+    char *suite = write_suite(suite_text("[8]"));
+    const char *rd = tmp_dir("only");
+    char *argv[] = {suite, "--quiet", "--only", "itq/*/noise*", "--output", (char *)rd};
+    cr_assert_eq(hl_cmd_run(6, argv), 0);
+    hl_cell *cells = NULL;
+    int64_t n = 0;
+    cells_of(rd, &cells, &n);
+    for (int64_t i = 0; i < n; i++)
+        cr_assert_eq(hl_store_cell_state(rd, cells[i].key, NULL),
+                     strncmp(cells[i].label, "itq/", 4) == 0 ? HL_CELL_STATE_DONE : HL_CELL_STATE_PENDING, "%s",
+                     cells[i].label);
+    char *bad[] = {suite, "--shard", "2/2"};
+    cr_assert_eq(hl_cmd_run(3, bad), 2);
+    char *none[] = {"--quiet"};
+    cr_assert_eq(hl_cmd_run(1, none), 2);
+    char *st[] = {"--bogus"};
+    cr_assert_eq(hl_cmd_status(1, st), 2);
+    free(cells);
+    free(suite);
+}
+
+Test(runner, store_lock_refuses_second_run) {
+    const char *rd = tmp_dir("locked");
+    hl_store a, b;
+    cr_assert_eq(hl_store_open(&a, rd, 0, 1), HL_OK, "%s", hl_error_last());
+    cr_assert_eq(hl_store_open(&b, rd, 0, 1), HL_EIO);
+    cr_assert(strstr(hl_error_last(), "another hashlab run"), "%s", hl_error_last());
+    hl_store_close(&a);
+    cr_assert_eq(hl_store_open(&b, rd, 0, 1), HL_OK, "%s", hl_error_last());
+    hl_store_close(&b);
+    /* Shards of one cluster job share the directory; the same shard twice is refused. */
+    hl_store s0, s1, s1b;
+    cr_assert_eq(hl_store_open(&s0, rd, 0, 2), HL_OK, "%s", hl_error_last());
+    cr_assert_eq(hl_store_open(&s1, rd, 1, 2), HL_OK, "%s", hl_error_last());
+    cr_assert_eq(hl_store_open(&s1b, rd, 1, 2), HL_EIO);
+    hl_store_close(&s0);
+    hl_store_close(&s1);
+    cr_assert_eq(hl_store_cell_state(rd, "0123", NULL), HL_CELL_STATE_PENDING);
+}
