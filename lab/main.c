@@ -17,6 +17,7 @@ typedef struct hl_cmd {
 } hl_cmd;
 
 static int cmd_help(int argc, char **argv);
+static int cmd_bench(int argc, char **argv);
 
 static int parse_int(const char *opt, const char *val, int lo, int hi) { return (int)hl_cli_parse_int(opt, val, lo, hi); }
 
@@ -37,6 +38,7 @@ static int bench_engine(int argc, char **argv) {
     int json = 0;
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) return cmd_bench(1, (char *[]){"--help"});
         if (strcmp(a, "--json") == 0) json = 1;
         else if (strcmp(a, "--threads") == 0) { if ((o.threads = parse_int(a, v, 1, 1024)) < 0) return 2; i++; }
         else if (strcmp(a, "--iters") == 0) { if ((o.iters = parse_int(a, v, 1, 100000)) < 0) return 2; i++; }
@@ -72,6 +74,14 @@ static int bench_engine(int argc, char **argv) {
 }
 
 static int cmd_bench(int argc, char **argv) {
+    if (argc >= 1 && (!strcmp(argv[0], "--help") || !strcmp(argv[0], "-h"))) {
+        printf("usage: hashlab bench engine [--threads N] [--device cpu|cuda] [--json] [--iters N] [--reps N] "
+               "[--batch N]\n"
+               "       hashlab bench retrieval [--queries Q] [--database N] [--bits K] [--topk R] [--threads T] "
+               "[--json]\n"
+               "  workloads of ../shared/BENCH.md; figures are medians of repeated timed runs after a warm-up\n");
+        return 0;
+    }
     if (argc >= 1 && strcmp(argv[0], "engine") == 0) return bench_engine(argc - 1, argv + 1);
     if (argc >= 1 && strcmp(argv[0], "retrieval") == 0) return hl_cmd_bench_retrieval(argc - 1, argv + 1);
     fprintf(stderr, "hashlab bench: unknown workload '%s' (known: engine retrieval)\n", argc >= 1 ? argv[0] : "");
