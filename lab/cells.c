@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/io/atomic.h"
+#include "core/io/npy.h"
 #include "eval/attack_metrics.h"
 #include "eval/codes_io.h"
 #include "lab/runner_impl.h"
@@ -88,6 +90,83 @@ static hl_status put_timings(hl_config *res, double fit, double enc, double att,
     return hl_run_put_node(res, "timings", t);
 }
 
+/* A sequence of numbers (non-finite: null) under key. */
+static hl_status put_num_seq(hl_config *m, const char *key, const double *v, int64_t n) {
+    hl_status st = HL_OK;
+    char buf[40];
+    hl_config *seq = hl_config_new(HL_CONFIG_SEQ, NULL, "", 0, 0);
+    if (!seq) return hl_error_set(HL_ENOMEM, "out of memory building result.json");
+    for (int64_t i = 0; i < n; i++) {
+        hl_config *x = isfinite(v[i])
+                           ? hl_config_new(HL_CONFIG_SCALAR, hl_config_format_double(v[i], buf, sizeof buf), "", 0, 0)
+                           : hl_config_new(HL_CONFIG_NULL, NULL, "", 0, 0);
+        if (!x) HL_TRY(hl_error_set(HL_ENOMEM, "out of memory building result.json"));
+        HL_TRY(hl_config_seq_push(seq, x));
+    }
+    st = hl_run_put_node(m, key, seq);
+    seq = NULL;
+done:
+    hl_config_free(seq);
+    return st;
+}
+
+/* "pr_radius": {"precision": [K+1], "recall": [K+1]} of queries q against the database, r = 0..K. */
+static hl_status put_pr_radius(const hl_run_state *rs, hl_config *res, const hl_codes *q, const hl_codes *db) {
+    hl_status st = HL_OK;
+    int64_t k1 = (int64_t)q->bits + 1;
+    double *pr = malloc((size_t)(2 * k1) * sizeof *pr);
+    hl_config *node = hl_config_new(HL_CONFIG_MAP, NULL, "", 0, 0);
+    if (!pr || !node) HL_TRY(hl_error_set(HL_ENOMEM, "out of memory for the PR curve"));
+    HL_TRY(hl_retrieval_pr_radius(q, &rs->qlab, db, &rs->dblab, pr, pr + k1));
+    HL_TRY(put_num_seq(node, "precision", pr, k1));
+    HL_TRY(put_num_seq(node, "recall", pr + k1, k1));
+    st = hl_run_put_node(res, "pr_radius", node);
+    node = NULL;
+done:
+    hl_config_free(node);
+    free(pr);
+    return st;
+}
+
+/* DIR/per_query.csv, atomically: header `query,index,<cols>`; row i = qpos[i], data index didx[i] (qpos NULL:
+ * i; didx indexed by the query position), then cols[j][i] as %.9g. */
+static hl_status write_per_query(const char *dir, const char *cols_header, int64_t n, const int64_t *qpos,
+                                 const int64_t *didx, const double *const *cols, int ncols) {
+    hl_status st = HL_OK;
+    char p[1400];
+    hl_atomic_file af = {0};
+    snprintf(p, sizeof p, "%s/per_query.csv", dir);
+    HL_TRY(hl_atomic_write_begin(&af, p));
+    fprintf(af.f, "query,index,%s\n", cols_header);
+    for (int64_t i = 0; i < n; i++) {
+        int64_t qp = qpos ? qpos[i] : i;
+        fprintf(af.f, "%lld,%lld", (long long)qp, (long long)didx[qp]);
+        for (int j = 0; j < ncols; j++) fprintf(af.f, ",%.9g", cols[j][i]);
+        fputc('\n', af.f);
+    }
+    st = hl_atomic_write_commit(&af);
+done:
+    return st;
+}
+
+/* DIR/adv_images.npy: uint8 [n, c, h, w] = round(x·255) of 8-bit quantised images x in [0, 1]. */
+static hl_status write_adv_images(const hl_run_state *rs, const char *dir, const float *x, int64_t n) {
+    hl_status st = HL_OK;
+    char p[1400];
+    int64_t shape[4] = {n, rs->data.c, rs->data.h, rs->data.w}, nd = n * rs->data.c * rs->data.h * rs->data.w;
+    uint8_t *u = malloc((size_t)(nd > 0 ? nd : 1));
+    if (!u) HL_TRY(hl_error_set(HL_ENOMEM, "out of memory for %lld adversarial images", (long long)n));
+    for (int64_t i = 0; i < nd; i++) {
+        float v = x[i] * 255.0f;
+        u[i] = (uint8_t)(v <= 0.0f ? 0 : v >= 255.0f ? 255 : lrintf(v));
+    }
+    snprintf(p, sizeof p, "%s/adv_images.npy", dir);
+    HL_TRY(hl_npy_write(p, HL_NPY_U8, 4, shape, u));
+done:
+    free(u);
+    return st;
+}
+
 /* Hasher of cell c (train cell or an attack cell's train cell), created with the suite's params. */
 static hl_status make_hasher(hl_run_state *rs, const hl_cell *c, hl_hasher **h, hl_config *res) {
     const hl_suite_hasher *sh = &rs->suite->hashers[c->hasher];
@@ -103,6 +182,7 @@ hl_status hl_cell_run_train(hl_run_state *rs, const hl_cell *c, hl_config *res) 
     hl_hasher *h = NULL;
     hl_codes db = {0}, q = {0};
     hl_config *m = NULL;
+    double *ap = NULL;
     char dir[1200], p[1400];
     const hl_split *sp = &rs->split;
     double t0 = hl_time_s(), t_fit, t_enc, t_score;
@@ -130,8 +210,13 @@ hl_status hl_cell_run_train(hl_run_state *rs, const hl_cell *c, hl_config *res) 
     hl_run_step(rs);
     t0 = hl_time_s();
     hl_retrieval_result r;
-    HL_TRY(hl_retrieval_eval(&q, &rs->qlab, &db, &rs->dblab, &rs->ropts, &r, NULL));
+    ap = malloc((size_t)(q.n ? q.n : 1) * sizeof *ap);
+    if (!ap) HL_TRY(hl_error_set(HL_ENOMEM, "out of memory for %lld per-query APs", (long long)q.n));
+    HL_TRY(hl_retrieval_eval(&q, &rs->qlab, &db, &rs->dblab, &rs->ropts, &r, ap));
+    HL_TRY(put_pr_radius(rs, res, &q, &db));
     t_score = hl_time_s() - t0;
+    const double *cols[1] = {ap};
+    HL_TRY(write_per_query(dir, "ap", q.n, NULL, sp->query.idx, cols, 1));
     hl_run_step(rs);
     m = hl_config_new(HL_CONFIG_MAP, NULL, "", 0, 0);
     if (!m) HL_TRY(hl_error_set(HL_ENOMEM, "out of memory building result.json"));
@@ -143,6 +228,7 @@ hl_status hl_cell_run_train(hl_run_state *rs, const hl_cell *c, hl_config *res) 
     HL_TRY(put_timings(res, t_fit, t_enc, 0.0, t_score));
 done:
     hl_config_free(m);
+    free(ap);
     hl_codes_free(&db);
     hl_codes_free(&q);
     hl_hasher_free(h);
@@ -157,6 +243,7 @@ hl_status hl_cell_run_attack(hl_run_state *rs, const hl_cell *c, hl_config *res)
     hl_labels lab = {0};
     hl_config *m = NULL;
     float *x = NULL, *xa = NULL;
+    double *ap = NULL;
     int64_t *qidx = NULL, n = rs->naq, d = hl_dataset_image_size(&rs->data);
     char tdir[1200], dir[1200], p[1400];
     const hl_cell *tc = &rs->cells[c->parent];
@@ -205,8 +292,10 @@ hl_status hl_cell_run_attack(hl_run_state *rs, const hl_cell *c, hl_config *res)
     t0 = hl_time_s();
     HL_TRY(hl_labels_subset(&lab, &rs->qlab, rs->aq, n));
     hl_retrieval_result ra, rc;
-    HL_TRY(hl_retrieval_eval(&adv, &lab, &db, &rs->dblab, &rs->ropts, &ra, NULL));
-    HL_TRY(hl_retrieval_eval(&clean, &lab, &db, &rs->dblab, &rs->ropts, &rc, NULL));
+    ap = malloc((size_t)(n ? 2 * n : 1) * sizeof *ap); /* [clean n | adv n] */
+    if (!ap) HL_TRY(hl_error_set(HL_ENOMEM, "out of memory for %lld per-query APs", (long long)n));
+    HL_TRY(hl_retrieval_eval(&adv, &lab, &db, &rs->dblab, &rs->ropts, &ra, ap + n));
+    HL_TRY(hl_retrieval_eval(&clean, &lab, &db, &rs->dblab, &rs->ropts, &rc, ap));
     hl_percept pc;
     HL_TRY(hl_attack_percept_batch(x, xa, n, rs->data.c, rs->data.h, rs->data.w, &pc, NULL));
     t_score = hl_time_s() - t0;
@@ -216,6 +305,9 @@ hl_status hl_cell_run_attack(hl_run_state *rs, const hl_cell *c, hl_config *res)
     HL_TRY(hl_store_mkdirs(dir));
     snprintf(p, sizeof p, "%s/adv_codes.npy", dir);
     HL_TRY(hl_codes_npy_write(p, &adv, false));
+    HL_TRY(write_adv_images(rs, dir, xa, n));
+    const double *cols[2] = {ap, ap + n};
+    HL_TRY(write_per_query(dir, "ap_clean,ap_adv", n, rs->aq, rs->split.query.idx, cols, 2));
     snprintf(p, sizeof p, "%s/adv_examples.png", dir);
     HL_TRY(hl_grid_attack_examples(p, x, xa, HL_MIN(n, GRID_EXAMPLES), rs->data.c, rs->data.h, rs->data.w, 10.0f,
                                    rs->data.h < 64 ? 2 : 1));
@@ -231,6 +323,7 @@ hl_status hl_cell_run_attack(hl_run_state *rs, const hl_cell *c, hl_config *res)
     HL_TRY(hl_run_put_num(m, "linf_255", pc.linf_255));
     HL_TRY(hl_run_put_num(m, "psnr", pc.psnr));
     HL_TRY(hl_run_put_num(m, "ssim", pc.ssim));
+    HL_TRY(hl_run_put_num(m, "seconds_per_query", n > 0 ? t_att / (double)n : NAN));
     HL_TRY(hl_run_put_node(res, "metrics", m));
     m = NULL;
     HL_TRY(hl_run_put_int(res, "queries", n));
@@ -241,6 +334,7 @@ done:
     free(qidx);
     free(x);
     free(xa);
+    free(ap);
     hl_labels_free(&lab);
     hl_codes_free(&db);
     hl_codes_free(&clean);

@@ -17,12 +17,13 @@
  *      selected cell that is not done runs in expansion order (train cells first). Done cells are skipped; failed
  *      and missing ones run (again).
  * Train cell: hasher created (bits, seed), fit on split.train, database and queries encoded, model.safetensors,
- * db_codes.npy and query_codes.npy saved, scored with the suite's metrics conventions (hl_retrieval_eval), then
- * result.json. Attack cell: the train cell's model is loaded, the first min(#queries, 500) queries
+ * db_codes.npy and query_codes.npy saved, scored with the suite's metrics conventions (hl_retrieval_eval; also the
+ * PR curve by radius, "pr_radius", and per-query AP in per_query.csv), then result.json. Attack cell: the train cell's model is loaded, the first min(#queries, 500) queries
  * (artifacts/attack_queries.npy, positions in the query list) are attacked with the attack entry's threat model
  * and options (attack seed = the cell's training seed), the adversarial images quantised to 8 bits, encoded and
- * scored (mAP@R on adversarial and clean codes of the same subset, P/R@H<=r, perceptibility), adv_codes.npy and
- * adv_examples.png (first 8 examples, perturbation ×10) saved, then result.json. Non-finite numbers (an SSIM of
+ * scored (mAP@R on adversarial and clean codes of the same subset, P/R@H<=r, perceptibility, seconds_per_query),
+ * adv_images.npy (all adversarial images, uint8), adv_codes.npy, per_query.csv and adv_examples.png (first 8
+ * examples, perturbation ×10) saved, then result.json. Non-finite numbers (an SSIM of
  * images under 11×11, a PSNR of identical images) are written as null.
  * A failing cell writes result.json with "status": "failed" and "error", is logged, and the run continues (stops
  * with fail_fast). Targeted attacks are refused in validation (not supported by the runner yet).

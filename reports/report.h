@@ -10,7 +10,16 @@
  *                                   the query set, target_labels.npy, ...)
  *   RUNDIR/cells/KEY/result.json    one per finished or failed cell (KEY = 64-hex cell key, lab/suite.h)
  *   RUNDIR/cells/KEY/...            cell files: model.safetensors, db_codes.npy, query_codes.npy, per_query.csv,
- *                                   adv_examples.png, adv_codes.npy, ...
+ *                                   adv_examples.png, adv_codes.npy, adv_images.npy, ...
+ *   RUNDIR/cells/KEY/per_query.csv  one row per query, AP@R as in metrics (%.9g; "nan" for a query skipped under
+ *                                   zero_relevant = skip), written atomically; query = position in the query list
+ *                                   (split order), index = dataset index. Header:
+ *                                     train cells:  query,index,ap
+ *                                     attack cells: query,index,ap_clean,ap_adv   (the attacked subset, m rows)
+ *                                   The mean of a column is the cell's mAP@R (clean: "mAP@R(clean)") under "count".
+ *   RUNDIR/cells/KEY/adv_images.npy attack cells: ALL adversarial images of the attacked subset, 8-bit lossless:
+ *                                   uint8 [m, c, h, w] = round(x·255) of the quantised images, rows in the order of
+ *                                   per_query.csv (artifacts/attack_queries.npy).
  *   RUNDIR/log.txt                  the run log
  *   RUNDIR/report/                  this module's output: tables.{md,tex,csv,json}, *.png, *.pdf
  *
@@ -29,8 +38,12 @@
  *        train cells:  "mAP@1000" (or "mAP@all"), "P@H<=2", "R@H<=2", "mean_tie_bucket"
  *        attack cells: the same names computed on the adversarial queries, plus "mAP@1000(clean)" for the same
  *                      query subset, and "pert_rmse", "linf_255", "psnr", "ssim" (on the 8-bit quantised images);
- *                      targeted attacks add "t-mAP@all", "t-mAP@all(clean)", "TSR@H<=0", "TSR@H<=2"
+ *                      targeted attacks add "t-mAP@all", "t-mAP@all(clean)", "TSR@H<=0", "TSR@H<=2";
+ *                      and "seconds_per_query" = timings.attack_s / m (a timing: differs between runs)
  *     },
+ *     "pr_radius": {"precision": [K+1], "recall": [K+1]}   (train cells: eval/retrieval.h hl_retrieval_pr_radius,
+ *                      mean over the split's queries, entry r = the ball d <= r, r = 0..K with K = bits; recall is
+ *                      non-decreasing in r and recall[K] = fraction of queries with a relevant database item)
  *     "attack": "noise", "attack_config": {...resolved entry: norm, eps "8/255", steps, ...},
  *     "train_key": "<hex>",                  (attack cells)
  *     "eps": "8/255", "norm": "linf",        (attack cells: copied from attack_config for convenience)

@@ -1,6 +1,7 @@
 /* tests/lab/test_runner.c — `hashlab run` / `hashlab status` end to end on a tiny synthetic suite: results and
- * their schema, re-runs that do nothing, resume after SIGKILL, failing cells, shards, dry runs, bad suites. */
+ * their schema (pr_radius, per_query.csv, adv_images.npy, seconds_per_query), re-runs that do nothing, resume after SIGKILL, failing cells, shards, dry runs, bad suites. */
 #include <fcntl.h>
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +10,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "core/data/dataset.h"
+#include "core/io/npy.h"
 #include "lab/commands.h"
 #include "lab/runner.h"
 #include "lab/store.h"
@@ -86,11 +89,13 @@ static hl_config *result_of(const char *rundir, const char *key) {
     return t;
 }
 
+/* The deterministic metrics of a cell as canonical JSON (seconds_per_query, a timing, left out). */
 static char *metrics_json(const char *rundir, const char *key) {
     hl_config *t = result_of(rundir, key);
     char *j = NULL;
-    const hl_config *m = hl_config_get(t, "metrics");
+    hl_config *m = (hl_config *)hl_config_get(t, "metrics");
     cr_assert_not_null(m, "cell %s has no metrics", key);
+    hl_config_map_remove(m, "seconds_per_query");
     cr_assert_eq(hl_config_canonical_json(m, &j), HL_OK);
     hl_config_free(t);
     return j;
@@ -100,6 +105,130 @@ static double mtime_of(const char *path) {
     struct stat sb;
     cr_assert_eq(stat(path, &sb), 0, "%s missing", path);
     return (double)sb.st_mtim.tv_sec + 1e-9 * (double)sb.st_mtim.tv_nsec;
+}
+
+/* Reads RUNDIR/cells/KEY/per_query.csv: asserts the header, returns the rows (malloc'ed, ncols doubles each). */
+static double *per_query_rows(const char *rundir, const char *key, const char *header, int ncols, int64_t *nrows) {
+    char p[1200];
+    snprintf(p, sizeof p, "%s/cells/%s/per_query.csv", rundir, key);
+    size_t len = 0;
+    char *text = (char *)hl_test_read_file(p, &len);
+    cr_assert_not_null(text, "%s missing", p);
+    char *line = strtok(text, "\n");
+    cr_assert(line && !strcmp(line, header), "%s: header '%s', expected '%s'", p, line ? line : "", header);
+    double *rows = NULL;
+    int64_t n = 0;
+    while ((line = strtok(NULL, "\n")) != NULL) {
+        rows = realloc(rows, (size_t)(n + 1) * (size_t)ncols * sizeof *rows);
+        cr_assert_not_null(rows);
+        char *s = line, *end = NULL;
+        for (int j = 0; j < ncols; j++) {
+            rows[n * ncols + j] = strtod(s, &end);
+            cr_assert(end != s, "%s row %lld col %d: '%s'", p, (long long)n, j, line);
+            cr_assert(*end == (j + 1 < ncols ? ',' : '\0'), "%s row %lld: '%s'", p, (long long)n, line);
+            s = end + 1;
+        }
+        n++;
+    }
+    free(text);
+    *nrows = n;
+    return rows;
+}
+
+/* Train cell: pr_radius has bits+1 points in [0, 1] with recall non-decreasing; per_query.csv's mean AP = mAP. */
+static void check_train_extras(const char *rd, const hl_cell *c, const hl_config *t) {
+    int64_t bits = c->bits, nq = 0;
+    const hl_config *pr = hl_config_get(t, "pr_radius");
+    cr_assert_not_null(pr, "%s lacks pr_radius", c->label);
+    const hl_config *prec = hl_config_get(pr, "precision"), *rec = hl_config_get(pr, "recall");
+    cr_assert(prec && rec && prec->kind == HL_CONFIG_SEQ && rec->kind == HL_CONFIG_SEQ);
+    cr_assert_eq(hl_config_len(prec), bits + 1, "%s: %lld precision points", c->label, (long long)hl_config_len(prec));
+    cr_assert_eq(hl_config_len(rec), bits + 1);
+    double prev = 0;
+    for (int64_t r = 0; r <= bits; r++) {
+        double pv = -1, rv = -1;
+        cr_assert_eq(hl_config_as_double(hl_config_at(prec, r), &pv), HL_OK);
+        cr_assert_eq(hl_config_as_double(hl_config_at(rec, r), &rv), HL_OK);
+        cr_assert(pv >= 0 && pv <= 1 && rv >= 0 && rv <= 1 + 1e-12, "%s r=%lld: P %g R %g", c->label, (long long)r, pv,
+                  rv);
+        cr_assert(rv >= prev - 1e-12, "%s: recall decreases at r=%lld (%g < %g)", c->label, (long long)r, rv, prev);
+        prev = rv;
+    }
+    cr_assert(prev > 0.99, "%s: recall at r=K is %g (every synthetic query has relevant items)", c->label, prev);
+    double *rows = per_query_rows(rd, c->key, "query,index,ap", 3, &nq);
+    cr_assert_eq(nq, 40, "%s: %lld per-query rows", c->label, (long long)nq);
+    double sum = 0, map = -1;
+    for (int64_t i = 0; i < nq; i++) {
+        cr_assert_eq(rows[i * 3], (double)i);
+        cr_assert(rows[i * 3 + 1] >= 0 && rows[i * 3 + 1] < 600);
+        sum += rows[i * 3 + 2];
+    }
+    cr_assert_eq(hl_config_get_double(hl_config_get(t, "metrics"), "mAP@1000", &map), HL_OK);
+    cr_assert(fabs(sum / (double)nq - map) <= 1e-9, "%s: mean AP %.12g vs mAP %.12g", c->label, sum / (double)nq, map);
+    free(rows);
+}
+
+/* Attack cell: per_query.csv (mean clean/adv AP = the metrics), adv_images.npy uint8 [m,c,h,w] within eps of the
+ * clean images (data set rebuilt from the suite), seconds_per_query > 0. */
+static void check_attack_extras(const char *rd, const hl_cell *c, const hl_config *t, const hl_dataset *data) {
+    int64_t m = 0;
+    double *rows = per_query_rows(rd, c->key, "query,index,ap_clean,ap_adv", 4, &m);
+    cr_assert_eq(m, 40, "%s: %lld per-query rows", c->label, (long long)m);
+    const hl_config *mt = hl_config_get(t, "metrics");
+    double map_adv = -1, map_clean = -1, spq = -1, att = -1, sa = 0, sc = 0;
+    cr_assert_eq(hl_config_get_double(mt, "mAP@1000", &map_adv), HL_OK);
+    cr_assert_eq(hl_config_get_double(mt, "mAP@1000(clean)", &map_clean), HL_OK);
+    cr_assert_eq(hl_config_get_double(mt, "seconds_per_query", &spq), HL_OK);
+    cr_assert_eq(hl_config_get_double(hl_config_get(t, "timings"), "attack_s", &att), HL_OK);
+    cr_assert(spq > 0 && fabs(spq * (double)m - att) <= 1e-9 * (1 + att), "%s: seconds_per_query %g, attack_s %g",
+              c->label, spq, att);
+    int64_t *idx = malloc((size_t)m * sizeof *idx);
+    for (int64_t i = 0; i < m; i++) {
+        cr_assert_eq(rows[i * 4], (double)i, "attack queries are the first 40 of the query list");
+        idx[i] = (int64_t)rows[i * 4 + 1];
+        sc += rows[i * 4 + 2];
+        sa += rows[i * 4 + 3];
+    }
+    cr_assert(fabs(sc / (double)m - map_clean) <= 1e-9, "%s: clean %.12g vs %.12g", c->label, sc / (double)m, map_clean);
+    cr_assert(fabs(sa / (double)m - map_adv) <= 1e-9, "%s: adv %.12g vs %.12g", c->label, sa / (double)m, map_adv);
+    char p[1200];
+    snprintf(p, sizeof p, "%s/cells/%s/adv_images.npy", rd, c->key);
+    hl_npy a;
+    cr_assert_eq(hl_npy_read(p, &a), HL_OK, "%s", hl_error_last());
+    cr_assert_eq(a.dtype, HL_NPY_U8);
+    cr_assert_eq(a.ndim, 4);
+    cr_assert(a.shape[0] == m && a.shape[1] == data->c && a.shape[2] == data->h && a.shape[3] == data->w,
+              "%s: shape [%lld,%lld,%lld,%lld]", p, (long long)a.shape[0], (long long)a.shape[1],
+              (long long)a.shape[2], (long long)a.shape[3]);
+    int64_t d = (int64_t)data->c * data->h * data->w;
+    float *x = malloc((size_t)(m * d) * sizeof *x);
+    hl_dataset_read(data, idx, m, x);
+    const uint8_t *u = a.data;
+    double maxdiff = 0;
+    for (int64_t i = 0; i < m * d; i++) maxdiff = fmax(maxdiff, fabs((double)u[i] / 255.0 - (double)x[i]));
+    cr_assert(maxdiff <= 8.5 / 255.0 + 1e-6 && maxdiff > 0, "%s: max |adv - clean| = %g", c->label, maxdiff);
+    hl_npy_free(&a);
+    free(x);
+    free(idx);
+    free(rows);
+}
+
+/* The synthetic data set of a run directory's suite, rebuilt from its resolved tree. */
+static void data_of(const char *rundir, hl_dataset *data) {
+    hl_suite *s = NULL;
+    cr_assert_eq(hl_suite_load(&s, hl_test_path(rundir, "suite.yaml")), HL_OK, "%s", hl_error_last());
+    int64_t n, c, h, w, k, seed;
+    double noise;
+    const hl_config *r = s->resolved;
+    cr_assert_eq(hl_config_get_int(r, "synthetic.n", &n) | hl_config_get_int(r, "synthetic.c", &c) |
+                     hl_config_get_int(r, "synthetic.h", &h) | hl_config_get_int(r, "synthetic.w", &w) |
+                     hl_config_get_int(r, "synthetic.classes", &k) | hl_config_get_int(r, "synthetic.seed", &seed) |
+                     hl_config_get_double(r, "synthetic.noise", &noise),
+                 HL_OK);
+    hl_synth_opts so = {.n = n, .c = (int)c, .h = (int)h, .w = (int)w, .classes = (int)k, .seed = (uint64_t)seed,
+                        .noise = (float)noise};
+    cr_assert_eq(hl_dataset_synthetic(data, &so), HL_OK, "%s", hl_error_last());
+    hl_suite_free(s);
 }
 
 Test(runner, end_to_end_schema_and_rerun_does_nothing) {
@@ -123,6 +252,8 @@ Test(runner, end_to_end_schema_and_rerun_does_nothing) {
                                            "linf_255", "psnr", "ssim"};
     static const char *const attack_k[] = {"attack", "attack_config", "train_key", "eps", "norm"};
     double mt[16];
+    hl_dataset data;
+    data_of(rd, &data);
     for (int64_t i = 0; i < n; i++) {
         hl_config *t = result_of(rd, cells[i].key);
         for (size_t k = 0; k < HL_ARRAY_LEN(common); k++)
@@ -142,6 +273,7 @@ Test(runner, end_to_end_schema_and_rerun_does_nothing) {
             cr_assert_eq(hl_config_get_double(m, "mAP@1000", &map), HL_OK);
             cr_assert(map > 0.25 && map <= 1.0, "%s mAP %g", cells[i].label, map);
             cr_assert_eq(access(hl_test_path(hl_test_path(rd, "cells"), cells[i].key), F_OK), 0);
+            check_train_extras(rd, &cells[i], t);
         } else {
             cr_assert_str_eq(hl_config_get(t, "kind")->text, "attack");
             for (size_t k = 0; k < HL_ARRAY_LEN(attack_m); k++)
@@ -156,12 +288,14 @@ Test(runner, end_to_end_schema_and_rerun_does_nothing) {
             char p[1200];
             snprintf(p, sizeof p, "%s/cells/%s/adv_examples.png", rd, cells[i].key);
             cr_assert_eq(access(p, F_OK), 0);
+            check_attack_extras(rd, &cells[i], t, &data);
         }
         char p[1200];
         snprintf(p, sizeof p, "%s/cells/%s/result.json", rd, cells[i].key);
         mt[i] = mtime_of(p);
         hl_config_free(t);
     }
+    hl_dataset_free(&data);
     cr_assert_eq(access(hl_test_path(rd, "artifacts/attack_queries.npy"), F_OK), 0);
     cr_assert_eq(access(hl_test_path(rd, "log.txt"), F_OK), 0);
     cr_assert_eq(run(suite, rd, NULL, false, &sum), HL_OK, "%s", hl_error_last());
