@@ -5,11 +5,14 @@
  * array of the tables), tables_clean.csv and tables_attack_<bits>b.csv (CSV: one file per table); figures
  * map_vs_bits.{png,pdf} (clean mAP vs bits, one line per method) and, for every (bits, attack, norm) with >= 2
  * numeric ε, mAP(adv) vs ε: map_vs_eps.{png,pdf} when there is one such sweep, else
- * map_vs_eps_<attack>_<norm>_<bits>b.{png,pdf}. Nothing else is copied; stale files of an older report stay.
+ * map_vs_eps_<attack>_<norm>_<bits>b.{png,pdf}; PR curves pr_<bits>b.{png,pdf} and the adversarial example grids
+ * examples/<grid>.png, listed at the end of tables.md (both in report_figures.c, contracts in report_internal.h).
+ * Nothing else is copied; stale files of an older report stay.
  * Rows are methods (sorted), clean column groups bit lengths (ascending), attack column groups (attack, norm, ε)
  * sorted by name, norm and ε value; one attack table per bit length.
  * Best-marking directions: mAP and P@H≤r higher (clean); mAP clean/adv higher (robustness of the hashing method);
- * t-mAP(adv) and TSR lower; PSNR and L-inf (which describe the attack's budget use, not the method) unranked.
+ * t-mAP(adv) and TSR lower; PSNR, L-inf and s/query (which describe the attack, not the method) unranked; s/query
+ * (metrics.seconds_per_query; missing: a missing cell) hides the std and shows 3 significant digits (spq_opts).
  * Failed cells contribute no sample and a note "seed S failed: ERROR" on every column of their group.
  * Captions: metric names from the cells' conventions (topk, radius; "mixed" -> mAP@R / r), ties and zero-relevant
  * conventions, dataset and protocol when all cells agree, and the number of distinct seeds. */
@@ -27,25 +30,17 @@
 #include "core/io/atomic.h"
 #include "core/io/json.h"
 #include "reports/plot.h"
+#include "reports/report_internal.h"
 #include "reports/table.h"
 
-/* One result.json; strings are borrowed from root. */
-typedef struct rcell {
-    hl_config *root;
-    const hl_config *metrics; /* NULL when absent */
-    bool attack, done;
-    const char *method, *error, *attack_name, *norm, *eps_text;
-    int64_t bits, seed;
-    double eps; /* NAN when eps_text is not a number or fraction */
-} rcell;
-
-typedef struct rcells {
-    rcell *c;
-    int n, cap;
-} rcells;
+typedef hl_report_cell rcell;
+typedef hl_report_cells rcells;
 
 static void cells_free(rcells *cs) {
-    for (int i = 0; i < cs->n; i++) hl_config_free(cs->c[i].root);
+    for (int i = 0; i < cs->n; i++) {
+        hl_config_free(cs->c[i].root);
+        free(cs->c[i].dir);
+    }
     free(cs->c);
     memset(cs, 0, sizeof *cs);
 }
@@ -150,6 +145,13 @@ static hl_status read_cells(const char *rundir, rcells *cs) {
             if (!strstr(hl_error_last(), path)) hl_error_wrap("%s", path);
             goto done;
         }
+        size_t dl2 = strlen(dpath) + strlen(names[i]) + 2;
+        if (!(cs->c[cs->n].dir = malloc(dl2))) {
+            hl_config_free(cs->c[cs->n].root);
+            st = hl_error_set(HL_ENOMEM, "report: out of memory");
+            goto done;
+        }
+        snprintf(cs->c[cs->n].dir, dl2, "%s/%s", dpath, names[i]);
         cs->n++;
     }
     if (cs->n == 0) st = hl_error_set(HL_ENOTFOUND, "%s: no cell has a result.json (has the suite run yet?)", dpath);
@@ -346,6 +348,7 @@ typedef struct asetting {
     double eps;
     bool targeted;
     int group;
+    double spq_min; /* smallest positive seconds_per_query of the setting's cells (0: none) */
 } asetting;
 
 static int cmp_setting(const void *a, const void *b) {
@@ -355,6 +358,13 @@ static int cmp_setting(const void *a, const void *b) {
     if (!c && x->eps != y->eps && !isnan(x->eps) && !isnan(y->eps)) c = x->eps < y->eps ? -1 : 1;
     if (!c) c = strcmp(x->eps_text, y->eps_text);
     return c;
+}
+
+/* The s/query column: unranked, no std, decimals giving 3 significant digits to the smallest positive value (so every
+ * mean, which is at least that, shows >= 3 significant digits with one number of decimals per column). */
+static hl_table_col_opts spq_opts(double min) {
+    int p = min > 0 ? 2 - (int)floor(log10(min)) : 3;
+    return (hl_table_col_opts){.precision = HL_MIN(HL_MAX(p, 0), 9), .hide_std = true};
 }
 
 static int find_setting(const asetting *s, int n, const rcell *c) {
@@ -384,6 +394,8 @@ static hl_status attack_table(const rcells *cs, int64_t bits, const char *map_na
             k = ns++;
         }
         if (k >= 0 && c->done && metric(c, "t-mAP@all", &v)) set[k].targeted = true;
+        if (k >= 0 && c->done && metric(c, "seconds_per_query", &v) && v > 0 && (!set[k].spq_min || v < set[k].spq_min))
+            set[k].spq_min = v;
     }
     qsort(set, (size_t)ns, sizeof *set, cmp_setting);
     bool any_targeted = false;
@@ -391,9 +403,11 @@ static hl_status attack_table(const rcells *cs, int64_t bits, const char *map_na
     snprintf(lead, sizeof lead, "%s in %% of the attacked queries before (clean) and after (adv) the attack", map_name);
     caption_of(cs, true, lead,
                any_targeted ? "mAP: higher is better (more robust), t-mAP and TSR: lower is better, best in bold; PSNR "
-                              "(dB) and L-inf (×1/255) on the 8-bit quantised adversarial images, not ranked"
+                              "(dB) and L-inf (×1/255) on the 8-bit quantised adversarial images and attack cost "
+                              "s/query (seconds per attacked query, mean over seeds), not ranked"
                             : "mAP: higher is better (more robust), best in bold; PSNR (dB) and L-inf (×1/255) on the "
-                              "8-bit quantised adversarial images, not ranked",
+                              "8-bit quantised adversarial images and attack cost s/query (seconds per attacked "
+                              "query, mean over seeds), not ranked",
                cap, sizeof cap);
     snprintf(title, sizeof title, "Attacks, %lld bits", (long long)bits);
     snprintf(label, sizeof label, "tab:attack-%lldb", (long long)bits);
@@ -409,6 +423,7 @@ static hl_status attack_table(const rcells *cs, int64_t bits, const char *map_na
         if (ok && set[k].targeted)
             ok = hl_table_add_col(t, g, "t-mAP adv (%)", PCT_LO) >= 0 && hl_table_add_col(t, g, "TSR@H≤2 (%)", PCT_LO) >= 0;
         ok = ok && hl_table_add_col(t, g, "PSNR", PLAIN2) >= 0 && hl_table_add_col(t, g, "L-inf", PLAIN2) >= 0;
+        ok = ok && hl_table_add_col(t, g, "s/query", spq_opts(set[k].spq_min)) >= 0;
         if (!ok) { st = hl_error_set(HL_ENOMEM, "report: out of memory"); goto done; }
     }
     methods_of(cs, true, bits, &ms);
@@ -432,6 +447,7 @@ static hl_status attack_table(const rcells *cs, int64_t bits, const char *map_na
         }
         HL_TRY(feed(t, r, hl_table_find_col(t, g, "PSNR"), c, "psnr"));
         HL_TRY(feed(t, r, hl_table_find_col(t, g, "L-inf"), c, "linf_255"));
+        HL_TRY(feed(t, r, hl_table_find_col(t, g, "s/query"), c, "seconds_per_query"));
     }
 done:
     if (st < 0) {
@@ -451,7 +467,7 @@ static hl_status join_path(char *buf, size_t n, const char *dir, const char *nam
 }
 
 /* Writes all tables in one file (md, tex: one after the other, blank line between; json: an array). */
-static hl_status save_combined(hl_table **ts, int nt, hl_table_format fmt, const char *path) {
+static hl_status save_combined(hl_table **ts, int nt, hl_table_format fmt, const char *path, const char *tail) {
     hl_status st = HL_OK;
     char *all = NULL, *one = NULL;
     size_t len = 0;
@@ -477,26 +493,19 @@ static hl_status save_combined(hl_table **ts, int nt, hl_table_format fmt, const
         if (!na) { st = hl_error_set(HL_ENOMEM, "report: out of memory"); goto done; }
         all = na;
         all[len++] = ']', all[len++] = '\n';
+    } else if (tail) { /* md: a final section after a blank line */
+        size_t l = strlen(tail);
+        char *na = realloc(all, len + l + 2);
+        if (!na) { st = hl_error_set(HL_ENOMEM, "report: out of memory"); goto done; }
+        all = na;
+        all[len++] = '\n';
+        memcpy(all + len, tail, l);
+        len += l;
     }
     st = hl_atomic_write_file(path, all, len);
 done:
     free(one);
     free(all);
-    return st;
-}
-
-/* Both PNG and PDF of one chart; counts files written. */
-static hl_status plot_both(const char *dir, const char *stem, const hl_plot_spec *spec, int *figures) {
-    hl_status st = HL_OK;
-    char path[4096], name[256];
-    static const char *const ext[2] = {".png", ".pdf"};
-    for (int e = 0; e < 2; e++) {
-        snprintf(name, sizeof name, "%s%s", stem, ext[e]);
-        HL_TRY(join_path(path, sizeof path, dir, name));
-        HL_TRY(hl_plot_lines(path, HL_PLOT_AUTO, spec));
-        (*figures)++;
-    }
-done:
     return st;
 }
 
@@ -517,16 +526,7 @@ static hl_status plot_table(const hl_table *t, const int *cols, const double *x,
         }
         spec->series[s] = (hl_plot_series){.label = t->rows[r].name, .n = nx, .x = x, .y = y[s], .marker = true};
     }
-    return plot_both(dir, stem, spec, figures);
-}
-
-static void safe_name(const char *s, char *out, size_t n) {
-    size_t j = 0;
-    for (; *s && j + 1 < n; s++) {
-        char c = *s;
-        out[j++] = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ? c : '_';
-    }
-    out[j] = 0;
+    return hl_report_plot_both(dir, stem, spec, figures);
 }
 
 hl_status hl_report_build(const char *rundir, const char *const *formats, int nformats, hl_report_summary *out) {
@@ -539,7 +539,7 @@ hl_status hl_report_build(const char *rundir, const char *const *formats, int nf
     int64_t abits[MAX_ATTACK_BITS];
     bool want[HL_TABLE_FORMAT_COUNT] = {false};
     hl_report_summary sum = {0};
-    char dir[4096], path[4096];
+    char dir[4096], path[4096], *examples_md = NULL;
     if (out) memset(out, 0, sizeof *out);
     if (!formats) for (int f = 0; f < HL_TABLE_FORMAT_COUNT; f++) want[f] = true;
     for (int i = 0; i < nformats; i++) {
@@ -565,6 +565,10 @@ hl_status hl_report_build(const char *rundir, const char *const *formats, int nf
     int nab = distinct_bits(&cs, true, abits, MAX_ATTACK_BITS);
     for (int b = 0; b < nab; b++) HL_TRY(attack_table(&cs, abits[b], map_name, &tabs[nt++], sets[b], &nsets[b]));
 
+    /* adversarial example grids (copied first: tables.md lists them) */
+    int ncopied;
+    HL_TRY(hl_report_examples(&cs, dir, &examples_md, &ncopied));
+
     /* tables */
     for (int f = 0; f < HL_TABLE_FORMAT_COUNT; f++) {
         if (!want[f]) continue;
@@ -582,7 +586,7 @@ hl_status hl_report_build(const char *rundir, const char *const *formats, int nf
         char name[32];
         snprintf(name, sizeof name, "tables%s", hl_table_format_ext((hl_table_format)f));
         HL_TRY(join_path(path, sizeof path, dir, name));
-        HL_TRY(save_combined(tabs, nt, (hl_table_format)f, path));
+        HL_TRY(save_combined(tabs, nt, (hl_table_format)f, path, f == HL_TABLE_MD ? examples_md : NULL));
         sum.tables++;
     }
 
@@ -630,8 +634,8 @@ hl_status hl_report_build(const char *rundir, const char *const *formats, int nf
                 if (nx >= 2 && pass == 0) nqual++;
                 if (nx >= 2 && pass == 1) {
                     char stem[256], a[96], nrm[32];
-                    safe_name(sets[b][k].attack, a, sizeof a);
-                    safe_name(sets[b][k].norm, nrm, sizeof nrm);
+                    hl_report_safe_name(sets[b][k].attack, a, sizeof a);
+                    hl_report_safe_name(sets[b][k].norm, nrm, sizeof nrm);
                     if (nqual == 1) snprintf(stem, sizeof stem, "map_vs_eps");
                     else snprintf(stem, sizeof stem, "map_vs_eps_%s_%s_%lldb", a, nrm, (long long)abits[b]);
                     char title[256];
@@ -646,8 +650,11 @@ hl_status hl_report_build(const char *rundir, const char *const *formats, int nf
             }
         }
     }
+    /* figures: PR curves by Hamming radius */
+    HL_TRY(hl_report_pr_figures(&cs, dir, &sum.figures));
     if (out) *out = sum;
 done:
+    free(examples_md);
     for (int i = 0; i < nt; i++) hl_table_free(tabs[i]);
     cells_free(&cs);
     return st;

@@ -2,7 +2,11 @@
  *
  * The fake run: methods itq and lsh × 16/32 bits × seeds 0, 1 (train cells, done), a failed train cell (lsh, 32
  * bits, seed 2), and the attack "noise" (linf) at ε = 4/255 and 8/255 on the 32-bit models of both seeds. The
- * result.json texts are written by make_run() below with fixed metric values.
+ * result.json texts are written by make_run() below with fixed metric values. Train cells carry "pr_radius" (r =
+ * 0..bits) except lsh at 16 bits (as an older run would; seed 1 of itq has a null at r = 0); attack cells carry
+ * "seconds_per_query" except lsh at ε = 8/255, and an adv_examples.png (a tiny PNG whose width tells the cell
+ * apart) except lsh seed 0 at ε = 8/255, so its grid comes from seed 1. make_run(.., true) writes none of these
+ * additions (an older run).
  *
  * Golden file: tests/data/report/tables.md is the exact tables.md of that run (checked by hand: means, stds, bold,
  * the failure note, captions). After an intended change to the report or the table writers, regenerate it with
@@ -13,8 +17,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <errno.h>
+#include <math.h>
 #include <sys/stat.h>
 
+#include "core/io/image.h"
 #include "reports/report.h"
 #include "test_common.h"
 
@@ -31,32 +37,58 @@ static void write_cell(const char *run, const char *key, const char *json) {
     hl_test_write_file(hl_test_path(dir, "result.json"), json, strlen(json));
 }
 
-static void train_cell(const char *run, const char *method, int bits, int seed, double map, double p2) {
-    char key[64], js[2048];
+/* "pr_radius":{...}, for r = 0..bits: precision 0.9 − 0.4·r/bits − 0.1·m, recall (r/bits)^0.5 (null at r = 0 when
+ * hole). */
+static void pr_json(char *buf, size_t n, int bits, int m, bool hole) {
+    size_t j = (size_t)snprintf(buf, n, "\"pr_radius\":{\"precision\":[");
+    for (int r = 0; r <= bits; r++) {
+        if (hole && r == 0) j += (size_t)snprintf(buf + j, n - j, "null,");
+        else j += (size_t)snprintf(buf + j, n - j, "%.17g%s", 0.9 - 0.4 * r / bits - 0.1 * m, r < bits ? "," : "");
+    }
+    j += (size_t)snprintf(buf + j, n - j, "],\"recall\":[");
+    for (int r = 0; r <= bits; r++) j += (size_t)snprintf(buf + j, n - j, "%.17g%s", sqrt((double)r / bits), r < bits ? "," : "");
+    snprintf(buf + j, n - j, "]},");
+}
+
+static void train_cell(const char *run, const char *method, int bits, int seed, double map, double p2, bool pr) {
+    char key[64], js[8192], prj[4096] = "";
     snprintf(key, sizeof key, "%s%02d%d", method, bits, seed);
+    if (pr) pr_json(prj, sizeof prj, bits, method[0] == 'l', !strcmp(method, "itq") && seed == 1);
     snprintf(js, sizeof js,
              "{\"bits\":%d,\"conventions\":%s,\"database\":640,\"dataset\":\"synthetic\",\"key\":\"%s\",\"kind\":\"train\","
              "\"label\":\"%s/%db/seed%d\",\"method\":\"%s\",\"metrics\":{\"P@H<=2\":%.17g,\"R@H<=2\":0.1,\"mAP@1000\":%.17g,"
-             "\"mean_tie_bucket\":3.5},\"protocol\":\"cifar10\",\"queries\":100,\"seed\":%d,\"status\":\"done\","
+             "\"mean_tie_bucket\":3.5},%s\"protocol\":\"cifar10\",\"queries\":100,\"seed\":%d,\"status\":\"done\","
              "\"timings\":{\"fit_s\":0.5}}",
-             bits, CONV, key, method, bits, seed, method, p2, map, seed);
+             bits, CONV, key, method, bits, seed, method, p2, map, prj, seed);
     write_cell(run, key, js);
 }
 
-static void attack_cell(const char *run, const char *method, int seed, int eps, double clean, double adv, double psnr) {
-    char key[64], js[2048];
+/* spq <= 0: no seconds_per_query; png_w > 0: an adv_examples.png of png_w × 3 pixels. */
+static void attack_cell(const char *run, const char *method, int seed, int eps, double clean, double adv, double psnr,
+                        double spq, int png_w) {
+    char key[64], js[2048], spqj[64] = "";
     snprintf(key, sizeof key, "atk-%s-%d-%d", method, seed, eps);
+    if (spq > 0) snprintf(spqj, sizeof spqj, ",\"seconds_per_query\":%.17g", spq);
     snprintf(js, sizeof js,
              "{\"attack\":\"noise\",\"attack_config\":{\"eps\":\"%d/255\",\"norm\":\"linf\"},\"bits\":32,"
              "\"conventions\":%s,\"dataset\":\"synthetic\",\"eps\":\"%d/255\",\"key\":\"%s\",\"kind\":\"attack\","
              "\"method\":\"%s\",\"metrics\":{\"linf_255\":%d,\"mAP@1000\":%.17g,\"mAP@1000(clean)\":%.17g,\"psnr\":%.17g,"
-             "\"pert_rmse\":0.01,\"ssim\":0.9},\"norm\":\"linf\",\"protocol\":\"cifar10\",\"seed\":%d,\"status\":\"done\"}",
-             eps, CONV, eps, key, method, eps, adv, clean, psnr, seed);
+             "\"pert_rmse\":0.01,\"ssim\":0.9%s},\"norm\":\"linf\",\"protocol\":\"cifar10\",\"seed\":%d,"
+             "\"status\":\"done\"}",
+             eps, CONV, eps, key, method, eps, adv, clean, psnr, spqj, seed);
     write_cell(run, key, js);
+    if (png_w > 0) {
+        uint8_t px[3 * 16 * 3];
+        for (int i = 0; i < 3 * png_w * 3; i++) px[i] = (uint8_t)(i * 37 + seed);
+        char dir[2400];
+        snprintf(dir, sizeof dir, "%s/cells/%s", run, key);
+        cr_assert_eq(hl_image_write_png(hl_test_path(dir, "adv_examples.png"), px, png_w, 3, 3), HL_OK, "%s",
+                     hl_error_last());
+    }
 }
 
 /* A fresh run directory (under the test tmpdir) with the fake run described above. */
-static const char *make_run(const char *name) {
+static const char *make_run(const char *name, bool old) {
     static char run[1200];
     snprintf(run, sizeof run, "%s", hl_test_path(hl_test_tmpdir(), name));
     mkdir_p(run);
@@ -66,7 +98,7 @@ static const char *make_run(const char *name) {
         for (int b = 0; b < 2; b++)
             for (int s = 0; s < 2; s++) {
                 double map = 0.30 + 0.20 * m + 0.10 * b + 0.01 * s, p2 = 0.40 + 0.05 * m - 0.10 * b + 0.02 * s;
-                train_cell(run, methods[m], 16 << b, s, map, p2);
+                train_cell(run, methods[m], 16 << b, s, map, p2, !old && !(m == 1 && b == 0));
             }
     write_cell(run, "lsh322-failed",
                "{\"bits\":32,\"conventions\":{\"radius\":2,\"ties\":\"index\",\"topk\":\"1000\",\"zero_relevant\":\"count\"},"
@@ -76,7 +108,10 @@ static const char *make_run(const char *name) {
         for (int s = 0; s < 2; s++)
             for (int e = 4; e <= 8; e += 4) {
                 double clean = 0.40 + 0.20 * m + 0.01 * s, adv = clean - 0.02 * e * (2 - m) - 0.005 * s;
-                attack_cell(run, methods[m], s, e, clean, adv, 40.0 - e - 0.1 * s);
+                bool lsh8 = m == 1 && e == 8;
+                double spq = old || lsh8 ? 0 : m == 0 ? 0.0123 + 0.001 * s : 0.25 + 0.05 * s;
+                int png_w = old || (lsh8 && s == 0) ? 0 : 2 + 4 * m + 2 * s + (e == 8);
+                attack_cell(run, methods[m], s, e, clean, adv, 40.0 - e - 0.1 * s, spq, png_w);
             }
     /* files that are not cells are ignored */
     hl_test_write_file(hl_test_path(run, "cells/README"), "x", 1);
@@ -123,14 +158,36 @@ static bool exists(const char *p) {
     return stat(p, &sb) == 0;
 }
 
+/* The four example grids are exact copies of the lowest-seed cell's adv_examples.png, and valid PNGs. */
+static void check_examples(const char *run, const char *rep) {
+    static const struct { const char *name, *cell; int w; } want[] = {
+        {"itq_32b_noise_linf_4-255.png", "atk-itq-0-4", 2}, {"itq_32b_noise_linf_8-255.png", "atk-itq-0-8", 3},
+        {"lsh_32b_noise_linf_4-255.png", "atk-lsh-0-4", 6}, {"lsh_32b_noise_linf_8-255.png", "atk-lsh-1-8", 9}};
+    char ex[1400], cell[1400];
+    snprintf(ex, sizeof ex, "%s/examples", rep);
+    for (size_t i = 0; i < HL_ARRAY_LEN(want); i++) {
+        snprintf(cell, sizeof cell, "%s/cells/%s", run, want[i].cell);
+        size_t n, m;
+        unsigned char *got = hl_test_read_file(hl_test_path(ex, want[i].name), &n);
+        unsigned char *src = hl_test_read_file(hl_test_path(cell, "adv_examples.png"), &m);
+        cr_assert(n == m && memcmp(got, src, n) == 0, "%s is not a copy of %s", want[i].name, want[i].cell);
+        free(got);
+        free(src);
+        hl_image im = {0};
+        cr_assert_eq(hl_image_load(&im, hl_test_path(ex, want[i].name), 3), HL_OK, "%s", hl_error_last());
+        cr_assert(im.w == want[i].w && im.h == 3, "%s: %dx%d", want[i].name, im.w, im.h);
+        hl_image_free(&im);
+    }
+}
+
 Test(report, full_run_matches_golden) {
-    const char *run = make_run("run");
+    const char *run = make_run("run", false);
     hl_report_summary s;
     cr_assert_eq(hl_report_build(run, NULL, 0, &s), HL_OK, "%s", hl_error_last());
     cr_assert_eq(s.cells_done, 16);
     cr_assert_eq(s.cells_failed, 1);
     cr_assert_eq(s.tables, 5, "md, tex, json + 2 csv, got %d", s.tables); /* clean + attack-32b tables */
-    cr_assert_eq(s.figures, 4);
+    cr_assert_eq(s.figures, 8, "map_vs_bits, map_vs_eps, pr_16b, pr_32b × png/pdf, got %d", s.figures);
     char rep[1300];
     snprintf(rep, sizeof rep, "%s/report", run);
     check_golden(hl_test_path(rep, "tables.md"), "tables.md");
@@ -141,6 +198,11 @@ Test(report, full_run_matches_golden) {
     check_pdf(hl_test_path(rep, "map_vs_bits.pdf"));
     check_png(hl_test_path(rep, "map_vs_eps.png"));
     check_pdf(hl_test_path(rep, "map_vs_eps.pdf"));
+    check_png(hl_test_path(rep, "pr_16b.png")); /* itq only: lsh's 16-bit cells have no pr_radius */
+    check_pdf(hl_test_path(rep, "pr_16b.pdf"));
+    check_png(hl_test_path(rep, "pr_32b.png"));
+    check_pdf(hl_test_path(rep, "pr_32b.pdf"));
+    check_examples(run, rep);
     /* tables.json is one array holding both tables */
     size_t n;
     char *js = (char *)hl_test_read_file(hl_test_path(rep, "tables.json"), &n);
@@ -157,7 +219,7 @@ Test(report, full_run_matches_golden) {
 }
 
 Test(report, format_subset) {
-    const char *run = make_run("subset");
+    const char *run = make_run("subset", false);
     const char *fmts[] = {"csv", "latex"};
     hl_report_summary s;
     cr_assert_eq(hl_report_build(run, fmts, 2, &s), HL_OK, "%s", hl_error_last());
@@ -172,7 +234,7 @@ Test(report, format_subset) {
 }
 
 Test(report, malformed_result_names_file_and_position) {
-    const char *run = make_run("bad");
+    const char *run = make_run("bad", false);
     write_cell(run, "zz-bad", "{\"kind\": \"train\",\n  \"status\": \"done\",, \"bits\": 32}");
     hl_report_summary s;
     cr_assert_eq(hl_report_build(run, NULL, 0, &s), HL_EFORMAT);
@@ -202,4 +264,38 @@ Test(report, empty_or_missing_cells) {
     cr_assert_eq(hl_report_build(run, NULL, 0, &s), HL_ENOTFOUND);
     cr_assert(strstr(hl_error_last(), "no cell has a result.json"), "%s", hl_error_last());
     cr_assert(!exists(hl_test_path(run, "report")), "nothing is written for an empty run");
+}
+
+Test(report, older_run_without_pr_cost_or_examples) {
+    const char *run = make_run("old", true);
+    hl_report_summary s;
+    cr_assert_eq(hl_report_build(run, NULL, 0, &s), HL_OK, "%s", hl_error_last());
+    cr_assert_eq(s.figures, 4, "no PR figures, got %d", s.figures);
+    char rep[1300];
+    snprintf(rep, sizeof rep, "%s/report", run);
+    cr_assert(!exists(hl_test_path(rep, "pr_16b.png")) && !exists(hl_test_path(rep, "pr_32b.pdf")));
+    cr_assert(!exists(hl_test_path(rep, "examples")), "no examples folder without grids");
+    size_t n;
+    char *md = (char *)hl_test_read_file(hl_test_path(rep, "tables.md"), &n);
+    cr_assert(!strstr(md, "Adversarial examples"), "%s", md);
+    /* the s/query columns are there, with missing cells */
+    cr_assert(strstr(md, "ε=4/255 / s/query |") && strstr(md, " – |"), "%s", md);
+    free(md);
+}
+
+Test(report, malformed_pr_radius_names_file_and_position) {
+    const char *run = make_run("badpr", false);
+    write_cell(run, "zz-pr",
+               "{\"bits\":16,\"kind\":\"train\",\"method\":\"itq\",\"metrics\":{},\"pr_radius\":{\"precision\":[1,0.5],"
+               "\"recall\":[0,0.5,1]},\"seed\":7,\"status\":\"done\"}");
+    hl_report_summary s;
+    cr_assert_eq(hl_report_build(run, NULL, 0, &s), HL_EFORMAT);
+    cr_assert(strstr(hl_error_last(), "zz-pr/result.json:1:") && strstr(hl_error_last(), "same non-zero length"), "%s",
+              hl_error_last());
+    write_cell(run, "zz-pr",
+               "{\"bits\":16,\"kind\":\"train\",\"method\":\"itq\",\"metrics\":{},\"pr_radius\":{\"precision\":[1,\"x\"],"
+               "\"recall\":[0,1]},\"seed\":7,\"status\":\"done\"}");
+    cr_assert_eq(hl_report_build(run, NULL, 0, &s), HL_EFORMAT);
+    cr_assert(strstr(hl_error_last(), "zz-pr/result.json:1:") && strstr(hl_error_last(), "number or null"), "%s",
+              hl_error_last());
 }

@@ -1,0 +1,50 @@
+/* reports/report_internal.h — shared between reports/report.c (reading cells, tables, mAP figures) and
+ * reports/report_figures.c (PR curves, adversarial example grids). Not a public API: use reports/report.h. */
+#ifndef HL_REPORTS_REPORT_INTERNAL_H
+#define HL_REPORTS_REPORT_INTERNAL_H
+
+#include <stddef.h>
+
+#include "core/common.h"
+#include "core/config.h"
+#include "reports/plot.h"
+
+/* One parsed RUNDIR/cells/KEY/result.json; strings are borrowed from root. */
+typedef struct hl_report_cell {
+    hl_config *root;
+    const hl_config *metrics; /* NULL when absent */
+    bool attack, done;
+    const char *method, *error, *attack_name, *norm, *eps_text;
+    int64_t bits, seed;
+    double eps; /* NAN when eps_text is not a number or fraction */
+    char *dir;  /* heap: RUNDIR/cells/KEY */
+} hl_report_cell;
+
+typedef struct hl_report_cells {
+    hl_report_cell *c;
+    int n, cap;
+} hl_report_cells;
+
+/* Writes `spec` as DIR/STEM.png and DIR/STEM.pdf; adds the files written to *figures. */
+hl_status hl_report_plot_both(const char *dir, const char *stem, const hl_plot_spec *spec, int *figures);
+
+/* s with every byte outside [A-Za-z0-9-] replaced by '_', into out (truncated to n - 1 bytes). */
+void hl_report_safe_name(const char *s, char *out, size_t n);
+
+/* PR curves: for every bit length with at least one done train cell holding "pr_radius", DIR/pr_<bits>b.{png,pdf}:
+ * precision (y) against recall (x) by Hamming radius r = 0..K, one series per method (sorted; at most
+ * HL_PLOT_MAX_SERIES), each point the element-wise mean over the seeds that have a finite value at that radius
+ * (a JSON null counts as missing; an index nobody has breaks the line). Cells without pr_radius (older runs) are
+ * skipped. A pr_radius that is not {"precision": [numbers], "recall": [numbers]} with equal, non-zero lengths is
+ * HL_EFORMAT naming the file and position. */
+hl_status hl_report_pr_figures(const hl_report_cells *cs, const char *dir, int *figures);
+
+/* Adversarial example grids: for every (method, bits, attack, norm, ε) of the done attack cells, copies the
+ * adv_examples.png of the lowest-seed cell that has one to DIR/examples/<method>_<bits>b_<attack>_<norm>_<eps>.png
+ * (eps "8/255" -> "8-255"; other names through hl_report_safe_name), atomically, creating DIR/examples when needed.
+ * *md receives (heap, caller frees) the Markdown section listing them ("## Adversarial examples", a one-line
+ * explanation, one image link per grid, sorted by method, bits, attack, norm, ε), or NULL when there is none.
+ * *copied counts the files copied. Errors: HL_EIO (cannot read, create the folder or write), HL_ENOMEM. */
+hl_status hl_report_examples(const hl_report_cells *cs, const char *dir, char **md, int *copied);
+
+#endif
