@@ -642,7 +642,7 @@ static void json_node(sbuf *b, const hl_config *n) {
             b->oom = true;
             return;
         }
-        memcpy(s, n->items, (size_t)n->n * sizeof *s);
+        if (n->n) memcpy(s, n->items, (size_t)n->n * sizeof *s);
         qsort(s, (size_t)n->n, sizeof *s, cmp_key);
         sb_put(b, "{", 1);
         for (int64_t k = 0; k < n->n; k++) {
