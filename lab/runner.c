@@ -11,6 +11,8 @@
 #include "core/io/atomic.h"
 #include "core/io/npy.h"
 #include "core/version.h"
+#include "eval/codes_io.h"
+#include "eval/targets.h"
 #include "hashers/plugin.h"
 #include "lab/runner_impl.h"
 #include "reports/report.h"
@@ -247,6 +249,46 @@ static const char *rundir_of(const hl_run_opts *o, const hl_suite *s, char *buf,
 }
 
 /* suite.yaml, suite.resolved.json, split manifest, attack queries. */
+/* Target labels and DHTA anchors for the attacked queries (eval/targets.h), generated once per suite and shared by
+ * every targeted attack: artifacts/target_labels.npy (uint8 [m, L] multi-hot, row i for attacked query i) and
+ * artifacts/anchor_indices.npy (int64 [m, HL_RUN_ANCHORS], positions in the database list, −1 = none). Seeded by the
+ * split seed. A database with a single label set has no possible target: logged, no files. */
+#define HL_RUN_ANCHORS 9
+static hl_status write_target_artifacts(hl_run_state *rs) {
+    char p[1400], q[1400];
+    snprintf(p, sizeof p, "%s/artifacts/target_labels.npy", rs->store.dir);
+    snprintf(q, sizeof q, "%s/artifacts/anchor_indices.npy", rs->store.dir);
+    if (access(p, F_OK) == 0 && access(q, F_OK) == 0) return HL_OK;
+    hl_labels sub = {0}, targets = {0};
+    int64_t *anchors = NULL, short_count = 0;
+    hl_status st = hl_labels_subset(&sub, &rs->qlab, rs->aq, rs->naq);
+    if (st < 0) return st;
+    st = hl_targets_draw(&targets, &sub, &rs->dblab, (uint64_t)rs->suite->split_seed);
+    if (st == HL_EINVAL) {
+        hl_store_log(&rs->store, "no target-label artifacts: %s", hl_error_last());
+        st = HL_OK;
+        goto done;
+    }
+    if (st < 0) goto done;
+    anchors = malloc((size_t)(rs->naq ? rs->naq : 1) * HL_RUN_ANCHORS * sizeof *anchors);
+    if (!anchors) {
+        st = hl_error_set(HL_ENOMEM, "out of memory for anchor indices");
+        goto done;
+    }
+    HL_TRY(hl_targets_anchors(anchors, &short_count, &targets, &rs->dblab, HL_RUN_ANCHORS,
+                              (uint64_t)rs->suite->split_seed));
+    if (short_count) hl_store_log(&rs->store, "%lld targets have fewer than %d anchor items", (long long)short_count,
+                                  HL_RUN_ANCHORS);
+    HL_TRY(hl_labels_npy_write(p, &targets));
+    int64_t shape[2] = {rs->naq, HL_RUN_ANCHORS};
+    HL_TRY(hl_npy_write(q, HL_NPY_I64, 2, shape, anchors));
+done:
+    free(anchors);
+    hl_labels_free(&sub);
+    hl_labels_free(&targets);
+    return st;
+}
+
 static hl_status write_run_files(hl_run_state *rs) {
     hl_status st = HL_OK;
     char p[1400];
@@ -270,6 +312,7 @@ static hl_status write_run_files(hl_run_state *rs) {
     snprintf(p, sizeof p, "%s/artifacts/attack_queries.npy", rs->store.dir);
     int64_t shape[1] = {rs->naq};
     if (access(p, F_OK) != 0) HL_TRY(hl_npy_write(p, HL_NPY_I64, 1, shape, rs->aq));
+    HL_TRY(write_target_artifacts(rs));
 done:
     free(buf);
     return st;

@@ -6,8 +6,10 @@
  *   RUNDIR/suite.yaml               copy of the suite as run
  *   RUNDIR/suite.resolved.json      the resolved suite (canonical JSON)
  *   RUNDIR/split/manifest.json      split manifest (core/data/split.h), written once
- *   RUNDIR/artifacts/               protocol artifacts shared by every attack (attack_queries.npy int64 indices into
- *                                   the query set, target_labels.npy, ...)
+ *   RUNDIR/artifacts/               protocol artifacts shared by every attack: attack_queries.npy (int64 positions
+ *                                   in the query list), target_labels.npy (uint8 [m, L] multi-hot target label set
+ *                                   per attacked query), anchor_indices.npy (int64 [m, 9] DHTA anchor positions in
+ *                                   the database list, −1 = none); eval/targets.h defines how they are drawn
  *   RUNDIR/cells/KEY/result.json    one per finished or failed cell (KEY = 64-hex cell key, lab/suite.h)
  *   RUNDIR/cells/KEY/...            cell files: model.safetensors, db_codes.npy, query_codes.npy, per_query.csv,
  *                                   adv_examples.png, adv_codes.npy, adv_images.npy, ...

@@ -297,6 +297,13 @@ Test(runner, end_to_end_schema_and_rerun_does_nothing) {
     }
     hl_dataset_free(&data);
     cr_assert_eq(access(hl_test_path(rd, "artifacts/attack_queries.npy"), F_OK), 0);
+    /* Shared target artifacts: one target label set and 9 anchor positions per attacked query. */
+    hl_npy tl, ai;
+    cr_assert_eq(hl_npy_read(hl_test_path(rd, "artifacts/target_labels.npy"), &tl), HL_OK, "%s", hl_error_last());
+    cr_assert_eq(hl_npy_read(hl_test_path(rd, "artifacts/anchor_indices.npy"), &ai), HL_OK, "%s", hl_error_last());
+    cr_assert(tl.ndim == 2 && ai.ndim == 2 && ai.shape[1] == 9 && tl.shape[0] == ai.shape[0] && tl.shape[0] > 0);
+    hl_npy_free(&tl);
+    hl_npy_free(&ai);
     cr_assert_eq(access(hl_test_path(rd, "log.txt"), F_OK), 0);
     cr_assert_eq(run(suite, rd, NULL, false, &sum), HL_OK, "%s", hl_error_last());
     cr_assert_eq(sum.ran, 0);
