@@ -1,5 +1,6 @@
 /* core/config.c — config tree, lookup, scalar parsing, typed getters, canonical JSON. */
 #include "core/config.h"
+#include "core/strbuf.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -557,84 +558,60 @@ void hl_config_strings_free(char **s, int64_t n) {
 
 /* ---- canonical JSON ---- */
 
-typedef struct sbuf {
-    char *p;
-    size_t n, cap;
-    bool oom;
-} sbuf;
-
-static void sb_put(sbuf *b, const char *s, size_t k) {
-    if (b->oom) return;
-    if (b->n + k + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 256;
-        while (cap < b->n + k + 1) cap *= 2;
-        char *q = realloc(b->p, cap);
-        if (!q) {
-            b->oom = true;
-            return;
-        }
-        b->p = q;
-        b->cap = cap;
-    }
-    memcpy(b->p + b->n, s, k);
-    b->n += k;
-    b->p[b->n] = 0;
-}
-
-static void sb_str(sbuf *b, const char *s) {
-    sb_put(b, "\"", 1);
+static void put_json_string(hl_strbuf *b, const char *s) {
+    hl_strbuf_put(b, "\"", 1);
     for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
         char e[8];
         if (*c == '"' || *c == '\\') {
             e[0] = '\\';
             e[1] = (char)*c;
-            sb_put(b, e, 2);
+            hl_strbuf_put(b, e, 2);
         } else if (*c == '\n' || *c == '\t' || *c == '\r') {
             e[0] = '\\';
             e[1] = *c == '\n' ? 'n' : *c == '\t' ? 't' : 'r';
-            sb_put(b, e, 2);
+            hl_strbuf_put(b, e, 2);
         } else if (*c < 0x20) {
             snprintf(e, sizeof e, "\\u%04x", *c);
-            sb_put(b, e, 6);
+            hl_strbuf_put(b, e, 6);
         } else {
-            sb_put(b, (const char *)c, 1);
+            hl_strbuf_put(b, (const char *)c, 1);
         }
     }
-    sb_put(b, "\"", 1);
+    hl_strbuf_put(b, "\"", 1);
 }
 
 static int cmp_key(const void *a, const void *b) {
     return strcmp((*(const hl_config *const *)a)->key, (*(const hl_config *const *)b)->key);
 }
 
-static void json_node(sbuf *b, const hl_config *n) {
+static void json_node(hl_strbuf *b, const hl_config *n) {
     char num[40];
     int64_t i;
     double d;
     bool t;
     switch (n->kind) {
-    case HL_CONFIG_NULL: sb_put(b, "null", 4); break;
+    case HL_CONFIG_NULL: hl_strbuf_put(b, "null", 4); break;
     case HL_CONFIG_SCALAR:
-        if (n->quoted) sb_str(b, n->text);
+        if (n->quoted) put_json_string(b, n->text);
         else if (hl_config_parse_int(n->text, &i)) {
             snprintf(num, sizeof num, "%" PRId64, i);
-            sb_put(b, num, strlen(num));
+            hl_strbuf_put(b, num, strlen(num));
         } else if (hl_config_parse_double(n->text, &d)) {
             hl_config_format_double(d, num, sizeof num);
-            sb_put(b, num, strlen(num));
+            hl_strbuf_put(b, num, strlen(num));
         } else if (hl_config_parse_bool(n->text, &t)) {
-            sb_put(b, t ? "true" : "false", t ? 4 : 5);
+            hl_strbuf_put(b, t ? "true" : "false", t ? 4 : 5);
         } else {
-            sb_str(b, n->text);
+            put_json_string(b, n->text);
         }
         break;
     case HL_CONFIG_SEQ:
-        sb_put(b, "[", 1);
+        hl_strbuf_put(b, "[", 1);
         for (int64_t k = 0; k < n->n; k++) {
-            if (k) sb_put(b, ",", 1);
+            if (k) hl_strbuf_put(b, ",", 1);
             json_node(b, n->items[k]);
         }
-        sb_put(b, "]", 1);
+        hl_strbuf_put(b, "]", 1);
         break;
     case HL_CONFIG_MAP: {
         const hl_config **s = malloc((size_t)(n->n ? n->n : 1) * sizeof *s);
@@ -644,14 +621,14 @@ static void json_node(sbuf *b, const hl_config *n) {
         }
         if (n->n) memcpy(s, n->items, (size_t)n->n * sizeof *s);
         qsort(s, (size_t)n->n, sizeof *s, cmp_key);
-        sb_put(b, "{", 1);
+        hl_strbuf_put(b, "{", 1);
         for (int64_t k = 0; k < n->n; k++) {
-            if (k) sb_put(b, ",", 1);
-            sb_str(b, s[k]->key);
-            sb_put(b, ":", 1);
+            if (k) hl_strbuf_put(b, ",", 1);
+            put_json_string(b, s[k]->key);
+            hl_strbuf_put(b, ":", 1);
             json_node(b, s[k]);
         }
-        sb_put(b, "}", 1);
+        hl_strbuf_put(b, "}", 1);
         free(s);
         break;
     }
@@ -659,7 +636,7 @@ static void json_node(sbuf *b, const hl_config *n) {
 }
 
 hl_status hl_config_canonical_json(const hl_config *node, char **out) {
-    sbuf b = {0};
+    hl_strbuf b = {0};
     *out = NULL;
     json_node(&b, node);
     if (b.oom || !b.p) {

@@ -1,5 +1,6 @@
 /* core/io/safetensors.c — safetensors reader/writer with a small strict JSON parser; see safetensors.h. */
 #include "core/io/safetensors.h"
+#include "core/strbuf.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -620,41 +621,15 @@ hl_status hl_safetensors_read_f32(hl_safetensors *st, const hl_st_tensor *t, flo
 
 /* ==== writer ======================================================================================================= */
 
-typedef struct sbuf {
-    char *p;
-    size_t n, cap;
-    bool oom;
-} sbuf;
-
-static void sb_put(sbuf *b, const char *s, size_t n) {
-    if (b->oom) return;
-    if (b->n + n + 1 > b->cap) {
-        size_t nc = b->cap ? b->cap : 256;
-        while (nc < b->n + n + 1) nc *= 2;
-        char *q = realloc(b->p, nc);
-        if (!q) {
-            b->oom = true;
-            return;
-        }
-        b->p = q;
-        b->cap = nc;
-    }
-    memcpy(b->p + b->n, s, n);
-    b->n += n;
-    b->p[b->n] = 0;
-}
-
-static void sb_str(sbuf *b, const char *s) { sb_put(b, s, strlen(s)); }
-
-static void sb_fmt_u(sbuf *b, uint64_t v) {
+static void sb_fmt_u(hl_strbuf *b, uint64_t v) {
     char t[24];
     int k = snprintf(t, sizeof t, "%llu", (unsigned long long)v);
-    sb_put(b, t, (size_t)k);
+    hl_strbuf_put(b, t, (size_t)k);
 }
 
 /* JSON string with serde_json's escapes. */
-static void sb_json_str(sbuf *b, const char *s) {
-    sb_put(b, "\"", 1);
+static void sb_json_str(hl_strbuf *b, const char *s) {
+    hl_strbuf_put(b, "\"", 1);
     for (; *s; s++) {
         unsigned char c = (unsigned char)*s;
         const char *esc = c == '"' ? "\\\"" : c == '\\' ? "\\\\" : c == '\n' ? "\\n" : c == '\r' ? "\\r" : c == '\t' ? "\\t"
@@ -665,11 +640,11 @@ static void sb_json_str(sbuf *b, const char *s) {
             esc = u;
         }
         if (esc)
-            sb_str(b, esc);
+            hl_strbuf_puts(b, esc);
         else
-            sb_put(b, (const char *)&c, 1);
+            hl_strbuf_put(b, (const char *)&c, 1);
     }
-    sb_put(b, "\"", 1);
+    hl_strbuf_put(b, "\"", 1);
 }
 
 static int cmp_entry_ptr(const void *a, const void *b) {
@@ -693,7 +668,7 @@ hl_status hl_safetensors_write(FILE *f, const hl_st_entry *e, int n, const char 
     HL_ASSERT(n >= 0 && n_meta >= 0, "negative counts");
     const hl_st_entry **ord = malloc((size_t)(n + 1) * sizeof *ord);
     kv_ref *meta = malloc((size_t)(n_meta + 1) * sizeof *meta);
-    sbuf b = {0};
+    hl_strbuf b = {0};
     hl_status st = HL_OK;
     if (!ord || !meta) {
         st = hl_error_set(HL_ENOMEM, "out of memory writing safetensors");
@@ -731,36 +706,36 @@ hl_status hl_safetensors_write(FILE *f, const hl_st_entry *e, int n, const char 
             goto done;
         }
 
-    sb_put(&b, "{", 1);
+    hl_strbuf_put(&b, "{", 1);
     if (n_meta > 0) {
-        sb_str(&b, "\"__metadata__\":{");
+        hl_strbuf_puts(&b, "\"__metadata__\":{");
         for (int i = 0; i < n_meta; i++) {
-            if (i) sb_put(&b, ",", 1);
+            if (i) hl_strbuf_put(&b, ",", 1);
             sb_json_str(&b, meta[i].k);
-            sb_put(&b, ":", 1);
+            hl_strbuf_put(&b, ":", 1);
             sb_json_str(&b, meta[i].v);
         }
-        sb_put(&b, "}", 1);
+        hl_strbuf_put(&b, "}", 1);
     }
     uint64_t off = 0;
     for (int i = 0; i < n; i++) {
         const hl_st_entry *t = ord[i];
-        if (i || n_meta > 0) sb_put(&b, ",", 1);
+        if (i || n_meta > 0) hl_strbuf_put(&b, ",", 1);
         sb_json_str(&b, t->name);
-        sb_str(&b, ":{\"dtype\":\"F32\",\"shape\":[");
+        hl_strbuf_puts(&b, ":{\"dtype\":\"F32\",\"shape\":[");
         for (int d = 0; d < t->ndim; d++) {
-            if (d) sb_put(&b, ",", 1);
+            if (d) hl_strbuf_put(&b, ",", 1);
             sb_fmt_u(&b, (uint64_t)t->shape[d]);
         }
-        sb_str(&b, "],\"data_offsets\":[");
+        hl_strbuf_puts(&b, "],\"data_offsets\":[");
         sb_fmt_u(&b, off);
-        sb_put(&b, ",", 1);
+        hl_strbuf_put(&b, ",", 1);
         off += (uint64_t)entry_numel(t) * 4u;
         sb_fmt_u(&b, off);
-        sb_str(&b, "]}");
+        hl_strbuf_puts(&b, "]}");
     }
-    sb_put(&b, "}", 1);
-    while (!b.oom && b.n % 8) sb_put(&b, " ", 1);
+    hl_strbuf_put(&b, "}", 1);
+    while (!b.oom && b.n % 8) hl_strbuf_put(&b, " ", 1);
     if (b.oom) {
         st = hl_error_set(HL_ENOMEM, "out of memory building a safetensors header");
         goto done;
