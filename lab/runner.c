@@ -347,7 +347,10 @@ hl_status hl_run_suite(const hl_run_opts *o, hl_run_summary *sum) {
     HL_TRY(conventions(&rs));
     int64_t threads = 0;
     HL_TRY(hl_config_get_int(rs.suite->resolved, "threads", &threads));
-    hl_threads_set(o->threads >= 0 ? o->threads : (int)threads);
+    /* --threads, else the suite's `threads`, else (0 = unset) HASHLAB_THREADS or all cores. */
+    if (o->threads >= 0) hl_threads_set(o->threads);
+    else if (threads > 0) hl_threads_set((int)threads);
+    else hl_threads_init();
     HL_TRY(load_data(&rs));
     HL_TRY(hl_suite_expand(rs.suite, rs.split_hash, &rs.cells, &rs.ncells));
     rundir_of(o, rs.suite, sum->rundir, sizeof sum->rundir);
