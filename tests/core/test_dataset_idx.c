@@ -29,18 +29,6 @@ static void write_bytes(const char *path, const uint8_t *b, size_t n, bool gz) {
     }
 }
 
-static uint8_t *read_bytes(const char *path, size_t *n) {
-    FILE *f = fopen(path, "rb");
-    cr_assert(f);
-    fseek(f, 0, SEEK_END);
-    *n = (size_t)ftell(f);
-    fseek(f, 0, SEEK_SET);
-    uint8_t *b = malloc(*n + 1);
-    cr_assert(fread(b, 1, *n, f) == *n);
-    fclose(f);
-    return b;
-}
-
 /* In-memory IDX images [n, h, w] with pixel(i, y, x) = pixel_of(seed, ...), and labels. */
 static uint8_t pixel_of(int seed, int64_t i, int64_t k) { return (uint8_t)(seed * 59 + i * 31 + k * 7 + (k >> 3)); }
 
@@ -107,7 +95,7 @@ Test(idx, gzip_detected_by_magic_not_name) {
     /* gzip data under a plain name, plain data under a .gz name */
     write_pair(hl_test_path(d, "images-plain-name"), hl_test_path(d, "labels.gz"), 2, 2, 3, 3, lab, true, false);
     size_t n;
-    uint8_t *b = read_bytes(hl_test_path(d, "images-plain-name"), &n);
+    uint8_t *b = (uint8_t *)hl_test_read_file(hl_test_path(d, "images-plain-name"), &n);
     cr_assert(n > 2 && b[0] == 0x1f && b[1] == 0x8b, "fixture is gzip");
     free(b);
     hl_dataset ds;
@@ -207,7 +195,7 @@ Test(idx, truncated_at_many_lengths) {
     /* A gzip file whose compressed stream is cut (not just its content). */
     write_bytes(hl_test_path(d, "img.gz"), bi, li, true);
     size_t gn;
-    uint8_t *g = read_bytes(hl_test_path(d, "img.gz"), &gn);
+    uint8_t *g = (uint8_t *)hl_test_read_file(hl_test_path(d, "img.gz"), &gn);
     size_t gcuts[] = {2, 10, gn / 2, gn - 9, gn - 1};
     for (size_t k = 0; k < HL_ARRAY_LEN(gcuts); k++) {
         write_bytes(hl_test_path(d, "cut.gz"), g, gcuts[k], false);

@@ -59,33 +59,6 @@ static void write_jpeg(const char *path, int w, int h, int c, const uint8_t *px,
     fclose(f);
 }
 
-static uint8_t *read_all(const char *path, size_t *n) {
-    FILE *f = fopen(path, "rb");
-    cr_assert(f);
-    fseek(f, 0, SEEK_END);
-    *n = (size_t)ftell(f);
-    fseek(f, 0, SEEK_SET);
-    uint8_t *b = malloc(*n + 1);
-    cr_assert(fread(b, 1, *n, f) == *n);
-    fclose(f);
-    return b;
-}
-
-static void write_all(const char *path, const uint8_t *b, size_t n) {
-    FILE *f = fopen(path, "wb");
-    cr_assert(f);
-    cr_assert(fwrite(b, 1, n, f) == n);
-    fclose(f);
-}
-
-static char *tpath(const char *dir, const char *name) {
-    static char buf[8][512];
-    static int k;
-    char *p = buf[k++ % 8];
-    snprintf(p, 512, "%s/%s", dir, name);
-    return p;
-}
-
 static uint8_t pat(int x, int y, int ch) { return (uint8_t)(x * 37 + y * 101 + ch * 71 + 5); }
 
 Test(image, png_rgb_gray_rgba_exact) {
@@ -98,29 +71,29 @@ Test(image, png_rgb_gray_rgba_exact) {
             for (int ch = 0; ch < 4; ch++) rgba[(y * W + x) * 4 + ch] = pat(x, y, ch);
             gray[y * W + x] = pat(x, y, 0);
         }
-    write_png_raw(tpath(d, "rgb.png"), W, H, 8, PNG_COLOR_TYPE_RGB, rgb, W * 3, false, NULL, 0);
-    write_png_raw(tpath(d, "rgbi.png"), W, H, 8, PNG_COLOR_TYPE_RGB, rgb, W * 3, true, NULL, 0);
-    write_png_raw(tpath(d, "gray.png"), W, H, 8, PNG_COLOR_TYPE_GRAY, gray, W, false, NULL, 0);
-    write_png_raw(tpath(d, "rgba.png"), W, H, 8, PNG_COLOR_TYPE_RGB_ALPHA, rgba, W * 4, false, NULL, 0);
+    write_png_raw(hl_test_path(d, "rgb.png"), W, H, 8, PNG_COLOR_TYPE_RGB, rgb, W * 3, false, NULL, 0);
+    write_png_raw(hl_test_path(d, "rgbi.png"), W, H, 8, PNG_COLOR_TYPE_RGB, rgb, W * 3, true, NULL, 0);
+    write_png_raw(hl_test_path(d, "gray.png"), W, H, 8, PNG_COLOR_TYPE_GRAY, gray, W, false, NULL, 0);
+    write_png_raw(hl_test_path(d, "rgba.png"), W, H, 8, PNG_COLOR_TYPE_RGB_ALPHA, rgba, W * 4, false, NULL, 0);
     hl_image im;
     const char *rgb_files[] = {"rgb.png", "rgbi.png", "rgba.png"};
     for (int f = 0; f < 3; f++) {
-        cr_assert_eq(hl_image_load(&im, tpath(d, rgb_files[f]), 3), HL_OK, "%s", hl_error_last());
+        cr_assert_eq(hl_image_load(&im, hl_test_path(d, rgb_files[f]), 3), HL_OK, "%s", hl_error_last());
         cr_assert(im.w == W && im.h == H && im.c == 3, "%s: %dx%dx%d", rgb_files[f], im.w, im.h, im.c);
         cr_assert(memcmp(im.px, rgb, sizeof rgb) == 0, "%s: pixels differ", rgb_files[f]);
         hl_image_free(&im);
     }
-    cr_assert_eq(hl_image_load(&im, tpath(d, "gray.png"), 1), HL_OK, "%s", hl_error_last());
+    cr_assert_eq(hl_image_load(&im, hl_test_path(d, "gray.png"), 1), HL_OK, "%s", hl_error_last());
     cr_assert(im.c == 1 && memcmp(im.px, gray, sizeof gray) == 0);
     hl_image_free(&im);
     /* gray -> RGB replicates */
-    cr_assert_eq(hl_image_load(&im, tpath(d, "gray.png"), 3), HL_OK, "%s", hl_error_last());
+    cr_assert_eq(hl_image_load(&im, hl_test_path(d, "gray.png"), 3), HL_OK, "%s", hl_error_last());
     for (int i = 0; i < W * H; i++)
         cr_assert(im.px[3 * i] == gray[i] && im.px[3 * i + 1] == gray[i] && im.px[3 * i + 2] == gray[i]);
     hl_image_free(&im);
     /* RGB -> gray: PIL's luma, checked by hand on pixel (0,0) = (5, 76, 147):
      * (19595·5 + 38470·76 + 7471·147 + 32768) >> 16 = (97975 + 2923720 + 1098237 + 32768) >> 16 = 4152700 >> 16 = 63 */
-    cr_assert_eq(hl_image_load(&im, tpath(d, "rgb.png"), 1), HL_OK, "%s", hl_error_last());
+    cr_assert_eq(hl_image_load(&im, hl_test_path(d, "rgb.png"), 1), HL_OK, "%s", hl_error_last());
     cr_assert_eq(im.c, 1);
     cr_assert_eq(im.px[0], 63);
     for (int i = 0; i < W * H; i++) {
@@ -135,9 +108,9 @@ Test(image, png_palette_low_depth_and_16_bit) {
     /* 4-bit palette, 5 x 2: indices 0..4 and 4..0 */
     png_color pal[5] = {{0, 0, 0}, {255, 0, 0}, {0, 255, 0}, {0, 0, 255}, {10, 20, 30}};
     uint8_t idx[2][3] = {{0x01, 0x23, 0x40}, {0x43, 0x21, 0x00}};
-    write_png_raw(tpath(d, "pal.png"), 5, 2, 4, PNG_COLOR_TYPE_PALETTE, &idx[0][0], 3, false, pal, 5);
+    write_png_raw(hl_test_path(d, "pal.png"), 5, 2, 4, PNG_COLOR_TYPE_PALETTE, &idx[0][0], 3, false, pal, 5);
     hl_image im;
-    cr_assert_eq(hl_image_load(&im, tpath(d, "pal.png"), 3), HL_OK, "%s", hl_error_last());
+    cr_assert_eq(hl_image_load(&im, hl_test_path(d, "pal.png"), 3), HL_OK, "%s", hl_error_last());
     cr_assert(im.w == 5 && im.h == 2 && im.c == 3);
     for (int x = 0; x < 5; x++) {
         const png_color *a = &pal[x], *b = &pal[4 - x];
@@ -148,15 +121,15 @@ Test(image, png_palette_low_depth_and_16_bit) {
     hl_image_free(&im);
     /* 1-bit gray 8 x 1: 10110001 -> 255 0 255 255 0 0 0 255 */
     uint8_t bits = 0xb1;
-    write_png_raw(tpath(d, "g1.png"), 8, 1, 1, PNG_COLOR_TYPE_GRAY, &bits, 1, false, NULL, 0);
-    cr_assert_eq(hl_image_load(&im, tpath(d, "g1.png"), 1), HL_OK, "%s", hl_error_last());
+    write_png_raw(hl_test_path(d, "g1.png"), 8, 1, 1, PNG_COLOR_TYPE_GRAY, &bits, 1, false, NULL, 0);
+    cr_assert_eq(hl_image_load(&im, hl_test_path(d, "g1.png"), 1), HL_OK, "%s", hl_error_last());
     const uint8_t want1[8] = {255, 0, 255, 255, 0, 0, 0, 255};
     cr_assert(im.c == 1 && memcmp(im.px, want1, 8) == 0);
     hl_image_free(&im);
     /* 16-bit gray 3 x 1: big-endian samples, high byte kept */
     uint8_t g16[6] = {0x12, 0x34, 0xff, 0xff, 0x00, 0x80};
-    write_png_raw(tpath(d, "g16.png"), 3, 1, 16, PNG_COLOR_TYPE_GRAY, g16, 6, false, NULL, 0);
-    cr_assert_eq(hl_image_load(&im, tpath(d, "g16.png"), 1), HL_OK, "%s", hl_error_last());
+    write_png_raw(hl_test_path(d, "g16.png"), 3, 1, 16, PNG_COLOR_TYPE_GRAY, g16, 6, false, NULL, 0);
+    cr_assert_eq(hl_image_load(&im, hl_test_path(d, "g16.png"), 1), HL_OK, "%s", hl_error_last());
     cr_assert(im.px[0] == 0x12 && im.px[1] == 0xff && im.px[2] == 0x00, "%d %d %d", im.px[0], im.px[1], im.px[2]);
     hl_image_free(&im);
 }
@@ -168,21 +141,21 @@ Test(image, jpeg_gray_and_rgb) {
     for (int i = 0; i < H * W; i++) flat[3 * i] = 200, flat[3 * i + 1] = 120, flat[3 * i + 2] = 40;
     for (int y = 0; y < H; y++)
         for (int x = 0; x < W; x++) grad[y * W + x] = (uint8_t)(60 + 4 * x + 2 * y);
-    write_jpeg(tpath(d, "flat.jpg"), W, H, 3, flat, 100);
-    write_jpeg(tpath(d, "grad.jpg"), W, H, 1, grad, 100);
+    write_jpeg(hl_test_path(d, "flat.jpg"), W, H, 3, flat, 100);
+    write_jpeg(hl_test_path(d, "grad.jpg"), W, H, 1, grad, 100);
     hl_image im;
-    cr_assert_eq(hl_image_load(&im, tpath(d, "flat.jpg"), 3), HL_OK, "%s", hl_error_last());
+    cr_assert_eq(hl_image_load(&im, hl_test_path(d, "flat.jpg"), 3), HL_OK, "%s", hl_error_last());
     cr_assert(im.w == W && im.h == H && im.c == 3);
     for (int i = 0; i < W * H * 3; i++)
         cr_assert(abs(im.px[i] - flat[i]) <= 2, "flat %d: %d vs %d", i, im.px[i], flat[i]);
     hl_image_free(&im);
-    cr_assert_eq(hl_image_load(&im, tpath(d, "grad.jpg"), 1), HL_OK, "%s", hl_error_last());
+    cr_assert_eq(hl_image_load(&im, hl_test_path(d, "grad.jpg"), 1), HL_OK, "%s", hl_error_last());
     cr_assert(im.w == W && im.h == H && im.c == 1);
     for (int i = 0; i < W * H; i++)
         cr_assert(abs(im.px[i] - grad[i]) <= 2, "grad %d: %d vs %d", i, im.px[i], grad[i]);
     hl_image_free(&im);
     /* Gray JPEG as RGB replicates. */
-    cr_assert_eq(hl_image_load(&im, tpath(d, "grad.jpg"), 3), HL_OK, "%s", hl_error_last());
+    cr_assert_eq(hl_image_load(&im, hl_test_path(d, "grad.jpg"), 3), HL_OK, "%s", hl_error_last());
     for (int i = 0; i < W * H; i++) cr_assert(im.px[3 * i] == im.px[3 * i + 1] && im.px[3 * i] == im.px[3 * i + 2]);
     hl_image_free(&im);
 }
@@ -190,13 +163,13 @@ Test(image, jpeg_gray_and_rgb) {
 Test(image, format_by_magic_not_name) {
     const char *d = hl_test_tmpdir();
     uint8_t g[4] = {1, 2, 3, 4};
-    write_png_raw(tpath(d, "really_png.jpg"), 2, 2, 8, PNG_COLOR_TYPE_GRAY, g, 2, false, NULL, 0);
+    write_png_raw(hl_test_path(d, "really_png.jpg"), 2, 2, 8, PNG_COLOR_TYPE_GRAY, g, 2, false, NULL, 0);
     hl_image im;
-    cr_assert_eq(hl_image_load(&im, tpath(d, "really_png.jpg"), 1), HL_OK, "%s", hl_error_last());
+    cr_assert_eq(hl_image_load(&im, hl_test_path(d, "really_png.jpg"), 1), HL_OK, "%s", hl_error_last());
     cr_assert(memcmp(im.px, g, 4) == 0);
     hl_image_free(&im);
     size_t n;
-    uint8_t *b = read_all(tpath(d, "really_png.jpg"), &n);
+    uint8_t *b = (uint8_t *)hl_test_read_file(hl_test_path(d, "really_png.jpg"), &n);
     cr_assert_eq(hl_image_sniff(b, n), HL_IMAGE_PNG);
     cr_assert_eq(hl_image_sniff(b, 7), HL_IMAGE_UNKNOWN);
     free(b);
@@ -209,13 +182,13 @@ Test(image, corrupt_and_truncated_files_are_errors) {
     enum { W = 16, H = 16 };
     uint8_t rgb[H * W * 3];
     for (int i = 0; i < H * W * 3; i++) rgb[i] = (uint8_t)(i * 7919 >> 3);
-    write_png_raw(tpath(d, "a.png"), W, H, 8, PNG_COLOR_TYPE_RGB, rgb, W * 3, false, NULL, 0);
-    write_jpeg(tpath(d, "a.jpg"), W, H, 3, rgb, 90);
+    write_png_raw(hl_test_path(d, "a.png"), W, H, 8, PNG_COLOR_TYPE_RGB, rgb, W * 3, false, NULL, 0);
+    write_jpeg(hl_test_path(d, "a.jpg"), W, H, 3, rgb, 90);
     hl_image im;
     const char *names[2] = {"a.png", "a.jpg"};
     for (int f = 0; f < 2; f++) {
         size_t n;
-        uint8_t *b = read_all(tpath(d, names[f]), &n);
+        uint8_t *b = (uint8_t *)hl_test_read_file(hl_test_path(d, names[f]), &n);
         size_t cuts[] = {0, 2, 3, 8, 12, 20, 33, 40, n / 3, n / 2, n - 30, n - 12, n - 1};
         for (size_t k = 0; k < HL_ARRAY_LEN(cuts); k++) {
             if (cuts[k] >= n) continue;
@@ -234,19 +207,19 @@ Test(image, corrupt_and_truncated_files_are_errors) {
     }
     /* A PNG with one flipped byte inside IDAT fails its CRC. */
     size_t n;
-    uint8_t *b = read_all(tpath(d, "a.png"), &n);
+    uint8_t *b = (uint8_t *)hl_test_read_file(hl_test_path(d, "a.png"), &n);
     b[n - 20] ^= 0x40;
-    write_all(tpath(d, "crc.png"), b, n);
-    cr_assert_eq(hl_image_load(&im, tpath(d, "crc.png"), 3), HL_EFORMAT);
+    hl_test_write_file(hl_test_path(d, "crc.png"), b, n);
+    cr_assert_eq(hl_image_load(&im, hl_test_path(d, "crc.png"), 3), HL_EFORMAT);
     cr_assert(strstr(hl_error_last(), "crc.png: corrupt PNG") != NULL, "%s", hl_error_last());
     free(b);
     /* Not an image at all, empty, missing. */
-    write_all(tpath(d, "text.png"), (const uint8_t *)"hello world", 11);
-    cr_assert_eq(hl_image_load(&im, tpath(d, "text.png"), 3), HL_EFORMAT);
+    hl_test_write_file(hl_test_path(d, "text.png"), (const uint8_t *)"hello world", 11);
+    cr_assert_eq(hl_image_load(&im, hl_test_path(d, "text.png"), 3), HL_EFORMAT);
     cr_assert(strstr(hl_error_last(), "not a PNG or JPEG") != NULL, "%s", hl_error_last());
-    write_all(tpath(d, "empty.jpg"), (const uint8_t *)"", 0);
-    cr_assert_eq(hl_image_load(&im, tpath(d, "empty.jpg"), 3), HL_EFORMAT);
-    cr_assert_eq(hl_image_load(&im, tpath(d, "missing.png"), 3), HL_ENOTFOUND);
+    hl_test_write_file(hl_test_path(d, "empty.jpg"), (const uint8_t *)"", 0);
+    cr_assert_eq(hl_image_load(&im, hl_test_path(d, "empty.jpg"), 3), HL_EFORMAT);
+    cr_assert_eq(hl_image_load(&im, hl_test_path(d, "missing.png"), 3), HL_ENOTFOUND);
     cr_assert(strstr(hl_error_last(), "missing.png") != NULL);
     cr_assert_eq(hl_image_load(&im, d, 3), HL_EIO, "a directory is not an image");
 }
@@ -298,20 +271,20 @@ Test(image, write_png_round_trip) {
     uint8_t px[H * W * 4];
     for (int i = 0; i < H * W * 4; i++) px[i] = (uint8_t)(i * 29 + 3);
     hl_image im;
-    cr_assert_eq(hl_image_write_png(tpath(d, "w3.png"), px, W, H, 3), HL_OK, "%s", hl_error_last());
-    cr_assert_eq(hl_image_load(&im, tpath(d, "w3.png"), 3), HL_OK, "%s", hl_error_last());
+    cr_assert_eq(hl_image_write_png(hl_test_path(d, "w3.png"), px, W, H, 3), HL_OK, "%s", hl_error_last());
+    cr_assert_eq(hl_image_load(&im, hl_test_path(d, "w3.png"), 3), HL_OK, "%s", hl_error_last());
     cr_assert(im.w == W && im.h == H && memcmp(im.px, px, W * H * 3) == 0);
     hl_image_free(&im);
-    cr_assert_eq(hl_image_write_png(tpath(d, "w1.png"), px, W, H, 1), HL_OK, "%s", hl_error_last());
-    cr_assert_eq(hl_image_load(&im, tpath(d, "w1.png"), 1), HL_OK, "%s", hl_error_last());
+    cr_assert_eq(hl_image_write_png(hl_test_path(d, "w1.png"), px, W, H, 1), HL_OK, "%s", hl_error_last());
+    cr_assert_eq(hl_image_load(&im, hl_test_path(d, "w1.png"), 1), HL_OK, "%s", hl_error_last());
     cr_assert(memcmp(im.px, px, W * H) == 0);
     hl_image_free(&im);
-    cr_assert_eq(hl_image_write_png(tpath(d, "w4.png"), px, W, H, 4), HL_OK, "%s", hl_error_last());
-    cr_assert_eq(hl_image_load(&im, tpath(d, "w4.png"), 3), HL_OK, "%s", hl_error_last());
+    cr_assert_eq(hl_image_write_png(hl_test_path(d, "w4.png"), px, W, H, 4), HL_OK, "%s", hl_error_last());
+    cr_assert_eq(hl_image_load(&im, hl_test_path(d, "w4.png"), 3), HL_OK, "%s", hl_error_last());
     for (int i = 0; i < W * H; i++) cr_assert(memcmp(im.px + 3 * i, px + 4 * i, 3) == 0, "alpha dropped, pixel %d", i);
     hl_image_free(&im);
-    cr_assert_eq(hl_image_write_png(tpath(d, "no/such/dir/x.png"), px, W, H, 3), HL_EIO);
-    cr_assert_eq(hl_image_write_png(tpath(d, "zero.png"), px, 0, H, 3), HL_EINVAL);
+    cr_assert_eq(hl_image_write_png(hl_test_path(d, "no/such/dir/x.png"), px, W, H, 3), HL_EIO);
+    cr_assert_eq(hl_image_write_png(hl_test_path(d, "zero.png"), px, 0, H, 3), HL_EINVAL);
 }
 
 /* Seeded mutation fuzzing: random bytes overwritten, inserted or cut in valid PNG and JPEG files must decode or
@@ -321,13 +294,13 @@ Test(image, mutated_files_never_crash) {
     enum { W = 20, H = 12 };
     uint8_t rgb[H * W * 3];
     for (int i = 0; i < H * W * 3; i++) rgb[i] = (uint8_t)(i * 13 + (i >> 4));
-    write_png_raw(tpath(d, "f.png"), W, H, 8, PNG_COLOR_TYPE_RGB, rgb, W * 3, true, NULL, 0);
-    write_jpeg(tpath(d, "f.jpg"), W, H, 3, rgb, 75);
+    write_png_raw(hl_test_path(d, "f.png"), W, H, 8, PNG_COLOR_TYPE_RGB, rgb, W * 3, true, NULL, 0);
+    write_jpeg(hl_test_path(d, "f.jpg"), W, H, 3, rgb, 75);
     const char *names[2] = {"f.png", "f.jpg"};
     int ok = 0, bad = 0;
     for (int f = 0; f < 2; f++) {
         size_t n;
-        uint8_t *b = read_all(tpath(d, names[f]), &n);
+        uint8_t *b = (uint8_t *)hl_test_read_file(hl_test_path(d, names[f]), &n);
         uint8_t *m = malloc(n + 64);
         hl_rng r = hl_rng_make(99, (uint64_t)f);
         for (int it = 0; it < 300; it++) {
