@@ -71,6 +71,9 @@ struct hl_attack {
     const hl_attack_class *cls;
     hl_attack_opts opts;
     hl_config *cfg; /* resolved params (owned) */
+    /* Cost counters, added to by perturb: victim forward and backward passes, counted per image (a batch of B
+     * images through one forward adds B). The driver zeroes them at create; the lab reports them per query. */
+    int64_t forwards, backwards;
 };
 
 /* ---- registry (attacks/registry.c) ---- */

@@ -152,6 +152,38 @@ hl_status hl_hasher_encode(hl_codes *out, hl_hasher *h, hl_ctx *ctx, const hl_da
     return encode(out, h, ctx, set, idx, NULL, idx ? n : set->n, batch);
 }
 
+hl_status hl_hasher_encode_database(hl_codes *out, hl_hasher *h, hl_ctx *ctx, const hl_dataset *set,
+                                    const int64_t *idx, int64_t n, int batch) {
+    if (!h->cls->learned_codes || !h->fitted) return hl_hasher_encode(out, h, ctx, set, idx, n, batch);
+    hl_status st = HL_OK;
+    int64_t m = idx ? n : set->n, nmiss = 0;
+    int64_t *all = NULL, *miss = NULL;
+    uint8_t *have = calloc((size_t)HL_MAX(1, m), 1);
+    hl_codes rest = {0};
+    memset(out, 0, sizeof *out);
+    if (!have || !(all = malloc((size_t)HL_MAX(1, m) * sizeof *all)) ||
+        !(miss = malloc((size_t)HL_MAX(1, m) * sizeof *miss)))
+        HL_TRY(hl_error_set(HL_ENOMEM, "hasher '%s': out of memory while encoding", h->cls->name));
+    for (int64_t i = 0; i < m; i++) all[i] = idx ? idx[i] : i;
+    HL_TRY(hl_codes_create(out, m, h->bits));
+    HL_TRY(h->cls->learned_codes(h, all, m, out, have));
+    for (int64_t i = 0; i < m; i++)
+        if (!have[i]) miss[nmiss++] = i;
+    if (nmiss) {
+        for (int64_t j = 0; j < nmiss; j++) all[j] = idx ? idx[miss[j]] : miss[j];
+        HL_TRY(hl_hasher_encode(&rest, h, ctx, set, all, nmiss, batch));
+        for (int64_t j = 0; j < nmiss; j++)
+            memcpy(out->w + miss[j] * out->words, rest.w + j * rest.words, (size_t)out->words * sizeof *out->w);
+    }
+done:
+    if (st < 0) hl_codes_free(out);
+    hl_codes_free(&rest);
+    free(have);
+    free(all);
+    free(miss);
+    return st;
+}
+
 hl_status hl_hasher_encode_images(hl_codes *out, hl_hasher *h, hl_ctx *ctx, const float *x, int64_t n, int batch) {
     return encode(out, h, ctx, NULL, NULL, x, n, batch);
 }

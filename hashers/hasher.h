@@ -44,7 +44,10 @@ typedef struct hl_dataset_info {
 typedef enum hl_hasher_flag {
     HL_HASHER_SUPERVISED = 1u << 0,     /* fit() needs labels (refused when labels are not visible) */
     HL_HASHER_DIFFERENTIABLE = 1u << 1, /* forward() is differentiable w.r.t. x (gradient attacks apply) */
-    HL_HASHER_NEEDS_FIT = 1u << 2       /* encoding before fit() is an error */
+    HL_HASHER_NEEDS_FIT = 1u << 2,      /* encoding before fit() is an error */
+    HL_HASHER_FIT_DATABASE = 1u << 3    /* asymmetric methods (ADSH): the lab fits them on the database list (all of it
+                                         * labelled, as in their papers' protocol) instead of the train list, and
+                                         * takes database codes from learned_codes() */
 } hl_hasher_flag;
 
 typedef struct hl_hasher_class {
@@ -66,6 +69,11 @@ typedef struct hl_hasher_class {
     /* Required: real-valued codes [B, bits] for images x [B, C, H, W] in [0,1], recorded on ctx's tape where the
      * method is differentiable (attacks take gradients through it). sign() of the output gives the code. */
     hl_tensor *(*forward)(hl_hasher *self, hl_ctx *ctx, hl_tensor *x);
+    /* Optional (asymmetric methods): codes the method learned itself, during fit, for dataset items (ADSH's database
+     * codes V). For each i with dataset index idx[i] among the items it learned, writes row i of out (already
+     * created, n rows) and sets have[i] = 1; rows left with have[i] = 0 are encoded by forward(). Such codes are not
+     * part of the checkpoint (the lab stores the database codes next to it). */
+    hl_status (*learned_codes)(hl_hasher *self, const int64_t *idx, int64_t n, hl_codes *out, uint8_t *have);
 } hl_hasher_class;
 
 struct hl_hasher {
@@ -116,6 +124,10 @@ hl_tensor *hl_hasher_forward(hl_hasher *h, hl_ctx *ctx, hl_tensor *x);
  * had, or on a shape mismatch. */
 hl_status hl_hasher_encode(hl_codes *out, hl_hasher *h, hl_ctx *ctx, const hl_dataset *set, const int64_t *idx,
                            int64_t n, int batch);
+/* Database codes: the method's learned codes (learned_codes) where it has them, forward() for the rest; the same
+ * as hl_hasher_encode for methods without learned_codes. */
+hl_status hl_hasher_encode_database(hl_codes *out, hl_hasher *h, hl_ctx *ctx, const hl_dataset *set,
+                                    const int64_t *idx, int64_t n, int batch);
 /* Same from float images x [n, C, H, W] in [0,1] (adversarial images). */
 hl_status hl_hasher_encode_images(hl_codes *out, hl_hasher *h, hl_ctx *ctx, const float *x, int64_t n, int batch);
 

@@ -3,9 +3,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/io/atomic.h"
 #include "core/io/npy.h"
+#include "eval/targets.h"
 #include "eval/attack_metrics.h"
 #include "eval/codes_io.h"
 #include "lab/runner_impl.h"
@@ -167,14 +169,31 @@ done:
     return st;
 }
 
-/* Hasher of cell c (train cell or an attack cell's train cell), created with the suite's params. */
+static bool class_has_param(const hl_hasher_class *cls, const char *name) {
+    for (int i = 0; i < cls->n_params; i++)
+        if (!strcmp(cls->params[i].name, name)) return true;
+    return false;
+}
+
+/* Hasher of cell c (train cell or an attack cell's train cell), created with the suite's params. A method with a
+ * `backbone` key that the entry leaves empty gets the suite's `backbone`. */
 static hl_status make_hasher(hl_run_state *rs, const hl_cell *c, hl_hasher **h, hl_config *res) {
+    hl_status st = HL_OK;
     const hl_suite_hasher *sh = &rs->suite->hashers[c->hasher];
     hl_dataset_info info = hl_dataset_info_of(&rs->data);
-    hl_status st = hl_hasher_create(h, sh->method, hl_config_get(sh->node, "params"), &info, (int)c->bits,
-                                    (uint64_t)c->seed);
-    if (st < 0) return st;
-    return hl_run_put_clone(res, "hasher_params", (*h)->cfg);
+    const hl_hasher_class *cls = hl_hasher_class_find(sh->method);
+    const hl_config *given = hl_config_get(sh->node, "params");
+    hl_config *params = given ? hl_config_clone(given) : hl_config_new(HL_CONFIG_MAP, NULL, "", 0, 0);
+    if (!cls) return HL_ENOTFOUND;
+    if (!params) return hl_error_set(HL_ENOMEM, "out of memory");
+    const hl_config *bb = hl_config_get(params, "backbone");
+    if (class_has_param(cls, "backbone") && (!bb || (bb->kind == HL_CONFIG_SCALAR && !bb->text[0])))
+        HL_TRY(hl_run_put_str(params, "backbone", rs->suite->backbone));
+    HL_TRY(hl_hasher_create_class(h, cls, params, &info, (int)c->bits, (uint64_t)c->seed));
+    st = hl_run_put_clone(res, "hasher_params", (*h)->cfg);
+done:
+    hl_config_free(params);
+    return st;
 }
 
 hl_status hl_cell_run_train(hl_run_state *rs, const hl_cell *c, hl_config *res) {
@@ -187,12 +206,15 @@ hl_status hl_cell_run_train(hl_run_state *rs, const hl_cell *c, hl_config *res) 
     const hl_split *sp = &rs->split;
     double t0 = hl_time_s(), t_fit, t_enc, t_score;
     HL_TRY(make_hasher(rs, c, &h, res));
-    HL_TRY(hl_hasher_fit(h, &rs->data, sp->train.idx, sp->train.n, true));
+    /* Asymmetric methods (ADSH) learn on the labelled database, as in their papers' protocol. */
+    const hl_index_list *fit_on = (h->cls->flags & HL_HASHER_FIT_DATABASE) ? &sp->database : &sp->train;
+    HL_TRY(hl_run_put_str(res, "fit_on", fit_on == &sp->train ? "train" : "database"));
+    HL_TRY(hl_hasher_fit(h, &rs->data, fit_on->idx, fit_on->n, true));
     t_fit = hl_time_s() - t0;
     hl_run_step(rs);
     HL_TRY(stop_check());
     t0 = hl_time_s();
-    HL_TRY(hl_hasher_encode(&db, h, rs->ctx, &rs->data, sp->database.idx, sp->database.n, ENCODE_BATCH));
+    HL_TRY(hl_hasher_encode_database(&db, h, rs->ctx, &rs->data, sp->database.idx, sp->database.n, ENCODE_BATCH));
     hl_run_step(rs);
     HL_TRY(stop_check());
     HL_TRY(hl_hasher_encode(&q, h, rs->ctx, &rs->data, sp->query.idx, sp->query.n, ENCODE_BATCH));
@@ -235,16 +257,85 @@ done:
     return st;
 }
 
+/* Target codes of a targeted attack cell: anchor votes over the database codes of the first n_t anchors of every
+ * attacked query (artifacts written once per suite by the runner), with the target label sets. */
+static hl_status load_targets(hl_run_state *rs, const hl_attack *a, const hl_codes *db, hl_labels *tl,
+                              hl_codes *tcodes, int *n_t_out) {
+    hl_status st = HL_OK;
+    char p[1400];
+    hl_npy an = {0};
+    int64_t *anchors = NULL, n = rs->naq, n_t = HL_RUN_ANCHORS;
+    const hl_config *nt = a->cfg ? hl_config_get(a->cfg, "n_t") : NULL;
+    if (nt) HL_TRY(hl_config_get_int(a->cfg, "n_t", &n_t));
+    if (n_t < 1 || n_t > HL_RUN_ANCHORS)
+        HL_TRY(hl_error_set(HL_EINVAL, "attack '%s': n_t %lld outside [1, %d]", a->cls->name, (long long)n_t,
+                            HL_RUN_ANCHORS));
+    snprintf(p, sizeof p, "%s/artifacts/target_labels.npy", rs->store.dir);
+    if (access(p, F_OK) != 0)
+        HL_TRY(hl_error_set(HL_EINVAL, "targeted attack without target labels: the database has a single label set "
+                            "(see log.txt)"));
+    HL_TRY(hl_labels_npy_read(p, rs->dblab.nlabels, tl));
+    snprintf(p, sizeof p, "%s/artifacts/anchor_indices.npy", rs->store.dir);
+    HL_TRY(hl_npy_read(p, &an));
+    if (tl->n != n || an.ndim != 2 || an.shape[0] != n || an.shape[1] != HL_RUN_ANCHORS)
+        HL_TRY(hl_error_set(HL_EMISMATCH, "%s: expected [%lld, %d] anchors for %lld target labels", p, (long long)n,
+                            HL_RUN_ANCHORS, (long long)tl->n));
+    anchors = malloc((size_t)HL_MAX(1, n * n_t) * sizeof *anchors);
+    if (!anchors) HL_TRY(hl_error_set(HL_ENOMEM, "out of memory for anchors"));
+    for (int64_t i = 0; i < n; i++)
+        for (int64_t j = 0; j < n_t; j++)
+            if (!hl_npy_i64_at(&an, i * HL_RUN_ANCHORS + j, &anchors[i * n_t + j]))
+                HL_TRY(hl_error_set(HL_EFORMAT, "%s: entry %lld is not an integer", p, (long long)(i * n_t + j)));
+    HL_TRY(hl_targets_anchor_code(tcodes, db, anchors, n, (int)n_t));
+    *n_t_out = (int)n_t;
+done:
+    free(anchors);
+    hl_npy_free(&an);
+    return st;
+}
+
+/* Targeted scores into m: t-mAP@all of the 8-bit (headline) and float adversarial codes, of the clean queries (the
+ * floor) and of the target codes themselves (the ceiling), TSR within radius 0 and 2 of the target code and
+ * TSR@k-majority for k = 10, 100. */
+static hl_status put_targeted(const hl_run_state *rs, hl_config *m, const hl_codes *adv, const hl_codes *adv_f,
+                              const hl_codes *clean, const hl_codes *tcodes, const hl_labels *tl,
+                              const hl_codes *db) {
+    hl_status st = HL_OK;
+    hl_retrieval_opts o = rs->ropts;
+    hl_retrieval_result r;
+    double v;
+    o.topk = 0;
+    HL_TRY(hl_attack_tmap(adv, tl, db, &rs->dblab, &o, &r));
+    HL_TRY(hl_run_put_num(m, "t-mAP@all", r.map));
+    HL_TRY(hl_attack_tmap(adv_f, tl, db, &rs->dblab, &o, &r));
+    HL_TRY(hl_run_put_num(m, "t-mAP@all(float)", r.map));
+    HL_TRY(hl_attack_tmap(clean, tl, db, &rs->dblab, &o, &r));
+    HL_TRY(hl_run_put_num(m, "t-mAP@all(clean)", r.map));
+    HL_TRY(hl_attack_tmap(tcodes, tl, db, &rs->dblab, &o, &r));
+    HL_TRY(hl_run_put_num(m, "t-mAP@all(anchor)", r.map));
+    HL_TRY(hl_attack_tsr_radius(adv, tcodes, 0, &v));
+    HL_TRY(hl_run_put_num(m, "TSR@H<=0", v));
+    HL_TRY(hl_attack_tsr_radius(adv, tcodes, 2, &v));
+    HL_TRY(hl_run_put_num(m, "TSR@H<=2", v));
+    HL_TRY(hl_attack_tsr_majority(adv, tl, db, &rs->dblab, 10, &v));
+    HL_TRY(hl_run_put_num(m, "TSR@10-maj", v));
+    HL_TRY(hl_attack_tsr_majority(adv, tl, db, &rs->dblab, 100, &v));
+    HL_TRY(hl_run_put_num(m, "TSR@100-maj", v));
+done:
+    return st;
+}
+
 hl_status hl_cell_run_attack(hl_run_state *rs, const hl_cell *c, hl_config *res) {
     hl_status st = HL_OK;
     hl_hasher *h = NULL;
     hl_attack *a = NULL;
-    hl_codes db = {0}, clean = {0}, adv = {0};
-    hl_labels lab = {0};
+    hl_codes db = {0}, clean = {0}, adv = {0}, adv_f = {0}, tcodes = {0};
+    hl_labels lab = {0}, tl = {0};
     hl_config *m = NULL;
     float *x = NULL, *xa = NULL;
     double *ap = NULL;
     int64_t *qidx = NULL, n = rs->naq, d = hl_dataset_image_size(&rs->data);
+    int n_t = 0;
     char tdir[1200], dir[1200], p[1400];
     const hl_cell *tc = &rs->cells[c->parent];
     const hl_suite_attack *sa = &rs->suite->attacks[c->attack];
@@ -264,6 +355,10 @@ hl_status hl_cell_run_attack(hl_run_state *rs, const hl_cell *c, hl_config *res)
     hl_attack_opts ao;
     HL_TRY(hl_run_attack_opts(sa->node, (uint64_t)c->seed, &ao));
     HL_TRY(hl_attack_create(&a, sa->method, hl_config_get(sa->node, "params"), &ao));
+    if (ao.targeted) {
+        HL_TRY(load_targets(rs, a, &db, &tl, &tcodes, &n_t));
+        HL_TRY(hl_run_put_int(res, "n_t", n_t));
+    }
     hl_run_step(rs);
 
     qidx = malloc((size_t)(n ? n : 1) * sizeof *qidx);
@@ -277,27 +372,32 @@ hl_status hl_cell_run_attack(hl_run_state *rs, const hl_cell *c, hl_config *res)
     HL_TRY(hl_hasher_encode_images(&clean, h, rs->ctx, x, n, ENCODE_BATCH));
     t_enc += hl_time_s() - t0;
     HL_TRY(stop_check());
-    hl_attack_goal goal = {.query_id = rs->aq, .target = NULL, .source = &clean};
+    hl_attack_goal goal = {.query_id = rs->aq, .target = ao.targeted ? &tcodes : NULL, .source = &clean};
     t0 = hl_time_s();
     HL_TRY(hl_attack_run(a, h, rs->ctx, x, xa, n, &goal, ATTACK_BATCH));
     t_att = hl_time_s() - t0;
     hl_run_step(rs);
     HL_TRY(stop_check());
-    hl_attack_quantize8(xa, xa, n * d);
     t0 = hl_time_s();
+    HL_TRY(hl_hasher_encode_images(&adv_f, h, rs->ctx, xa, n, ENCODE_BATCH));
+    hl_attack_quantize8(xa, xa, n * d); /* the headline scores are on what survives saving as 8-bit images */
     HL_TRY(hl_hasher_encode_images(&adv, h, rs->ctx, xa, n, ENCODE_BATCH));
     t_enc += hl_time_s() - t0;
     hl_run_step(rs);
 
     t0 = hl_time_s();
     HL_TRY(hl_labels_subset(&lab, &rs->qlab, rs->aq, n));
-    hl_retrieval_result ra, rc;
+    hl_retrieval_result ra, rf, rc;
     ap = malloc((size_t)(n ? 2 * n : 1) * sizeof *ap); /* [clean n | adv n] */
     if (!ap) HL_TRY(hl_error_set(HL_ENOMEM, "out of memory for %lld per-query APs", (long long)n));
     HL_TRY(hl_retrieval_eval(&adv, &lab, &db, &rs->dblab, &rs->ropts, &ra, ap + n));
+    HL_TRY(hl_retrieval_eval(&adv_f, &lab, &db, &rs->dblab, &rs->ropts, &rf, NULL));
     HL_TRY(hl_retrieval_eval(&clean, &lab, &db, &rs->dblab, &rs->ropts, &rc, ap));
     hl_percept pc;
     HL_TRY(hl_attack_percept_batch(x, xa, n, rs->data.c, rs->data.h, rs->data.w, &pc, NULL));
+    m = hl_config_new(HL_CONFIG_MAP, NULL, "", 0, 0);
+    if (!m) HL_TRY(hl_error_set(HL_ENOMEM, "out of memory building result.json"));
+    if (ao.targeted) HL_TRY(put_targeted(rs, m, &adv, &adv_f, &clean, &tcodes, &tl, &db));
     t_score = hl_time_s() - t0;
     hl_run_step(rs);
 
@@ -313,17 +413,19 @@ hl_status hl_cell_run_attack(hl_run_state *rs, const hl_cell *c, hl_config *res)
                                    rs->data.h < 64 ? 2 : 1));
     hl_run_step(rs);
 
-    char clean_name[64];
-    snprintf(clean_name, sizeof clean_name, "%s(clean)", rs->map_name);
-    m = hl_config_new(HL_CONFIG_MAP, NULL, "", 0, 0);
-    if (!m) HL_TRY(hl_error_set(HL_ENOMEM, "out of memory building result.json"));
+    char name[64];
     HL_TRY(put_retrieval(rs, m, &ra));
-    HL_TRY(hl_run_put_num(m, clean_name, rc.map));
+    snprintf(name, sizeof name, "%s(clean)", rs->map_name);
+    HL_TRY(hl_run_put_num(m, name, rc.map));
+    snprintf(name, sizeof name, "%s(float)", rs->map_name);
+    HL_TRY(hl_run_put_num(m, name, rf.map));
     HL_TRY(hl_run_put_num(m, "pert_rmse", pc.pert_rmse));
     HL_TRY(hl_run_put_num(m, "linf_255", pc.linf_255));
     HL_TRY(hl_run_put_num(m, "psnr", pc.psnr));
     HL_TRY(hl_run_put_num(m, "ssim", pc.ssim));
     HL_TRY(hl_run_put_num(m, "seconds_per_query", n > 0 ? t_att / (double)n : NAN));
+    HL_TRY(hl_run_put_num(m, "forwards_per_query", n > 0 ? (double)a->forwards / (double)n : NAN));
+    HL_TRY(hl_run_put_num(m, "backwards_per_query", n > 0 ? (double)a->backwards / (double)n : NAN));
     HL_TRY(hl_run_put_node(res, "metrics", m));
     m = NULL;
     HL_TRY(hl_run_put_int(res, "queries", n));
@@ -336,9 +438,12 @@ done:
     free(xa);
     free(ap);
     hl_labels_free(&lab);
+    hl_labels_free(&tl);
     hl_codes_free(&db);
     hl_codes_free(&clean);
     hl_codes_free(&adv);
+    hl_codes_free(&adv_f);
+    hl_codes_free(&tcodes);
     hl_attack_free(a);
     hl_hasher_free(h);
     return st;

@@ -17,8 +17,6 @@
 #include "lab/runner_impl.h"
 #include "reports/report.h"
 
-#define ATTACK_QUERIES_MAX 500
-
 static volatile sig_atomic_t g_stop;
 
 void hl_run_request_stop(void) { g_stop = 1; }
@@ -81,9 +79,6 @@ static hl_status validate(const hl_suite *s) {
         if (hl_run_attack_opts(s->attacks[i].node, 0, &ao) < 0 ||
             hl_attack_create(&a, cls->name, hl_config_get(s->attacks[i].node, "params"), &ao) < 0)
             hl_config_errors_add(&errs, e->file, e->line, e->col, "%s", hl_error_last());
-        else if (ao.targeted)
-            hl_config_errors_add(&errs, e->file, e->line, e->col,
-                                 "attack '%s': targeted attacks are not supported by the runner yet", cls->name);
         hl_attack_free(a);
     }
     hl_status st = hl_config_errors_finish(&errs, NULL);
@@ -116,7 +111,9 @@ static hl_status load_data(hl_run_state *rs) {
     HL_TRY(hl_split_hash(&rs->split, rs->split_hash));
     HL_TRY(hl_labels_subset(&rs->qlab, &rs->data.labels, rs->split.query.idx, rs->split.query.n));
     HL_TRY(hl_labels_subset(&rs->dblab, &rs->data.labels, rs->split.database.idx, rs->split.database.n));
-    rs->naq = HL_MIN(rs->split.query.n, ATTACK_QUERIES_MAX);
+    const char *aqs = NULL;
+    HL_TRY(hl_config_get_string(r, "attack_queries", &aqs));
+    rs->naq = strcmp(aqs, "all") ? HL_MIN(rs->split.query.n, strtoll(aqs, NULL, 10)) : rs->split.query.n;
     rs->aq = malloc((size_t)(rs->naq ? rs->naq : 1) * sizeof *rs->aq);
     if (!rs->aq) HL_TRY(hl_error_set(HL_ENOMEM, "out of memory"));
     for (int64_t i = 0; i < rs->naq; i++) rs->aq[i] = i;
@@ -157,7 +154,8 @@ static hl_status result_header(hl_run_state *rs, const hl_cell *c, hl_config **o
     HL_TRY(hl_run_put_str(res, "kind", c->kind == HL_CELL_TRAIN ? "train" : "attack"));
     HL_TRY(hl_run_put_str(res, "key", c->key));
     HL_TRY(hl_run_put_str(res, "label", c->label));
-    HL_TRY(hl_run_put_str(res, "method", s->hashers[c->hasher].method));
+    HL_TRY(hl_run_put_str(res, "method", s->hashers[c->hasher].name));
+    HL_TRY(hl_run_put_str(res, "hasher_method", s->hashers[c->hasher].method));
     HL_TRY(hl_run_put_int(res, "bits", c->bits));
     HL_TRY(hl_run_put_int(res, "seed", c->seed));
     HL_TRY(hl_run_put_clone(res, "hasher_params", hl_config_get(hn, "params")));
@@ -176,7 +174,8 @@ static hl_status result_header(hl_run_state *rs, const hl_cell *c, hl_config **o
     conv = NULL;
     if (c->kind == HL_CELL_ATTACK) {
         const hl_config *an = s->attacks[c->attack].node;
-        HL_TRY(hl_run_put_str(res, "attack", s->attacks[c->attack].method));
+        HL_TRY(hl_run_put_str(res, "attack", s->attacks[c->attack].name));
+        HL_TRY(hl_run_put_str(res, "attack_method", s->attacks[c->attack].method));
         HL_TRY(hl_run_put_clone(res, "attack_config", an));
         HL_TRY(hl_run_put_str(res, "train_key", rs->cells[c->parent].key));
         HL_TRY(hl_run_put_str(res, "eps", hl_config_get(an, "eps")->text));
@@ -253,12 +252,23 @@ static const char *rundir_of(const hl_run_opts *o, const hl_suite *s, char *buf,
  * every targeted attack: artifacts/target_labels.npy (uint8 [m, L] multi-hot, row i for attacked query i) and
  * artifacts/anchor_indices.npy (int64 [m, HL_RUN_ANCHORS], positions in the database list, −1 = none). Seeded by the
  * split seed. A database with a single label set has no possible target: logged, no files. */
-#define HL_RUN_ANCHORS 9
+/* Rows of an existing artifact (−1 if unreadable): `attack_queries` may change between runs of one directory. */
+static int64_t artifact_rows(const char *path) {
+    hl_npy a;
+    if (hl_npy_read(path, &a) < 0) {
+        hl_error_clear();
+        return -1;
+    }
+    int64_t n = a.ndim >= 1 ? a.shape[0] : -1;
+    hl_npy_free(&a);
+    return n;
+}
+
 static hl_status write_target_artifacts(hl_run_state *rs) {
     char p[1400], q[1400];
     snprintf(p, sizeof p, "%s/artifacts/target_labels.npy", rs->store.dir);
     snprintf(q, sizeof q, "%s/artifacts/anchor_indices.npy", rs->store.dir);
-    if (access(p, F_OK) == 0 && access(q, F_OK) == 0) return HL_OK;
+    if (access(p, F_OK) == 0 && access(q, F_OK) == 0 && artifact_rows(q) == rs->naq) return HL_OK;
     hl_labels sub = {0}, targets = {0};
     int64_t *anchors = NULL, short_count = 0;
     hl_status st = hl_labels_subset(&sub, &rs->qlab, rs->aq, rs->naq);
@@ -311,7 +321,7 @@ static hl_status write_run_files(hl_run_state *rs) {
     if (access(p, F_OK) != 0) HL_TRY(hl_split_write_manifest(&rs->split, &rs->data, p));
     snprintf(p, sizeof p, "%s/artifacts/attack_queries.npy", rs->store.dir);
     int64_t shape[1] = {rs->naq};
-    if (access(p, F_OK) != 0) HL_TRY(hl_npy_write(p, HL_NPY_I64, 1, shape, rs->aq));
+    if (access(p, F_OK) != 0 || artifact_rows(p) != rs->naq) HL_TRY(hl_npy_write(p, HL_NPY_I64, 1, shape, rs->aq));
     HL_TRY(write_target_artifacts(rs));
 done:
     free(buf);

@@ -22,12 +22,20 @@ static const hl_param_spec synthetic_fields[] = {
 
 static const hl_param_spec hasher_fields[] = {
     {"method", HL_PARAM_STRING, NULL, NULL, NULL, "registered hasher name (hashlab list)", NULL, 0},
+    {"name", HL_PARAM_STRING, "", NULL, NULL, "row name in reports and labels (default: the method), e.g. dpsh-untrained",
+     NULL, 0},
     {"bits", HL_PARAM_INT_LIST, NULL, "[1, 4096]", NULL, "code lengths to train", NULL, 0},
+    {"attack", HL_PARAM_BOOL, "true", NULL, NULL, "run the suite's attacks on these models (false: clean scores only, "
+     "e.g. for a baseline)", NULL, 0},
     {"params", HL_PARAM_MAP, "{}", NULL, NULL, "method-specific keys (hashlab list METHOD)", NULL, 0},
 };
 
 static const hl_param_spec attack_fields[] = {
     {"method", HL_PARAM_STRING, NULL, NULL, NULL, "registered attack name (hashlab list)", NULL, 0},
+    {"name", HL_PARAM_STRING, "", NULL, NULL, "column name in reports and labels (default: the method), e.g. dhta",
+     NULL, 0},
+    {"bits", HL_PARAM_INT_LIST, "[]", "[1, 4096]", NULL, "attack only models of these code lengths ([] = all)", NULL,
+     0},
     {"norm", HL_PARAM_ENUM, "linf", NULL, "linf|l2", "threat model norm", NULL, 0},
     {"eps", HL_PARAM_FRACTION, "8/255", "[0, inf)", NULL, "radius on [0,1] pixels (8/255 is exact)", NULL, 0},
     {"steps", HL_PARAM_INT, "20", "[0, 100000]", NULL, "iterations", NULL, 0},
@@ -59,6 +67,8 @@ static const hl_param_spec suite_spec[] = {
      NULL, 0},
     {"split_seed", HL_PARAM_INT, "0", "[0, inf)", NULL, "seed of the split", NULL, 0},
     {"seeds", HL_PARAM_INT_LIST, "[0]", "[0, inf)", NULL, "training seeds", NULL, 0},
+    {"attack_queries", HL_PARAM_STRING, "500", NULL, NULL,
+     "queries attacked: the first N of the query list (a positive integer) or all", NULL, 0},
     {"backbone", HL_PARAM_STRING, "cnn-small", NULL, NULL, "network under the hashing layer", NULL, 0},
     {"device", HL_PARAM_ENUM, "cpu", NULL, "cpu|cuda", "device", NULL, 0},
     {"threads", HL_PARAM_INT, "0", "[0, 1024]", NULL, "threads (0 = all cores)", NULL, 0},
@@ -74,6 +84,7 @@ static const hl_param_spec suite_spec[] = {
 void hl_suite_free(hl_suite *s) {
     if (!s) return;
     for (int64_t i = 0; i < s->nhashers; i++) free(s->hashers[i].bits);
+    for (int64_t i = 0; i < s->nattacks; i++) free(s->attacks[i].bits);
     free(s->hashers);
     free(s->attacks);
     free(s->seeds);
@@ -82,16 +93,58 @@ void hl_suite_free(hl_suite *s) {
     free(s);
 }
 
-/* Checks what the schema cannot express: metrics.topk is a positive integer or "all". */
-static hl_status check_topk(const hl_config *raw) {
-    const hl_config *t = hl_config_path(raw, "metrics.topk");
+/* Checks what the schema cannot express: `path` (metrics.topk, attack_queries) is a positive integer or "all". */
+static hl_status check_int_or_all(const hl_config *raw, const char *path) {
+    const hl_config *t = hl_config_path(raw, path);
     if (!t) return HL_OK;
     const char *text = NULL;
     int64_t v = 0;
     if (hl_config_as_string(t, &text) == HL_OK && (!strcmp(text, "all") || (hl_config_parse_int(text, &v) && v > 0)))
         return HL_OK;
-    return hl_config_error(t, HL_EINVAL, "metrics.topk: expected a positive integer or all, got '%s'",
-                           text ? text : "");
+    return hl_config_error(t, HL_EINVAL, "%s: expected a positive integer or all, got '%s'", path, text ? text : "");
+}
+
+static bool lists_overlap(const int64_t *a, int64_t na, const int64_t *b, int64_t nb) {
+    for (int64_t i = 0; i < na; i++)
+        for (int64_t j = 0; j < nb; j++)
+            if (a[i] == b[j]) return true;
+    return false;
+}
+
+/* Two hasher entries with one name and a common bit length would be one row of every table: refused (the same for
+ * attack entries with one name, norm and ε on a common bit length). */
+static hl_status check_names(const hl_suite *s) {
+    for (int64_t i = 0; i < s->nhashers; i++)
+        for (int64_t j = 0; j < i; j++)
+            if (!strcmp(s->hashers[i].name, s->hashers[j].name) &&
+                lists_overlap(s->hashers[i].bits, s->hashers[i].nbits, s->hashers[j].bits, s->hashers[j].nbits)) {
+                const hl_config *n = hl_config_at(hl_config_get(s->raw, "hashers"), i);
+                return hl_config_error(n, HL_EINVAL,
+                                       "hashers: entries %lld and %lld are both named '%s' and share a bit length; "
+                                       "give one a `name:`", (long long)j + 1, (long long)i + 1, s->hashers[i].name);
+            }
+    for (int64_t i = 0; i < s->nattacks; i++)
+        for (int64_t j = 0; j < i; j++) {
+            const hl_suite_attack *a = &s->attacks[i], *b = &s->attacks[j];
+            const char *na = hl_config_get(a->node, "norm")->text, *nb = hl_config_get(b->node, "norm")->text;
+            const char *ea = hl_config_get(a->node, "eps")->text, *eb = hl_config_get(b->node, "eps")->text;
+            bool bits = !a->nbits || !b->nbits || lists_overlap(a->bits, a->nbits, b->bits, b->nbits);
+            if (!strcmp(a->name, b->name) && !strcmp(na, nb) && !strcmp(ea, eb) && bits) {
+                const hl_config *n = hl_config_at(hl_config_get(s->raw, "attacks"), i);
+                return hl_config_error(n, HL_EINVAL,
+                                       "attacks: entries %lld and %lld are both '%s' at %s eps %s on a common bit "
+                                       "length; give one a `name:`", (long long)j + 1, (long long)i + 1, a->name, na,
+                                       ea);
+            }
+        }
+    return HL_OK;
+}
+
+bool hl_suite_attack_applies(const hl_suite_attack *a, int64_t bits) {
+    if (!a->nbits) return true;
+    for (int64_t i = 0; i < a->nbits; i++)
+        if (a->bits[i] == bits) return true;
+    return false;
 }
 
 hl_status hl_suite_from_config(hl_suite **out, hl_config *root) {
@@ -104,7 +157,8 @@ hl_status hl_suite_from_config(hl_suite **out, hl_config *root) {
     }
     s->raw = root;
     HL_TRY(hl_config_check(root, suite_spec, N_OF(suite_spec), false, "suite", NULL));
-    HL_TRY(check_topk(root));
+    HL_TRY(check_int_or_all(root, "metrics.topk"));
+    HL_TRY(check_int_or_all(root, "attack_queries"));
     HL_TRY(hl_config_resolve(root, suite_spec, N_OF(suite_spec), &s->resolved));
     const hl_config *r = s->resolved;
     HL_TRY(hl_config_get_string(r, "name", &s->name));
@@ -133,12 +187,20 @@ hl_status hl_suite_from_config(hl_suite **out, hl_config *root) {
         hl_suite_hasher *h = &s->hashers[i];
         h->node = hl_config_at(hs, i);
         HL_TRY(hl_config_get_string(h->node, "method", &h->method));
+        HL_TRY(hl_config_get_string(h->node, "name", &h->name));
+        if (!h->name[0]) h->name = h->method;
         HL_TRY(hl_config_get_int_list(h->node, "bits", &h->bits, &h->nbits));
+        HL_TRY(hl_config_get_bool(h->node, "attack", &h->attack));
     }
     for (int64_t i = 0; i < s->nattacks; i++) {
-        s->attacks[i].node = hl_config_at(as, i);
-        HL_TRY(hl_config_get_string(s->attacks[i].node, "method", &s->attacks[i].method));
+        hl_suite_attack *a = &s->attacks[i];
+        a->node = hl_config_at(as, i);
+        HL_TRY(hl_config_get_string(a->node, "method", &a->method));
+        HL_TRY(hl_config_get_string(a->node, "name", &a->name));
+        if (!a->name[0]) a->name = a->method;
+        HL_TRY(hl_config_get_int_list(a->node, "bits", &a->bits, &a->nbits));
     }
+    HL_TRY(check_names(s));
 done:
     if (st < 0) {
         hl_suite_free(s);
@@ -202,6 +264,7 @@ static hl_status train_key(const hl_suite *s, const char *split_hash, int64_t h,
     HL_TRY(put_text(m, "split", split_hash));
     HL_TRY(put_clone(m, "backbone", hl_config_get(r, "backbone")));
     HL_TRY(put_clone(m, "method", hl_config_get(s->hashers[h].node, "method")));
+    HL_TRY(put_clone(m, "name", hl_config_get(s->hashers[h].node, "name")));
     HL_TRY(put_clone(m, "params", hl_config_get(s->hashers[h].node, "params")));
     HL_TRY(put_int(m, "bits", bits));
     HL_TRY(put_int(m, "seed", seed));
@@ -217,6 +280,7 @@ static hl_status attack_key(const hl_suite *s, const char *parent_key, int64_t a
     if (!m) return hl_error_set(HL_ENOMEM, "out of memory building a cell key");
     HL_TRY(put_text(m, "kind", "attack"));
     HL_TRY(put_text(m, "train", parent_key));
+    HL_TRY(put_clone(m, "attack_queries", hl_config_get(s->resolved, "attack_queries")));
     HL_TRY(put_clone(m, "attack", s->attacks[a].node));
     return key_of(m, key);
 done:
@@ -233,16 +297,21 @@ static hl_status attack_label(const hl_suite *s, int64_t a, const char *train_la
     hl_status st = hl_config_get_string(s->attacks[a].node, "norm", &norm);
     if (st == HL_OK) st = hl_config_get_fraction(s->attacks[a].node, "eps", &eps);
     if (st < 0) return st;
-    snprintf(buf, n, "%s/%s:%s:%s", train_label, s->attacks[a].method, norm, hl_fraction_format(&eps, e, sizeof e));
+    snprintf(buf, n, "%s/%s:%s:%s", train_label, s->attacks[a].name, norm, hl_fraction_format(&eps, e, sizeof e));
     return HL_OK;
 }
 
 hl_status hl_suite_expand(const hl_suite *s, const char *split_hash, hl_cell **cells, int64_t *n) {
     *cells = NULL;
     *n = 0;
-    int64_t ntrain = 0;
-    for (int64_t h = 0; h < s->nhashers; h++) ntrain += s->hashers[h].nbits * s->nseeds;
-    int64_t total = ntrain * (1 + s->nattacks);
+    int64_t ntrain = 0, nattack = 0;
+    for (int64_t h = 0; h < s->nhashers; h++) {
+        ntrain += s->hashers[h].nbits * s->nseeds;
+        for (int64_t b = 0; b < s->hashers[h].nbits && s->hashers[h].attack; b++)
+            for (int64_t a = 0; a < s->nattacks; a++)
+                nattack += hl_suite_attack_applies(&s->attacks[a], s->hashers[h].bits[b]) ? s->nseeds : 0;
+    }
+    int64_t total = ntrain + nattack;
     hl_cell *c = calloc((size_t)(total ? total : 1), sizeof *c);
     if (!c) return hl_error_set(HL_ENOMEM, "out of memory expanding %lld cells", (long long)total);
     hl_status st = HL_OK;
@@ -253,13 +322,14 @@ hl_status hl_suite_expand(const hl_suite *s, const char *split_hash, hl_cell **c
                 hl_cell *t = &c[k];
                 *t = (hl_cell){.kind = HL_CELL_TRAIN, .hasher = h, .attack = -1, .bits = s->hashers[h].bits[b],
                                .seed = s->seeds[si], .parent = -1, .train_index = k};
-                snprintf(t->label, sizeof t->label, "%s/%lldb/seed%lld", s->hashers[h].method, (long long)t->bits,
+                snprintf(t->label, sizeof t->label, "%s/%lldb/seed%lld", s->hashers[h].name, (long long)t->bits,
                          (long long)t->seed);
                 HL_TRY(train_key(s, split_hash, h, t->bits, t->seed, t->key));
             }
     for (int64_t t = 0; t < ntrain; t++)
-        for (int64_t a = 0; a < s->nattacks; a++, k++) {
-            hl_cell *x = &c[k];
+        for (int64_t a = 0; a < s->nattacks; a++) {
+            if (!s->hashers[c[t].hasher].attack || !hl_suite_attack_applies(&s->attacks[a], c[t].bits)) continue;
+            hl_cell *x = &c[k++];
             *x = c[t];
             x->kind = HL_CELL_ATTACK;
             x->attack = a;

@@ -8,15 +8,21 @@
  *     protocol: cifar10                   # split protocol (core/data/split.h), default cifar10
  *     split_seed: 0
  *     seeds: [0, 1, 2]                    # one training run per seed; reports give mean ± std
+ *     attack_queries: 500                 # the first N queries are attacked (or all)
  *     backbone: cnn-small
  *     device: cpu                         # cpu | cuda
  *     threads: 0                          # 0 = all cores
  *     hashers:
  *       - method: lsh
+ *         name: lsh                       # report row (default: the method; needed to tell apart two entries of
+ *                                         # one method, e.g. an ablation)
  *         bits: [16, 32, 64]
+ *         attack: true                    # false: clean scores only (a baseline such as the untrained network)
  *         params: {}                      # method-specific keys, validated by the method's own schema
  *     attacks:
  *       - method: noise
+ *         name: noise                     # report column group (default: the method)
+ *         bits: []                        # only attack models of these code lengths ([] = all)
  *         norm: linf                      # linf | l2
  *         eps: 8/255                      # exact fraction of the [0,1] pixel range
  *         steps: 20
@@ -33,7 +39,8 @@
  * reported at once with file:line:col. The resolved suite (defaults filled in, values canonical) is what cell keys
  * are computed from, so `eps: 8/255` and `eps: 0.0313725...` name different cells but `1e-3` and `0.001` do not.
  *
- * Cells: a TRAIN cell per (hasher entry × bits × seed), then an ATTACK cell per (train cell × attack entry). A cell
+ * Cells: a TRAIN cell per (hasher entry × bits × seed), then an ATTACK cell per (train cell × attack entry whose
+ * `bits` admit it). A cell
  * key is the SHA-256 of the canonical JSON of everything that determines its result: the resolved dataset and
  * protocol, the split's hash (core/data/split.h), the hasher entry, bits and seed, the backbone (and, for an attack
  * cell, its train cell's key and the resolved attack entry). Metrics and report options are not in the keys: scores
@@ -49,13 +56,18 @@
 typedef struct hl_suite_hasher {
     const hl_config *node; /* the entry in the resolved tree */
     const char *method;
+    const char *name; /* `name:` or the method: the row of the reports */
     int64_t *bits;
     int64_t nbits;
+    bool attack;      /* `attack:`: the suite's attacks run on its models */
 } hl_suite_hasher;
 
 typedef struct hl_suite_attack {
     const hl_config *node;
     const char *method;
+    const char *name;  /* `name:` or the method */
+    int64_t *bits;     /* code lengths it applies to (nbits 0: all) */
+    int64_t nbits;
 } hl_suite_attack;
 
 typedef struct hl_suite {
@@ -92,6 +104,9 @@ void hl_suite_free(hl_suite *s);
 /* Expands into cells (train cells first, in suite order hasher × bits × seed; then attack cells grouped by train
  * cell). split_hash: hex SHA-256 of the split (hl_split_hash). *cells: free(). */
 hl_status hl_suite_expand(const hl_suite *s, const char *split_hash, hl_cell **cells, int64_t *n);
+
+/* True when attack entry a applies to models of `bits` bits. */
+bool hl_suite_attack_applies(const hl_suite_attack *a, int64_t bits);
 
 /* Parses "i/n" (0 <= i < n). */
 hl_status hl_shard_parse(const char *text, int *index, int *count);

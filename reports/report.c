@@ -2,7 +2,9 @@
  * tables (reports/table.h) and figures (reports/plot.h), write RUNDIR/report/ (layout and schema: report.h).
  *
  * Files written (each atomically): tables.md and tables.tex (all tables, one after the other), tables.json (a JSON
- * array of the tables), tables_clean.csv and tables_attack_<bits>b.csv (CSV: one file per table); figures
+ * array of the tables), tables_clean.csv, tables_attack_<bits>b.csv and, for bit lengths with targeted attacks,
+ * tables_targeted_<bits>b.csv, and tables_summary.csv (the paper table: clean mAP and every attack setting run at all
+ * attacked bit lengths, one column each) (CSV: one file per table); figures
  * map_vs_bits.{png,pdf} (clean mAP vs bits, one line per method) and, for every (bits, attack, norm) with >= 2
  * numeric ε, mAP(adv) vs ε: map_vs_eps.{png,pdf} when there is one such sweep, else
  * map_vs_eps_<attack>_<norm>_<bits>b.{png,pdf}; PR curves pr_<bits>b.{png,pdf} and the adversarial example grids
@@ -459,6 +461,143 @@ done:
     return st;
 }
 
+/* Targeted attacks at one bit length: per targeted setting, t-mAP@all of the clean queries (floor), of the 8-bit
+ * adversarial queries (headline) and of the float ones, of the target codes themselves (ceiling), the targeted
+ * success rates and the victim passes per query. `set` holds the settings found by attack_table. */
+static const hl_table_col_opts PCT_PLAIN = {.precision = 2, .percent = true};
+
+static hl_status targeted_table(const rcells *cs, int64_t bits, const asetting *set, int ns, hl_table **out) {
+    hl_status st = HL_OK;
+    hl_table *t = NULL;
+    strset ms;
+    char cap[1024], title[64], label[64], gname[256];
+    static const struct { const char *col, *metric; int kind; } cols[] = {
+        {"t-mAP clean (%)", "t-mAP@all(clean)", 0}, {"t-mAP adv (%)", "t-mAP@all", 1},
+        {"t-mAP float (%)", "t-mAP@all(float)", 1}, {"t-mAP anchor (%)", "t-mAP@all(anchor)", 0},
+        {"TSR@H≤0 (%)", "TSR@H<=0", 1},            {"TSR@H≤2 (%)", "TSR@H<=2", 1},
+        {"TSR@10-maj (%)", "TSR@10-maj", 1},       {"passes/query", "forwards_per_query", 2},
+    };
+    caption_of(cs, true, "Targeted attacks: t-mAP@all (relevance judged by the target label) in % of the attacked "
+               "queries for the clean queries (floor), the 8-bit quantised adversarial queries (headline) and the float "
+               "ones, and the target code itself (ceiling); TSR@H≤r: share of adversarial codes within Hamming radius r "
+               "of the target code; TSR@10-maj: share whose top 10 are in majority of the target label",
+               "t-mAP adv, float and TSR: lower is better (more robust), best in bold; floor, ceiling and victim "
+               "forward passes per query not ranked", cap, sizeof cap);
+    snprintf(title, sizeof title, "Targeted attacks, %lld bits", (long long)bits);
+    snprintf(label, sizeof label, "tab:targeted-%lldb", (long long)bits);
+    HL_TRY(hl_table_create(&t, title, cap));
+    HL_TRY(hl_table_set_label(t, label));
+    hl_table_set_latex_wide(t, true);
+    int groups[MAX_SETTINGS];
+    for (int k = 0; k < ns; k++) {
+        groups[k] = -1;
+        if (!set[k].targeted) continue;
+        snprintf(gname, sizeof gname, "%s, %s, ε=%s", set[k].attack, set[k].norm, set[k].eps_text);
+        int g = groups[k] = hl_table_add_col_group(t, gname);
+        if (g < 0) { st = hl_error_set(HL_ENOMEM, "report: out of memory"); goto done; }
+        for (size_t j = 0; j < HL_ARRAY_LEN(cols); j++)
+            if (hl_table_add_col(t, g, cols[j].col, cols[j].kind == 1 ? PCT_LO : cols[j].kind == 0 ? PCT_PLAIN
+                                                                                                    : PLAIN2) < 0) {
+                st = hl_error_set(HL_ENOMEM, "report: out of memory");
+                goto done;
+            }
+    }
+    methods_of(cs, true, bits, &ms);
+    for (int i = 0; i < ms.n; i++)
+        if (row_of(t, ms.v[i]) < 0) { st = hl_error_set(HL_ENOMEM, "report: out of memory"); goto done; }
+    for (int i = 0; i < cs->n; i++) {
+        const rcell *c = &cs->c[i];
+        if (!c->attack || c->bits != bits) continue;
+        int k = find_setting(set, ns, c), r = hl_table_find_row(t, -1, c->method);
+        if (k < 0 || groups[k] < 0) continue;
+        for (size_t j = 0; j < HL_ARRAY_LEN(cols); j++)
+            HL_TRY(feed(t, r, hl_table_find_col(t, groups[k], cols[j].col), c, cols[j].metric));
+    }
+done:
+    if (st < 0) {
+        hl_table_free(t);
+        t = NULL;
+    }
+    *out = t;
+    return st;
+}
+
+/* The paper table: rows methods, one column group per bit length with the clean mAP and, for every attack setting
+ * run at every attacked bit length (sets[b][0..nsets[b]) of attack_table), mAP(adv) for untargeted settings or
+ * t-mAP@all for targeted ones. Returns *out NULL when no setting is common to all bit lengths. */
+static bool same_setting(const asetting *a, const asetting *b) {
+    return !strcmp(a->attack, b->attack) && !strcmp(a->norm, b->norm) && !strcmp(a->eps_text, b->eps_text);
+}
+
+static hl_status summary_table(const rcells *cs, const char *map_name, const int64_t *abits, int nab,
+                               asetting (*sets)[MAX_SETTINGS], const int *nsets, hl_table **out) {
+    hl_status st = HL_OK;
+    hl_table *t = NULL;
+    strset ms;
+    char cap[1024], lead[512], col[256];
+    int common[MAX_SETTINGS], nc = 0;
+    *out = NULL;
+    if (nab == 0) return HL_OK;
+    for (int k = 0; k < nsets[0]; k++) {
+        bool all = true;
+        for (int b = 1; b < nab && all; b++) {
+            bool found = false;
+            for (int j = 0; j < nsets[b] && !found; j++) found = same_setting(&sets[0][k], &sets[b][j]);
+            all = found;
+        }
+        if (all) common[nc++] = k;
+    }
+    if (!nc) return HL_OK;
+    snprintf(lead, sizeof lead, "Clean %s and, per attack, %s of the adversarial queries (untargeted; higher "
+             "is more robust) or t-mAP@all (targeted; lower is more robust), in %%", map_name, map_name);
+    caption_of(cs, true, lead, "8-bit quantised adversarial images; best in bold", cap, sizeof cap);
+    HL_TRY(hl_table_create(&t, "Robustness summary", cap));
+    HL_TRY(hl_table_set_label(t, "tab:summary"));
+    hl_table_set_latex_wide(t, true);
+    for (int b = 0; b < nab; b++) {
+        char g[32];
+        snprintf(g, sizeof g, "%lld bits", (long long)abits[b]);
+        int gi = hl_table_add_col_group(t, g);
+        bool ok = gi >= 0 && hl_table_add_col(t, gi, "clean (%)", PCT_HI) >= 0;
+        for (int j = 0; ok && j < nc; j++) {
+            const asetting *a = &sets[0][common[j]];
+            snprintf(col, sizeof col, "%s %s%s (%%)", a->attack, a->eps_text, a->targeted ? " t-mAP" : "");
+            ok = hl_table_add_col(t, gi, col, a->targeted ? PCT_LO : PCT_HI) >= 0;
+        }
+        if (!ok) { st = hl_error_set(HL_ENOMEM, "report: out of memory"); goto done; }
+    }
+    methods_of(cs, false, 0, &ms); /* every method, the clean-only baselines too */
+    for (int i = 0; i < ms.n; i++)
+        if (row_of(t, ms.v[i]) < 0) { st = hl_error_set(HL_ENOMEM, "report: out of memory"); goto done; }
+    for (int i = 0; i < cs->n; i++) {
+        const rcell *c = &cs->c[i];
+        char g[32];
+        snprintf(g, sizeof g, "%lld bits", (long long)c->bits);
+        int gi = hl_table_find_col_group(t, g), r = hl_table_find_row(t, -1, c->method);
+        if (gi < 0 || r < 0) continue; /* bit lengths or methods without attacks */
+        topk_names nm;
+        metric_names(c, &nm);
+        if (!c->attack) {
+            HL_TRY(feed(t, r, hl_table_find_col(t, gi, "clean (%)"), c, nm.map));
+            continue;
+        }
+        for (int j = 0; j < nc; j++) {
+            const asetting *a = &sets[0][common[j]];
+            if (strcmp(a->attack, c->attack_name) || strcmp(a->norm, c->norm) || strcmp(a->eps_text, c->eps_text))
+                continue;
+            snprintf(col, sizeof col, "%s %s%s (%%)", a->attack, a->eps_text, a->targeted ? " t-mAP" : "");
+            HL_TRY(feed(t, r, hl_table_find_col(t, gi, col), c, a->targeted ? "t-mAP@all" : nm.map));
+        }
+    }
+done:
+    if (st < 0) {
+        hl_table_free(t);
+        t = NULL;
+    }
+    *out = t;
+    return st;
+}
+
 /* ---- output ---- */
 
 static hl_status join_path(char *buf, size_t n, const char *dir, const char *name) {
@@ -533,7 +672,8 @@ hl_status hl_report_build(const char *rundir, const char *const *formats, int nf
     HL_ASSERT(rundir && (formats || nformats == 0) && nformats >= 0, "hl_report_build: bad arguments");
     hl_status st = HL_OK;
     rcells cs = {0};
-    hl_table *tabs[MAX_ATTACK_BITS + 1] = {0};
+    hl_table *tabs[2 * MAX_ATTACK_BITS + 2] = {0};
+    char csv[2 * MAX_ATTACK_BITS + 2][96];
     asetting sets[MAX_ATTACK_BITS][MAX_SETTINGS];
     int nsets[MAX_ATTACK_BITS] = {0}, nt = 0;
     int64_t abits[MAX_ATTACK_BITS];
@@ -561,9 +701,24 @@ hl_status hl_report_build(const char *rundir, const char *const *formats, int nf
 
     int64_t tbits[64];
     int ntb = distinct_bits(&cs, false, tbits, 64);
-    if (ntb) HL_TRY(clean_table(&cs, map_name, radius, &tabs[nt++]));
+    if (ntb) {
+        snprintf(csv[nt], sizeof csv[nt], "tables_clean.csv");
+        HL_TRY(clean_table(&cs, map_name, radius, &tabs[nt++]));
+    }
     int nab = distinct_bits(&cs, true, abits, MAX_ATTACK_BITS);
-    for (int b = 0; b < nab; b++) HL_TRY(attack_table(&cs, abits[b], map_name, &tabs[nt++], sets[b], &nsets[b]));
+    for (int b = 0; b < nab; b++) {
+        snprintf(csv[nt], sizeof csv[nt], "tables_attack_%lldb.csv", (long long)abits[b]);
+        HL_TRY(attack_table(&cs, abits[b], map_name, &tabs[nt++], sets[b], &nsets[b]));
+    }
+    HL_TRY(summary_table(&cs, map_name, abits, nab, sets, nsets, &tabs[nt]));
+    if (tabs[nt]) snprintf(csv[nt++], sizeof csv[0], "tables_summary.csv");
+    for (int b = 0; b < nab; b++) {
+        bool any = false;
+        for (int k = 0; k < nsets[b]; k++) any |= sets[b][k].targeted;
+        if (!any) continue;
+        snprintf(csv[nt], sizeof csv[nt], "tables_targeted_%lldb.csv", (long long)abits[b]);
+        HL_TRY(targeted_table(&cs, abits[b], sets[b], nsets[b], &tabs[nt++]));
+    }
 
     /* adversarial example grids (copied first: tables.md lists them) */
     int ncopied;
@@ -574,10 +729,7 @@ hl_status hl_report_build(const char *rundir, const char *const *formats, int nf
         if (!want[f]) continue;
         if (f == HL_TABLE_CSV) {
             for (int i = 0; i < nt; i++) {
-                char name[96];
-                if (i == 0 && ntb) snprintf(name, sizeof name, "tables_clean.csv");
-                else snprintf(name, sizeof name, "tables_attack_%lldb.csv", (long long)abits[i - (ntb ? 1 : 0)]);
-                HL_TRY(join_path(path, sizeof path, dir, name));
+                HL_TRY(join_path(path, sizeof path, dir, csv[i]));
                 HL_TRY(hl_table_save(tabs[i], HL_TABLE_CSV, path));
                 sum.tables++;
             }

@@ -522,3 +522,104 @@ Test(runner, store_lock_refuses_second_run) {
     hl_store_close(&s1);
     cr_assert_eq(hl_store_cell_state(rd, "0123", NULL), HL_CELL_STATE_PENDING);
 }
+
+/* Entry names, the attack `bits` filter, attack_queries and the targeted path (noise is a targeted baseline): labels
+ * and report rows use the names, filtered attacks make no cells, targeted cells carry every targeted metric within
+ * range (the floor never above the ceiling for a random baseline that does not move codes much) and n_t. */
+Test(runner, names_bits_filter_targeted_metrics) {
+    char *suite = write_suite("name: tgt\n"
+                              "dataset: synthetic\n"
+                              "synthetic: {n: 600, c: 1, h: 8, w: 8, classes: 4}\n"
+                              "protocol: cifar10:40/100\n"
+                              "threads: 1\n"
+                              "attack_queries: 25\n"
+                              "hashers:\n"
+                              "  - method: lsh\n"
+                              "    bits: [8, 16]\n"
+                              "  - method: lsh\n"
+                              "    name: lsh-raw\n"
+                              "    bits: [16]\n"
+                              "    params: {center: false}\n"
+                              "  - method: itq\n"
+                              "    bits: [8]\n"
+                              "    attack: false\n"
+                              "attacks:\n"
+                              "  - method: noise\n"
+                              "    name: noise-t\n"
+                              "    targeted: true\n"
+                              "    bits: [16]\n"
+                              "  - method: noise\n"
+                              "    eps: 4/255\n");
+    const char *rd = tmp_dir("run_tgt");
+    hl_run_summary sum;
+    cr_assert_eq(run(suite, rd, NULL, false, &sum), HL_OK, "%s", hl_error_last());
+    /* 4 train cells; noise 4/255 on the 3 lsh models (itq has attack: false), noise-t only on the 16-bit ones */
+    cr_assert_eq(sum.cells, 4 + 3 + 2);
+    cr_assert_eq(sum.failed, 0);
+    hl_cell *cells = NULL;
+    int64_t n = 0;
+    cells_of(rd, &cells, &n);
+    int targeted = 0;
+    for (int64_t i = 0; i < n; i++) {
+        hl_config *t = result_of(rd, cells[i].key);
+        if (cells[i].kind == HL_CELL_ATTACK) {
+            cr_assert_str_eq(hl_config_get(t, "queries")->text, "25");
+            const char *an = hl_config_get(t, "attack")->text;
+            cr_assert_str_eq(hl_config_get(t, "attack_method")->text, "noise");
+            if (!strcmp(an, "noise-t")) {
+                targeted++;
+                cr_assert_eq(cells[i].bits, 16);
+                cr_assert(strstr(cells[i].label, "/noise-t:linf:8/255"), "%s", cells[i].label);
+                cr_assert_str_eq(hl_config_get(t, "n_t")->text, "9");
+                const hl_config *m = hl_config_get(t, "metrics");
+                static const char *const tm[] = {"t-mAP@all", "t-mAP@all(float)", "t-mAP@all(clean)",
+                                                 "t-mAP@all(anchor)", "TSR@H<=0", "TSR@H<=2", "TSR@10-maj",
+                                                 "TSR@100-maj", "forwards_per_query", "mAP@1000(float)"};
+                for (size_t k = 0; k < HL_ARRAY_LEN(tm); k++) {
+                    double v = -1;
+                    cr_assert_eq(hl_config_get_double(m, tm[k], &v), HL_OK, "%s lacks %s", cells[i].label, tm[k]);
+                    if (strcmp(tm[k], "forwards_per_query")) cr_assert(v >= 0 && v <= 1, "%s = %g", tm[k], v);
+                }
+                double floor_ = 0, ceil_ = 0;
+                hl_config_get_double(m, "t-mAP@all(clean)", &floor_);
+                hl_config_get_double(m, "t-mAP@all(anchor)", &ceil_);
+                cr_assert(floor_ < ceil_, "floor %g ceiling %g", floor_, ceil_);
+            } else {
+                cr_assert_str_eq(an, "noise");
+                cr_assert_null(hl_config_get(hl_config_get(t, "metrics"), "t-mAP@all"));
+            }
+        } else {
+            const char *mn = hl_config_get(t, "method")->text;
+            cr_assert(!strcmp(mn, "lsh") || !strcmp(mn, "lsh-raw") || !strcmp(mn, "itq"), "%s", mn);
+            cr_assert_str_eq(hl_config_get(t, "hasher_method")->text, strcmp(mn, "itq") ? "lsh" : "itq");
+            cr_assert_str_eq(hl_config_get(t, "fit_on")->text, "train");
+        }
+        hl_config_free(t);
+    }
+    cr_assert_eq(targeted, 2);
+    /* the report has the targeted table, rows by entry name */
+    if (sum.report_status == HL_OK) {
+        size_t len = 0;
+        char *md = (char *)hl_test_read_file(hl_test_path(rd, "report/tables.md"), &len);
+        cr_assert(md && strstr(md, "Targeted attacks, 16 bits") && strstr(md, "lsh-raw") && strstr(md, "noise-t"));
+        free(md);
+        cr_assert_eq(access(hl_test_path(rd, "report/tables_targeted_16b.csv"), F_OK), 0);
+    }
+    free(cells);
+    free(suite);
+}
+
+/* Two entries of one method with a shared bit length and no names would merge into one report row: refused. */
+Test(runner, duplicate_entry_names_refused) {
+    char *suite = write_suite("name: dup\n"
+                              "dataset: synthetic\n"
+                              "hashers:\n"
+                              "  - method: lsh\n"
+                              "    bits: [8, 16]\n"
+                              "  - method: lsh\n"
+                              "    bits: [16]\n");
+    hl_suite *s = NULL;
+    cr_assert_eq(hl_suite_load(&s, suite), HL_EINVAL);
+    cr_assert(strstr(hl_error_last(), ":6:5: hashers: entries 1 and 2 are both named 'lsh'"), "%s", hl_error_last());
+    free(suite);
+}

@@ -1,0 +1,152 @@
+/* hashers/deep.h — what every deep hasher shares: the hash network (backbone + linear hashing layer), the common
+ * training keys, mini-batch plumbing, pairwise similarity, the code-diversity check and training logs.
+ *
+ * A deep hasher's instance embeds an hl_hashnet and declares its keys with HL_DEEP_PARAMS(...) followed by its own:
+ *
+ *     static const hl_param_spec dpsh_params[] = {
+ *         HL_DEEP_PARAMS("150", "64", "0.05", "sgd", "1e-5"),     // epochs, batch, lr, optimizer, weight_decay
+ *         {.name = "eta", .type = HL_PARAM_FLOAT, .def = "0.1", ...},
+ *     };
+ *     init:    HL_TRY(hl_deep_opts_read(&m->o, cfg));
+ *              HL_TRY(hl_hashnet_init(&m->net, &self->params, &m->o, info, bits, seed));   // declares + allocs
+ *     fit:     hl_deep_trainer t;  HL_TRY(hl_deep_trainer_begin(&t, self, &m->o, n));
+ *              for epoch: hl_deep_trainer_epoch(&t, epoch) sets the lr; per batch:
+ *                  hl_ctx_reset(t.ctx);  x = hl_deep_images(t.ctx, train, bidx, B);
+ *                  u = hl_hashnet_forward(t.ctx, &m->net, x);           // [B, K] pre-activation
+ *                  ... loss and G = dL/du on the host (the method's own math, unit-tested) ...
+ *                  hl_deep_trainer_step(&t, u, G);                      // backward_seed + optimizer step
+ *              hl_deep_log_epoch(self, epoch, epochs, loss, &diversity, seconds)
+ *              hl_deep_trainer_end(&t);
+ *     forward: return hl_hashnet_forward(ctx, &m->net, x);
+ *
+ * Shared keys (HL_DEEP_PARAMS): backbone ("" = the suite's `backbone`, else cnn-small), init_from (safetensors of
+ * backbone weights, "" = none), epochs, batch, lr, optimizer (sgd|adam), momentum (SGD, 0.9), weight_decay,
+ * lr_schedule (constant|step|cosine|logspace: step divides by 10 at 1/3 and 2/3 of the epochs, logspace ends at
+ * lr/100 — ADSH/DDSH's logspace(−2, −4)), augment (random crop with 2-pixel padding + horizontal flip for
+ * 3-channel data, crop only for 1-channel).
+ *
+ * Labels: a fit that reads labels must do so only through the batcher's hl_batch.labels or hl_deep_similarity on
+ * train->labels when labels_visible (the driver refuses supervised fits without them).
+ */
+#ifndef HL_DEEP_H
+#define HL_DEEP_H
+
+#include "core/nn/backbone.h"
+#include "core/optim.h"
+#include "core/lr_schedule.h"
+#include "core/data/batch.h"
+#include "hashers/hasher.h"
+
+/* Spec entries of the shared keys with method-specific defaults (strings). */
+#define HL_DEEP_PARAMS(epochs, batch, lr, optimizer, wd)                                                             \
+    {.name = "backbone", .type = HL_PARAM_STRING, .def = "",                                                         \
+     .doc = "network under the hashing layer: cnn-small|cnn-medium|resnet-small (empty: the suite's backbone)"},     \
+    {.name = "init_from", .type = HL_PARAM_STRING, .def = "",                                                        \
+     .doc = "safetensors file with pretrained backbone weights (empty: train from scratch)"},                        \
+    {.name = "epochs", .type = HL_PARAM_INT, .def = epochs, .range = "[0, 100000]",                                  \
+     .doc = "training epochs (outer iterations for alternating methods); 0 = the untrained network"},              \
+    {.name = "batch", .type = HL_PARAM_INT, .def = batch, .range = "[1, 65536]", .doc = "mini-batch size"},          \
+    {.name = "lr", .type = HL_PARAM_FLOAT, .def = lr, .range = "(0, 10]", .doc = "initial learning rate"},           \
+    {.name = "optimizer", .type = HL_PARAM_ENUM, .def = optimizer, .choices = "sgd|adam", .doc = "optimizer"},       \
+    {.name = "momentum", .type = HL_PARAM_FLOAT, .def = "0.9", .range = "[0, 1)", .doc = "SGD momentum"},           \
+    {.name = "weight_decay", .type = HL_PARAM_FLOAT, .def = wd, .range = "[0, 1]", .doc = "L2 weight decay"},       \
+    {.name = "lr_schedule", .type = HL_PARAM_ENUM, .def = "step", .choices = "constant|step|cosine|logspace",       \
+     .doc = "step: lr/10 at 1/3 and 2/3 of training; logspace: geometric decay to lr/100"},                         \
+    {.name = "augment", .type = HL_PARAM_BOOL, .def = "false", .doc = "random 2-pixel-padded crops (+ flips for RGB)"}
+
+#define HL_DEEP_N_PARAMS 10
+
+typedef struct hl_deep_opts {
+    char backbone[32];
+    char init_from[1024];
+    int64_t epochs, batch;
+    double lr, momentum, weight_decay;
+    hl_optim_kind optimizer;
+    hl_lr_kind lr_schedule;
+    bool augment;
+} hl_deep_opts;
+
+/* Reads the shared keys from a resolved params map. */
+hl_status hl_deep_opts_read(hl_deep_opts *o, const hl_config *cfg);
+
+/* The hash network: backbone → linear(F → out) ("head.weight", "head.bias"). Output is the pre-activation; the
+ * methods apply tanh (or not) themselves. */
+typedef struct hl_hashnet {
+    hl_backbone bb;
+    hl_linear_layer head;
+    int out;
+} hl_hashnet;
+
+/* Declares the backbone (prefix "backbone") and the head (prefix "head", `out` units) in p, allocates p (so call it
+ * after declaring any other tensor of the method), initialises from seed (PyTorch defaults), then loads
+ * o->init_from when set. */
+hl_status hl_hashnet_init(hl_hashnet *net, hl_params *p, const hl_deep_opts *o, const hl_dataset_info *info, int out,
+                          uint64_t seed);
+/* Same, without allocating p: for methods that declare more tensors after the network. Call
+ * hl_hashnet_init_values after hl_params_alloc. */
+hl_status hl_hashnet_declare(hl_hashnet *net, hl_params *p, const hl_deep_opts *o, const hl_dataset_info *info,
+                             int out);
+hl_status hl_hashnet_init_values(hl_hashnet *net, hl_params *p, const hl_deep_opts *o, uint64_t seed);
+
+/* x [B, C, H, W] -> [B, out]. */
+hl_tensor *hl_hashnet_forward(hl_ctx *ctx, const hl_hashnet *net, hl_tensor *x);
+
+/* ---- training plumbing ---- */
+
+typedef struct hl_deep_trainer {
+    hl_hasher *h;
+    const hl_deep_opts *o;
+    hl_ctx *ctx;           /* train mode, seeded from the hasher's seed */
+    hl_optim *opt;         /* over every parameter of h->params */
+    hl_lr_schedule sched;  /* from o->lr_schedule and o->epochs */
+    int64_t steps;         /* optimizer steps taken */
+    double t0;             /* hl_time_s() at begin */
+} hl_deep_trainer;
+
+/* Creates the ctx (train mode) and the optimizer for h->params. */
+hl_status hl_deep_trainer_begin(hl_deep_trainer *t, hl_hasher *h, const hl_deep_opts *o);
+/* Sets the learning rate of `epoch` (0-based) from the schedule. */
+void hl_deep_trainer_epoch(hl_deep_trainer *t, int64_t epoch);
+/* hl_backward_seed(ctx, out, grad) with grad = dL/dout ([numel(out)] host floats), optimizer step, zero grad.
+ * A non-finite loss gradient is HL_ERR "DPSH diverged at epoch E (non-finite gradient); lower lr".*/
+hl_status hl_deep_trainer_step(hl_deep_trainer *t, hl_tensor *out, const float *grad);
+void hl_deep_trainer_end(hl_deep_trainer *t);
+
+/* Batcher options of the shared keys (shuffle on, seed from the hasher seed, augmentation per o->augment). */
+hl_batcher_opts hl_deep_batcher_opts(const hl_hasher *h, const hl_deep_opts *o);
+
+/* Images idx[0..n) of d as a ctx tensor [n, C, H, W] (not requiring grad). */
+hl_tensor *hl_deep_images(hl_ctx *ctx, const hl_dataset *d, const int64_t *idx, int64_t n);
+
+/* Network outputs (eval mode, no grad) of images idx[0..n) into out [n, out] host floats, 256 at a time, using a
+ * private ctx. Restores the hasher's train flag. */
+hl_status hl_deep_outputs(hl_hasher *h, const hl_hashnet *net, const hl_dataset *d, const int64_t *idx, int64_t n,
+                          float *out);
+
+/* ---- pairwise supervision ---- */
+
+/* S [m, n] row-major: S[i][j] = 1 when label rows a[i] and b[j] share a label, else 0. */
+void hl_deep_similarity(float *S, const hl_labels *a, const hl_labels *b);
+/* Soft similarity of ADSH/DDSH (methods.md §1.2): S = +1 where similar, −r where not, r = #similar / #dissimilar
+ * over the whole block (r = 1 when there is no dissimilar pair). Converts a 0/1 block in place; returns r. */
+double hl_deep_soft_similarity(float *S, int64_t m, int64_t n);
+
+/* ---- code diversity (collapse guard) ---- */
+
+typedef struct hl_code_diversity {
+    double distinct_frac;  /* distinct codes / n */
+    double min_balance;    /* min over bits of min(p, 1 − p), p = share of +1 (0.5 ideal, 0 = constant bit) */
+    double mean_balance;
+    int constant_bits;     /* bits equal on every item */
+    bool collapsed;        /* n ≥ 2 and (all codes equal, constant_bits > K/2 or mean_balance < 0.05); deep.c */
+} hl_code_diversity;
+
+/* Diversity of sign(u) for u [n, K] (sign(0) = +1). */
+hl_code_diversity hl_code_diversity_of(const float *u, int64_t n, int K);
+
+/* One progress line through hl_msg: "dpsh 32b: epoch 3/150 loss 0.4213 lr 0.05 codes: 97.1% distinct, bit balance
+ * min 0.31 mean 0.47 (12.3 s)"; a warning line when d->collapsed. d may be NULL. */
+void hl_deep_log_epoch(const hl_hasher *h, int64_t epoch, int64_t epochs, double loss, const hl_code_diversity *d,
+                       const hl_deep_trainer *t);
+
+#endif
