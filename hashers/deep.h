@@ -112,7 +112,8 @@ void hl_deep_trainer_epoch(hl_deep_trainer *t, int64_t epoch);
 hl_status hl_deep_trainer_step(hl_deep_trainer *t, hl_tensor *out, const float *grad);
 void hl_deep_trainer_end(hl_deep_trainer *t);
 
-/* Batcher options of the shared keys (shuffle on, seed from the hasher seed, augmentation per o->augment). */
+/* Batcher options of the shared keys (shuffle on, seed from the hasher seed, augmentation per o->augment, a last
+ * batch of a single image dropped: batch norm in training needs two). */
 hl_batcher_opts hl_deep_batcher_opts(const hl_hasher *h, const hl_deep_opts *o);
 
 /* Images idx[0..n) of d as a ctx tensor [n, C, H, W] (not requiring grad). */

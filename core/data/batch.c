@@ -74,13 +74,16 @@ void hl_batcher_start(hl_batcher *b, int64_t epoch) {
 }
 
 int64_t hl_batcher_count(const hl_batcher *b) {
-    return b->o.drop_last ? b->n / b->o.batch : (b->n + b->o.batch - 1) / b->o.batch;
+    int64_t full = b->n / b->o.batch, rest = b->n % b->o.batch;
+    bool last = rest > 0 && !b->o.drop_last && !(b->o.drop_single && rest == 1 && full > 0);
+    return full + (last ? 1 : 0);
 }
 
 bool hl_batcher_next(hl_batcher *b, hl_batch *out) {
     memset(out, 0, sizeof *out);
     int64_t m = HL_MIN(b->o.batch, b->n - b->pos);
     if (m <= 0 || (b->o.drop_last && m < b->o.batch)) return false;
+    if (b->o.drop_single && m == 1 && b->pos > 0) return false;
     const hl_dataset *d = b->d;
     bool aug = hl_augment_enabled(&b->o.aug);
     float *dst = aug ? b->tmp : b->img;

@@ -33,6 +33,7 @@ typedef struct hl_batcher_opts {
     uint64_t seed;   /* keys the epoch orders and the augmentation */
     bool shuffle;    /* false: the list's own order every epoch */
     bool drop_last;  /* drop a last batch smaller than B */
+    bool drop_single; /* drop a last batch of exactly one sample (training through batch norm needs two) */
     hl_augment aug;  /* zeroed: no augmentation */
 } hl_batcher_opts;
 

@@ -140,6 +140,19 @@ Test(batch, drop_last_and_no_shuffle) {
     cr_assert_eq(run_epoch(&b, 5, seq, NULL), 7); /* 49 samples; the last one is dropped */
     for (int j = 0; j < 49; j++) cr_assert_eq(seq[j], idx[j], "no shuffle keeps the list order");
     hl_batcher_free(&b);
+    /* drop_single: 49 = 6·8 + 1 drops only a last batch of exactly one sample; 50 = 6·8 + 2 keeps it. */
+    hl_batcher_opts o1 = {.batch = 8, .seed = 1, .shuffle = true, .drop_single = true};
+    cr_assert_eq(hl_batcher_init(&b, &d, idx, 49, &o1), HL_OK);
+    cr_assert_eq(hl_batcher_count(&b), 6);
+    cr_assert_eq(run_epoch(&b, 0, seq, NULL), 6);
+    hl_batcher_free(&b);
+    cr_assert_eq(hl_batcher_init(&b, &d, idx, 50, &o1), HL_OK);
+    cr_assert_eq(hl_batcher_count(&b), 7);
+    cr_assert_eq(run_epoch(&b, 0, seq, NULL), 7);
+    hl_batcher_free(&b);
+    cr_assert_eq(hl_batcher_init(&b, &d, idx, 1, &o1), HL_OK); /* a list of one still gives its batch */
+    cr_assert_eq(hl_batcher_count(&b), 1);
+    hl_batcher_free(&b);
     /* Empty list: no batches. */
     cr_assert_eq(hl_batcher_init(&b, &d, idx, 0, &o), HL_OK);
     hl_batch bt;

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "attacks/attack.h"
 #include "lab/commands.h"
 #include "test_common.h"
 
@@ -33,17 +34,30 @@ static int list(int argc, char **argv) {
     return rc;
 }
 
+/* The listing holds every registered class (built from the registries, so adding a method needs no edit here),
+ * sorted, names padded to the widest name of all classes, with lsh's line spelled out as the format's witness. */
 Test(list, all) {
     unsetenv("HASHLAB_PLUGIN_PATH");
     cr_assert_eq(list(0, NULL), 0, "%s", err_text);
-    cr_assert_str_eq(out_text,
-                     "hashers:\n"
-                     "  itq    ITQ (Gong & Lazebnik, CVPR'11): PCA then an iteratively learned rotation minimising "
-                     "quantisation loss\n"
-                     "  lsh    LSH (Charikar, STOC'02): signs of random Gaussian projections of the centred pixels\n"
-                     "attacks:\n"
-                     "  noise  random noise at the same eps (L-inf: uniform per pixel; L2: a Gaussian direction of "
-                     "norm eps)\n");
+    char want[8192];
+    size_t n = 0;
+    int width = 0;
+    for (int i = 0; i < hl_hasher_class_count(); i++) width = HL_MAX(width, (int)strlen(hl_hasher_class_at(i)->name));
+    for (int i = 0; i < hl_attack_class_count(); i++) width = HL_MAX(width, (int)strlen(hl_attack_class_at(i)->name));
+    n += (size_t)snprintf(want + n, sizeof want - n, "hashers:\n");
+    for (int i = 0; i < hl_hasher_class_count(); i++)
+        n += (size_t)snprintf(want + n, sizeof want - n, "  %-*s  %s\n", width, hl_hasher_class_at(i)->name,
+                              hl_hasher_class_at(i)->summary);
+    n += (size_t)snprintf(want + n, sizeof want - n, "attacks:\n");
+    for (int i = 0; i < hl_attack_class_count(); i++)
+        n += (size_t)snprintf(want + n, sizeof want - n, "  %-*s  %s\n", width, hl_attack_class_at(i)->name,
+                              hl_attack_class_at(i)->summary);
+    cr_assert_str_eq(out_text, want);
+    char lsh[256];
+    snprintf(lsh, sizeof lsh, "\n  %-*s  LSH (Charikar, STOC'02): signs of random Gaussian projections of the centred "
+             "pixels\n", width, "lsh");
+    cr_assert(strstr(out_text, lsh), "%s", out_text);
+    cr_assert(hl_hasher_class_count() >= 6 && hl_attack_class_count() >= 2);
 }
 
 Test(list, one_hasher) {
@@ -67,7 +81,7 @@ Test(list, errors) {
     char *argv[] = {"lhs"};
     cr_assert_eq(list(1, argv), 1);
     cr_assert_str_eq(err_text,
-                     "hashlab list: unknown hasher or attack 'lhs' (known: itq, lsh, noise; did you mean 'lsh'?)\n");
+                     "hashlab list: unknown hasher or attack 'lhs' (known: adsh, ddsh, dpsh, itq, lsh, nmlayer, noise, pgd; did you mean 'lsh'?)\n");
     char *argv2[] = {"lsh", "itq"};
     cr_assert_eq(list(2, argv2), 2);
     cr_assert(strstr(err_text, "hashlab list: unexpected argument 'itq'"), "%s", err_text);

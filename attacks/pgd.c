@@ -1,0 +1,319 @@
+/* attacks/pgd.c — projected gradient descent in Hamming space: untargeted (HAG-style, methods.md §8.1) and targeted
+ * towards a given code (P2P / DHTA, §8.2).
+ *
+ * One image, victim output f(x') [K] (pre-sign), u = tanh(β_t·f(x + δ)), c the ±1 code the loss refers to:
+ *   targeted:    c = goal->target (the lab builds DHTA's anchor code sign(Σ of n_t target-class database codes),
+ *                n_t = 9, or P2P's single code, n_t = 1), L = −(1/K)·cᵀu                        (DHTA, official code)
+ *   untargeted:  c = goal->source, or sign(f(x)) from one clean forward when it is NULL, and
+ *                loss hag: w_k = [|u_k − c_k| < 1 + t], m = Σw, L = (Σ_k w_k c_k u_k / m + 1)²   (HAG re-impl.)
+ *                loss ip:  L = (1/K)·cᵀu, pushed down                                           (plain inner product)
+ * Step t = 0..T−1 (T = opts.steps), per image:
+ *   g = ∇_δ L  (one batched forward, dL/df on the host (attacks/pgd.h), hl_backward_seed for the input gradient)
+ *   δ ← δ − α·dir(g):  sign: sign(g);  l2: g/‖g‖₂;  raw: g;  auto: sign under L∞, l2 under L2   (α = opts.step)
+ *   x' ← Π(x + δ): hl_threat_project (ε-ball ∩ pixel box)
+ * β_t (sharpen dhta): 0.1 for the first half of the steps, then 0.2, 0.3, 0.5, 0.7, 1.0 for successive tenths
+ * (hl_pgd_beta); sharpen none: β = 1.
+ * random_start: L∞: δ ~ U(−ε, ε) per pixel; L2: δ = r·z/‖z‖ with z ~ N(0, I) and radius r ~ U(0, ε) (uniform
+ *   radius, not uniform in the ball's volume); then projected. Seeded by (opts.seed, query id).
+ * early_stop (targeted only): an image whose sign(f(x')) equals the target on every bit at a step's forward is
+ *   frozen (that x' is its result) and leaves the batch: later steps neither forward nor backward it.
+ * Cost counters: forwards += images forwarded (clean forward included), backwards += images whose input gradient
+ *   was used.
+ *
+ * What follows which source, and what is ours:
+ *   - HAG loss: xunguangwang/Targeted-Attack-and-Defense-for-Deep-Hashing hag.py (threshold t = 0.5, squared
+ *     shifted inner product, random uniform start), in the weighted form of methods.md §8.1: w_k multiplies the
+ *     numerator (hag.py computes w but uses it only in the count m, its numerator sums every bit). Ours: the loss
+ *     is per image (hag.py sums numerator and m over the whole batch, so its result depends on the batch); c is
+ *     the ±1 clean code (hag.py uses tanh of the clean output in the product, its sign in w); hag.py takes raw
+ *     gradient steps of size 1 with β = 1 (its get_alpha call is commented out): update raw, sharpen none, step 1
+ *     reproduce that. Under sign steps hag and ip give the same direction while every w_k = 1 (always the case
+ *     at β = 0.1, where |u| < 0.5 unless |f| > 5.5): they differ once bits are flipped past u = ∓0.5.
+ *   - DHTA loss and β schedule: jiawangbai/DHTA-master (L = −(1/c)·h_aᵀ tanh(β_t f), L2-normalised steps of size
+ *     1, 2000 iterations) and xunguangwang/ProS-GAN dhta.py (the same schedule on [0, 1] inputs, raw gradient
+ *     steps of size 1, loss averaged over the batch too). Ours: the schedule scaled to any step count, the
+ *     per-image 1/K normalisation (results do not depend on the batch), sign steps as the L∞ default, early stop.
+ *   - The ε-ball projection is the exact one of attacks/threat.h (both codes clip δ then the pixel range).
+ * Params: loss, hag_t, update, sharpen, early_stop, n_t (read by the lab to build the anchor code; unused here).
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "attacks/attack.h"
+#include "attacks/pgd.h"
+#include "core/tape.h"
+
+#define PGD_STREAM 0x706764ULL /* "pgd" */
+
+typedef enum pgd_update { PGD_UPDATE_AUTO, PGD_UPDATE_SIGN, PGD_UPDATE_L2, PGD_UPDATE_RAW } pgd_update;
+
+typedef struct pgd {
+    hl_attack base;
+    hl_pgd_loss loss; /* untargeted objective (targeted runs use HL_PGD_LOSS_TARGET) */
+    pgd_update update;
+    bool sharpen, early_stop;
+    float hag_t;
+    int n_t;
+} pgd;
+
+static const hl_param_spec pgd_params[] = {
+    {.name = "loss", .type = HL_PARAM_ENUM, .def = "hag", .choices = "hag|ip",
+     .doc = "untargeted objective: hag = HAG's weighted inner product (squared), ip = mean(b*u) pushed down"},
+    {.name = "hag_t", .type = HL_PARAM_FLOAT, .def = "0.5", .range = "[0, 1]",
+     .doc = "HAG threshold t: bit k counts while |u_k - b_k| < 1 + t"},
+    {.name = "update", .type = HL_PARAM_ENUM, .def = "auto", .choices = "auto|sign|l2|raw",
+     .doc = "step direction: auto = sign under linf, L2-normalised gradient under l2"},
+    {.name = "sharpen", .type = HL_PARAM_ENUM, .def = "dhta", .choices = "dhta|none",
+     .doc = "u = tanh(beta_t f): DHTA's beta schedule (0.1 .. 1.0) scaled to the steps, or beta = 1"},
+    {.name = "early_stop", .type = HL_PARAM_BOOL, .def = "true",
+     .doc = "targeted: stop an image once its code equals the target (its perturbation is then frozen)"},
+    {.name = "n_t", .type = HL_PARAM_INT, .def = "9", .range = "[1, 9]",
+     .doc = "targeted: database codes voted into the anchor code by the lab (9 = DHTA, 1 = P2P)"},
+};
+
+float hl_pgd_beta(int t, int steps, bool sharpen) {
+    if (!sharpen || steps <= 0) return 1.0f;
+    static const float beta[5] = {0.2f, 0.3f, 0.5f, 0.7f, 1.0f};
+    int64_t t10 = (int64_t)t * 10, s = steps;
+    if (t10 < 5 * s) return 0.1f;
+    for (int j = 0; j < 4; j++)
+        if (t10 < (6 + j) * s) return beta[j];
+    return beta[4];
+}
+
+double hl_pgd_loss_grad(hl_pgd_loss kind, const float *f, const float *c, int K, float beta, float hag_t, float *g) {
+    double loss = 0;
+    if (kind == HL_PGD_LOSS_HAG) {
+        double s = 0, m = 0;
+        for (int k = 0; k < K; k++) {
+            float u = tanhf(beta * f[k]);
+            if (fabsf(u - c[k]) < 1.0f + hag_t) s += (double)c[k] * u, m += 1;
+        }
+        if (m == 0) {
+            memset(g, 0, (size_t)K * sizeof *g);
+            return 1.0;
+        }
+        double a = s / m + 1;
+        loss = a * a;
+        for (int k = 0; k < K; k++) {
+            float u = tanhf(beta * f[k]);
+            double w = fabsf(u - c[k]) < 1.0f + hag_t ? 1.0 : 0.0;
+            g[k] = (float)(2 * a * w * c[k] / m * beta * (1 - (double)u * u));
+        }
+        return loss;
+    }
+    double sgn = kind == HL_PGD_LOSS_TARGET ? -1.0 : 1.0;
+    for (int k = 0; k < K; k++) {
+        float u = tanhf(beta * f[k]);
+        loss += sgn * c[k] * u / K;
+        g[k] = (float)(sgn * c[k] / K * beta * (1 - (double)u * u));
+    }
+    return loss;
+}
+
+static hl_status pgd_init(hl_attack *self, const hl_config *cfg) {
+    hl_status st = HL_OK;
+    pgd *p = (pgd *)self;
+    const char *s;
+    int64_t n_t;
+    HL_TRY(hl_config_get_string(cfg, "loss", &s));
+    p->loss = strcmp(s, "ip") == 0 ? HL_PGD_LOSS_IP : HL_PGD_LOSS_HAG;
+    HL_TRY(hl_config_get_string(cfg, "update", &s));
+    p->update = strcmp(s, "sign") == 0 ? PGD_UPDATE_SIGN
+                : strcmp(s, "l2") == 0 ? PGD_UPDATE_L2
+                : strcmp(s, "raw") == 0 ? PGD_UPDATE_RAW
+                                        : PGD_UPDATE_AUTO;
+    if (p->update == PGD_UPDATE_AUTO)
+        p->update = self->opts.threat.norm == HL_NORM_LINF ? PGD_UPDATE_SIGN : PGD_UPDATE_L2;
+    HL_TRY(hl_config_get_string(cfg, "sharpen", &s));
+    p->sharpen = strcmp(s, "dhta") == 0;
+    HL_TRY(hl_config_get_bool(cfg, "early_stop", &p->early_stop));
+    HL_TRY(hl_config_get_float(cfg, "hag_t", &p->hag_t));
+    HL_TRY(hl_config_get_int_range(cfg, "n_t", 1, 9, &n_t));
+    p->n_t = (int)n_t;
+done:
+    return st;
+}
+
+/* Host copy of a contiguous tensor's data (or of its grad) on any device. */
+static void to_host(float *dst, const hl_tensor *t, bool grad) {
+    if (t->dev == HL_DEVICE_CPU) {
+        memcpy(dst, grad ? t->grad : t->data, (size_t)hl_tensor_numel(t) * sizeof *dst);
+        return;
+    }
+    hl_tensor src, h;
+    hl_tensor_wrap(&src, grad ? t->grad : t->data, t->ndim, t->shape, t->dev);
+    hl_tensor_wrap(&h, dst, t->ndim, t->shape, HL_DEVICE_CPU);
+    hl_tensor_copy_data(&h, &src);
+}
+
+/* Victim outputs f [m, K] (host) of images xs [m, d] (host); with grad, also records the tape and returns the
+ * input tensor through *xin. */
+static hl_status forward(hl_hasher *victim, hl_ctx *ctx, const float *xs, int64_t m, bool grad, float *f,
+                         hl_tensor **xin, hl_tensor **out) {
+    const hl_dataset_info *in = &victim->info;
+    const int64_t *shape = HL_SHAPE(m, in->c, in->h, in->w);
+    if (!grad) hl_no_grad_begin(ctx);
+    hl_tensor *xt = hl_tensor_from(ctx, 4, shape, xs);
+    if (grad) hl_tensor_set_requires_grad(xt, true);
+    hl_tensor *y = hl_hasher_forward(victim, ctx, xt);
+    if (!grad) hl_no_grad_end(ctx);
+    to_host(f, y, false);
+    int64_t nk = m * victim->bits;
+    for (int64_t i = 0; i < nk; i++)
+        if (!isfinite(f[i]))
+            return hl_error_set(HL_ENUMERIC, "victim '%s' gave a non-finite output", victim->cls->name);
+    if (xin) *xin = xt;
+    if (out) *out = y;
+    return HL_OK;
+}
+
+static void random_start(const hl_threat *t, hl_rng *r, const float *x, float *a, int64_t d) {
+    float eps = (float)t->eps.value;
+    if (t->norm == HL_NORM_LINF) {
+        hl_rng_uniform(r, a, d, -eps, eps);
+    } else {
+        float rad;
+        hl_rng_normal(r, a, d, 0.0f, 1.0f);
+        hl_rng_uniform(r, &rad, 1, 0.0f, 1.0f);
+        double nn = 0;
+        for (int64_t j = 0; j < d; j++) nn += (double)a[j] * a[j];
+        float s = nn > 0 ? (float)(rad * t->eps.value / sqrt(nn)) : 0.0f;
+        for (int64_t j = 0; j < d; j++) a[j] *= s;
+    }
+    for (int64_t j = 0; j < d; j++) a[j] += x[j];
+    hl_threat_project(t, x, a, 1, d);
+}
+
+/* x' ← Π(x' − α·dir(g)) for one image. */
+static void step_image(const pgd *p, const float *x, float *a, const float *g, int64_t d) {
+    const hl_threat *t = &p->base.opts.threat;
+    float alpha = (float)p->base.opts.step.value;
+    if (p->update == PGD_UPDATE_SIGN) {
+        for (int64_t j = 0; j < d; j++) a[j] -= g[j] > 0 ? alpha : g[j] < 0 ? -alpha : 0.0f;
+    } else if (p->update == PGD_UPDATE_L2) {
+        double nn = 0;
+        for (int64_t j = 0; j < d; j++) nn += (double)g[j] * g[j];
+        if (nn > 0) {
+            float s = (float)(alpha / sqrt(nn));
+            for (int64_t j = 0; j < d; j++) a[j] -= s * g[j];
+        }
+    } else {
+        for (int64_t j = 0; j < d; j++) a[j] -= alpha * g[j];
+    }
+    hl_threat_project(t, x, a, 1, d);
+}
+
+static bool code_equal(const float *f, const float *c, int K) {
+    for (int k = 0; k < K; k++)
+        if ((f[k] >= 0 ? 1.0f : -1.0f) != c[k]) return false;
+    return true;
+}
+
+static hl_status pgd_perturb(hl_attack *self, hl_hasher *victim, hl_ctx *ctx, const hl_tensor *x, hl_tensor *x_adv,
+                             const hl_attack_goal *goal) {
+    hl_status st = HL_OK;
+    pgd *p = (pgd *)self;
+    const hl_attack_opts *o = &self->opts;
+    int64_t b = x->shape[0], d = hl_tensor_numel(x) / b;
+    int K = victim->bits;
+    bool targeted = o->targeted;
+    hl_pgd_loss kind = targeted ? HL_PGD_LOSS_TARGET : p->loss;
+    const hl_codes *given = targeted ? goal->target : goal->source;
+    const float *X = x->data;
+    float *A = x_adv->data;
+    float *code = malloc((size_t)(b * K) * sizeof *code), *f = malloc((size_t)(b * K) * sizeof *f);
+    float *gf = malloc((size_t)(b * K) * sizeof *gf), *xs = malloc((size_t)(b * d) * sizeof *xs);
+    float *gx = malloc((size_t)(b * d) * sizeof *gx);
+    int64_t *act = malloc((size_t)b * sizeof *act);
+    bool *stopped = calloc((size_t)b, sizeof *stopped);
+    if (!code || !f || !gf || !xs || !gx || !act || !stopped) {
+        st = hl_error_set(HL_ENOMEM, "out of memory");
+        goto done;
+    }
+    if (!victim->cls->forward || !(victim->cls->flags & HL_HASHER_DIFFERENTIABLE)) {
+        st = hl_error_set(HL_EINVAL, "victim '%s' is not differentiable (pgd needs input gradients)",
+                          victim->cls->name);
+        goto done;
+    }
+    if (targeted && !given) {
+        st = hl_error_set(HL_EINVAL, "targeted pgd needs target codes (goal->target)");
+        goto done;
+    }
+    if (given) {
+        if (given->bits != K || given->n < b) {
+            st = hl_error_set(HL_EMISMATCH, "%s codes have %d bits for %lld images, victim has %d bits",
+                              targeted ? "target" : "source", given->bits, (long long)given->n, K);
+            goto done;
+        }
+        hl_codes rows = *given;
+        rows.n = b;
+        hl_codes_unpack(&rows, code);
+    } else { /* untargeted without source: the clean codes */
+        HL_TRY(forward(victim, ctx, X, b, false, f, NULL, NULL));
+        self->forwards += b;
+        for (int64_t i = 0; i < b * K; i++) code[i] = f[i] >= 0 ? 1.0f : -1.0f;
+        hl_ctx_reset(ctx);
+    }
+    if (o->random_start) {
+        hl_rng base = hl_rng_make(o->seed, PGD_STREAM);
+        for (int64_t i = 0; i < b; i++) {
+            hl_rng r = hl_rng_split(&base, (uint64_t)goal->query_id[i]);
+            random_start(&o->threat, &r, X + i * d, A + i * d, d);
+        }
+    }
+    for (int t = 0; t < o->steps; t++) {
+        float beta = hl_pgd_beta(t, o->steps, p->sharpen);
+        int64_t m = 0;
+        for (int64_t i = 0; i < b; i++)
+            if (!stopped[i]) act[m++] = i;
+        if (m == 0) break;
+        for (int64_t j = 0; j < m; j++) memcpy(xs + j * d, A + act[j] * d, (size_t)d * sizeof *xs);
+        hl_tensor *xin, *y;
+        hl_ctx_reset(ctx);
+        HL_TRY(forward(victim, ctx, xs, m, true, f, &xin, &y));
+        self->forwards += m;
+        int64_t used = 0;
+        double lsum = 0;
+        for (int64_t j = 0; j < m; j++) {
+            int64_t i = act[j];
+            if (targeted && p->early_stop && code_equal(f + j * K, code + i * K, K)) {
+                stopped[i] = true;
+                memset(gf + j * K, 0, (size_t)K * sizeof *gf);
+                continue;
+            }
+            lsum += hl_pgd_loss_grad(kind, f + j * K, code + i * K, K, beta, p->hag_t, gf + j * K);
+            used++;
+        }
+        hl_msg(HL_LOG_DEBUG, "pgd step %d/%d: beta %.2f, %lld images, mean loss %.5f", t + 1, o->steps, (double)beta,
+               (long long)used, used ? lsum / (double)used : 0.0);
+        if (used == 0) {
+            hl_tape_clear(ctx);
+            continue;
+        }
+        hl_backward_seed(ctx, y, gf);
+        self->backwards += used;
+        to_host(gx, xin, true);
+        for (int64_t j = 0; j < m; j++) {
+            int64_t i = act[j];
+            if (!stopped[i]) step_image(p, X + i * d, A + i * d, gx + j * d, d);
+        }
+    }
+done:
+    hl_ctx_reset(ctx);
+    free(code), free(f), free(gf), free(xs), free(gx), free(act), free(stopped);
+    return st;
+}
+
+const hl_attack_class hl_attack_pgd = {
+    .abi = HL_ATTACK_ABI,
+    .name = "pgd",
+    .summary = "PGD in Hamming space: untargeted (HAG / inner product) or targeted to a code (DHTA, P2P)",
+    .params = pgd_params,
+    .n_params = (int)HL_ARRAY_LEN(pgd_params),
+    .size = sizeof(pgd),
+    .flags = HL_ATTACK_UNTARGETED | HL_ATTACK_TARGETED,
+    .init = pgd_init,
+    .perturb = pgd_perturb,
+};

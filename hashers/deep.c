@@ -1,0 +1,285 @@
+/* hashers/deep.c — what the deep hashers share (hashers/deep.h): options, the hash network, the trainer, batches,
+ * pairwise similarity, the code-diversity (collapse) check and the epoch log line.
+ *
+ * Learning-rate schedules from the `lr_schedule` key, for E = epochs (core/lr_schedule.h):
+ *   constant   lr
+ *   step       MultiStepLR at epochs max(1, ⌊E/3⌋) and max(1, ⌊2E/3⌋), γ = 0.1 (lr/10, then lr/100)
+ *   cosine     CosineAnnealingLR with T_max = max(1, E), eta_min = 0
+ *   logspace   lr · 0.01^(t/(E−1)), i.e. numpy.logspace(log10 lr, log10 lr − 2, E) (ADSH/DDSH's logspace(−2, −4))
+ *
+ * Code diversity of B = sign(u) (sign(0) = +1) for n items and K bits, p_k = share of +1 in bit k:
+ *   distinct_frac = (number of distinct rows of B) / n
+ *   balance_k = min(p_k, 1 − p_k);  min_balance, mean_balance over k;  constant_bits = #{k : balance_k = 0}
+ *   collapsed = n ≥ 2 and (every row is the same code, or constant_bits > K/2, or mean_balance < 0.05)
+ * The last rule catches near-constant codes (on average a bit differs from its majority value on < 5% of the items);
+ * a healthy supervised code over C ≥ 2 balanced classes has few distinct codes (about C) but balanced bits, so
+ * distinct_frac alone is no collapse signal.
+ */
+#include "hashers/deep.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/tape.h"
+
+hl_status hl_deep_opts_read(hl_deep_opts *o, const hl_config *cfg) {
+    hl_status st = HL_OK;
+    const char *s = NULL;
+    memset(o, 0, sizeof *o);
+    HL_TRY(hl_config_get_string(cfg, "backbone", &s));
+    if (!s[0]) s = "cnn-small";
+    if (hl_backbone_kind_from_name(s) == HL_BACKBONE_KIND_COUNT)
+        return hl_error_set(HL_EINVAL, "unknown backbone '%s' (known: %s)", s, HL_BACKBONE_NAMES);
+    snprintf(o->backbone, sizeof o->backbone, "%s", s);
+    HL_TRY(hl_config_get_string(cfg, "init_from", &s));
+    if (strlen(s) >= sizeof o->init_from)
+        return hl_error_set(HL_EINVAL, "init_from path too long (%zu bytes)", strlen(s));
+    snprintf(o->init_from, sizeof o->init_from, "%s", s);
+    HL_TRY(hl_config_get_int(cfg, "epochs", &o->epochs));
+    HL_TRY(hl_config_get_int(cfg, "batch", &o->batch));
+    HL_TRY(hl_config_get_double(cfg, "lr", &o->lr));
+    HL_TRY(hl_config_get_double(cfg, "momentum", &o->momentum));
+    HL_TRY(hl_config_get_double(cfg, "weight_decay", &o->weight_decay));
+    HL_TRY(hl_config_get_string(cfg, "optimizer", &s));
+    o->optimizer = hl_optim_kind_from_name(s);
+    if (o->optimizer != HL_OPTIM_SGD && o->optimizer != HL_OPTIM_ADAM)
+        return hl_error_set(HL_EINVAL, "unknown optimizer '%s' (known: sgd|adam)", s);
+    HL_TRY(hl_config_get_string(cfg, "lr_schedule", &s));
+    o->lr_schedule = hl_lr_kind_from_name(s);
+    if (o->lr_schedule != HL_LR_CONSTANT && o->lr_schedule != HL_LR_STEP && o->lr_schedule != HL_LR_COSINE &&
+        o->lr_schedule != HL_LR_LOGSPACE)
+        return hl_error_set(HL_EINVAL, "unknown lr_schedule '%s' (known: constant|step|cosine|logspace)", s);
+    HL_TRY(hl_config_get_bool(cfg, "augment", &o->augment));
+done:
+    return st;
+}
+
+/* ---- hash network ------------------------------------------------------------------------------------------------ */
+
+hl_status hl_hashnet_declare(hl_hashnet *net, hl_params *p, const hl_deep_opts *o, const hl_dataset_info *info,
+                             int out) {
+    hl_status st = HL_OK;
+    memset(net, 0, sizeof *net);
+    if (out < 1) return hl_error_set(HL_EINVAL, "hash network: %d outputs", out);
+    HL_TRY(hl_backbone_init(&net->bb, p, "backbone", o->backbone[0] ? o->backbone : "cnn-small", info->c, info->h,
+                            info->w));
+    hl_linear_layer_init(&net->head, p, "head", net->bb.features, out, true);
+    net->out = out;
+done:
+    return st;
+}
+
+hl_status hl_hashnet_init_values(hl_hashnet *net, hl_params *p, const hl_deep_opts *o, uint64_t seed) {
+    hl_status st = HL_OK;
+    hl_rng r = hl_rng_make(seed, 0x6e6574 /* "net" */);
+    hl_backbone_reset(&net->bb, &r);
+    hl_nn_init_default_linear(&net->head, &r);
+    if (o->init_from[0]) {
+        int copied = 0;
+        if ((st = hl_backbone_load_weights(&net->bb, p, o->init_from, &copied)) < 0) {
+            hl_error_wrap("init_from");
+            return st;
+        }
+        hl_msg(HL_LOG_INFO, "backbone %s: %d tensors loaded from %s", o->backbone, copied, o->init_from);
+    }
+    return st;
+}
+
+hl_status hl_hashnet_init(hl_hashnet *net, hl_params *p, const hl_deep_opts *o, const hl_dataset_info *info, int out,
+                          uint64_t seed) {
+    hl_status st = HL_OK;
+    HL_TRY(hl_hashnet_declare(net, p, o, info, out));
+    HL_TRY(hl_params_alloc(p));
+    HL_TRY(hl_hashnet_init_values(net, p, o, seed));
+done:
+    return st;
+}
+
+hl_tensor *hl_hashnet_forward(hl_ctx *ctx, const hl_hashnet *net, hl_tensor *x) {
+    return hl_linear_layer_forward(ctx, &net->head, hl_backbone_forward(ctx, &net->bb, x));
+}
+
+/* ---- trainer ----------------------------------------------------------------------------------------------------- */
+
+static hl_lr_schedule schedule_of(const hl_deep_opts *o) {
+    int E = (int)HL_MIN(o->epochs, 1000000000);
+    switch (o->lr_schedule) {
+    case HL_LR_STEP: {
+        int ms[2] = {HL_MAX(1, E / 3), HL_MAX(1, 2 * E / 3)};
+        return hl_lr_multistep(2, ms, 0.1f);
+    }
+    case HL_LR_COSINE: return hl_lr_cosine(HL_MAX(1, E), 0.0f);
+    case HL_LR_LOGSPACE: return hl_lr_logspace((float)(o->lr / 100.0), HL_MAX(1, E));
+    default: return hl_lr_constant();
+    }
+}
+
+hl_status hl_deep_trainer_begin(hl_deep_trainer *t, hl_hasher *h, const hl_deep_opts *o) {
+    hl_status st = HL_OK;
+    memset(t, 0, sizeof *t);
+    t->h = h;
+    t->o = o;
+    t->t0 = hl_time_s();
+    t->sched = schedule_of(o);
+    HL_TRY(hl_lr_check(&t->sched));
+    HL_TRY(hl_ctx_create(&t->ctx, HL_DEVICE_CPU, 0));
+    hl_ctx_set_train(t->ctx, true);
+    hl_ctx_set_seed(t->ctx, h->seed);
+    hl_optim_config c = hl_optim_defaults(o->optimizer);
+    c.lr = (float)o->lr;
+    c.weight_decay = (float)o->weight_decay;
+    if (o->optimizer == HL_OPTIM_SGD) c.momentum = (float)o->momentum;
+    HL_TRY(hl_optim_create(&t->opt, &h->params, &c));
+done:
+    if (st < 0) hl_deep_trainer_end(t);
+    return st;
+}
+
+void hl_deep_trainer_epoch(hl_deep_trainer *t, int64_t epoch) {
+    hl_optim_set_lr(t->opt, (float)hl_lr_at(&t->sched, t->o->lr, (int)HL_MIN(epoch, 1000000000)));
+}
+
+hl_status hl_deep_trainer_step(hl_deep_trainer *t, hl_tensor *out, const float *grad) {
+    int64_t n = hl_tensor_numel(out);
+    for (int64_t i = 0; i < n; i++)
+        if (!isfinite(grad[i])) {
+            hl_tape_clear(t->ctx);
+            return hl_error_set(HL_ERR, "%s diverged at step %lld (non-finite gradient); lower lr", t->h->cls->name,
+                                (long long)t->steps);
+        }
+    hl_backward_seed(t->ctx, out, grad);
+    hl_optim_step(t->opt);
+    hl_optim_zero_grad(t->opt);
+    t->steps++;
+    return HL_OK;
+}
+
+void hl_deep_trainer_end(hl_deep_trainer *t) {
+    hl_optim_free(t->opt);
+    hl_ctx_free(t->ctx);
+    t->opt = NULL;
+    t->ctx = NULL;
+}
+
+hl_batcher_opts hl_deep_batcher_opts(const hl_hasher *h, const hl_deep_opts *o) {
+    hl_batcher_opts b = {.batch = o->batch, .seed = h->seed, .shuffle = true, .drop_single = true};
+    if (o->augment) {
+        b.aug.crop_pad = 2;
+        b.aug.hflip = h->info.c == 3;
+    }
+    return b;
+}
+
+hl_tensor *hl_deep_images(hl_ctx *ctx, const hl_dataset *d, const int64_t *idx, int64_t n) {
+    hl_tensor *x = hl_tensor_new(ctx, 4, HL_SHAPE(n, d->c, d->h, d->w));
+    hl_dataset_read(d, idx, n, x->data);
+    return x;
+}
+
+hl_status hl_deep_outputs(hl_hasher *h, const hl_hashnet *net, const hl_dataset *d, const int64_t *idx, int64_t n,
+                          float *out) {
+    hl_status st = HL_OK;
+    hl_ctx *ctx = NULL;
+    (void)h;
+    HL_TRY(hl_ctx_create(&ctx, HL_DEVICE_CPU, 0));
+    hl_ctx_set_train(ctx, false);
+    hl_no_grad_begin(ctx);
+    for (int64_t i0 = 0; i0 < n; i0 += 256) {
+        int64_t b = HL_MIN(256, n - i0);
+        hl_ctx_reset(ctx);
+        hl_tensor *u = hl_hashnet_forward(ctx, net, hl_deep_images(ctx, d, idx + i0, b));
+        memcpy(out + i0 * net->out, u->data, (size_t)(b * net->out) * sizeof *out);
+    }
+    hl_no_grad_end(ctx);
+done:
+    hl_ctx_free(ctx);
+    return st;
+}
+
+/* ---- pairwise supervision ---------------------------------------------------------------------------------------- */
+
+void hl_deep_similarity(float *S, const hl_labels *a, const hl_labels *b) {
+    for (int64_t i = 0; i < a->n; i++)
+        for (int64_t j = 0; j < b->n; j++) S[i * b->n + j] = hl_labels_relevant(a, i, b, j) ? 1.0f : 0.0f;
+}
+
+double hl_deep_soft_similarity(float *S, int64_t m, int64_t n) {
+    int64_t sim = 0, total = m * n;
+    for (int64_t i = 0; i < total; i++) sim += S[i] > 0.5f;
+    double r = sim < total ? (double)sim / (double)(total - sim) : 1.0;
+    for (int64_t i = 0; i < total; i++) S[i] = S[i] > 0.5f ? 1.0f : (float)-r;
+    return r;
+}
+
+/* ---- code diversity ---------------------------------------------------------------------------------------------- */
+
+typedef struct packed_row {
+    uint64_t hash;
+    const uint64_t *bits;
+    int words;
+} packed_row;
+
+static int cmp_rows(const void *pa, const void *pb) {
+    const packed_row *a = pa, *b = pb;
+    if (a->hash != b->hash) return a->hash < b->hash ? -1 : 1;
+    for (int w = 0; w < a->words; w++)
+        if (a->bits[w] != b->bits[w]) return a->bits[w] < b->bits[w] ? -1 : 1;
+    return 0;
+}
+
+hl_code_diversity hl_code_diversity_of(const float *u, int64_t n, int K) {
+    hl_code_diversity d = {0};
+    if (n < 1 || K < 1) return d;
+    int words = (K + 63) / 64;
+    uint64_t *bits = calloc((size_t)(n * words), sizeof *bits);
+    packed_row *rows = malloc((size_t)n * sizeof *rows);
+    int64_t *ones = calloc((size_t)K, sizeof *ones);
+    if (!bits || !rows || !ones) { /* no memory: report nothing as collapsed (diversity is a diagnostic) */
+        free(bits), free(rows), free(ones);
+        d.distinct_frac = 1, d.min_balance = d.mean_balance = 0.5;
+        return d;
+    }
+    for (int64_t i = 0; i < n; i++) {
+        uint64_t *r = bits + i * words, hsh = 1469598103934665603ull;
+        for (int k = 0; k < K; k++)
+            if (u[i * K + k] >= 0) {
+                r[k / 64] |= (uint64_t)1 << (k % 64);
+                ones[k]++;
+            }
+        for (int w = 0; w < words; w++) hsh = (hsh ^ r[w]) * 1099511628211ull;
+        rows[i] = (packed_row){hsh, r, words};
+    }
+    qsort(rows, (size_t)n, sizeof *rows, cmp_rows);
+    int64_t distinct = 1;
+    for (int64_t i = 1; i < n; i++) distinct += cmp_rows(&rows[i - 1], &rows[i]) != 0;
+    d.distinct_frac = (double)distinct / (double)n;
+    d.min_balance = 0.5;
+    for (int k = 0; k < K; k++) {
+        double p = (double)ones[k] / (double)n, b = HL_MIN(p, 1 - p);
+        d.min_balance = HL_MIN(d.min_balance, b);
+        d.mean_balance += b / K;
+        d.constant_bits += ones[k] == 0 || ones[k] == n;
+    }
+    d.collapsed = n >= 2 && (distinct == 1 || 2 * d.constant_bits > K || d.mean_balance < 0.05);
+    free(bits), free(rows), free(ones);
+    return d;
+}
+
+void hl_deep_log_epoch(const hl_hasher *h, int64_t epoch, int64_t epochs, double loss, const hl_code_diversity *d,
+                       const hl_deep_trainer *t) {
+    const char *name = h->cls->name;
+    double lr = t && t->opt ? hl_optim_get_lr(t->opt) : 0, secs = t ? hl_time_s() - t->t0 : 0;
+    if (d)
+        hl_msg(HL_LOG_INFO, "%s %db: epoch %lld/%lld loss %.4f lr %.3g codes: %.1f%% distinct, bit balance min %.2f "
+               "mean %.2f (%.1f s)", name, h->bits, (long long)(epoch + 1), (long long)epochs, loss, lr,
+               100 * d->distinct_frac, d->min_balance, d->mean_balance, secs);
+    else
+        hl_msg(HL_LOG_INFO, "%s %db: epoch %lld/%lld loss %.4f lr %.3g (%.1f s)", name, h->bits,
+               (long long)(epoch + 1), (long long)epochs, loss, lr, secs);
+    if (d && d->collapsed)
+        hl_msg(HL_LOG_WARN, "%s %db: codes COLLAPSED at epoch %lld: %d of %d bits constant, %.1f%% distinct codes, "
+               "mean bit balance %.3f (near-constant codes; the quantisation term may outweigh the similarity term, "
+               "or lr is too high)", name, h->bits, (long long)(epoch + 1), d->constant_bits, h->bits,
+               100 * d->distinct_frac, d->mean_balance);
+}
