@@ -229,7 +229,7 @@ static int cmp_rows(const void *pa, const void *pb) {
 }
 
 hl_code_diversity hl_code_diversity_of(const float *u, int64_t n, int K) {
-    hl_code_diversity d = {0};
+    hl_code_diversity d = {.bits = K};
     if (n < 1 || K < 1) return d;
     int words = (K + 63) / 64;
     uint64_t *bits = calloc((size_t)(n * words), sizeof *bits);
@@ -280,6 +280,6 @@ void hl_deep_log_epoch(const hl_hasher *h, int64_t epoch, int64_t epochs, double
     if (d && d->collapsed)
         hl_msg(HL_LOG_WARN, "%s %db: codes COLLAPSED at epoch %lld: %d of %d bits constant, %.1f%% distinct codes, "
                "mean bit balance %.3f (near-constant codes; the quantisation term may outweigh the similarity term, "
-               "or lr is too high)", name, h->bits, (long long)(epoch + 1), d->constant_bits, h->bits,
+               "or lr is too high)", name, h->bits, (long long)(epoch + 1), d->constant_bits, d->bits,
                100 * d->distinct_frac, d->mean_balance);
 }

@@ -9,7 +9,7 @@
  *     };
  *     init:    HL_TRY(hl_deep_opts_read(&m->o, cfg));
  *              HL_TRY(hl_hashnet_init(&m->net, &self->params, &m->o, info, bits, seed));   // declares + allocs
- *     fit:     hl_deep_trainer t;  HL_TRY(hl_deep_trainer_begin(&t, self, &m->o, n));
+ *     fit:     hl_deep_trainer t;  HL_TRY(hl_deep_trainer_begin(&t, self, &m->o));
  *              for epoch: hl_deep_trainer_epoch(&t, epoch) sets the lr; per batch:
  *                  hl_ctx_reset(t.ctx);  x = hl_deep_images(t.ctx, train, bidx, B);
  *                  u = hl_hashnet_forward(t.ctx, &m->net, x);           // [B, K] pre-activation
@@ -139,6 +139,7 @@ typedef struct hl_code_diversity {
     double min_balance;    /* min over bits of min(p, 1 − p), p = share of +1 (0.5 ideal, 0 = constant bit) */
     double mean_balance;
     int constant_bits;     /* bits equal on every item */
+    int bits;              /* K of the codes measured (a progressive method's code may still be longer than its K) */
     bool collapsed;        /* n ≥ 2 and (all codes equal, constant_bits > K/2 or mean_balance < 0.05); deep.c */
 } hl_code_diversity;
 

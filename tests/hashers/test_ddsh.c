@@ -12,7 +12,7 @@
 #include "eval/retrieval.h"
 #include "hashers/ddsh.h"
 #include "hashers/deep.h"
-#include "test_common.h"
+#include "test_hashers.h"
 
 /* The hand-worked case (c = 2 bits, n = 4: Ω = {ω1 class A, ω2 class B}, Γ = {γ1 class A, γ2 class C}).
  * 0/1 block over the n×m = 4×2 pairs: ω1 [1 0], ω2 [0 1], γ1 [1 0], γ2 [0 0] → 3 similar, 5 dissimilar, r = 0.6:
@@ -323,25 +323,13 @@ static double train_map(int64_t epochs, double *secs) {
     int64_t db[400], q[100];
     for (int i = 0; i < 400; i++) db[i] = i;
     for (int i = 0; i < 100; i++) q[i] = 400 + i;
-    hl_ctx *ctx = hl_test_ctx();
     double t0 = hl_time_s();
     cr_assert_eq(hl_hasher_fit(h, &d, db, 400, true), HL_OK, "%s", hl_error_last());
     *secs = hl_time_s() - t0;
-    hl_codes cq, cd;
-    hl_labels lq, ld;
-    cr_assert_eq(hl_hasher_encode(&cd, h, ctx, &d, db, 400, 64), HL_OK, "%s", hl_error_last());
-    cr_assert_eq(hl_hasher_encode(&cq, h, ctx, &d, q, 100, 64), HL_OK, "%s", hl_error_last());
-    cr_assert_eq(hl_labels_subset(&lq, &d.labels, q, 100), HL_OK);
-    cr_assert_eq(hl_labels_subset(&ld, &d.labels, db, 400), HL_OK);
-    hl_retrieval_opts o;
-    hl_retrieval_defaults(&o);
-    hl_retrieval_result res;
-    cr_assert_eq(hl_retrieval_eval(&cq, &lq, &cd, &ld, &o, &res, NULL), HL_OK, "%s", hl_error_last());
-    hl_codes_free(&cq), hl_codes_free(&cd), hl_labels_free(&lq), hl_labels_free(&ld);
+    double map = hl_test_hasher_map(h, &d, db, 400, q, 100, NULL);
     hl_hasher_free(h);
-    hl_ctx_free(ctx);
     hl_dataset_free(&d);
-    return res.map;
+    return map;
 }
 
 Test(ddsh, learns_synthetic) {

@@ -8,7 +8,7 @@
 #include "eval/retrieval.h"
 #include "hashers/deep.h"
 #include "hashers/dpsh.h"
-#include "test_common.h"
+#include "test_hashers.h"
 
 /* Hand case: B = n = 3, K = 2, the bank U = u (the batch is the whole training set), η = 0.5.
  *   u1 = ( 1,  1)    labels: items 1 and 2 share a label, item 3 another one
@@ -82,20 +82,7 @@ static hl_config *map_of(int n, const char *const *kv) {
 /* mAP@all of queries q[0..nq) against database db[0..ndb) with codes from h. */
 static double map_of_codes(hl_hasher *h, const hl_dataset *d, const int64_t *q, int64_t nq, const int64_t *db,
                            int64_t ndb) {
-    hl_ctx *ctx = hl_test_ctx();
-    hl_codes cq, cd;
-    hl_labels lq, ld;
-    cr_assert_eq(hl_hasher_encode(&cq, h, ctx, d, q, nq, 256), HL_OK, "%s", hl_error_last());
-    cr_assert_eq(hl_hasher_encode(&cd, h, ctx, d, db, ndb, 256), HL_OK, "%s", hl_error_last());
-    cr_assert_eq(hl_labels_subset(&lq, &d->labels, q, nq), HL_OK);
-    cr_assert_eq(hl_labels_subset(&ld, &d->labels, db, ndb), HL_OK);
-    hl_retrieval_opts o;
-    hl_retrieval_defaults(&o);
-    hl_retrieval_result r;
-    cr_assert_eq(hl_retrieval_eval(&cq, &lq, &cd, &ld, &o, &r, NULL), HL_OK, "%s", hl_error_last());
-    hl_codes_free(&cq), hl_codes_free(&cd), hl_labels_free(&lq), hl_labels_free(&ld);
-    hl_ctx_free(ctx);
-    return r.map;
+    return hl_test_hasher_map(h, d, db, ndb, q, nq, NULL);
 }
 
 /* Synthetic 4-class 1×16×16 images: 500 train, 100 queries, 400 database; 16 bits, default parameters except the

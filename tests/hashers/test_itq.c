@@ -7,7 +7,7 @@
 #include "eval/retrieval.h"
 #include "hashers/hasher.h"
 #include "hashers/itq.h"
-#include "test_common.h"
+#include "test_hashers.h"
 
 /* n images 1×8×8 from 10 clusters: centroid pixels uniform in [0.1, 0.9] per class, plus uniform noise ±0.25. */
 static void make_clusters(hl_dataset *d, int64_t n, uint64_t seed) {
@@ -67,23 +67,11 @@ static double map_of(const char *method, const hl_dataset *d, int bits) {
     for (int i = 0; i < 100; i++) q[i] = 400 + i;
     hl_dataset_info info = hl_dataset_info_of(d);
     hl_hasher *h = NULL;
-    hl_ctx *ctx = hl_test_ctx();
-    hl_codes cq, cd;
-    hl_labels lq, ld;
     cr_assert_eq(hl_hasher_create(&h, method, NULL, &info, bits, 1), HL_OK, "%s", hl_error_last());
     cr_assert_eq(hl_hasher_fit(h, d, train, 400, false), HL_OK, "%s", hl_error_last());
-    cr_assert_eq(hl_hasher_encode(&cd, h, ctx, d, db, 400, 64), HL_OK, "%s", hl_error_last());
-    cr_assert_eq(hl_hasher_encode(&cq, h, ctx, d, q, 100, 64), HL_OK);
-    cr_assert_eq(hl_labels_subset(&lq, &d->labels, q, 100), HL_OK);
-    cr_assert_eq(hl_labels_subset(&ld, &d->labels, db, 400), HL_OK);
-    hl_retrieval_opts o;
-    hl_retrieval_defaults(&o);
-    hl_retrieval_result res;
-    cr_assert_eq(hl_retrieval_eval(&cq, &lq, &cd, &ld, &o, &res, NULL), HL_OK, "%s", hl_error_last());
-    hl_codes_free(&cq), hl_codes_free(&cd), hl_labels_free(&lq), hl_labels_free(&ld);
+    double map = hl_test_hasher_map(h, d, db, 400, q, 100, NULL);
     hl_hasher_free(h);
-    hl_ctx_free(ctx);
-    return res.map;
+    return map;
 }
 
 Test(itq, beats_lsh_on_clusters) {

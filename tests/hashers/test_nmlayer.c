@@ -9,7 +9,7 @@
 #include "eval/retrieval.h"
 #include "hashers/hasher.h"
 #include "hashers/nmlayer.h"
-#include "test_common.h"
+#include "test_hashers.h"
 
 /* B = 3, N = 2, o = [[1, 1], [1, −1], [−1, −1]] (no quantisation error), items 0 and 1 similar, 2 alone.
  * θ = ½ oᵀo: θ_aa = 1, θ_01 = 0, θ_02 = −1, θ_12 = 0. Similar pairs (a,a), (0,1), (1,0): 5, weight w_s = 0.5/5 = 0.1;
@@ -175,26 +175,7 @@ static hl_config *params_of(int n, const char *const *kv) {
 
 static double map_of(hl_hasher *h, const hl_dataset *d, const int64_t *db, int64_t ndb, const int64_t *q, int64_t nq,
                      hl_codes *keep_q) {
-    hl_ctx *ctx = hl_test_ctx();
-    hl_codes cq, cd;
-    hl_labels lq, ld;
-    cr_assert_eq(hl_hasher_encode(&cd, h, ctx, d, db, ndb, 100), HL_OK, "%s", hl_error_last());
-    cr_assert_eq(hl_hasher_encode(&cq, h, ctx, d, q, nq, 100), HL_OK, "%s", hl_error_last());
-    cr_assert_eq(hl_labels_subset(&lq, &d->labels, q, nq), HL_OK);
-    cr_assert_eq(hl_labels_subset(&ld, &d->labels, db, ndb), HL_OK);
-    hl_retrieval_opts o;
-    hl_retrieval_defaults(&o); /* R = all */
-    hl_retrieval_result res;
-    cr_assert_eq(hl_retrieval_eval(&cq, &lq, &cd, &ld, &o, &res, NULL), HL_OK, "%s", hl_error_last());
-    if (keep_q) {
-        *keep_q = cq;
-    } else {
-        hl_codes_free(&cq);
-    }
-    hl_codes_free(&cd);
-    hl_labels_free(&lq), hl_labels_free(&ld);
-    hl_ctx_free(ctx);
-    return res.map;
+    return hl_test_hasher_map(h, d, db, ndb, q, nq, keep_q);
 }
 
 /* Synthetic 1×12×12 images of 4 classes, noise 0.2 (400 train = database, 100 queries), 12 epochs of batch 16
