@@ -5,9 +5,44 @@
 
 #include <criterion/criterion.h>
 
+#include "core/config.h"
 #include "eval/retrieval.h"
 #include "hashers/hasher.h"
 #include "test_common.h"
+
+/* A params map from n "key", "value" pairs (scalars), or from a NULL-terminated list of pairs. */
+static inline hl_config *hl_test_params_n(int n, const char *const *kv) {
+    hl_config *m = hl_config_new(HL_CONFIG_MAP, NULL, "test", 1, 1);
+    cr_assert_not_null(m);
+    for (int i = 0; i < n; i++)
+        cr_assert_eq(hl_config_map_put(m, kv[2 * i], i + 2, 1,
+                                       hl_config_new(HL_CONFIG_SCALAR, kv[2 * i + 1], "test", i + 2, 9)),
+                     HL_OK);
+    return m;
+}
+
+static inline hl_config *hl_test_params(const char *const *kv) {
+    int n = 0;
+    while (kv[2 * n]) n++;
+    return hl_test_params_n(n, kv);
+}
+
+/* Seeded synthetic set of n images [c, hw, hw] in `classes` classes (noise 0.3). */
+static inline void hl_test_synthetic(hl_dataset *d, int64_t n, int c, int hw, int classes, uint64_t seed) {
+    hl_synth_opts o = {.n = n, .c = c, .h = hw, .w = hw, .classes = classes, .seed = seed, .noise = 0.3f};
+    cr_assert_eq(hl_dataset_synthetic(d, &o), HL_OK, "%s", hl_error_last());
+}
+
+/* A hasher of `method` for d's images with the NULL-terminated key/value pairs kv. */
+static inline hl_hasher *hl_test_make_hasher(const char *method, const hl_dataset *d, const char *const *kv, int bits,
+                                             uint64_t seed) {
+    hl_dataset_info info = hl_dataset_info_of(d);
+    hl_config *p = hl_test_params(kv);
+    hl_hasher *h = NULL;
+    cr_assert_eq(hl_hasher_create(&h, method, p, &info, bits, seed), HL_OK, "%s", hl_error_last());
+    hl_config_free(p);
+    return h;
+}
 
 /* mAP@all (default conventions) of the queries q[0..nq) of d against the database db[0..ndb), with database codes
  * from hl_hasher_encode_database (a method's learned codes where it has them) and query codes from the network.

@@ -205,28 +205,10 @@ Test(adsh, bit_update_is_exact_minimiser) {
 
 /* ---- the class ---- */
 
-/* Params map from "key", "value" pairs (NULL-terminated). */
-static hl_config *params_of(const char *const *kv) {
-    hl_config *m = hl_config_new(HL_CONFIG_MAP, NULL, "test", 1, 1);
-    for (int i = 0; kv[i]; i += 2) {
-        hl_config *v = hl_config_new(HL_CONFIG_SCALAR, kv[i + 1], "test", i + 2, 9);
-        cr_assert_eq(hl_config_map_put(m, kv[i], i + 2, 1, v), HL_OK);
-    }
-    return m;
-}
-
-static void synthetic(hl_dataset *d, int64_t n, uint64_t seed) {
-    hl_synth_opts o = {.n = n, .c = 1, .h = 12, .w = 12, .classes = 5, .seed = seed, .noise = 0.3f};
-    cr_assert_eq(hl_dataset_synthetic(d, &o), HL_OK, "%s", hl_error_last());
-}
+static void synthetic(hl_dataset *d, int64_t n, uint64_t seed) { hl_test_synthetic(d, n, 1, 12, 5, seed); }
 
 static hl_hasher *make(const hl_dataset *d, const char *const *kv, int bits) {
-    hl_dataset_info info = hl_dataset_info_of(d);
-    hl_config *p = params_of(kv);
-    hl_hasher *h = NULL;
-    cr_assert_eq(hl_hasher_create(&h, "adsh", p, &info, bits, 3), HL_OK, "%s", hl_error_last());
-    hl_config_free(p);
-    return h;
+    return hl_test_make_hasher("adsh", d, kv, bits, 3);
 }
 
 /* learned_codes returns V's rows for items of the fit list (in any order, with repeats) and leaves the others; the

@@ -7,7 +7,7 @@
 
 #include "core/config.h"
 #include "hashers/deep.h"
-#include "test_common.h"
+#include "test_hashers.h"
 
 /* ---- a minimal deep hasher: the hash network and nothing else ---------------------------------------------------- */
 
@@ -47,14 +47,6 @@ static const hl_hasher_class deeptest_class = {
     .forward = deeptest_forward,
 };
 
-static hl_config *map_of(int n, const char *const *kv) {
-    hl_config *m = hl_config_new(HL_CONFIG_MAP, NULL, NULL, 0, 0);
-    for (int i = 0; i < n; i++)
-        cr_assert_eq(hl_config_map_put(m, kv[2 * i], 0, 0, hl_config_new(HL_CONFIG_SCALAR, kv[2 * i + 1], NULL, 0, 0)),
-                     HL_OK);
-    return m;
-}
-
 Test(deep, opts_defaults_and_overrides) {
     hl_dataset_info info = {1, 16, 16, 4};
     hl_hasher *h = NULL;
@@ -75,7 +67,7 @@ Test(deep, opts_defaults_and_overrides) {
 
     const char *kv[] = {"backbone", "resnet-small", "optimizer", "sgd", "lr_schedule", "logspace", "augment", "true",
                         "momentum", "0.5"};
-    hl_config *cfg = map_of(5, kv);
+    hl_config *cfg = hl_test_params_n(5, kv);
     cr_assert_eq(hl_hasher_create_class(&h, &deeptest_class, cfg, &info, 8, 3), HL_OK, "%s", hl_error_last());
     m = (deeptest *)h;
     cr_assert_str_eq(m->o.backbone, "resnet-small");
@@ -91,7 +83,7 @@ Test(deep, opts_defaults_and_overrides) {
     hl_config_free(cfg);
 
     const char *bad[] = {"backbone", "vgg16"};
-    cfg = map_of(1, bad);
+    cfg = hl_test_params_n(1, bad);
     cr_assert_eq(hl_hasher_create_class(&h, &deeptest_class, cfg, &info, 8, 3), HL_EINVAL);
     cr_assert(strstr(hl_error_last(), "vgg16"), "%s", hl_error_last());
     hl_config_free(cfg);
@@ -272,7 +264,7 @@ Test(deep, outputs_equal_a_manual_eval_forward) {
     make_data(&d, 300, 1, 8, 3);
     hl_dataset_info info = hl_dataset_info_of(&d);
     const char *kv[] = {"backbone", "cnn-medium"};
-    hl_config *cfg = map_of(1, kv);
+    hl_config *cfg = hl_test_params_n(1, kv);
     hl_hasher *h = NULL;
     cr_assert_eq(hl_hasher_create_class(&h, &deeptest_class, cfg, &info, 5, 9), HL_OK, "%s", hl_error_last());
     deeptest *m = (deeptest *)h;

@@ -71,14 +71,6 @@ Test(dpsh, gradient_matches_finite_differences) {
     hl_test_assert_close(G, Gd, B * K, 2e-4f, 2e-3f, "dL/du vs finite differences");
 }
 
-static hl_config *map_of(int n, const char *const *kv) {
-    hl_config *m = hl_config_new(HL_CONFIG_MAP, NULL, NULL, 0, 0);
-    for (int i = 0; i < n; i++)
-        cr_assert_eq(hl_config_map_put(m, kv[2 * i], 0, 0, hl_config_new(HL_CONFIG_SCALAR, kv[2 * i + 1], NULL, 0, 0)),
-                     HL_OK);
-    return m;
-}
-
 /* mAP@all of queries q[0..nq) against database db[0..ndb) with codes from h. */
 static double map_of_codes(hl_hasher *h, const hl_dataset *d, const int64_t *q, int64_t nq, const int64_t *db,
                            int64_t ndb) {
@@ -101,7 +93,7 @@ static void train_and_compare(const char *backbone, const char *epochs, double m
     hl_dataset_info info = hl_dataset_info_of(&d);
     const char *kv0[] = {"epochs", "0", "backbone", backbone};
     const char *kv[] = {"epochs", epochs, "backbone", backbone};
-    hl_config *c0 = map_of(2, kv0), *c1 = map_of(2, kv);
+    hl_config *c0 = hl_test_params_n(2, kv0), *c1 = hl_test_params_n(2, kv);
     hl_hasher *h0 = NULL, *h1 = NULL;
     cr_assert_eq(hl_hasher_create(&h0, "dpsh", c0, &info, 16, 1), HL_OK, "%s", hl_error_last());
     cr_assert_eq(hl_hasher_create(&h1, "dpsh", c1, &info, 16, 1), HL_OK, "%s", hl_error_last());
