@@ -275,6 +275,15 @@ static int row_of(hl_table *t, const char *method) {
     return r >= 0 ? r : hl_table_add_row(t, -1, method);
 }
 
+/* One row per distinct method of the cells of one kind (and bits, when bits > 0), sorted. */
+static hl_status add_method_rows(hl_table *t, const rcells *cs, bool attack, int64_t bits) {
+    strset ms;
+    methods_of(cs, attack, bits, &ms);
+    for (int i = 0; i < ms.n; i++)
+        if (row_of(t, ms.v[i]) < 0) return hl_error_set(HL_ENOMEM, "report: out of memory");
+    return HL_OK;
+}
+
 /* Feeds metric `name` of every cell in `sel` to column col (samples) or its failure to the note. */
 static hl_status feed(hl_table *t, int row, int col, const rcell *c, const char *name) {
     double v;
@@ -304,7 +313,6 @@ static hl_status clean_table(const rcells *cs, const char *map_name, const char 
     hl_table *t = NULL;
     int64_t bits[64];
     int nb = distinct_bits(cs, false, bits, 64);
-    strset ms;
     char cap[1024], lead[256], cmap[80], cprec[80];
     snprintf(lead, sizeof lead, "%s and P@H≤%s in %%", map_name, radius);
     caption_of(cs, false, lead, "higher is better, best in bold", cap, sizeof cap);
@@ -321,9 +329,7 @@ static hl_status clean_table(const rcells *cs, const char *map_name, const char 
             goto done;
         }
     }
-    methods_of(cs, false, 0, &ms);
-    for (int i = 0; i < ms.n; i++)
-        if (row_of(t, ms.v[i]) < 0) { st = hl_error_set(HL_ENOMEM, "report: out of memory"); goto done; }
+    HL_TRY(add_method_rows(t, cs, false, 0));
     for (int i = 0; i < cs->n; i++) {
         const rcell *c = &cs->c[i];
         if (c->attack) continue;
@@ -384,7 +390,6 @@ static hl_status attack_table(const rcells *cs, int64_t bits, const char *map_na
     hl_status st = HL_OK;
     hl_table *t = NULL;
     int ns = 0;
-    strset ms;
     char cap[1024], lead[256], title[64], label[64], cclean[80], cadv[80], gname[256];
     double v;
     for (int i = 0; i < cs->n; i++) {
@@ -428,9 +433,7 @@ static hl_status attack_table(const rcells *cs, int64_t bits, const char *map_na
         ok = ok && hl_table_add_col(t, g, "s/query", spq_opts(set[k].spq_min)) >= 0;
         if (!ok) { st = hl_error_set(HL_ENOMEM, "report: out of memory"); goto done; }
     }
-    methods_of(cs, true, bits, &ms);
-    for (int i = 0; i < ms.n; i++)
-        if (row_of(t, ms.v[i]) < 0) { st = hl_error_set(HL_ENOMEM, "report: out of memory"); goto done; }
+    HL_TRY(add_method_rows(t, cs, true, bits));
     for (int i = 0; i < cs->n; i++) {
         const rcell *c = &cs->c[i];
         if (!c->attack || c->bits != bits) continue;
@@ -469,7 +472,6 @@ static const hl_table_col_opts PCT_PLAIN = {.precision = 2, .percent = true};
 static hl_status targeted_table(const rcells *cs, int64_t bits, const asetting *set, int ns, hl_table **out) {
     hl_status st = HL_OK;
     hl_table *t = NULL;
-    strset ms;
     char cap[1024], title[64], label[64], gname[256];
     static const struct { const char *col, *metric; int kind; } cols[] = {
         {"t-mAP clean (%)", "t-mAP@all(clean)", 0}, {"t-mAP adv (%)", "t-mAP@all", 1},
@@ -502,9 +504,7 @@ static hl_status targeted_table(const rcells *cs, int64_t bits, const asetting *
                 goto done;
             }
     }
-    methods_of(cs, true, bits, &ms);
-    for (int i = 0; i < ms.n; i++)
-        if (row_of(t, ms.v[i]) < 0) { st = hl_error_set(HL_ENOMEM, "report: out of memory"); goto done; }
+    HL_TRY(add_method_rows(t, cs, true, bits));
     for (int i = 0; i < cs->n; i++) {
         const rcell *c = &cs->c[i];
         if (!c->attack || c->bits != bits) continue;
@@ -533,7 +533,6 @@ static hl_status summary_table(const rcells *cs, const char *map_name, const int
                                asetting (*sets)[MAX_SETTINGS], const int *nsets, hl_table **out) {
     hl_status st = HL_OK;
     hl_table *t = NULL;
-    strset ms;
     char cap[1024], lead[512], col[256];
     int common[MAX_SETTINGS], nc = 0;
     *out = NULL;
@@ -566,9 +565,7 @@ static hl_status summary_table(const rcells *cs, const char *map_name, const int
         }
         if (!ok) { st = hl_error_set(HL_ENOMEM, "report: out of memory"); goto done; }
     }
-    methods_of(cs, false, 0, &ms); /* every method, the clean-only baselines too */
-    for (int i = 0; i < ms.n; i++)
-        if (row_of(t, ms.v[i]) < 0) { st = hl_error_set(HL_ENOMEM, "report: out of memory"); goto done; }
+    HL_TRY(add_method_rows(t, cs, false, 0)); /* every method, the clean-only baselines too */
     for (int i = 0; i < cs->n; i++) {
         const rcell *c = &cs->c[i];
         char g[32];

@@ -4,6 +4,7 @@
 #define HL_TEST_HASHERS_H
 
 #include <criterion/criterion.h>
+#include <stdlib.h>
 
 #include "core/config.h"
 #include "eval/retrieval.h"
@@ -65,6 +66,21 @@ static inline double hl_test_hasher_map(hl_hasher *h, const hl_dataset *d, const
     hl_codes_free(&cd), hl_labels_free(&lq), hl_labels_free(&ld);
     hl_ctx_free(ctx);
     return res.map;
+}
+
+/* Fits h on items 0..nfit−1 of d (labels visible; they are also the database) and scores items nfit..nfit+nq−1 as
+ * queries: mAP@all. *secs: the fit's wall time. Frees h. */
+static inline double hl_test_fit_map(hl_hasher *h, const hl_dataset *d, int64_t nfit, int64_t nq, double *secs) {
+    int64_t *db = malloc((size_t)(nfit + nq) * sizeof *db), *q = db + nfit;
+    cr_assert_not_null(db);
+    for (int64_t i = 0; i < nfit + nq; i++) db[i] = i;
+    double t0 = hl_time_s();
+    cr_assert_eq(hl_hasher_fit(h, d, db, nfit, true), HL_OK, "%s", hl_error_last());
+    *secs = hl_time_s() - t0;
+    double map = hl_test_hasher_map(h, d, db, nfit, q, nq, NULL);
+    hl_hasher_free(h);
+    free(db);
+    return map;
 }
 
 #endif

@@ -303,15 +303,7 @@ static double train_map(int64_t epochs, double *secs) {
     char ep[16];
     snprintf(ep, sizeof ep, "%lld", (long long)epochs);
     const char *kv[] = {"epochs", ep, "batch", "32", "lr_schedule", "constant", NULL};
-    hl_hasher *h = make(&d, kv, 16);
-    int64_t db[400], q[100];
-    for (int i = 0; i < 400; i++) db[i] = i;
-    for (int i = 0; i < 100; i++) q[i] = 400 + i;
-    double t0 = hl_time_s();
-    cr_assert_eq(hl_hasher_fit(h, &d, db, 400, true), HL_OK, "%s", hl_error_last());
-    *secs = hl_time_s() - t0;
-    double map = hl_test_hasher_map(h, &d, db, 400, q, 100, NULL);
-    hl_hasher_free(h);
+    double map = hl_test_fit_map(make(&d, kv, 16), &d, 400, 100, secs);
     hl_dataset_free(&d);
     return map;
 }
