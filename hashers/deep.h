@@ -108,7 +108,8 @@ hl_status hl_deep_trainer_begin(hl_deep_trainer *t, hl_hasher *h, const hl_deep_
 /* Sets the learning rate of `epoch` (0-based) from the schedule. */
 void hl_deep_trainer_epoch(hl_deep_trainer *t, int64_t epoch);
 /* hl_backward_seed(ctx, out, grad) with grad = dL/dout ([numel(out)] host floats), optimizer step, zero grad.
- * A non-finite loss gradient is HL_ERR "DPSH diverged at epoch E (non-finite gradient); lower lr".*/
+ * A non-finite loss gradient is HL_ERR "dpsh diverged at step S (non-finite gradient); lower lr" (no step taken;
+ * callers add the epoch). */
 hl_status hl_deep_trainer_step(hl_deep_trainer *t, hl_tensor *out, const float *grad);
 void hl_deep_trainer_end(hl_deep_trainer *t);
 
@@ -120,7 +121,7 @@ hl_batcher_opts hl_deep_batcher_opts(const hl_hasher *h, const hl_deep_opts *o);
 hl_tensor *hl_deep_images(hl_ctx *ctx, const hl_dataset *d, const int64_t *idx, int64_t n);
 
 /* Network outputs (eval mode, no grad) of images idx[0..n) into out [n, out] host floats, 256 at a time, using a
- * private ctx. Restores the hasher's train flag. */
+ * private ctx (the caller's ctx and train mode are untouched). */
 hl_status hl_deep_outputs(hl_hasher *h, const hl_hashnet *net, const hl_dataset *d, const int64_t *idx, int64_t n,
                           float *out);
 

@@ -182,9 +182,9 @@ static hl_status make_hasher(hl_run_state *rs, const hl_cell *c, hl_hasher **h, 
     const hl_suite_hasher *sh = &rs->suite->hashers[c->hasher];
     hl_dataset_info info = hl_dataset_info_of(&rs->data);
     const hl_hasher_class *cls = hl_hasher_class_find(sh->method);
+    if (!cls) return HL_ENOTFOUND; /* the message is set */
     const hl_config *given = hl_config_get(sh->node, "params");
     hl_config *params = given ? hl_config_clone(given) : hl_config_new(HL_CONFIG_MAP, NULL, "", 0, 0);
-    if (!cls) return HL_ENOTFOUND;
     if (!params) return hl_error_set(HL_ENOMEM, "out of memory");
     const hl_config *bb = hl_config_get(params, "backbone");
     if (class_has_param(cls, "backbone") && (!bb || (bb->kind == HL_CONFIG_SCALAR && !bb->text[0])))
@@ -285,7 +285,8 @@ static hl_status load_targets(hl_run_state *rs, const hl_attack *a, const hl_cod
     for (int64_t i = 0; i < n; i++)
         for (int64_t j = 0; j < n_t; j++)
             if (!hl_npy_i64_at(&an, i * HL_RUN_ANCHORS + j, &anchors[i * n_t + j]))
-                HL_TRY(hl_error_set(HL_EFORMAT, "%s: entry %lld is not an integer", p, (long long)(i * n_t + j)));
+                HL_TRY(hl_error_set(HL_EFORMAT, "%s: entry [%lld, %lld] is not an integer", p, (long long)i,
+                                    (long long)j));
     HL_TRY(hl_targets_anchor_code(tcodes, db, anchors, n, (int)n_t));
     *n_t_out = (int)n_t;
 done:
