@@ -18,8 +18,11 @@
 #include "hashers/deep.h"
 
 #include <math.h>
+#include <errno.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "core/tape.h"
 
@@ -282,4 +285,18 @@ void hl_deep_log_epoch(const hl_hasher *h, int64_t epoch, int64_t epochs, double
                "mean bit balance %.3f (near-constant codes; the quantisation term may outweigh the similarity term, "
                "or lr is too high)", name, h->bits, (long long)(epoch + 1), d->constant_bits, d->bits,
                100 * d->distinct_frac, d->mean_balance);
+}
+
+/* ---- GAN sample grids -------------------------------------------------------------------------------------------- */
+
+hl_status hl_deep_write_samples(const hl_hasher *h, const char *tag, const hl_gan_generator *g, const float *z,
+                                int64_t n, int64_t epoch) {
+    char dir[1100], path[1200];
+    if (!h->workdir || !h->workdir[0]) return HL_OK;
+    snprintf(dir, sizeof dir, "%s/samples", h->workdir);
+    if (mkdir(dir, 0755) != 0 && errno != EEXIST)
+        return hl_error_set(HL_EIO, "%s: cannot create the samples folder: %s", dir, strerror(errno));
+    snprintf(path, sizeof path, "%s/%s_epoch_%03lld.png", dir, tag, (long long)epoch + 1);
+    int cols = n >= 64 ? 16 : n >= 16 ? 8 : (int)n;
+    return hl_gan_write_samples(g, z, n, cols, path);
 }

@@ -32,6 +32,7 @@
 #define HL_DEEP_H
 
 #include "core/nn/backbone.h"
+#include "core/nn/gan.h"
 #include "core/optim.h"
 #include "core/lr_schedule.h"
 #include "core/data/batch.h"
@@ -146,6 +147,14 @@ typedef struct hl_code_diversity {
 
 /* Diversity of sign(u) for u [n, K] (sign(0) = +1). */
 hl_code_diversity hl_code_diversity_of(const float *u, int64_t n, int K);
+
+/* ---- GAN sample grids ---- */
+
+/* What a user looks at to see that a generator learns: when h->workdir is set, writes G's images for the fixed
+ * inputs z [n, Z] to <workdir>/samples/<tag>_epoch_<NNN>.png (epoch 1-based; tag e.g. "G"), creating samples/;
+ * without a workdir it does nothing. Use the same z every epoch (drawn once, from the hasher's seed). */
+hl_status hl_deep_write_samples(const hl_hasher *h, const char *tag, const hl_gan_generator *g, const float *z,
+                                int64_t n, int64_t epoch);
 
 /* One progress line through hl_msg: "dpsh 32b: epoch 3/150 loss 0.4213 lr 0.05 codes: 97.1% distinct, bit balance
  * min 0.31 mean 0.47 (12.3 s)"; a warning line when d->collapsed. d may be NULL. */

@@ -81,9 +81,38 @@ hl_status hl_hasher_fit(hl_hasher *h, const hl_dataset *train, const int64_t *id
     if ((h->cls->flags & HL_HASHER_SUPERVISED) && !labels_visible)
         return hl_error_set(HL_EINVAL, "hasher '%s' is supervised but the protocol hides the training labels",
                             h->cls->name);
+    if ((h->cls->flags & HL_HASHER_SUPERVISED) && !hl_dataset_has_labels(train))
+        return hl_error_set(HL_EINVAL, "hasher '%s' is supervised but dataset '%s' has no labels", h->cls->name,
+                            train->name);
     HL_TRY(check_shape(h, train));
     if (h->cls->fit && (st = h->cls->fit(h, train, idx, n, labels_visible)) < 0) {
         hl_error_wrap("hasher '%s': fit", h->cls->name);
+        goto done;
+    }
+    h->fitted = true;
+done:
+    return st;
+}
+
+hl_status hl_hasher_fit_semi(hl_hasher *h, const hl_dataset *d, const int64_t *idx, int64_t n, const int64_t *uidx,
+                             int64_t nu) {
+    hl_status st = HL_OK;
+    const hl_hasher_class *cls = h->cls;
+    hl_dataset hidden = hl_dataset_unlabelled_view(d);
+    if (!cls->fit_semi || !(cls->flags & HL_HASHER_SEMI_SUPERVISED)) {
+        if (cls->flags & HL_HASHER_SUPERVISED) return hl_hasher_fit(h, d, idx, n, true);
+        return hl_hasher_fit(h, &hidden, idx, n, false);
+    }
+    if (n < 1 || nu < 0)
+        return hl_error_set(HL_EINVAL, "hasher '%s': semi-supervised fit needs labelled images (got %lld) and "
+                            "nu >= 0 (got %lld)", cls->name, (long long)n, (long long)nu);
+    HL_TRY(check_shape(h, d));
+    for (int64_t j = 0; j < nu; j++)
+        if (uidx[j] < 0 || uidx[j] >= d->n)
+            return hl_error_set(HL_EINVAL, "hasher '%s': unlabelled index %lld outside [0, %lld)", cls->name,
+                                (long long)uidx[j], (long long)d->n);
+    if ((st = cls->fit_semi(h, d, idx, n, &hidden, uidx, nu)) < 0) {
+        hl_error_wrap("hasher '%s': fit", cls->name);
         goto done;
     }
     h->fitted = true;

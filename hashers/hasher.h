@@ -45,9 +45,11 @@ typedef enum hl_hasher_flag {
     HL_HASHER_SUPERVISED = 1u << 0,     /* fit() needs labels (refused when labels are not visible) */
     HL_HASHER_DIFFERENTIABLE = 1u << 1, /* forward() is differentiable w.r.t. x (gradient attacks apply) */
     HL_HASHER_NEEDS_FIT = 1u << 2,      /* encoding before fit() is an error */
-    HL_HASHER_FIT_DATABASE = 1u << 3    /* asymmetric methods (ADSH): the lab fits them on the database list (all of it
+    HL_HASHER_FIT_DATABASE = 1u << 3,   /* asymmetric methods (ADSH): the lab fits them on the database list (all of it
                                          * labelled, as in their papers' protocol) instead of the train list, and
                                          * takes database codes from learned_codes() */
+    HL_HASHER_SEMI_SUPERVISED = 1u << 4 /* fit_semi(): labelled train images plus unlabelled ones (METRICS.md's
+                                         * semi-supervised view: the rest of the database, labels hidden) */
 } hl_hasher_flag;
 
 typedef struct hl_hasher_class {
@@ -74,6 +76,12 @@ typedef struct hl_hasher_class {
      * created, n rows) and sets have[i] = 1; rows left with have[i] = 0 are encoded by forward(). Such codes are not
      * part of the checkpoint (the lab stores the database codes next to it). */
     hl_status (*learned_codes)(hl_hasher *self, const int64_t *idx, int64_t n, hl_codes *out, uint8_t *have);
+    /* Optional (semi-supervised methods, flag HL_HASHER_SEMI_SUPERVISED): learns from labelled images idx[0..n) of
+     * `train` (labels readable) and unlabelled images uidx[0..nu) of `unlabelled`, a label-less view of the same
+     * pixels (hl_dataset_unlabelled_view: no label rows, no class ids), so the hidden labels cannot be read.
+     * nu may be 0. A semi-supervised class may also have fit() for a plain supervised fit. */
+    hl_status (*fit_semi)(hl_hasher *self, const hl_dataset *train, const int64_t *idx, int64_t n,
+                          const hl_dataset *unlabelled, const int64_t *uidx, int64_t nu);
 } hl_hasher_class;
 
 struct hl_hasher {
@@ -84,6 +92,8 @@ struct hl_hasher {
     hl_config *cfg;       /* resolved params (owned) */
     hl_params params;     /* every tensor of the method (initialised empty by the driver before init) */
     bool fitted;          /* set by hl_hasher_fit / hl_hasher_load */
+    const char *workdir;  /* NULL, or a directory (existing, owned by the caller) where fit may write what a user
+                           * looks at during training, e.g. GAN sample grids (the lab sets it to the cell's dir) */
 };
 
 /* ---- registry (hashers/registry.c): built-ins from hashers.def, then loaded plugins ---- */
@@ -114,6 +124,13 @@ hl_dataset_info hl_dataset_info_of(const hl_dataset *d);
 /* Fits on train images idx[0..n) (n >= 1). HL_EINVAL when the method is supervised and labels are not visible or
  * the image shape differs from the info given at create. */
 hl_status hl_hasher_fit(hl_hasher *h, const hl_dataset *train, const int64_t *idx, int64_t n, bool labels_visible);
+
+/* Semi-supervised fit: labelled images idx[0..n) of d (labels visible) and unlabelled images uidx[0..nu) of d, whose
+ * labels the method never sees (it gets hl_dataset_unlabelled_view(d) for them). Calls fit_semi, or plain fit on
+ * the labelled images for a class without it. Methods that are not supervised get the label-less view for the
+ * labelled images as well, with labels_visible false. n >= 1, nu >= 0. */
+hl_status hl_hasher_fit_semi(hl_hasher *h, const hl_dataset *d, const int64_t *idx, int64_t n, const int64_t *uidx,
+                             int64_t nu);
 
 /* forward() with shape checks (x [B, C, H, W] matching the info; output [B, bits], HL_ASSERT otherwise). */
 hl_tensor *hl_hasher_forward(hl_hasher *h, hl_ctx *ctx, hl_tensor *x);

@@ -11,7 +11,7 @@
 #include "eval/attack_metrics.h"
 #include "eval/codes_io.h"
 #include "lab/runner_impl.h"
-#include "reports/grid.h"
+#include "core/io/grid.h"
 
 #define ENCODE_BATCH 256
 #define ATTACK_BATCH 64
@@ -196,6 +196,38 @@ done:
     return st;
 }
 
+/* Fits h on the split's view for its kind (result.json's fit_on says which):
+ *   asymmetric (HL_HASHER_FIT_DATABASE, ADSH): the labelled database, as in their papers' protocol  "database"
+ *   semi-supervised (HL_HASHER_SEMI_SUPERVISED): labelled train + unlabelled (database \ train) with its labels
+ *     hidden (a label-less view)                                                                    "train+unlabelled"
+ *   supervised: the labelled train list                                                             "train"
+ *   unsupervised (LSH, ITQ, HashGAN): the train list through a label-less view                      "train (labels hidden)" */
+#define HL_TRY_PUT(m, k, v)                                                                                           \
+    do {                                                                                                              \
+        hl_status put_st_ = hl_run_put_str((m), (k), (v));                                                            \
+        if (put_st_ < 0) return put_st_;                                                                              \
+    } while (0)
+
+static hl_status fit_hasher(hl_run_state *rs, hl_hasher *h, hl_config *res) {
+    const hl_split *sp = &rs->split;
+    unsigned f = h->cls->flags;
+    if (f & HL_HASHER_FIT_DATABASE) {
+        HL_TRY_PUT(res, "fit_on", "database");
+        return hl_hasher_fit(h, &rs->data, sp->database.idx, sp->database.n, true);
+    }
+    if (f & HL_HASHER_SEMI_SUPERVISED) {
+        HL_TRY_PUT(res, "fit_on", "train+unlabelled");
+        return hl_hasher_fit_semi(h, &rs->data, sp->train.idx, sp->train.n, sp->unlabelled.idx, sp->unlabelled.n);
+    }
+    if (f & HL_HASHER_SUPERVISED) {
+        HL_TRY_PUT(res, "fit_on", "train");
+        return hl_hasher_fit(h, &rs->data, sp->train.idx, sp->train.n, true);
+    }
+    HL_TRY_PUT(res, "fit_on", "train (labels hidden)");
+    hl_dataset hidden = hl_dataset_unlabelled_view(&rs->data);
+    return hl_hasher_fit(h, &hidden, sp->train.idx, sp->train.n, false);
+}
+
 hl_status hl_cell_run_train(hl_run_state *rs, const hl_cell *c, hl_config *res) {
     hl_status st = HL_OK;
     hl_hasher *h = NULL;
@@ -206,10 +238,12 @@ hl_status hl_cell_run_train(hl_run_state *rs, const hl_cell *c, hl_config *res) 
     const hl_split *sp = &rs->split;
     double t0 = hl_time_s(), t_fit, t_enc, t_score;
     HL_TRY(make_hasher(rs, c, &h, res));
-    /* Asymmetric methods (ADSH) learn on the labelled database, as in their papers' protocol. */
-    const hl_index_list *fit_on = (h->cls->flags & HL_HASHER_FIT_DATABASE) ? &sp->database : &sp->train;
-    HL_TRY(hl_run_put_str(res, "fit_on", fit_on == &sp->train ? "train" : "database"));
-    HL_TRY(hl_hasher_fit(h, &rs->data, fit_on->idx, fit_on->n, true));
+    /* The cell's folder exists before the fit: methods may write what a user watches during training there (GAN
+     * sample grids). */
+    hl_store_cell_dir(rs->store.dir, c->key, dir, sizeof dir);
+    HL_TRY(hl_store_mkdirs(dir));
+    h->workdir = dir;
+    HL_TRY(fit_hasher(rs, h, res));
     t_fit = hl_time_s() - t0;
     hl_run_step(rs);
     HL_TRY(stop_check());
@@ -221,8 +255,6 @@ hl_status hl_cell_run_train(hl_run_state *rs, const hl_cell *c, hl_config *res) 
     t_enc = hl_time_s() - t0;
     hl_run_step(rs);
     HL_TRY(stop_check());
-    hl_store_cell_dir(rs->store.dir, c->key, dir, sizeof dir);
-    HL_TRY(hl_store_mkdirs(dir));
     snprintf(p, sizeof p, "%s/model.safetensors", dir);
     HL_TRY(hl_hasher_save(h, p));
     snprintf(p, sizeof p, "%s/db_codes.npy", dir);

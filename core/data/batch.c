@@ -19,7 +19,7 @@ hl_status hl_batcher_init(hl_batcher *b, const hl_dataset *d, const int64_t *idx
     if (o->batch < 1 || n < 0 || o->aug.crop_pad < 0)
         return hl_error_set(HL_EINVAL, "batcher over '%s': batch size %lld, %lld indices, crop padding %d", d->name,
                             (long long)o->batch, (long long)n, o->aug.crop_pad);
-    if (!d->pixels || d->c < 1 || d->h < 1 || d->w < 1 || d->labels.n != d->n)
+    if (!d->pixels || d->c < 1 || d->h < 1 || d->w < 1 || (hl_dataset_has_labels(d) && d->labels.n != d->n))
         return hl_error_set(HL_EINVAL, "batcher over '%s': dataset has no images or its label rows disagree",
                             d->name);
     for (int64_t j = 0; j < n; j++)
@@ -43,7 +43,7 @@ hl_status hl_batcher_init(hl_batcher *b, const hl_dataset *d, const int64_t *idx
                           (long long)B);
         goto done;
     }
-    HL_TRY(hl_labels_create(&b->blab, B, d->labels.nlabels));
+    if (hl_dataset_has_labels(d)) HL_TRY(hl_labels_create(&b->blab, B, d->labels.nlabels));
     if (n) memcpy(b->idx, idx, (size_t)n * sizeof *idx);
     hl_batcher_start(b, 0);
 done:
@@ -90,8 +90,9 @@ bool hl_batcher_next(hl_batcher *b, hl_batch *out) {
     for (int64_t j = 0; j < m; j++) {
         int64_t i = b->idx[b->perm[b->pos + j]];
         b->bidx[j] = i;
-        memcpy(b->blab.bits + j * b->blab.words, hl_labels_row(&d->labels, i),
-               (size_t)b->blab.words * sizeof *b->blab.bits);
+        if (b->blab.bits)
+            memcpy(b->blab.bits + j * b->blab.words, hl_labels_row(&d->labels, i),
+                   (size_t)b->blab.words * sizeof *b->blab.bits);
         if (b->bclass) b->bclass[j] = d->class_id[i];
     }
     hl_dataset_read(d, b->bidx, m, dst);
@@ -102,7 +103,7 @@ bool hl_batcher_next(hl_batcher *b, hl_batch *out) {
     out->step = b->step++;
     out->index = b->bidx;
     out->images = b->img;
-    out->labels = &b->blab;
+    out->labels = b->blab.bits ? &b->blab : NULL;
     out->class_id = b->bclass;
     b->pos += m;
     return true;

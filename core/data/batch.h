@@ -43,7 +43,7 @@ typedef struct hl_batch {
     int64_t epoch, step;     /* the epoch and this batch's number within it (0-based) */
     const int64_t *index;    /* [m] dataset sample indices */
     float *images;           /* [m, C, H, W] in [0, 1] (augmented when enabled); writable scratch */
-    const hl_labels *labels; /* m label rows (labels->n = m) */
+    const hl_labels *labels; /* m label rows (labels->n = m); NULL over a dataset without labels (a label-less view) */
     const int64_t *class_id; /* [m] class ids, NULL for multi-label datasets */
 } hl_batch;
 

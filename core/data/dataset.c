@@ -20,6 +20,14 @@ void hl_dataset_free(hl_dataset *d) {
     memset(d, 0, sizeof *d);
 }
 
+hl_dataset hl_dataset_unlabelled_view(const hl_dataset *d) {
+    hl_dataset v = *d;
+    memset(&v.labels, 0, sizeof v.labels);
+    v.class_id = NULL;
+    v.class_names = NULL;
+    return v;
+}
+
 void hl_dataset_read(const hl_dataset *d, const int64_t *idx, int64_t m, float *out) {
     float lut[256];
     for (int v = 0; v < 256; v++) lut[v] = (float)v / 255.0f;

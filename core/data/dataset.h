@@ -33,6 +33,12 @@ typedef struct hl_dataset {
 
 void hl_dataset_free(hl_dataset *d); /* NULL-safe; leaves *d zeroed */
 
+/* A view of d without its labels, for unsupervised and semi-supervised fits: the same pixels (shared, not owned),
+ * no label rows (labels zeroed: n = 0, bits NULL), no class ids, no class names. A method handed this view cannot
+ * read the labels it hides. Never hl_dataset_free a view; it is valid while d is. */
+hl_dataset hl_dataset_unlabelled_view(const hl_dataset *d);
+static inline bool hl_dataset_has_labels(const hl_dataset *d) { return d->labels.bits != NULL; }
+
 /* Images idx[0..m) as float32 [m, c, h, w] in [0,1] (pixel / 255). */
 void hl_dataset_read(const hl_dataset *d, const int64_t *idx, int64_t m, float *out);
 static inline int64_t hl_dataset_image_size(const hl_dataset *d) { return (int64_t)d->c * d->h * d->w; }

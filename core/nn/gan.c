@@ -6,6 +6,8 @@
  */
 #include "core/nn/gan.h"
 
+#include "core/io/grid.h"
+
 #include <stdio.h>
 #include <string.h>
 
@@ -182,4 +184,22 @@ int hl_gan_freeze(hl_params *p, const char *prefix, bool frozen) {
         return hl_params_count(p);
     }
     return hl_params_set_requires_grad_prefix(p, prefix, !frozen);
+}
+
+hl_status hl_gan_write_samples(const hl_gan_generator *g, const float *z, int64_t n, int cols, const char *path) {
+    hl_status st = HL_OK;
+    hl_ctx *ctx = NULL;
+    if (n < 1 || cols < 1) return hl_error_set(HL_EINVAL, "%s: %lld samples in %d columns", path, (long long)n, cols);
+    HL_TRY(hl_ctx_create(&ctx, HL_DEVICE_CPU, 0));
+    hl_ctx_set_train(ctx, false);
+    hl_no_grad_begin(ctx);
+    hl_tensor *zt = hl_tensor_new(ctx, 2, HL_SHAPE(n, g->z));
+    memcpy(zt->data, z, (size_t)(n * g->z) * sizeof *z);
+    hl_tensor *x = hl_gan_generator_forward(ctx, g, zt);
+    hl_no_grad_end(ctx);
+    int rows = (int)((n + cols - 1) / cols);
+    HL_TRY(hl_grid_write_png(path, x->data, n, g->c, g->h, g->w, rows, cols, 2));
+done:
+    hl_ctx_free(ctx);
+    return st;
 }

@@ -115,6 +115,11 @@ hl_tensor *hl_gan_g_loss(hl_ctx *ctx, hl_gan_loss_kind kind, hl_tensor *fake_log
 /* "ns", "lsgan"; HL_GAN_LOSS_KIND_COUNT if unknown. */
 hl_gan_loss_kind hl_gan_loss_from_name(const char *name);
 
+/* Writes G's images for fixed inputs z [n, Z] (host floats) as a PNG grid of `cols` columns, each pixel a 2×2 block
+ * (core/io/grid.h), atomically. Runs G in eval mode on a private ctx: the caller's ctx, G's weights and its running
+ * statistics are untouched. */
+hl_status hl_gan_write_samples(const hl_gan_generator *g, const float *z, int64_t n, int cols, const char *path);
+
 /* Freezes (frozen = true) or unfreezes the parameters of p whose name starts with prefix (NULL or "": all of them).
  * Returns how many tensors matched. */
 int hl_gan_freeze(hl_params *p, const char *prefix, bool frozen);

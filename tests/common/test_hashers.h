@@ -5,6 +5,7 @@
 
 #include <criterion/criterion.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "core/config.h"
 #include "eval/retrieval.h"
@@ -81,6 +82,38 @@ static inline double hl_test_fit_map(hl_hasher *h, const hl_dataset *d, int64_t 
     hl_hasher_free(h);
     free(db);
     return map;
+}
+
+/* Semi-supervised: fits h with items 0..nlab−1 of d labelled and nlab..nlab+nunl−1 unlabelled (hl_hasher_fit_semi),
+ * scores items nlab+nunl..nlab+nunl+nq−1 as queries against the database of all nlab + nunl fit items: mAP@all.
+ * *secs: the fit's wall time. Frees h. */
+static inline double hl_test_fit_semi_map(hl_hasher *h, const hl_dataset *d, int64_t nlab, int64_t nunl, int64_t nq,
+                                          double *secs) {
+    int64_t ndb = nlab + nunl;
+    int64_t *db = malloc((size_t)(ndb + nq) * sizeof *db), *q = db + ndb;
+    cr_assert_not_null(db);
+    for (int64_t i = 0; i < ndb + nq; i++) db[i] = i;
+    double t0 = hl_time_s();
+    cr_assert_eq(hl_hasher_fit_semi(h, d, db, nlab, db + nlab, nunl), HL_OK, "%s", hl_error_last());
+    *secs = hl_time_s() - t0;
+    double map = hl_test_hasher_map(h, d, db, ndb, q, nq, NULL);
+    hl_hasher_free(h);
+    free(db);
+    return map;
+}
+
+/* Changes the labels of items [from, to) of a single-label dataset d to the next class ((c + 1) mod L): a fit that
+ * never reads them gives the same model as on the untouched dataset. */
+static inline void hl_test_corrupt_labels(hl_dataset *d, int64_t from, int64_t to) {
+    cr_assert_not_null(d->class_id);
+    int L = d->labels.nlabels;
+    for (int64_t i = from; i < to; i++) {
+        int64_t c = (d->class_id[i] + 1) % L;
+        d->class_id[i] = c;
+        uint64_t *row = d->labels.bits + i * d->labels.words;
+        memset(row, 0, (size_t)d->labels.words * sizeof *row);
+        row[c / 64] |= 1ull << (c % 64);
+    }
 }
 
 #endif

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/io/image.h"
 #include "core/nn/gan.h"
 #include "core/optim.h"
 #include "test_common.h"
@@ -372,4 +373,45 @@ Test(gan, pair_discriminator_input_gradients) {
                       (hl_gradcheck_opts){.eval_mode = true, .kink_tol = 0.01f});
     hl_tensor_free(x), hl_tensor_free(b);
     hl_params_free(&p);
+}
+
+/* The sample grid: 10 samples of a 28×28 generator in 4 columns -> 3 rows, 2× upscale with 2-pixel gutters:
+ * width 4·56 + 3·2 = 230, height 3·56 + 2·2 = 172; pixel (0, 0) is sample 0's first pixel; G's weights and running
+ * statistics are untouched (it runs in eval mode on its own ctx); a bad count is refused. */
+Test(gan, write_samples_grid) {
+    hl_params pg;
+    hl_params_init(&pg);
+    hl_gan_generator g;
+    enum { Z = 5, N = 10 };
+    cr_assert_eq(hl_gan_generator_init(&g, &pg, "G", Z, 1, 28, 28, 8), HL_OK);
+    cr_assert_eq(hl_params_alloc(&pg), HL_OK);
+    hl_rng r = hl_rng_make(3, 1);
+    hl_gan_generator_reset(&g, &r);
+    size_t nb = (size_t)pg.slab_len * sizeof(float);
+    float *p0 = malloc(nb), z[N * Z];
+    memcpy(p0, pg.data, nb);
+    hl_rng_uniform(&r, z, N * Z, -1.0f, 1.0f);
+    char path[1024];
+    snprintf(path, sizeof path, "%s/samples.png", hl_test_tmpdir());
+    cr_assert_eq(hl_gan_write_samples(&g, z, N, 4, path), HL_OK, "%s", hl_error_last());
+    cr_assert(memcmp(pg.data, p0, nb) == 0, "writing samples changed G");
+    hl_image im;
+    cr_assert_eq(hl_image_load(&im, path, 1), HL_OK, "%s", hl_error_last());
+    cr_assert_eq(im.w, 230);
+    cr_assert_eq(im.h, 172);
+    /* the first sample's first pixel, computed directly */
+    hl_ctx *ctx = hl_test_ctx();
+    hl_ctx_set_train(ctx, false);
+    hl_tensor *zt = hl_tensor_new(ctx, 2, HL_SHAPE(1, Z));
+    memcpy(zt->data, z, sizeof(float) * Z);
+    hl_tensor *x = hl_gan_generator_forward(ctx, &g, zt);
+    int want = (int)lroundf(x->data[0] * 255.0f);
+    cr_assert(abs((int)im.px[0] - want) <= 1, "pixel %d, want %d", im.px[0], want);
+    cr_assert_eq(im.px[1], im.px[0]); /* 2× upscale */
+    cr_assert_eq(im.px[56], 255);     /* gutter */
+    free(im.px);
+    cr_assert_eq(hl_gan_write_samples(&g, z, 0, 4, path), HL_EINVAL);
+    hl_ctx_free(ctx);
+    free(p0);
+    hl_params_free(&pg);
 }

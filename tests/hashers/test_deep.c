@@ -4,6 +4,8 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "core/config.h"
 #include "hashers/deep.h"
@@ -287,5 +289,33 @@ Test(deep, outputs_equal_a_manual_eval_forward) {
     hl_ctx_free(ctx);
     hl_hasher_free(h);
     hl_config_free(cfg);
+    hl_dataset_free(&d);
+}
+
+/* hl_deep_write_samples: nothing without a workdir; with one, <workdir>/samples/G_epoch_003.png for epoch index 2. */
+Test(deep, write_samples_into_workdir) {
+    hl_dataset d;
+    hl_test_synthetic(&d, 4, 1, 28, 2, 1);
+    hl_hasher *h = hl_test_make_hasher("lsh", &d, (const char *const[]){NULL}, 8, 1);
+    hl_params pg;
+    hl_params_init(&pg);
+    hl_gan_generator g;
+    cr_assert_eq(hl_gan_generator_init(&g, &pg, "G", 8, 1, 28, 28, 8), HL_OK);
+    cr_assert_eq(hl_params_alloc(&pg), HL_OK);
+    hl_rng r = hl_rng_make(2, 1);
+    hl_gan_generator_reset(&g, &r);
+    float z[4 * 8];
+    hl_rng_uniform(&r, z, 32, -1.0f, 1.0f);
+    char dir[1024], path[1200];
+    snprintf(dir, sizeof dir, "%s/cell", hl_test_tmpdir());
+    cr_assert_eq(mkdir(dir, 0755), 0);
+    snprintf(path, sizeof path, "%s/samples/G_epoch_003.png", dir);
+    cr_assert_eq(hl_deep_write_samples(h, "G", &g, z, 4, 2), HL_OK, "%s", hl_error_last());
+    cr_assert_neq(access(path, F_OK), 0, "written without a workdir");
+    h->workdir = dir;
+    cr_assert_eq(hl_deep_write_samples(h, "G", &g, z, 4, 2), HL_OK, "%s", hl_error_last());
+    cr_assert_eq(access(path, F_OK), 0, "%s missing", path);
+    hl_params_free(&pg);
+    hl_hasher_free(h);
     hl_dataset_free(&d);
 }

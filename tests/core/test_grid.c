@@ -1,4 +1,4 @@
-/* tests/reports/test_grid.c — image grids: exact size, exact pixels (image blocks, amplified perturbation, gutters),
+/* tests/core/test_grid.c — image grids: exact size, exact pixels (image blocks, amplified perturbation, gutters),
  * gray and RGB, errors (bad sizes, NaN, unwritable path). PNGs are decoded back with libpng. */
 #include <math.h>
 #include <png.h>
@@ -6,7 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "reports/grid.h"
+#include "core/io/grid.h"
 #include "test_common.h"
 
 typedef struct dec_img {

@@ -1,5 +1,5 @@
-/* reports/grid.c — image grids written as PNG; see grid.h. */
-#include "reports/grid.h"
+/* core/io/grid.c — image grids written as PNG; see grid.h. */
+#include "core/io/grid.h"
 
 #include <math.h>
 #include <stdlib.h>

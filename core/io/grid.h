@@ -1,4 +1,4 @@
-/* reports/grid.h — image grids as PNG: adversarial-example figures ("clean | perturbation | adversarial").
+/* core/io/grid.h — image grids as PNG: adversarial-example figures ("clean | perturbation | adversarial").
  *
  *     // 4 examples, MNIST-sized, perturbation shown ×10 around mid-grey, each pixel as a 4×4 block:
  *     st = hl_grid_attack_examples("out/examples.png", clean, adv, 4, 1, 28, 28, 10.0f, 4);
@@ -20,8 +20,8 @@
  * Errors: HL_EINVAL (bad sizes: n < 1, c not 1 or 3, h/w/rows/cols/upscale < 1, rows·cols < n, a side over
  * HL_GRID_MAX_SIDE), HL_ENUMERIC (non-finite pixel, or non-finite amp), HL_ENOMEM, HL_EIO (cannot write `path`).
  */
-#ifndef HL_REPORTS_GRID_H
-#define HL_REPORTS_GRID_H
+#ifndef HL_IO_GRID_H
+#define HL_IO_GRID_H
 
 #include "core/common.h"
 
