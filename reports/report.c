@@ -308,14 +308,42 @@ static const hl_table_col_opts PCT_HI = {.precision = 2, .percent = true, .bette
 static const hl_table_col_opts PCT_LO = {.precision = 2, .percent = true, .better = HL_TABLE_LOWER};
 static const hl_table_col_opts PLAIN2 = {.precision = 2};
 
+/* " Training data: train: ddsh, dpsh; database: adsh; train+unlabelled: abml, ssah." from the train cells' fit_on
+ * (the lab records which images each method learned from); empty when no cell says. */
+static void fit_on_sentence(const rcells *cs, char *buf, size_t n) {
+    strset kinds = {.n = 0};
+    buf[0] = 0;
+    for (int i = 0; i < cs->n; i++)
+        if (!cs->c[i].attack) {
+            const char *f = opt_str(cs->c[i].root, "fit_on", NULL);
+            if (f) strset_add(&kinds, f);
+        }
+    if (!kinds.n) return;
+    size_t len = (size_t)snprintf(buf, n, " Training data:");
+    for (int k = 0; k < kinds.n && len < n; k++) {
+        strset ms = {.n = 0};
+        for (int i = 0; i < cs->n; i++) {
+            const char *f = cs->c[i].attack ? NULL : opt_str(cs->c[i].root, "fit_on", NULL);
+            if (f && strcmp(f, kinds.v[k]) == 0) strset_add(&ms, cs->c[i].method);
+        }
+        qsort(ms.v, (size_t)ms.n, sizeof *ms.v, cmp_str);
+        len += (size_t)snprintf(buf + len, n - len, "%s %s:", k ? ";" : "", kinds.v[k]);
+        for (int j = 0; j < ms.n && len < n; j++)
+            len += (size_t)snprintf(buf + len, n - len, "%s %s", j ? "," : "", ms.v[j]);
+    }
+    if (len < n) snprintf(buf + len, n - len, ".");
+}
+
 static hl_status clean_table(const rcells *cs, const char *map_name, const char *radius, hl_table **out) {
     hl_status st = HL_OK;
     hl_table *t = NULL;
     int64_t bits[64];
     int nb = distinct_bits(cs, false, bits, 64);
-    char cap[1024], lead[256], cmap[80], cprec[80];
+    char cap[2048], lead[256], cmap[80], cprec[80], fit[1024];
     snprintf(lead, sizeof lead, "%s and P@H≤%s in %%", map_name, radius);
     caption_of(cs, false, lead, "higher is better, best in bold", cap, sizeof cap);
+    fit_on_sentence(cs, fit, sizeof fit);
+    if (strlen(cap) + strlen(fit) < sizeof cap) strcat(cap, fit);
     HL_TRY(hl_table_create(&t, "Clean retrieval", cap));
     HL_TRY(hl_table_set_label(t, "tab:clean"));
     snprintf(cmap, sizeof cmap, "%s (%%)", map_name);
