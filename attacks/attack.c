@@ -5,6 +5,8 @@
 
 #include "attacks/attack.h"
 
+#include "core/io/checkpoint.h"
+
 void hl_attack_opts_default(hl_attack_opts *o) {
     memset(o, 0, sizeof *o);
     o->threat = hl_threat_make(HL_NORM_LINF, 8, 255);
@@ -32,6 +34,9 @@ hl_status hl_attack_create_class(hl_attack **out, const hl_attack_class *cls, co
     if (!(o->threat.lo < o->threat.hi))
         return hl_error_set(HL_EINVAL, "attack '%s': empty pixel box [%g, %g]", cls->name, (double)o->threat.lo,
                             (double)o->threat.hi);
+    if (o->threat.norm == HL_NORM_NONE && !(cls->flags & HL_ATTACK_UNBOUNDED))
+        return hl_error_set(HL_EINVAL, "attack '%s' needs an eps-ball (norm linf or l2); norm none is for attacks "
+                            "that bound themselves, such as prosgan", cls->name);
     if (o->steps < 0) return hl_error_set(HL_EINVAL, "attack '%s': steps must be >= 0", cls->name);
     if (o->targeted && !(cls->flags & HL_ATTACK_TARGETED))
         return hl_error_set(HL_EINVAL, "attack '%s' has no targeted mode", cls->name);
@@ -49,12 +54,18 @@ hl_status hl_attack_create_class(hl_attack **out, const hl_attack_class *cls, co
         st = hl_error_set(HL_ENOMEM, "attack '%s': out of memory", cls->name);
         goto done;
     }
+    if ((cls->flags & HL_ATTACK_NEEDS_FIT) && !cls->fit) {
+        st = hl_error_set(HL_EINVAL, "attack '%s' needs a fit but its class has no fit()", cls->name);
+        goto done;
+    }
     a->cls = cls, a->opts = *o, a->cfg = resolved;
     resolved = NULL;
+    hl_params_init(&a->params);
     if (cls->init && (st = cls->init(a, a->cfg)) < 0) {
         hl_error_wrap("attack '%s'", cls->name);
         a->cls = NULL; /* init failed: no fini */
         hl_config_free(a->cfg);
+        hl_params_free(&a->params);
         free(a);
         a = NULL;
         goto done;
@@ -69,8 +80,66 @@ done:
 void hl_attack_free(hl_attack *a) {
     if (!a) return;
     if (a->cls && a->cls->fini) a->cls->fini(a);
+    hl_params_free(&a->params);
     hl_config_free(a->cfg);
     free(a);
+}
+
+/* Freezes the victim's parameters (saving their flags into was[np]) or restores them. */
+static void victim_freeze(hl_hasher *victim, bool *was, bool freeze) {
+    int np = hl_params_count(&victim->params);
+    for (int i = 0; i < np; i++) {
+        hl_tensor *t = hl_params_at(&victim->params, i);
+        if (freeze) was[i] = hl_tensor_requires_grad(t), hl_tensor_set_requires_grad(t, false);
+        else hl_tensor_set_requires_grad(t, was[i]);
+    }
+}
+
+hl_status hl_attack_fit(hl_attack *a, hl_hasher *victim, hl_ctx *ctx, const hl_attack_fit_data *data) {
+    hl_status st = HL_OK;
+    if (!(a->cls->flags & HL_ATTACK_NEEDS_FIT))
+        return hl_error_set(HL_EINVAL, "attack '%s' learns nothing (it has no fit)", a->cls->name);
+    if (data->n < 1) return hl_error_set(HL_EINVAL, "attack '%s': fit needs training images", a->cls->name);
+    int np = hl_params_count(&victim->params);
+    bool *was = malloc((size_t)HL_MAX(np, 1) * sizeof *was), train = ctx->train;
+    if (!was) return hl_error_set(HL_ENOMEM, "attack '%s': out of memory", a->cls->name);
+    victim_freeze(victim, was, true);
+    if ((st = a->cls->fit(a, victim, ctx, data)) < 0) hl_error_wrap("attack '%s': fit", a->cls->name);
+    else a->fitted = true;
+    hl_ctx_reset(ctx);
+    victim_freeze(victim, was, false);
+    hl_ctx_set_train(ctx, train);
+    free(was);
+    return st;
+}
+
+hl_status hl_attack_save(const hl_attack *a, const char *path) {
+    hl_status st = HL_OK;
+    hl_ckpt_meta m;
+    hl_ckpt_meta_init(&m);
+    HL_TRY(hl_ckpt_meta_set(&m, "attack", a->cls->name));
+    HL_TRY(hl_checkpoint_save(path, &a->params, &m));
+done:
+    hl_ckpt_meta_free(&m);
+    return st;
+}
+
+hl_status hl_attack_load(hl_attack *a, const char *path) {
+    hl_status st = HL_OK;
+    hl_ckpt_meta m;
+    hl_ckpt_meta_init(&m);
+    HL_TRY(hl_checkpoint_read_meta(path, &m));
+    const char *name = hl_ckpt_meta_get(&m, "attack");
+    if (!name || strcmp(name, a->cls->name) != 0) {
+        st = hl_error_set(HL_EMISMATCH, "%s: checkpoint of attack '%s', expected '%s'", path, name ? name : "(none)",
+                          a->cls->name);
+        goto done;
+    }
+    HL_TRY(hl_checkpoint_load(path, &a->params, NULL));
+    a->fitted = true;
+done:
+    hl_ckpt_meta_free(&m);
+    return st;
 }
 
 /* Shallow view of codes rows [i0, i0 + b). */
@@ -83,6 +152,8 @@ hl_status hl_attack_run(hl_attack *a, hl_hasher *victim, hl_ctx *ctx, const floa
     hl_status st = HL_OK;
     const hl_dataset_info *in = &victim->info;
     int64_t d = (int64_t)in->c * in->h * in->w;
+    if ((a->cls->flags & HL_ATTACK_NEEDS_FIT) && !a->fitted)
+        return hl_error_set(HL_EINVAL, "attack '%s' must be fitted on its victim before it runs", a->cls->name);
     int np = hl_params_count(&victim->params);
     bool *was = malloc((size_t)HL_MAX(np, 1) * sizeof *was), train = ctx->train;
     int64_t *ids = NULL;
@@ -94,8 +165,7 @@ hl_status hl_attack_run(hl_attack *a, hl_hasher *victim, hl_ctx *ctx, const floa
         free(ids);
         return hl_error_set(HL_ENOMEM, "attack '%s': out of memory", a->cls->name);
     }
-    for (int i = 0; i < np; i++) was[i] = hl_tensor_requires_grad(hl_params_at(&victim->params, i));
-    hl_params_set_requires_grad(&victim->params, false);
+    victim_freeze(victim, was, true);
     hl_ctx_set_train(ctx, false);
     for (int64_t i0 = 0; i0 < n; i0 += batch) {
         int64_t b = HL_MIN((int64_t)batch, n - i0);
@@ -104,6 +174,12 @@ hl_status hl_attack_run(hl_attack *a, hl_hasher *victim, hl_ctx *ctx, const floa
         for (int64_t j = 0; j < b; j++) ids[j] = goal && goal->query_id ? goal->query_id[i0 + j] : i0 + j;
         if (goal && goal->target) tgt = rows(goal->target, i0, b), g.target = &tgt;
         if (goal && goal->source) src = rows(goal->source, i0, b), g.source = &src;
+        hl_labels tl;
+        if (goal && goal->target_labels) {
+            const hl_labels *L = goal->target_labels;
+            tl = (hl_labels){.n = b, .nlabels = L->nlabels, .words = L->words, .bits = L->bits + i0 * L->words};
+            g.target_labels = &tl;
+        }
         const int64_t *shape = HL_SHAPE(b, in->c, in->h, in->w);
         HL_TRY(hl_tensor_create(&xt, 4, shape, HL_DEVICE_CPU));
         HL_TRY(hl_tensor_create(&at, 4, shape, HL_DEVICE_CPU));
@@ -133,7 +209,7 @@ hl_status hl_attack_run(hl_attack *a, hl_hasher *victim, hl_ctx *ctx, const floa
 done:
     hl_tensor_free(xt);
     hl_tensor_free(at);
-    for (int i = 0; i < np; i++) hl_tensor_set_requires_grad(hl_params_at(&victim->params, i), was[i]);
+    victim_freeze(victim, was, false);
     hl_ctx_set_train(ctx, train);
     free(was);
     free(ids);

@@ -28,7 +28,11 @@ typedef struct hl_attack hl_attack;
 typedef enum hl_attack_flag {
     HL_ATTACK_TARGETED = 1u << 0,   /* supports targeted goals */
     HL_ATTACK_UNTARGETED = 1u << 1, /* supports untargeted goals */
-    HL_ATTACK_BLACKBOX = 1u << 2    /* never uses gradients of the victim */
+    HL_ATTACK_BLACKBOX = 1u << 2,   /* never uses gradients of the victim */
+    HL_ATTACK_NEEDS_FIT = 1u << 3,  /* learns from the victim once (fit) before perturb: generative attacks such as
+                                     * ProS-GAN; the lab caches what it learned per victim (hl_attack_save/load) */
+    HL_ATTACK_UNBOUNDED = 1u << 4   /* bounds its perturbation itself (ProS-GAN's reconstruction loss), so it may run
+                                     * with norm none (no ε-ball, pixel box only); other attacks refuse norm none */
 } hl_attack_flag;
 
 /* Options common to all attacks (the suite's threat-model keys); the class's own keys are in its params. */
@@ -46,7 +50,21 @@ typedef struct hl_attack_goal {
     const int64_t *query_id; /* stable ids (seeding must depend on these, not on batch positions); NULL: 0..n-1 */
     const hl_codes *target;  /* targeted: desired codes [n]; NULL otherwise */
     const hl_codes *source;  /* untargeted: clean codes [n] to move away from; may be NULL */
+    const hl_labels *target_labels; /* targeted: the target label set of each query [n rows] (what label-conditioned
+                                     * attacks such as ProS-GAN aim at); NULL when the caller has none */
 } hl_attack_goal;
+
+/* What an attack with HL_ATTACK_NEEDS_FIT learns from, once per victim (the lab passes the protocol's train list and
+ * the victim's stored database codes). */
+typedef struct hl_attack_fit_data {
+    const hl_dataset *train;    /* images (and labels) */
+    const int64_t *idx;         /* training images idx[0..n) of train */
+    int64_t n;
+    const hl_codes *db_codes;   /* the victim's database codes */
+    const hl_labels *db_labels; /* their label sets: the distinct ones are the candidate targets */
+    uint64_t seed;
+    const char *workdir;        /* NULL, or a directory where fit may write sample grids */
+} hl_attack_fit_data;
 
 typedef struct hl_attack_class {
     int abi;                     /* HL_ATTACK_ABI (keep first) */
@@ -65,6 +83,12 @@ typedef struct hl_attack_class {
      * allocated in it survives the call. goal arrays are for this batch ([B]). */
     hl_status (*perturb)(hl_attack *self, hl_hasher *victim, hl_ctx *ctx, const hl_tensor *x, hl_tensor *x_adv,
                          const hl_attack_goal *goal);
+    /* Required with HL_ATTACK_NEEDS_FIT: learns from the frozen victim (its parameters do not require grad; the ctx
+     * is in train mode for the attack's own networks — the victim's batch norm must be used in eval mode, which
+     * hashers do through their forward in ctx eval mode: switch with hl_ctx_set_train around victim calls).
+     * Everything learned lives in self->params (declared and allocated in init), so the driver can save and load
+     * it. Counts victim passes in forwards/backwards like perturb does. */
+    hl_status (*fit)(hl_attack *self, hl_hasher *victim, hl_ctx *ctx, const hl_attack_fit_data *data);
 } hl_attack_class;
 
 struct hl_attack {
@@ -74,6 +98,8 @@ struct hl_attack {
     /* Cost counters, added to by perturb: victim forward and backward passes, counted per image (a batch of B
      * images through one forward adds B). The driver zeroes them at create; the lab reports them per query. */
     int64_t forwards, backwards;
+    hl_params params; /* learned state of an HL_ATTACK_NEEDS_FIT attack (initialised empty by the driver) */
+    bool fitted;      /* set by hl_attack_fit / hl_attack_load */
 };
 
 /* ---- registry (attacks/registry.c) ---- */
@@ -94,7 +120,16 @@ hl_status hl_attack_create_class(hl_attack **out, const hl_attack_class *cls, co
                                  const hl_attack_opts *o);
 void hl_attack_free(hl_attack *a); /* NULL-safe */
 
-/* Attacks n images x [n, C, H, W] (victim's shape) into x_adv (same layout), `batch` at a time (<= 0: 64). Freezes
+/* Fits an HL_ATTACK_NEEDS_FIT attack on `victim` (frozen for the call, its requires-grad flags restored after;
+ * ctx's train flag restored). HL_EINVAL for an attack without the flag. */
+hl_status hl_attack_fit(hl_attack *a, hl_hasher *victim, hl_ctx *ctx, const hl_attack_fit_data *data);
+/* self->params as a checkpoint (metadata: attack name), written atomically; load into an attack created with the
+ * same class and params: HL_EMISMATCH when the file is another attack's or its tensors differ; marks it fitted. */
+hl_status hl_attack_save(const hl_attack *a, const char *path);
+hl_status hl_attack_load(hl_attack *a, const char *path);
+
+/* Attacks n images x [n, C, H, W] (victim's shape) into x_adv (same layout), `batch` at a time (<= 0: 64); an
+ * HL_ATTACK_NEEDS_FIT attack must be fitted (or loaded) first (HL_EINVAL otherwise). Freezes
  * the victim's parameters for the call (their requires-grad flags are restored afterwards), runs in eval mode (the
  * ctx's train flag is restored) and resets ctx after each batch. Each batch's result is checked with
  * hl_threat_check(HL_THREAT_TOL); a violation is HL_EINVAL "attack 'name': image I: ..." with the query's

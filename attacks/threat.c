@@ -6,7 +6,7 @@
 
 const char *hl_norm_name(hl_norm n) {
     HL_ASSERT(n >= 0 && n < HL_NORM_COUNT, "norm %d", (int)n);
-    return n == HL_NORM_LINF ? "linf" : "l2";
+    return n == HL_NORM_LINF ? "linf" : n == HL_NORM_L2 ? "l2" : "none";
 }
 
 hl_status hl_norm_parse(const char *s, hl_norm *out) {
@@ -15,7 +15,7 @@ hl_status hl_norm_parse(const char *s, hl_norm *out) {
             *out = (hl_norm)n;
             return HL_OK;
         }
-    return hl_error_set(HL_EINVAL, "unknown norm '%s' (known: linf, l2)", s ? s : "");
+    return hl_error_set(HL_EINVAL, "unknown norm '%s' (known: linf, l2, none)", s ? s : "");
 }
 
 hl_threat hl_threat_make(hl_norm norm, int64_t eps_num, int64_t eps_den) {
@@ -29,9 +29,9 @@ double hl_threat_distance(hl_norm norm, const float *x, const float *x_adv, int6
     double m = 0;
     for (int64_t j = 0; j < d; j++) {
         double t = fabs((double)x_adv[j] - (double)x[j]);
-        m = norm == HL_NORM_LINF ? (t > m ? t : m) : m + t * t;
+        m = norm != HL_NORM_L2 ? (t > m ? t : m) : m + t * t;
     }
-    return norm == HL_NORM_LINF ? m : sqrt(m);
+    return norm != HL_NORM_L2 ? m : sqrt(m);
 }
 
 void hl_threat_project(const hl_threat *t, const float *x, float *x_adv, int64_t n, int64_t d) {
@@ -39,7 +39,9 @@ void hl_threat_project(const hl_threat *t, const float *x, float *x_adv, int64_t
     for (int64_t i = 0; i < n; i++) {
         const float *xi = x + i * d;
         float *ai = x_adv + i * d;
-        if (t->norm == HL_NORM_LINF) {
+        if (t->norm == HL_NORM_NONE) {
+            for (int64_t j = 0; j < d; j++) ai[j] = fminf(fmaxf(ai[j], t->lo), t->hi);
+        } else if (t->norm == HL_NORM_LINF) {
             for (int64_t j = 0; j < d; j++) {
                 float lo = fmaxf(t->lo, xi[j] - eps), hi = fminf(t->hi, xi[j] + eps);
                 ai[j] = fminf(fmaxf(ai[j], lo), hi);
@@ -64,6 +66,7 @@ hl_status hl_threat_check(const hl_threat *t, const float *x, const float *x_adv
             if (!(ai[j] >= t->lo - tol && ai[j] <= t->hi + tol))
                 return hl_error_set(HL_EINVAL, "image %lld pixel %lld: value %g outside [%g, %g]", (long long)i,
                                     (long long)j, (double)ai[j], (double)t->lo, (double)t->hi);
+        if (t->norm == HL_NORM_NONE) continue;
         double dist = hl_threat_distance(t->norm, x + i * d, ai, d);
         if (!(dist <= t->eps.value + tol))
             return hl_error_set(HL_EINVAL, "image %lld: %s distance %g exceeds eps %s (%g)", (long long)i,

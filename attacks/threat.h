@@ -20,7 +20,9 @@
 
 #define HL_THREAT_TOL 1e-6
 
-typedef enum hl_norm { HL_NORM_LINF, HL_NORM_L2, HL_NORM_COUNT } hl_norm;
+/* HL_NORM_NONE: no ε-ball, only the pixel box — for attacks without a budget of their own (ProS-GAN); their
+ * perceptibility is reported instead. Its distance is the L∞ distance, and ε is ignored. */
+typedef enum hl_norm { HL_NORM_LINF, HL_NORM_L2, HL_NORM_NONE, HL_NORM_COUNT } hl_norm;
 
 typedef struct hl_threat {
     hl_norm norm;
@@ -28,9 +30,9 @@ typedef struct hl_threat {
     float lo, hi;    /* pixel box */
 } hl_threat;
 
-/* "linf" / "l2". */
+/* "linf" / "l2" / "none". */
 const char *hl_norm_name(hl_norm n);
-/* Parses "linf" or "l2" (HL_EINVAL "unknown norm 'l3' (known: linf, l2)"). */
+/* Parses "linf", "l2" or "none" (HL_EINVAL "unknown norm 'l3' (known: linf, l2, none)"). */
 hl_status hl_norm_parse(const char *s, hl_norm *out);
 /* {norm, eps num/den, box [0, 1]}. */
 hl_threat hl_threat_make(hl_norm norm, int64_t eps_num, int64_t eps_den);

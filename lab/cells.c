@@ -11,6 +11,7 @@
 #include "eval/attack_metrics.h"
 #include "eval/codes_io.h"
 #include "lab/runner_impl.h"
+#include "core/hash.h"
 #include "core/io/grid.h"
 
 #define ENCODE_BATCH 256
@@ -358,6 +359,50 @@ done:
     return st;
 }
 
+/* An attack that learns from its victim (HL_ATTACK_NEEDS_FIT, ProS-GAN) is fitted once per victim and cached next
+ * to the victim's model like a checkpoint: TRAIN_CELL/attack_fits/<method>-<first 16 hex of SHA-256 of the canonical
+ * JSON of {method, params}>.safetensors. Entries that differ only in their threat model (ProS-GAN unbounded and
+ * clipped to 8/255) share one fit; a re-run or another attack cell loads it. result.json's attack_fit says which
+ * file and whether this cell fitted it (fit_s in timings) or loaded it. */
+static hl_status fit_attack(hl_run_state *rs, const hl_suite_attack *sa, const char *tdir, hl_attack *a,
+                            hl_hasher *h, const hl_codes *db, hl_config *res) {
+    hl_status st = HL_OK;
+    hl_config *k = hl_config_new(HL_CONFIG_MAP, NULL, "", 0, 0), *info = NULL;
+    char *json = NULL, hex[65], dir[1300], path[1500];
+    const hl_config *params = hl_config_get(sa->node, "params");
+    if (!k) return hl_error_set(HL_ENOMEM, "out of memory");
+    HL_TRY(hl_run_put_str(k, "method", sa->method));
+    HL_TRY(hl_run_put_node(k, "params", params ? hl_config_clone(params) : hl_config_new(HL_CONFIG_MAP, NULL, "", 0, 0)));
+    HL_TRY(hl_config_canonical_json(k, &json));
+    hl_sha256_hex(json, strlen(json), hex);
+    snprintf(dir, sizeof dir, "%s/attack_fits", tdir);
+    snprintf(path, sizeof path, "%s/%s-%.16s.safetensors", dir, sa->method, hex);
+    if (!(info = hl_config_new(HL_CONFIG_MAP, NULL, "", 0, 0))) HL_TRY(hl_error_set(HL_ENOMEM, "out of memory"));
+    HL_TRY(hl_run_put_str(info, "file", path + strlen(tdir) + 1));
+    if (access(path, F_OK) == 0) {
+        HL_TRY(hl_attack_load(a, path));
+        HL_TRY(hl_run_put_str(info, "state", "loaded"));
+    } else {
+        HL_TRY(hl_store_mkdirs(dir));
+        hl_attack_fit_data fd = {.train = &rs->data, .idx = rs->split.train.idx, .n = rs->split.train.n,
+                                 .db_codes = db, .db_labels = &rs->dblab, .seed = a->opts.seed, .workdir = dir};
+        hl_msg(HL_LOG_INFO, "fitting attack '%s' on its victim (%lld training images); cached in %s", sa->name,
+               (long long)fd.n, path);
+        HL_TRY(hl_attack_fit(a, h, rs->ctx, &fd));
+        HL_TRY(hl_attack_save(a, path));
+        HL_TRY(hl_run_put_str(info, "state", "fitted"));
+        HL_TRY(hl_run_put_num(info, "fit_forwards_per_image", (double)a->forwards / (double)fd.n));
+        a->forwards = a->backwards = 0; /* the per-query counters are for the attack itself */
+    }
+    HL_TRY(hl_run_put_node(res, "attack_fit", info));
+    info = NULL;
+done:
+    hl_config_free(info);
+    hl_config_free(k);
+    free(json);
+    return st;
+}
+
 hl_status hl_cell_run_attack(hl_run_state *rs, const hl_cell *c, hl_config *res) {
     hl_status st = HL_OK;
     hl_hasher *h = NULL;
@@ -372,7 +417,7 @@ hl_status hl_cell_run_attack(hl_run_state *rs, const hl_cell *c, hl_config *res)
     char tdir[1200], dir[1200], p[1400];
     const hl_cell *tc = &rs->cells[c->parent];
     const hl_suite_attack *sa = &rs->suite->attacks[c->attack];
-    double t0, t_enc = 0, t_att, t_score;
+    double t0, t_fit = 0, t_enc = 0, t_att, t_score;
 
     if (hl_store_cell_state(rs->store.dir, tc->key, NULL) != HL_CELL_STATE_DONE)
         HL_TRY(hl_error_set(HL_EINVAL, "its train cell %s is not done", tc->label));
@@ -392,6 +437,11 @@ hl_status hl_cell_run_attack(hl_run_state *rs, const hl_cell *c, hl_config *res)
         HL_TRY(load_targets(rs, a, &db, &tl, &tcodes, &n_t));
         HL_TRY(hl_run_put_int(res, "n_t", n_t));
     }
+    if (a->cls->flags & HL_ATTACK_NEEDS_FIT) {
+        t0 = hl_time_s();
+        HL_TRY(fit_attack(rs, sa, tdir, a, h, &db, res));
+        t_fit = hl_time_s() - t0;
+    }
     hl_run_step(rs);
 
     qidx = malloc((size_t)(n ? n : 1) * sizeof *qidx);
@@ -405,7 +455,8 @@ hl_status hl_cell_run_attack(hl_run_state *rs, const hl_cell *c, hl_config *res)
     HL_TRY(hl_hasher_encode_images(&clean, h, rs->ctx, x, n, ENCODE_BATCH));
     t_enc += hl_time_s() - t0;
     HL_TRY(stop_check());
-    hl_attack_goal goal = {.query_id = rs->aq, .target = ao.targeted ? &tcodes : NULL, .source = &clean};
+    hl_attack_goal goal = {.query_id = rs->aq, .target = ao.targeted ? &tcodes : NULL, .source = &clean,
+                           .target_labels = ao.targeted ? &tl : NULL};
     t0 = hl_time_s();
     HL_TRY(hl_attack_run(a, h, rs->ctx, x, xa, n, &goal, ATTACK_BATCH));
     t_att = hl_time_s() - t0;
@@ -463,7 +514,7 @@ hl_status hl_cell_run_attack(hl_run_state *rs, const hl_cell *c, hl_config *res)
     m = NULL;
     HL_TRY(hl_run_put_int(res, "queries", n));
     HL_TRY(hl_run_put_int(res, "database", db.n));
-    HL_TRY(put_timings(res, 0.0, t_enc, t_att, t_score));
+    HL_TRY(put_timings(res, t_fit, t_enc, t_att, t_score));
 done:
     hl_config_free(m);
     free(qidx);
@@ -478,6 +529,104 @@ done:
     hl_codes_free(&adv_f);
     hl_codes_free(&tcodes);
     hl_attack_free(a);
+    hl_hasher_free(h);
+    return st;
+}
+
+/* Transfer: the source attack cell's stored 8-bit adversarial images (adv_images.npy: what the white-box cell scored
+ * as its headline) encoded by the target model and scored against the target's database codes: mAP@R of the
+ * adversarial and of the clean attacked queries, and for a targeted attack t-mAP@all (adversarial and clean floor)
+ * and TSR@10/100-majority against the shared target labels. The diagonal (target = the attack's own victim)
+ * reproduces the white-box cell's scores exactly. */
+hl_status hl_cell_run_transfer(hl_run_state *rs, const hl_cell *c, hl_config *res) {
+    hl_status st = HL_OK;
+    const hl_cell *src = &rs->cells[c->parent], *tc = &rs->cells[c->target];
+    const hl_suite_attack *sa = &rs->suite->attacks[src->attack];
+    hl_hasher *h = NULL;
+    hl_codes db = {0}, clean = {0}, adv = {0};
+    hl_labels lab = {0}, tl = {0};
+    hl_npy im = {0};
+    hl_config *m = NULL, *scratch = hl_config_new(HL_CONFIG_MAP, NULL, "", 0, 0);
+    float *x = NULL, *xa = NULL;
+    int64_t *qidx = NULL, n = rs->naq, d = hl_dataset_image_size(&rs->data);
+    char sdir[1200], tdir[1200], p[1400], name[64];
+    double t0 = hl_time_s(), t_enc, t_score, v;
+    bool targeted = false;
+    if (!scratch) return hl_error_set(HL_ENOMEM, "out of memory");
+    HL_TRY(hl_config_get_bool(sa->node, "targeted", &targeted));
+    hl_store_cell_dir(rs->store.dir, src->key, sdir, sizeof sdir);
+    hl_store_cell_dir(rs->store.dir, tc->key, tdir, sizeof tdir);
+    HL_TRY(make_hasher(rs, tc, &h, scratch));
+    HL_TRY(hl_run_put_clone(res, "target_hasher_params", hl_config_get(scratch, "hasher_params")));
+    snprintf(p, sizeof p, "%s/model.safetensors", tdir);
+    HL_TRY(hl_hasher_load(h, p));
+    snprintf(p, sizeof p, "%s/db_codes.npy", tdir);
+    HL_TRY(hl_codes_npy_read(p, 0, &db));
+    if (db.n != rs->split.database.n || db.bits != h->bits)
+        HL_TRY(hl_error_set(HL_EMISMATCH, "%s: %lld codes of %d bits, expected %lld of %d", p, (long long)db.n,
+                            db.bits, (long long)rs->split.database.n, h->bits));
+    snprintf(p, sizeof p, "%s/adv_images.npy", sdir);
+    HL_TRY(hl_npy_read(p, &im));
+    if (im.dtype != HL_NPY_U8 || im.ndim != 4 || im.shape[0] != n || im.shape[1] != rs->data.c ||
+        im.shape[2] != rs->data.h || im.shape[3] != rs->data.w)
+        HL_TRY(hl_error_set(HL_EFORMAT, "%s: expected uint8 [%lld, %d, %d, %d] adversarial images", p, (long long)n,
+                            rs->data.c, rs->data.h, rs->data.w));
+    hl_run_step(rs);
+    size_t nd = (size_t)(n * d > 0 ? n * d : 1);
+    x = malloc(nd * sizeof *x), xa = malloc(nd * sizeof *xa), qidx = malloc((size_t)(n ? n : 1) * sizeof *qidx);
+    if (!x || !xa || !qidx) HL_TRY(hl_error_set(HL_ENOMEM, "out of memory for %lld images", (long long)n));
+    const uint8_t *u = im.data;
+    for (int64_t i = 0; i < n * d; i++) xa[i] = (float)u[i] / 255.0f;
+    for (int64_t i = 0; i < n; i++) qidx[i] = rs->split.query.idx[rs->aq[i]];
+    hl_dataset_read(&rs->data, qidx, n, x);
+    HL_TRY(hl_hasher_encode_images(&adv, h, rs->ctx, xa, n, ENCODE_BATCH));
+    HL_TRY(hl_hasher_encode_images(&clean, h, rs->ctx, x, n, ENCODE_BATCH));
+    t_enc = hl_time_s() - t0;
+    hl_run_step(rs);
+    HL_TRY(stop_check());
+    t0 = hl_time_s();
+    HL_TRY(hl_labels_subset(&lab, &rs->qlab, rs->aq, n));
+    if (!(m = hl_config_new(HL_CONFIG_MAP, NULL, "", 0, 0))) HL_TRY(hl_error_set(HL_ENOMEM, "out of memory"));
+    hl_retrieval_result ra, rc;
+    HL_TRY(hl_retrieval_eval(&adv, &lab, &db, &rs->dblab, &rs->ropts, &ra, NULL));
+    HL_TRY(hl_retrieval_eval(&clean, &lab, &db, &rs->dblab, &rs->ropts, &rc, NULL));
+    HL_TRY(hl_run_put_num(m, rs->map_name, ra.map));
+    snprintf(name, sizeof name, "%s(clean)", rs->map_name);
+    HL_TRY(hl_run_put_num(m, name, rc.map));
+    if (targeted) {
+        hl_retrieval_opts o = rs->ropts;
+        hl_retrieval_result r;
+        o.topk = 0;
+        snprintf(p, sizeof p, "%s/artifacts/target_labels.npy", rs->store.dir);
+        HL_TRY(hl_labels_npy_read(p, rs->dblab.nlabels, &tl));
+        if (tl.n != n) HL_TRY(hl_error_set(HL_EMISMATCH, "%s: %lld target labels for %lld attacked queries", p,
+                                           (long long)tl.n, (long long)n));
+        HL_TRY(hl_attack_tmap(&adv, &tl, &db, &rs->dblab, &o, &r));
+        HL_TRY(hl_run_put_num(m, "t-mAP@all", r.map));
+        HL_TRY(hl_attack_tmap(&clean, &tl, &db, &rs->dblab, &o, &r));
+        HL_TRY(hl_run_put_num(m, "t-mAP@all(clean)", r.map));
+        HL_TRY(hl_attack_tsr_majority(&adv, &tl, &db, &rs->dblab, 10, &v));
+        HL_TRY(hl_run_put_num(m, "TSR@10-maj", v));
+        HL_TRY(hl_attack_tsr_majority(&adv, &tl, &db, &rs->dblab, 100, &v));
+        HL_TRY(hl_run_put_num(m, "TSR@100-maj", v));
+    }
+    t_score = hl_time_s() - t0;
+    hl_run_step(rs);
+    HL_TRY(hl_run_put_node(res, "metrics", m));
+    m = NULL;
+    HL_TRY(put_timings(res, 0.0, t_enc, 0.0, t_score));
+done:
+    hl_config_free(m);
+    hl_config_free(scratch);
+    hl_npy_free(&im);
+    free(x);
+    free(xa);
+    free(qidx);
+    hl_labels_free(&lab);
+    hl_labels_free(&tl);
+    hl_codes_free(&db);
+    hl_codes_free(&clean);
+    hl_codes_free(&adv);
     hl_hasher_free(h);
     return st;
 }

@@ -151,7 +151,7 @@ static hl_status result_header(hl_run_state *rs, const hl_cell *c, hl_config **o
     const hl_config *hn = s->hashers[c->hasher].node, *m = hl_config_get(s->resolved, "metrics");
     hl_config *res = hl_config_new(HL_CONFIG_MAP, NULL, "", 0, 0), *conv = NULL, *ver = NULL;
     if (!res) return hl_error_set(HL_ENOMEM, "out of memory building result.json");
-    HL_TRY(hl_run_put_str(res, "kind", c->kind == HL_CELL_TRAIN ? "train" : "attack"));
+    HL_TRY(hl_run_put_str(res, "kind", hl_cell_kind_name(c->kind)));
     HL_TRY(hl_run_put_str(res, "key", c->key));
     HL_TRY(hl_run_put_str(res, "label", c->label));
     HL_TRY(hl_run_put_str(res, "method", s->hashers[c->hasher].name));
@@ -163,6 +163,13 @@ static hl_status result_header(hl_run_state *rs, const hl_cell *c, hl_config **o
     HL_TRY(hl_run_put_str(res, "protocol", rs->split.protocol));
     HL_TRY(hl_run_put_str(res, "split_hash", rs->split_hash));
     HL_TRY(hl_run_put_int(res, "queries", c->kind == HL_CELL_TRAIN ? rs->split.query.n : rs->naq));
+    if (c->kind == HL_CELL_TRANSFER) {
+        const hl_cell *t = &rs->cells[c->target];
+        HL_TRY(hl_run_put_str(res, "source_key", rs->cells[c->parent].key));
+        HL_TRY(hl_run_put_str(res, "target_key", t->key));
+        HL_TRY(hl_run_put_str(res, "target_method", s->hashers[t->hasher].name));
+        HL_TRY(hl_run_put_int(res, "target_bits", t->bits));
+    }
     HL_TRY(hl_run_put_int(res, "database", rs->split.database.n));
     conv = hl_config_new(HL_CONFIG_MAP, NULL, "", 0, 0);
     if (!conv) HL_TRY(hl_error_set(HL_ENOMEM, "out of memory building result.json"));
@@ -172,12 +179,14 @@ static hl_status result_header(hl_run_state *rs, const hl_cell *c, hl_config **o
     HL_TRY(hl_run_put_str(conv, "zero_relevant", hl_config_get(m, "zero_relevant")->text));
     HL_TRY(hl_run_put_node(res, "conventions", conv));
     conv = NULL;
-    if (c->kind == HL_CELL_ATTACK) {
+    if (c->kind != HL_CELL_TRAIN) {
         const hl_config *an = s->attacks[c->attack].node;
         HL_TRY(hl_run_put_str(res, "attack", s->attacks[c->attack].name));
         HL_TRY(hl_run_put_str(res, "attack_method", s->attacks[c->attack].method));
         HL_TRY(hl_run_put_clone(res, "attack_config", an));
-        HL_TRY(hl_run_put_str(res, "train_key", rs->cells[c->parent].key));
+        const hl_cell *tc = &rs->cells[c->parent];
+        if (c->kind == HL_CELL_TRANSFER) tc = &rs->cells[tc->parent];
+        HL_TRY(hl_run_put_str(res, "train_key", tc->key));
         HL_TRY(hl_run_put_str(res, "eps", hl_config_get(an, "eps")->text));
         HL_TRY(hl_run_put_str(res, "norm", hl_config_get(an, "norm")->text));
     }
@@ -204,15 +213,19 @@ static hl_status run_cell(hl_run_state *rs, const hl_cell *c) {
     memset(po, 0, sizeof po);
     po[0].out = stderr, po[0].tty = -1, po[0].mode = rs->o->progress;
     po[1].out = rs->store.log, po[1].tty = 0, po[1].mode = rs->o->progress;
-    char label[176];
-    snprintf(label, sizeof label, "%s %s", c->kind == HL_CELL_TRAIN ? "train" : "attack", c->label);
+    char label[280];
+    snprintf(label, sizeof label, "%s %s", hl_cell_kind_name(c->kind), c->label);
     rs->step = 0;
     for (int i = 0; i < 2; i++) {
         hl_progress_defaults(&po[i]);
-        hl_progress_begin(&rs->prog[i], &po[i], label, c->kind == HL_CELL_TRAIN ? HL_RUN_STEPS_TRAIN
-                                                                                : HL_RUN_STEPS_ATTACK, "steps");
+        hl_progress_begin(&rs->prog[i], &po[i], label, c->kind == HL_CELL_TRAIN    ? HL_RUN_STEPS_TRAIN
+                                                       : c->kind == HL_CELL_ATTACK ? HL_RUN_STEPS_ATTACK
+                                                                                   : HL_RUN_STEPS_TRANSFER,
+                          "steps");
     }
-    st = c->kind == HL_CELL_TRAIN ? hl_cell_run_train(rs, c, res) : hl_cell_run_attack(rs, c, res);
+    st = c->kind == HL_CELL_TRAIN    ? hl_cell_run_train(rs, c, res)
+         : c->kind == HL_CELL_ATTACK ? hl_cell_run_attack(rs, c, res)
+                                     : hl_cell_run_transfer(rs, c, res);
     for (int i = 0; i < 2; i++) hl_progress_end(&rs->prog[i], st >= 0);
     if (hl_run_stopping()) {
         hl_config_free(res);
@@ -328,6 +341,13 @@ done:
     return st;
 }
 
+/* A transfer cell runs once its source attack cell and its target model are done (they may belong to another shard,
+ * or have failed). */
+static bool transfer_ready(const hl_run_state *rs, const hl_cell *c) {
+    return hl_store_cell_state(rs->store.dir, rs->cells[c->parent].key, NULL) == HL_CELL_STATE_DONE &&
+           hl_store_cell_state(rs->store.dir, rs->cells[c->target].key, NULL) == HL_CELL_STATE_DONE;
+}
+
 static void run_state_free(hl_run_state *rs) {
     hl_store_close(&rs->store);
     if (rs->ctx) hl_ctx_free(rs->ctx);
@@ -371,7 +391,7 @@ hl_status hl_run_suite(const hl_run_opts *o, hl_run_summary *sum) {
         bool in = (o->shard_count <= 0 || hl_cell_in_shard(rs.cells, i, o->shard_index, o->shard_count)) &&
                   hl_cell_matches(&rs.cells[i], o->only);
         if (in) sel[i] = true;
-        if (in && rs.cells[i].parent >= 0) sel[rs.cells[i].parent] = true;
+        for (int64_t j = rs.cells[i].parent; in && j >= 0; j = rs.cells[j].parent) sel[j] = true;
     }
     for (int64_t i = 0; i < rs.ncells; i++) sum->selected += sel[i];
     if (o->dry_run) {
@@ -380,8 +400,8 @@ hl_status hl_run_suite(const hl_run_opts *o, hl_run_summary *sum) {
         for (int64_t i = 0; i < rs.ncells; i++) {
             if (!sel[i]) continue;
             hl_cell_state cs = hl_store_cell_state(sum->rundir, rs.cells[i].key, NULL);
-            fprintf(out, "  %-8s %-6s %.12s  %s\n", hl_cell_state_name(cs),
-                    rs.cells[i].kind == HL_CELL_TRAIN ? "train" : "attack", rs.cells[i].key, rs.cells[i].label);
+            fprintf(out, "  %-8s %-8s %.12s  %s\n", hl_cell_state_name(cs), hl_cell_kind_name(rs.cells[i].kind),
+                    rs.cells[i].key, rs.cells[i].label);
         }
         goto done;
     }
@@ -401,6 +421,10 @@ hl_status hl_run_suite(const hl_run_opts *o, hl_run_summary *sum) {
             sum->skipped++;
             continue;
         }
+        if (rs.cells[i].kind == HL_CELL_TRANSFER && !transfer_ready(&rs, &rs.cells[i])) {
+            sum->waiting++;
+            continue;
+        }
         hl_status cst = run_cell(&rs, &rs.cells[i]);
         if (hl_run_stopping()) break;
         sum->ran++;
@@ -410,6 +434,11 @@ hl_status hl_run_suite(const hl_run_opts *o, hl_run_summary *sum) {
         if (cst < 0 && o->fail_fast) break;
     }
     sum->interrupted = hl_run_stopping();
+    if (sum->waiting) {
+        hl_msg(HL_LOG_WARN, "%lld transfer cells wait for models or attacks that are not done (other shards, or "
+               "failed cells); run again without --shard once every shard has finished", (long long)sum->waiting);
+        hl_store_log(&rs.store, "%lld transfer cells waiting", (long long)sum->waiting);
+    }
     hl_store_log(&rs.store, "ran %lld cells (%lld failed), skipped %lld done%s", (long long)sum->ran,
                  (long long)sum->failed, (long long)sum->skipped, sum->interrupted ? ", interrupted" : "");
     fprintf(out, "%s: ran %lld cells (%lld failed), skipped %lld done%s\n", sum->rundir, (long long)sum->ran,

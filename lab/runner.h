@@ -60,6 +60,7 @@ typedef struct hl_run_summary {
     int64_t cells;       /* in the suite */
     int64_t selected;    /* after --shard / --only */
     int64_t skipped;     /* selected and already done */
+    int64_t waiting;     /* transfer cells whose source attack or target model is not done (other shards) */
     int64_t ran;         /* executed in this run (done + failed) */
     int64_t failed;      /* of those, failed */
     bool interrupted;

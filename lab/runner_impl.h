@@ -48,11 +48,13 @@ hl_status hl_run_put_node(hl_config *m, const char *key, hl_config *v); /* takes
  * runner's). Any status < 0 fails the cell (an interrupt too: the runner then writes nothing). */
 hl_status hl_cell_run_train(hl_run_state *rs, const hl_cell *c, hl_config *res);
 hl_status hl_cell_run_attack(hl_run_state *rs, const hl_cell *c, hl_config *res);
+hl_status hl_cell_run_transfer(hl_run_state *rs, const hl_cell *c, hl_config *res);
 
 /* Anchor items per attacked query in artifacts/anchor_indices.npy (DHTA's n_t = 9; an attack's n_t <= this). */
 #define HL_RUN_ANCHORS 9
 
 #define HL_RUN_STEPS_TRAIN 5
 #define HL_RUN_STEPS_ATTACK 5
+#define HL_RUN_STEPS_TRANSFER 3
 
 #endif

@@ -36,7 +36,8 @@ static const hl_param_spec attack_fields[] = {
      NULL, 0},
     {"bits", HL_PARAM_INT_LIST, "[]", "[1, 4096]", NULL, "attack only models of these code lengths ([] = all)", NULL,
      0},
-    {"norm", HL_PARAM_ENUM, "linf", NULL, "linf|l2", "threat model norm", NULL, 0},
+    {"norm", HL_PARAM_ENUM, "linf", NULL, "linf|l2|none",
+     "threat model norm; none = no eps-ball (pixel box only) for attacks that bound themselves (prosgan)", NULL, 0},
     {"eps", HL_PARAM_FRACTION, "8/255", "[0, inf)", NULL, "radius on [0,1] pixels (8/255 is exact)", NULL, 0},
     {"steps", HL_PARAM_INT, "20", "[0, 100000]", NULL, "iterations", NULL, 0},
     {"step_size", HL_PARAM_FRACTION, "2/255", "[0, inf)", NULL, "per-iteration step", NULL, 0},
@@ -50,6 +51,14 @@ static const hl_param_spec metrics_fields[] = {
     {"radius", HL_PARAM_INT, "2", "[0, 4096]", NULL, "r of P@H<=r and R@H<=r", NULL, 0},
     {"ties", HL_PARAM_ENUM, "index", NULL, "index|expected|random", "tie convention of the ranking", NULL, 0},
     {"zero_relevant", HL_PARAM_ENUM, "count", NULL, "count|skip", "queries with no relevant item", NULL, 0},
+};
+
+static const hl_param_spec transfer_fields[] = {
+    {"attacks", HL_PARAM_STRING_LIST, "[]", NULL, NULL,
+     "attacks whose adversarial images are scored on every other model: entry name, name:norm:eps or name:none", NULL,
+     0},
+    {"bits", HL_PARAM_INT_LIST, "[]", "[1, 4096]", NULL, "source and target models of these code lengths ([] = all)",
+     NULL, 0},
 };
 
 static const hl_param_spec report_fields[] = {
@@ -75,6 +84,8 @@ static const hl_param_spec suite_spec[] = {
     {"hashers", HL_PARAM_MAP_LIST, NULL, NULL, NULL, "methods to train", hasher_fields, N_OF(hasher_fields)},
     {"attacks", HL_PARAM_MAP_LIST, "[]", NULL, NULL, "attacks on every trained hasher", attack_fields,
      N_OF(attack_fields)},
+    {"transfer", HL_PARAM_MAP, "{}", NULL, NULL, "transfer attacks (adversarial images scored on the other models)",
+     transfer_fields, N_OF(transfer_fields)},
     {"metrics", HL_PARAM_MAP, "{}", NULL, NULL, "evaluation conventions", metrics_fields, N_OF(metrics_fields)},
     {"report", HL_PARAM_MAP, "{}", NULL, NULL, "report options", report_fields, N_OF(report_fields)},
     {"output", HL_PARAM_STRING, "null", NULL, NULL, "run directory (default runs/<name>)", NULL, 0},
@@ -88,6 +99,8 @@ void hl_suite_free(hl_suite *s) {
     free(s->hashers);
     free(s->attacks);
     free(s->seeds);
+    free(s->transfer);
+    free(s->transfer_bits);
     hl_config_free(s->raw);
     hl_config_free(s->resolved);
     free(s);
@@ -138,6 +151,66 @@ static hl_status check_names(const hl_suite *s) {
             }
         }
     return HL_OK;
+}
+
+/* "name:linf:8/255" / "name:none": an attack entry's threat label (what follows the train label in a cell label). */
+static hl_status threat_label(const hl_suite_attack *a, char *buf, size_t n) {
+    const char *norm = NULL;
+    hl_fraction eps;
+    char e[64];
+    hl_status st = hl_config_get_string(a->node, "norm", &norm);
+    if (st == HL_OK) st = hl_config_get_fraction(a->node, "eps", &eps);
+    if (st < 0) return st;
+    if (!strcmp(norm, "none")) snprintf(buf, n, "%s:none", a->name);
+    else snprintf(buf, n, "%s:%s:%s", a->name, norm, hl_fraction_format(&eps, e, sizeof e));
+    return HL_OK;
+}
+
+/* True when transfer pattern p (an entry name, or a full threat label) names attack entry a. */
+static bool transfer_names(const char *p, const hl_suite_attack *a) {
+    char lab[160];
+    if (!strcmp(p, a->name)) return true;
+    return threat_label(a, lab, sizeof lab) == HL_OK && !strcmp(p, lab);
+}
+
+/* transfer: {attacks, bits}; every pattern must name at least one attack entry. */
+static hl_status load_transfer(hl_suite *s) {
+    hl_status st = HL_OK;
+    const hl_config *t = hl_config_get(s->resolved, "transfer"), *al = t ? hl_config_get(t, "attacks") : NULL;
+    int64_t n = al ? hl_config_len(al) : 0;
+    if (t) HL_TRY(hl_config_get_int_list(t, "bits", &s->transfer_bits, &s->ntransfer_bits));
+    if (!n) return HL_OK;
+    if (!(s->transfer = calloc((size_t)n, sizeof *s->transfer))) return hl_error_set(HL_ENOMEM, "out of memory");
+    for (int64_t i = 0; i < n; i++) {
+        const hl_config *e = hl_config_at(al, i);
+        HL_TRY(hl_config_as_string(e, &s->transfer[i]));
+        bool found = false;
+        for (int64_t a = 0; a < s->nattacks && !found; a++) found = transfer_names(s->transfer[i], &s->attacks[a]);
+        if (!found) {
+            const hl_config *raw = hl_config_at(hl_config_path(s->raw, "transfer.attacks"), i);
+            return hl_config_error(raw ? raw : e, HL_EINVAL, "transfer.attacks: '%s' names no attack entry (use an "
+                                   "entry's name, or name:norm:eps such as pgd:linf:8/255, or name:none)",
+                                   s->transfer[i]);
+        }
+    }
+    s->ntransfer = n;
+done:
+    return st;
+}
+
+static bool in_list(const int64_t *v, int64_t n, int64_t x) {
+    if (!n) return true;
+    for (int64_t i = 0; i < n; i++)
+        if (v[i] == x) return true;
+    return false;
+}
+
+/* Attack entry a's adversarial images are transferred from models of `bits` bits. */
+static bool transfer_source(const hl_suite *s, int64_t a, int64_t bits) {
+    if (!in_list(s->transfer_bits, s->ntransfer_bits, bits)) return false;
+    for (int64_t i = 0; i < s->ntransfer; i++)
+        if (transfer_names(s->transfer[i], &s->attacks[a])) return true;
+    return false;
 }
 
 bool hl_suite_attack_applies(const hl_suite_attack *a, int64_t bits) {
@@ -201,6 +274,7 @@ hl_status hl_suite_from_config(hl_suite **out, hl_config *root) {
         HL_TRY(hl_config_get_int_list(a->node, "bits", &a->bits, &a->nbits));
     }
     HL_TRY(check_names(s));
+    HL_TRY(load_transfer(s));
 done:
     if (st < 0) {
         hl_suite_free(s);
@@ -291,14 +365,24 @@ done:
 /* "lsh/32b/seed0/noise:linf:8/255": the threat is part of the label so attack entries that differ only in it
  * stay distinguishable in progress lines, logs and --only patterns. */
 static hl_status attack_label(const hl_suite *s, int64_t a, const char *train_label, char *buf, size_t n) {
-    const char *norm = NULL;
-    hl_fraction eps;
-    char e[64];
-    hl_status st = hl_config_get_string(s->attacks[a].node, "norm", &norm);
-    if (st == HL_OK) st = hl_config_get_fraction(s->attacks[a].node, "eps", &eps);
+    char t[160];
+    hl_status st = threat_label(&s->attacks[a], t, sizeof t);
     if (st < 0) return st;
-    snprintf(buf, n, "%s/%s:%s:%s", train_label, s->attacks[a].name, norm, hl_fraction_format(&eps, e, sizeof e));
+    snprintf(buf, n, "%s/%s", train_label, t);
     return HL_OK;
+}
+
+static hl_status transfer_key(const char *source_key, const char *target_key, char key[65]) {
+    hl_status st = HL_OK;
+    hl_config *m = hl_config_new(HL_CONFIG_MAP, NULL, "", 0, 0);
+    if (!m) return hl_error_set(HL_ENOMEM, "out of memory building a cell key");
+    HL_TRY(put_text(m, "kind", "transfer"));
+    HL_TRY(put_text(m, "source", source_key));
+    HL_TRY(put_text(m, "target", target_key));
+    return key_of(m, key);
+done:
+    hl_config_free(m);
+    return st;
 }
 
 hl_status hl_suite_expand(const hl_suite *s, const char *split_hash, hl_cell **cells, int64_t *n) {
@@ -311,7 +395,18 @@ hl_status hl_suite_expand(const hl_suite *s, const char *split_hash, hl_cell **c
             for (int64_t a = 0; a < s->nattacks; a++)
                 nattack += hl_suite_attack_applies(&s->attacks[a], s->hashers[h].bits[b]) ? s->nseeds : 0;
     }
-    int64_t total = ntrain + nattack;
+    /* transfer: sources = attack cells of a transfer attack at a transfer bit length; targets (per seed) = the
+     * attacked models at a transfer bit length */
+    int64_t nsource = 0, ntarget = 0;
+    for (int64_t h = 0; h < s->nhashers; h++)
+        for (int64_t b = 0; b < s->hashers[h].nbits && s->hashers[h].attack; b++) {
+            ntarget += in_list(s->transfer_bits, s->ntransfer_bits, s->hashers[h].bits[b]);
+            for (int64_t a = 0; a < s->nattacks; a++)
+                nsource += hl_suite_attack_applies(&s->attacks[a], s->hashers[h].bits[b]) &&
+                           transfer_source(s, a, s->hashers[h].bits[b]) ? s->nseeds : 0;
+        }
+    int64_t ntransfer = s->ntransfer ? nsource * ntarget : 0;
+    int64_t total = ntrain + nattack + ntransfer;
     hl_cell *c = calloc((size_t)(total ? total : 1), sizeof *c);
     if (!c) return hl_error_set(HL_ENOMEM, "out of memory expanding %lld cells", (long long)total);
     hl_status st = HL_OK;
@@ -321,7 +416,7 @@ hl_status hl_suite_expand(const hl_suite *s, const char *split_hash, hl_cell **c
             for (int64_t si = 0; si < s->nseeds; si++, k++) {
                 hl_cell *t = &c[k];
                 *t = (hl_cell){.kind = HL_CELL_TRAIN, .hasher = h, .attack = -1, .bits = s->hashers[h].bits[b],
-                               .seed = s->seeds[si], .parent = -1, .train_index = k};
+                               .seed = s->seeds[si], .parent = -1, .target = -1, .train_index = k};
                 snprintf(t->label, sizeof t->label, "%s/%lldb/seed%lld", s->hashers[h].name, (long long)t->bits,
                          (long long)t->seed);
                 HL_TRY(train_key(s, split_hash, h, t->bits, t->seed, t->key));
@@ -334,9 +429,26 @@ hl_status hl_suite_expand(const hl_suite *s, const char *split_hash, hl_cell **c
             x->kind = HL_CELL_ATTACK;
             x->attack = a;
             x->parent = t;
+            x->target = -1;
             HL_TRY(attack_label(s, a, c[t].label, x->label, sizeof x->label));
             HL_TRY(attack_key(s, c[t].key, a, x->key));
         }
+    for (int64_t x = ntrain; x < ntrain + nattack && ntransfer; x++) {
+        if (!transfer_source(s, c[x].attack, c[x].bits)) continue;
+        for (int64_t t = 0; t < ntrain; t++) {
+            if (!s->hashers[c[t].hasher].attack || c[t].seed != c[x].seed ||
+                !in_list(s->transfer_bits, s->ntransfer_bits, c[t].bits))
+                continue;
+            hl_cell *y = &c[k++];
+            *y = c[x];
+            y->kind = HL_CELL_TRANSFER;
+            y->parent = x;
+            y->target = t;
+            snprintf(y->label, sizeof y->label, "%s=>%s", c[x].label, c[t].label);
+            HL_TRY(transfer_key(c[x].key, c[t].key, y->key));
+        }
+    }
+    HL_ASSERT(k == total, "expanded %lld cells, counted %lld", (long long)k, (long long)total);
 done:
     if (st < 0) {
         free(c);
@@ -363,8 +475,12 @@ hl_status hl_shard_parse(const char *text, int *index, int *count) {
 
 bool hl_cell_in_shard(const hl_cell *cells, int64_t i, int index, int count) {
     const hl_cell *c = &cells[i];
-    int64_t t = c->kind == HL_CELL_TRAIN ? c->train_index : cells[c->parent].train_index;
-    return t % count == index;
+    while (c->parent >= 0) c = &cells[c->parent]; /* attack -> train, transfer -> attack -> train */
+    return c->train_index % count == index;
+}
+
+const char *hl_cell_kind_name(hl_cell_kind k) {
+    return k == HL_CELL_TRAIN ? "train" : k == HL_CELL_ATTACK ? "attack" : k == HL_CELL_TRANSFER ? "transfer" : "?";
 }
 
 bool hl_cell_matches(const hl_cell *c, const char *pattern) { return !pattern || fnmatch(pattern, c->label, 0) == 0; }

@@ -30,6 +30,9 @@
  *         random_start: true
  *         targeted: false
  *         params: {}
+ *     transfer:                           # adversarial images of these attacks scored on the other models
+ *       attacks: [pgd, "dhta:linf:8/255", "prosgan:none"]   # entry name, or name:norm:eps / name:none
+ *       bits: [32]                        # source and target models of these code lengths ([] = all)
  *     metrics: {topk: 1000, radius: 2, ties: index, zero_relevant: count}   # topk: an integer or all
  *     report: {formats: [md, tex, csv, json]}
  *     output: runs/fashion_quick
@@ -40,13 +43,17 @@
  * are computed from, so `eps: 8/255` and `eps: 0.0313725...` name different cells but `1e-3` and `0.001` do not.
  *
  * Cells: a TRAIN cell per (hasher entry × bits × seed), then an ATTACK cell per (train cell × attack entry whose
- * `bits` admit it). A cell
+ * `bits` admit it), then a TRANSFER cell per (attack cell named in `transfer` × train cell of an attacked entry with
+ * the same seed, both of `transfer.bits`): the attack cell's stored 8-bit adversarial images scored on that model
+ * (the diagonal — the attack's own victim — reproduces the white-box scores). A cell
  * key is the SHA-256 of the canonical JSON of everything that determines its result: the resolved dataset and
  * protocol, the split's hash (core/data/split.h), the hasher entry, bits and seed, the backbone (and, for an attack
  * cell, its train cell's key and the resolved attack entry). Metrics and report options are not in the keys: scores
  * are recomputed from stored codes, so changing them never retrains or re-attacks.
  * Shards (`--shard i/n`) split the train cells round-robin; an attack cell goes with its train cell, so each shard
- * is self-contained and the shards together cover every cell exactly once.
+ * is self-contained and the shards together cover every cell exactly once. A transfer cell goes with its source
+ * attack cell; one whose target model belongs to another shard waits (the runner skips it and says so) until that
+ * model is done — re-run without --shard once every shard has finished.
  */
 #ifndef HL_LAB_SUITE_H
 #define HL_LAB_SUITE_H
@@ -81,19 +88,29 @@ typedef struct hl_suite {
     int64_t nhashers;
     hl_suite_attack *attacks;
     int64_t nattacks;
+    const char **transfer;  /* transfer.attacks: attack labels "name", "name:norm:eps" or "name:none" */
+    int64_t ntransfer;
+    int64_t *transfer_bits; /* transfer.bits (ntransfer_bits 0: all) */
+    int64_t ntransfer_bits;
 } hl_suite;
 
-typedef enum hl_cell_kind { HL_CELL_TRAIN, HL_CELL_ATTACK, HL_CELL_KIND_COUNT } hl_cell_kind;
+typedef enum hl_cell_kind { HL_CELL_TRAIN, HL_CELL_ATTACK, HL_CELL_TRANSFER, HL_CELL_KIND_COUNT } hl_cell_kind;
 
 typedef struct hl_cell {
     hl_cell_kind kind;
     int64_t hasher, attack; /* indices into the suite's lists (attack −1 for train cells) */
     int64_t bits, seed;
-    int64_t parent;         /* attack cells: index of their train cell; train cells: −1 */
+    int64_t parent;         /* attack cells: index of their train cell; transfer cells: of their source attack cell;
+                             * train cells: −1 */
+    int64_t target;         /* transfer cells: index of the train cell whose model scores the images; else −1 */
     int64_t train_index;    /* train cells: their rank among train cells (for sharding) */
     char key[65];           /* SHA-256 hex */
-    char label[160];        /* "lsh/32b/seed0" or "lsh/32b/seed0/noise:linf:8/255" (for --only and progress) */
+    char label[240];        /* "lsh/32b/seed0", "lsh/32b/seed0/noise:linf:8/255" or, for a transfer cell,
+                             * "lsh/32b/seed0/noise:linf:8/255=>itq/32b/seed0" (for --only and progress) */
 } hl_cell;
+
+/* "train", "attack", "transfer". */
+const char *hl_cell_kind_name(hl_cell_kind k);
 
 /* Loads and validates a suite file. Problems: HL_EINVAL with every error, one per line, as "FILE:LINE:COL: ...". */
 hl_status hl_suite_load(hl_suite **out, const char *path);

@@ -63,9 +63,9 @@ static hl_status read_cell(const char *path, rcell *c) {
     }
     HL_TRY(hl_config_get_string(c->root, "kind", &kind));
     HL_TRY(hl_config_get_string(c->root, "status", &status));
-    if (strcmp(kind, "train") != 0 && strcmp(kind, "attack") != 0) {
-        st = hl_config_error(hl_config_get(c->root, "kind"), HL_EFORMAT, "kind: expected train or attack, got '%s'",
-                             kind);
+    if (strcmp(kind, "train") != 0 && strcmp(kind, "attack") != 0 && strcmp(kind, "transfer") != 0) {
+        st = hl_config_error(hl_config_get(c->root, "kind"), HL_EFORMAT,
+                             "kind: expected train, attack or transfer, got '%s'", kind);
         goto done;
     }
     if (strcmp(status, "done") != 0 && strcmp(status, "failed") != 0) {
@@ -73,7 +73,8 @@ static hl_status read_cell(const char *path, rcell *c) {
                              "status: expected done or failed, got '%s'", status);
         goto done;
     }
-    c->attack = kind[0] == 'a';
+    c->transfer = !strcmp(kind, "transfer");
+    c->attack = kind[0] == 'a' || c->transfer;
     c->done = status[0] == 'd';
     HL_TRY(hl_config_get_string(c->root, "method", &c->method));
     HL_TRY(hl_config_get_int_range(c->root, "bits", 1, 1 << 20, &c->bits));
@@ -83,6 +84,10 @@ static hl_status read_cell(const char *path, rcell *c) {
     if (c->done && (!c->metrics || c->metrics->kind != HL_CONFIG_MAP)) {
         st = hl_config_error(c->root, HL_EFORMAT, "a done cell needs a 'metrics' object");
         goto done;
+    }
+    if (c->transfer) {
+        HL_TRY(hl_config_get_string(c->root, "target_method", &c->target_method));
+        HL_TRY(hl_config_get_int_range(c->root, "target_bits", 1, 1 << 20, &c->target_bits));
     }
     if (c->attack) {
         HL_TRY(hl_config_get_string(c->root, "attack", &c->attack_name));
@@ -163,6 +168,31 @@ done:
     free(names);
     free(dpath);
     return st;
+}
+
+/* Moves the transfer cells of cs into xs (they have their own tables; every other table reads train and attack
+ * cells only). */
+static hl_status split_transfer(rcells *cs, rcells *xs) {
+    int k = 0;
+    for (int i = 0; i < cs->n; i++) {
+        if (!cs->c[i].transfer) {
+            cs->c[k++] = cs->c[i];
+            continue;
+        }
+        if (xs->n == xs->cap) {
+            int cap = xs->cap ? 2 * xs->cap : 16;
+            rcell *nc = realloc(xs->c, (size_t)cap * sizeof *nc);
+            if (!nc) {
+                for (int j = i; j < cs->n; j++) cs->c[k++] = cs->c[j]; /* keep everything owned by cs */
+                cs->n = k;
+                return hl_error_set(HL_ENOMEM, "report: out of memory");
+            }
+            xs->c = nc, xs->cap = cap;
+        }
+        xs->c[xs->n++] = cs->c[i];
+    }
+    cs->n = k;
+    return HL_OK;
 }
 
 /* ---- small sets of strings and numbers ---- */
@@ -412,6 +442,7 @@ static int find_setting(const asetting *s, int n, const rcell *c) {
 
 #define MAX_SETTINGS 64    /* attack settings per bit length (more are left out) */
 #define MAX_ATTACK_BITS 16 /* attack tables (more bit lengths are left out) */
+#define MAX_TRANSFER_TABLES 32
 
 static hl_status attack_table(const rcells *cs, int64_t bits, const char *map_name, hl_table **out, asetting *set,
                               int *nset) {
@@ -696,9 +727,9 @@ static hl_status plot_table(const hl_table *t, const int *cols, const double *x,
 hl_status hl_report_build(const char *rundir, const char *const *formats, int nformats, hl_report_summary *out) {
     HL_ASSERT(rundir && (formats || nformats == 0) && nformats >= 0, "hl_report_build: bad arguments");
     hl_status st = HL_OK;
-    rcells cs = {0};
-    hl_table *tabs[2 * MAX_ATTACK_BITS + 2] = {0};
-    char csv[2 * MAX_ATTACK_BITS + 2][96];
+    rcells cs = {0}, xs = {0};
+    hl_table *tabs[2 * MAX_ATTACK_BITS + 2 + MAX_TRANSFER_TABLES] = {0};
+    char csv[2 * MAX_ATTACK_BITS + 2 + MAX_TRANSFER_TABLES][96];
     asetting sets[MAX_ATTACK_BITS][MAX_SETTINGS];
     int nsets[MAX_ATTACK_BITS] = {0}, nt = 0;
     int64_t abits[MAX_ATTACK_BITS];
@@ -714,6 +745,7 @@ hl_status hl_report_build(const char *rundir, const char *const *formats, int nf
     }
     HL_TRY(read_cells(rundir, &cs));
     for (int i = 0; i < cs.n; i++) cs.c[i].done ? sum.cells_done++ : sum.cells_failed++;
+    HL_TRY(split_transfer(&cs, &xs));
     HL_TRY(join_path(dir, sizeof dir, rundir, "report"));
     if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
         st = hl_error_set(HL_EIO, "%s: cannot create the report directory: %s", dir, strerror(errno));
@@ -744,6 +776,8 @@ hl_status hl_report_build(const char *rundir, const char *const *formats, int nf
         snprintf(csv[nt], sizeof csv[nt], "tables_targeted_%lldb.csv", (long long)abits[b]);
         HL_TRY(targeted_table(&cs, abits[b], sets[b], nsets[b], &tabs[nt++]));
     }
+
+    HL_TRY(hl_report_transfer_tables(&xs, map_name, tabs, csv, (int)HL_ARRAY_LEN(tabs), &nt));
 
     /* adversarial example grids (copied first: tables.md lists them) */
     int ncopied;
@@ -834,5 +868,6 @@ done:
     free(examples_md);
     for (int i = 0; i < nt; i++) hl_table_free(tabs[i]);
     cells_free(&cs);
+    cells_free(&xs);
     return st;
 }

@@ -8,13 +8,17 @@
 #include "core/common.h"
 #include "core/config.h"
 #include "reports/plot.h"
+#include "reports/table.h"
 
 /* One parsed RUNDIR/cells/KEY/result.json; strings are borrowed from root. */
 typedef struct hl_report_cell {
     hl_config *root;
     const hl_config *metrics; /* NULL when absent */
     bool attack, done;
+    bool transfer;              /* a transfer cell (kept apart from train and attack cells: hl_report_cells.x) */
     const char *method, *error, *attack_name, *norm, *eps_text;
+    const char *target_method;  /* transfer cells: the model that scored the images */
+    int64_t target_bits;
     int64_t bits, seed;
     double eps; /* NAN when eps_text is not a number or fraction */
     char *dir;  /* heap: RUNDIR/cells/KEY */
@@ -24,6 +28,15 @@ typedef struct hl_report_cells {
     hl_report_cell *c;
     int n, cap;
 } hl_report_cells;
+
+/* Transfer matrices from the transfer cells xs: for every transferred attack setting (attack name, norm, ε), a table
+ * "Transfer: ATTACK" with one row per source model (the attack's victim) and one column per target model (the model
+ * that scores the source's 8-bit adversarial images), values mAP@R of the adversarial queries in % (map_name); for a
+ * targeted attack a second table of t-mAP@all. Model names carry their bit length ("dpsh 32b"). Means over seeds;
+ * no best marking (the diagonal is the white-box attack). Appends up to max − *n tables to out (csv file names to
+ * csv); the caller frees them. */
+hl_status hl_report_transfer_tables(const hl_report_cells *xs, const char *map_name, hl_table **out, char (*csv)[96],
+                                    int max, int *n);
 
 /* Writes `spec` as DIR/STEM.png and DIR/STEM.pdf; adds the files written to *figures. */
 hl_status hl_report_plot_both(const char *dir, const char *stem, const hl_plot_spec *spec, int *figures);

@@ -274,7 +274,7 @@ Test(pgd, threat_model_after_every_step_count) {
     memcpy(x, w.xq, sizeof x);
     for (int j = 0; j < D; j += 7) x[j] = 0.0f, x[D + j] = 1.0f; /* pixels on the box edges */
     /* update auto (sign under L∞, l2 under L2) with and without random start, then the other norm's direction */
-    for (int norm = 0; norm < HL_NORM_COUNT; norm++)
+    for (int norm = 0; norm <= HL_NORM_L2; norm++)
         for (int variant = 0; variant < 3; variant++) {
             int rs = variant == 1;
             const char *upd = variant < 2 ? "auto" : norm == HL_NORM_LINF ? "l2" : "sign";
@@ -393,7 +393,7 @@ Test(pgd, seeded_runs_repeat_and_ignore_the_batch_size) {
     world_make(&w, true);
     enum { D = C * S * S };
     static float a[NQ * D], b[NQ * D], c[NQ * D], xs[NQ * D], r1[NQ * D], r2[NQ * D];
-    for (int norm = 0; norm < HL_NORM_COUNT; norm++) {
+    for (int norm = 0; norm <= HL_NORM_L2; norm++) {
         hl_attack_opts o = opts_make((hl_norm)norm, 6, false);
         o.random_start = true, o.seed = 21;
         attack(&w, &o, NULL, w.xq, a, NQ, NULL, 3, NULL, NULL);

@@ -12,7 +12,9 @@ Test(threat, norms) {
     cr_assert_eq(n, HL_NORM_L2);
     cr_assert_str_eq(hl_norm_name(HL_NORM_LINF), "linf");
     cr_assert_eq(hl_norm_parse("l3", &n), HL_EINVAL);
-    cr_assert_str_eq(hl_error_last(), "unknown norm 'l3' (known: linf, l2)");
+    cr_assert_str_eq(hl_error_last(), "unknown norm 'l3' (known: linf, l2, none)");
+    cr_assert_eq(hl_norm_parse("none", &n), HL_OK);
+    cr_assert_eq(n, HL_NORM_NONE);
     hl_threat t = hl_threat_make(HL_NORM_LINF, 8, 255);
     cr_assert_eq(t.eps.value, 8.0 / 255.0);
     cr_assert_eq(t.lo, 0.0f);
@@ -102,4 +104,29 @@ Test(threat, driver_catches_over_eps_attack) {
     cr_assert_str_eq(hl_error_last(), "attack 'greedy' has no targeted mode");
     hl_ctx_free(ctx);
     hl_hasher_free(v);
+}
+
+/* norm none: no ε-ball, only the pixel box — projection clamps to [0, 1] and leaves everything else, the check
+ * accepts any distance but still refuses a pixel outside the box; its distance is the L∞ one. Attacks that do not
+ * bound themselves refuse it. */
+Test(threat, norm_none_is_the_pixel_box_only) {
+    hl_threat t = hl_threat_make(HL_NORM_NONE, 8, 255);
+    const float x[4] = {0.5f, 0.5f, 0.0f, 1.0f};
+    float a[4] = {0.9f, -0.2f, 0.7f, 1.3f};
+    hl_threat_project(&t, x, a, 1, 4);
+    cr_assert_eq(a[0], 0.9f);
+    cr_assert_eq(a[1], 0.0f);
+    cr_assert_eq(a[2], 0.7f);
+    cr_assert_eq(a[3], 1.0f);
+    cr_assert_eq(hl_threat_check(&t, x, a, 1, 4, HL_THREAT_TOL), HL_OK, "%s", hl_error_last());
+    cr_assert_float_eq(hl_threat_distance(HL_NORM_NONE, x, a, 4), 0.7, 1e-6);
+    a[1] = -0.5f;
+    cr_assert_eq(hl_threat_check(&t, x, a, 1, 4, HL_THREAT_TOL), HL_EINVAL);
+    cr_assert(strstr(hl_error_last(), "outside [0, 1]"), "%s", hl_error_last());
+    hl_attack_opts o;
+    hl_attack_opts_default(&o);
+    o.threat = t;
+    hl_attack *at = NULL;
+    cr_assert_eq(hl_attack_create(&at, "pgd", NULL, &o), HL_EINVAL);
+    cr_assert(strstr(hl_error_last(), "needs an eps-ball"), "%s", hl_error_last());
 }

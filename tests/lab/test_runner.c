@@ -625,3 +625,117 @@ Test(runner, duplicate_entry_names_refused) {
     cr_assert(strstr(hl_error_last(), ":6:5: hashers: entries 1 and 2 are both named 'lsh'"), "%s", hl_error_last());
     free(suite);
 }
+
+/* Transfer: the adversarial images of `transfer.attacks` crafted on each 16-bit model are scored on every attacked
+ * 16-bit model (sources 3 models × 2 attack entries named by name and by threat label, targets 3 models: 18 transfer
+ * cells; the 8-bit models and the 4/255 entry are not transferred); the diagonal reproduces the white-box cell's
+ * scores exactly; the report has a transfer matrix per attack (and a t-mAP one for the targeted attack) of 3 × 3.
+ * In a sharded run, a transfer cell whose target model belongs to the other shard waits, and a later unsharded run
+ * completes it. A transfer entry that names no attack is refused with its position. */
+Test(runner, transfer_matrix_diagonal_is_white_box) {
+    const char *text = "name: xfer\n"
+                       "dataset: synthetic\n"
+                       "synthetic: {n: 600, c: 1, h: 8, w: 8, classes: 4}\n"
+                       "protocol: cifar10:40/100\n"
+                       "threads: 1\n"
+                       "attack_queries: 20\n"
+                       "hashers:\n"
+                       "  - method: lsh\n"
+                       "    bits: [8, 16]\n"
+                       "  - method: lsh\n"
+                       "    name: lsh-raw\n"
+                       "    bits: [16]\n"
+                       "    params: {center: false}\n"
+                       "  - method: itq\n"
+                       "    bits: [16]\n"
+                       "attacks:\n"
+                       "  - method: noise\n"
+                       "    eps: 16/255\n"
+                       "  - method: noise\n"
+                       "    eps: 4/255\n"
+                       "  - method: noise\n"
+                       "    name: noise-t\n"
+                       "    targeted: true\n"
+                       "transfer:\n"
+                       "  attacks: [\"noise:linf:16/255\", noise-t]\n"
+                       "  bits: [16]\n";
+    char *suite = write_suite(text);
+    const char *a = tmp_dir("xfer_a"), *b = tmp_dir("xfer_b");
+    hl_run_summary s0, s1, s2;
+    /* sharded: each shard does what its own models allow, the rest waits */
+    cr_assert_eq(run(suite, b, "0/2", false, &s0), HL_OK, "%s", hl_error_last());
+    cr_assert_eq(s0.failed, 0);
+    cr_assert(s0.waiting > 0, "a sharded run should leave cross-shard transfer cells waiting");
+    cr_assert_eq(run(suite, b, "1/2", false, &s1), HL_OK, "%s", hl_error_last());
+    cr_assert_eq(run(suite, b, NULL, false, &s2), HL_OK, "%s", hl_error_last());
+    cr_assert_eq(s2.failed, 0);
+    cr_assert_eq(s2.waiting, 0);
+    cr_assert_eq(s0.ran + s1.ran + s2.ran, s2.cells, "every cell ran exactly once over the three runs");
+    /* unsharded, in another directory */
+    cr_assert_eq(run(suite, a, NULL, false, &s0), HL_OK, "%s", hl_error_last());
+    cr_assert_eq(s0.failed, 0);
+    cr_assert_eq(s0.waiting, 0);
+    hl_cell *cells = NULL;
+    int64_t n = 0;
+    cells_of(a, &cells, &n);
+    int ntrain = 0, nattack = 0, nxfer = 0, diag = 0;
+    for (int64_t i = 0; i < n; i++) {
+        ntrain += cells[i].kind == HL_CELL_TRAIN, nattack += cells[i].kind == HL_CELL_ATTACK;
+        if (cells[i].kind != HL_CELL_TRANSFER) continue;
+        nxfer++;
+        const hl_cell *src = &cells[cells[i].parent], *tgt = &cells[cells[i].target];
+        cr_assert_eq(src->kind, HL_CELL_ATTACK);
+        cr_assert_eq(tgt->kind, HL_CELL_TRAIN);
+        cr_assert_eq(src->bits, 16);
+        cr_assert_eq(tgt->bits, 16);
+        cr_assert(strstr(cells[i].label, "=>"), "%s", cells[i].label);
+        hl_config *t = result_of(a, cells[i].key);
+        cr_assert_str_eq(hl_config_get(t, "kind")->text, "transfer");
+        cr_assert_str_eq(hl_config_get(t, "status")->text, "done");
+        bool targeted = strstr(cells[i].label, "noise-t") != NULL;
+        cr_assert_eq(hl_config_get(hl_config_get(t, "metrics"), "t-mAP@all") != NULL, targeted, "%s", cells[i].label);
+        if (src->parent == cells[i].target) { /* the diagonal: the attack's own victim */
+            diag++;
+            hl_config *w = result_of(a, src->key);
+            const char *names[] = {"mAP@1000", "mAP@1000(clean)", "t-mAP@all", "t-mAP@all(clean)", "TSR@10-maj"};
+            for (int k = 0; k < 5; k++) {
+                double x, y;
+                if (k >= 2 && !targeted) continue;
+                cr_assert_eq(hl_config_get_double(hl_config_get(t, "metrics"), names[k], &x), HL_OK, "%s", names[k]);
+                cr_assert_eq(hl_config_get_double(hl_config_get(w, "metrics"), names[k], &y), HL_OK, "%s", names[k]);
+                cr_assert_eq(x, y, "%s %s: transfer %g, white-box %g", cells[i].label, names[k], x, y);
+            }
+            hl_config_free(w);
+        }
+        hl_config_free(t);
+    }
+    cr_assert_eq(ntrain, 4);
+    cr_assert_eq(nattack, 4 * 3);
+    cr_assert_eq(nxfer, 3 * 2 * 3);
+    cr_assert_eq(diag, 3 * 2);
+    size_t len = 0;
+    char *md = (char *)hl_test_read_file(hl_test_path(a, "report/tables.md"), &len);
+    cr_assert(md && strstr(md, "Transfer: noise at linf eps 16/255") && strstr(md, "Transfer: noise-t at linf eps 8/255"),
+              "%s", md ? md : "(no report)");
+    cr_assert(strstr(md, "t-mAP@all (relevance by the target label)"), "%s", md);
+    free(md);
+    /* the matrix: 3 rows × 3 target columns */
+    char *csv = (char *)hl_test_read_file(hl_test_path(a, "report/tables_transfer_noise_linf_16_255_map.csv"), &len);
+    cr_assert_not_null(csv);
+    int lines = 0;
+    for (char *q = csv; *q; q++) lines += *q == '\n';
+    cr_assert(strstr(csv, "itq 16b") && strstr(csv, "lsh-raw 16b") && strstr(csv, "lsh 16b"), "%s", csv);
+    cr_assert(!strstr(csv, "lsh 8b"), "%s", csv);
+    cr_assert(lines >= 4, "%s", csv);
+    free(csv);
+    free(cells);
+    free(suite);
+    /* a pattern that names nothing */
+    char *bad = write_suite("name: x\ndataset: synthetic\nhashers:\n  - method: lsh\n    bits: [8]\nattacks:\n"
+                            "  - method: noise\ntransfer:\n  attacks: [pgd]\n");
+    hl_suite *s = NULL;
+    cr_assert_eq(hl_suite_load(&s, bad), HL_EINVAL);
+    cr_assert(strstr(hl_error_last(), "s.yaml:9:13: transfer.attacks: 'pgd' names no attack entry"), "%s",
+              hl_error_last());
+    free(bad);
+}

@@ -107,7 +107,7 @@ Test(suite, every_problem_reported_with_its_position) {
     const char *m = hl_error_last();
     cr_assert(strstr(m, "s.yaml:2:10: ") && strstr(m, "'cifar11' is not allowed"), "%s", m);
     cr_assert(strstr(m, "s.yaml:3:1: ") && strstr(m, "unknown key 'hasher'") && strstr(m, "did you mean 'hashers'"), "%s", m);
-    cr_assert(strstr(m, "s.yaml:7:11: ") && strstr(m, "'l3' is not allowed (allowed: linf, l2)"), "%s", m);
+    cr_assert(strstr(m, "s.yaml:7:11: ") && strstr(m, "'l3' is not allowed (allowed: linf, l2, none)"), "%s", m);
     cr_assert(strstr(m, "s.yaml:8:12: ") && strstr(m, "out of range"), "%s", m);
     cr_assert(strstr(m, "missing required key 'hashers'"), "%s", m);
     cr_assert_null(s);
