@@ -483,7 +483,8 @@ static hl_status attack_table(const rcells *cs, int64_t bits, const char *map_na
     snprintf(cclean, sizeof cclean, "%s clean (%%)", map_name);
     snprintf(cadv, sizeof cadv, "%s adv (%%)", map_name);
     for (int k = 0; k < ns; k++) {
-        snprintf(gname, sizeof gname, "%s, %s, ε=%s", set[k].attack, set[k].norm, set[k].eps_text);
+        if (!strcmp(set[k].norm, "none")) snprintf(gname, sizeof gname, "%s, no ε-ball", set[k].attack);
+        else snprintf(gname, sizeof gname, "%s, %s, ε=%s", set[k].attack, set[k].norm, set[k].eps_text);
         int g = set[k].group = hl_table_add_col_group(t, gname);
         bool ok = g >= 0 && hl_table_add_col(t, g, cclean, PCT_HI) >= 0 && hl_table_add_col(t, g, cadv, PCT_HI) >= 0;
         if (ok && set[k].targeted)
@@ -553,7 +554,8 @@ static hl_status targeted_table(const rcells *cs, int64_t bits, const asetting *
     for (int k = 0; k < ns; k++) {
         groups[k] = -1;
         if (!set[k].targeted) continue;
-        snprintf(gname, sizeof gname, "%s, %s, ε=%s", set[k].attack, set[k].norm, set[k].eps_text);
+        if (!strcmp(set[k].norm, "none")) snprintf(gname, sizeof gname, "%s, no ε-ball", set[k].attack);
+        else snprintf(gname, sizeof gname, "%s, %s, ε=%s", set[k].attack, set[k].norm, set[k].eps_text);
         int g = groups[k] = hl_table_add_col_group(t, gname);
         if (g < 0) { st = hl_error_set(HL_ENOMEM, "report: out of memory"); goto done; }
         for (size_t j = 0; j < HL_ARRAY_LEN(cols); j++)
@@ -588,6 +590,15 @@ static bool same_setting(const asetting *a, const asetting *b) {
     return !strcmp(a->attack, b->attack) && !strcmp(a->norm, b->norm) && !strcmp(a->eps_text, b->eps_text);
 }
 
+/* Summary column of an attack setting: "pgd 8/255 (%)", "dhta 8/255 t-mAP (%)", "pgd L2 1/2 (%)",
+ * "prosgan unbounded t-mAP (%)" (norm none). */
+static void summary_col(const asetting *a, char *buf, size_t n) {
+    const char *t = a->targeted ? " t-mAP" : "";
+    if (!strcmp(a->norm, "none")) snprintf(buf, n, "%s unbounded%s (%%)", a->attack, t);
+    else if (!strcmp(a->norm, "l2")) snprintf(buf, n, "%s L2 %s%s (%%)", a->attack, a->eps_text, t);
+    else snprintf(buf, n, "%s %s%s (%%)", a->attack, a->eps_text, t);
+}
+
 static hl_status summary_table(const rcells *cs, const char *map_name, const int64_t *abits, int nab,
                                asetting (*sets)[MAX_SETTINGS], const int *nsets, hl_table **out) {
     hl_status st = HL_OK;
@@ -619,7 +630,7 @@ static hl_status summary_table(const rcells *cs, const char *map_name, const int
         bool ok = gi >= 0 && hl_table_add_col(t, gi, "clean (%)", PCT_HI) >= 0;
         for (int j = 0; ok && j < nc; j++) {
             const asetting *a = &sets[0][common[j]];
-            snprintf(col, sizeof col, "%s %s%s (%%)", a->attack, a->eps_text, a->targeted ? " t-mAP" : "");
+            summary_col(a, col, sizeof col);
             ok = hl_table_add_col(t, gi, col, a->targeted ? PCT_LO : PCT_HI) >= 0;
         }
         if (!ok) { st = hl_error_set(HL_ENOMEM, "report: out of memory"); goto done; }
@@ -641,7 +652,7 @@ static hl_status summary_table(const rcells *cs, const char *map_name, const int
             const asetting *a = &sets[0][common[j]];
             if (strcmp(a->attack, c->attack_name) || strcmp(a->norm, c->norm) || strcmp(a->eps_text, c->eps_text))
                 continue;
-            snprintf(col, sizeof col, "%s %s%s (%%)", a->attack, a->eps_text, a->targeted ? " t-mAP" : "");
+            summary_col(a, col, sizeof col);
             HL_TRY(feed(t, r, hl_table_find_col(t, gi, col), c, a->targeted ? "t-mAP@all" : nm.map));
         }
     }
