@@ -504,6 +504,10 @@ hl_status hl_cell_run_attack(hl_run_state *rs, const hl_cell *c, hl_config *res)
     snprintf(name, sizeof name, "%s(float)", rs->map_name);
     HL_TRY(hl_run_put_num(m, name, rf.map));
     HL_TRY(hl_run_put_num(m, "pert_rmse", pc.pert_rmse));
+    /* ProS-GAN's perceptibility (methods.md §7.3): sqrt of the mean over images of the per-image MSE, on [0, 1] */
+    double se = 0;
+    for (int64_t i = 0; i < n * d; i++) se += ((double)xa[i] - (double)x[i]) * ((double)xa[i] - (double)x[i]);
+    HL_TRY(hl_run_put_num(m, "perceptibility", n * d > 0 ? sqrt(se / (double)(n * d)) : NAN));
     HL_TRY(hl_run_put_num(m, "linf_255", pc.linf_255));
     HL_TRY(hl_run_put_num(m, "psnr", pc.psnr));
     HL_TRY(hl_run_put_num(m, "ssim", pc.ssim));

@@ -186,13 +186,13 @@ Test(report, full_run_matches_golden) {
     cr_assert_eq(hl_report_build(run, NULL, 0, &s), HL_OK, "%s", hl_error_last());
     cr_assert_eq(s.cells_done, 16);
     cr_assert_eq(s.cells_failed, 1);
-    cr_assert_eq(s.tables, 6, "md, tex, json + 3 csv, got %d", s.tables); /* clean, attack-32b, summary tables */
+    cr_assert_eq(s.tables, 7, "md, tex, json + 4 csv, got %d", s.tables); /* clean, attack-32b, summary, percept-32b */
     cr_assert_eq(s.figures, 8, "map_vs_bits, map_vs_eps, pr_16b, pr_32b × png/pdf, got %d", s.figures);
     char rep[1300];
     snprintf(rep, sizeof rep, "%s/report", run);
     check_golden(hl_test_path(rep, "tables.md"), "tables.md");
     const char *files[] = {"tables.tex", "tables.json", "tables_clean.csv", "tables_attack_32b.csv",
-                           "tables_summary.csv"};
+                           "tables_summary.csv", "tables_percept_32b.csv"};
     for (size_t i = 0; i < HL_ARRAY_LEN(files); i++)
         cr_assert(exists(hl_test_path(rep, files[i])), "missing %s", files[i]);
     check_png(hl_test_path(rep, "map_vs_bits.png"));
@@ -224,7 +224,7 @@ Test(report, format_subset) {
     const char *fmts[] = {"csv", "latex"};
     hl_report_summary s;
     cr_assert_eq(hl_report_build(run, fmts, 2, &s), HL_OK, "%s", hl_error_last());
-    cr_assert_eq(s.tables, 4); /* tex + clean, attack and summary csv */
+    cr_assert_eq(s.tables, 5); /* tex + clean, attack, summary and perceptibility csv */
     char rep[1300];
     snprintf(rep, sizeof rep, "%s/report", run);
     cr_assert(exists(hl_test_path(rep, "tables.tex")) && exists(hl_test_path(rep, "tables_clean.csv")));
