@@ -2,10 +2,18 @@
 #   make run    install missing packages -> configure -> build -> run the main job
 #   make test   install missing packages -> configure -> build -> run the Criterion tests (ctest)
 # Other targets: make build, make bench, make sanitize (ASan+UBSan build + tests), make clean.
-BUILD    ?= build
+# CUDA=1 (make test CUDA=1, make run CUDA=1): the CUDA variant (-DHASHLAB_CUDA=ON, needs nvcc) in build-cuda; without
+# a GPU its device tests check their CPU halves and skip the CUDA halves visibly.
+CUDA     ?= 0
 TYPE     ?= Release
 JOBS     ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKEOPT ?=
+ifeq ($(CUDA),1)
+NVCC     ?= $(shell command -v nvcc 2>/dev/null || ls -d /usr/local/cuda*/bin/nvcc 2>/dev/null | sort -V | tail -n 1)
+BUILD    ?= build-cuda
+CMAKEOPT += -DHASHLAB_CUDA=ON -DCMAKE_CUDA_COMPILER=$(NVCC)
+endif
+BUILD    ?= build
 
 .PHONY: all deps configure build run test bench sanitize clean
 
@@ -15,6 +23,7 @@ deps:
 	@scripts/install-deps.sh
 
 configure: deps
+	@if [ "$(CUDA)" = 1 ] && [ -z "$(NVCC)" ]; then echo "CUDA=1 needs nvcc (the CUDA Toolkit); none found" >&2; exit 1; fi
 	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=$(TYPE) $(CMAKEOPT) > $(BUILD).configure.log 2>&1 || \
 	  { cat $(BUILD).configure.log; exit 1; }
 
@@ -39,4 +48,4 @@ sanitize:
 	$(MAKE) test BUILD=build-asan TYPE=RelWithDebInfo CMAKEOPT=-DHASHLAB_SANITIZE=ON
 
 clean:
-	rm -rf $(BUILD) $(BUILD).configure.log build-asan build-asan.configure.log
+	rm -rf $(BUILD) $(BUILD).configure.log build-asan build-asan.configure.log build-cuda build-cuda.configure.log
