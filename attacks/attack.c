@@ -104,7 +104,8 @@ hl_status hl_attack_fit(hl_attack *a, hl_hasher *victim, hl_ctx *ctx, const hl_a
     bool *was = malloc((size_t)HL_MAX(np, 1) * sizeof *was), train = ctx->train;
     if (!was) return hl_error_set(HL_ENOMEM, "attack '%s': out of memory", a->cls->name);
     victim_freeze(victim, was, true);
-    if ((st = a->cls->fit(a, victim, ctx, data)) < 0) hl_error_wrap("attack '%s': fit", a->cls->name);
+    if (a->cls->prepare && (st = a->cls->prepare(a, victim)) < 0) hl_error_wrap("attack '%s'", a->cls->name);
+    else if ((st = a->cls->fit(a, victim, ctx, data)) < 0) hl_error_wrap("attack '%s': fit", a->cls->name);
     else a->fitted = true;
     hl_ctx_reset(ctx);
     victim_freeze(victim, was, false);
@@ -124,10 +125,14 @@ done:
     return st;
 }
 
-hl_status hl_attack_load(hl_attack *a, const char *path) {
+hl_status hl_attack_load(hl_attack *a, const hl_hasher *victim, const char *path) {
     hl_status st = HL_OK;
     hl_ckpt_meta m;
     hl_ckpt_meta_init(&m);
+    if (a->cls->prepare && (st = a->cls->prepare(a, victim)) < 0) {
+        hl_error_wrap("attack '%s'", a->cls->name);
+        goto done;
+    }
     HL_TRY(hl_checkpoint_read_meta(path, &m));
     const char *name = hl_ckpt_meta_get(&m, "attack");
     if (!name || strcmp(name, a->cls->name) != 0) {

@@ -89,6 +89,11 @@ typedef struct hl_attack_class {
      * Everything learned lives in self->params (declared and allocated in init), so the driver can save and load
      * it. Counts victim passes in forwards/backwards like perturb does. */
     hl_status (*fit)(hl_attack *self, hl_hasher *victim, hl_ctx *ctx, const hl_attack_fit_data *data);
+    /* Optional with HL_ATTACK_NEEDS_FIT, for attacks whose networks' sizes depend on the victim (bits, labels, image
+     * shape): declares and allocates self->params for this victim. The driver calls it before fit and before load
+     * (a fresh attack has nothing for a checkpoint to fill otherwise); calling it again for the same shapes is a
+     * no-op, for others HL_EMISMATCH. */
+    hl_status (*prepare)(hl_attack *self, const hl_hasher *victim);
 } hl_attack_class;
 
 struct hl_attack {
@@ -124,9 +129,10 @@ void hl_attack_free(hl_attack *a); /* NULL-safe */
  * ctx's train flag restored). HL_EINVAL for an attack without the flag. */
 hl_status hl_attack_fit(hl_attack *a, hl_hasher *victim, hl_ctx *ctx, const hl_attack_fit_data *data);
 /* self->params as a checkpoint (metadata: attack name), written atomically; load into an attack created with the
- * same class and params: HL_EMISMATCH when the file is another attack's or its tensors differ; marks it fitted. */
+ * same class and params, for the same victim (prepare runs first when the class has it): HL_EMISMATCH when the file is
+ * another attack's or its tensors differ; marks it fitted. */
 hl_status hl_attack_save(const hl_attack *a, const char *path);
-hl_status hl_attack_load(hl_attack *a, const char *path);
+hl_status hl_attack_load(hl_attack *a, const hl_hasher *victim, const char *path);
 
 /* Attacks n images x [n, C, H, W] (victim's shape) into x_adv (same layout), `batch` at a time (<= 0: 64); an
  * HL_ATTACK_NEEDS_FIT attack must be fitted (or loaded) first (HL_EINVAL otherwise). Freezes

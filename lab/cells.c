@@ -380,7 +380,7 @@ static hl_status fit_attack(hl_run_state *rs, const hl_suite_attack *sa, const c
     if (!(info = hl_config_new(HL_CONFIG_MAP, NULL, "", 0, 0))) HL_TRY(hl_error_set(HL_ENOMEM, "out of memory"));
     HL_TRY(hl_run_put_str(info, "file", path + strlen(tdir) + 1));
     if (access(path, F_OK) == 0) {
-        HL_TRY(hl_attack_load(a, path));
+        HL_TRY(hl_attack_load(a, h, path));
         HL_TRY(hl_run_put_str(info, "state", "loaded"));
     } else {
         HL_TRY(hl_store_mkdirs(dir));

@@ -126,5 +126,19 @@ hl_tensor *hl_affine_warp(hl_ctx *ctx, hl_tensor *x, const float *theta);
  * theta = [[cos, −sin·H/W, 0], [sin·W/H, cos, 0]], a true rotation in pixel space for non-square images too
  * (torchvision's rotate); for square images it is the plain rotation matrix. */
 hl_tensor *hl_rotate(hl_ctx *ctx, hl_tensor *x, const float *angles);
+/* hl_rotate with the angles a tensor [B] (radians) that receives a gradient too (SSAH's learned rotations). Values
+ * are exactly hl_rotate's for the same angles (same θ(a), same kernel); d/dx is the warp's adjoint as for
+ * hl_affine_warp. d/da: output pixel (i,j) (normalised x_n, y_n) samples the input bilinearly at the pixel
+ * coordinates ix = (W/2)(θ0 x_n + θ1 y_n + θ2 + 1) − ½, iy = (H/2)(θ3 x_n + θ4 y_n + θ5 + 1) − ½; with
+ * x00, x01, x10, x11 the taps at (⌊iy⌋, ⌊ix⌋), (⌊iy⌋, ⌊ix⌋+1), (⌊iy⌋+1, ⌊ix⌋), (⌊iy⌋+1, ⌊ix⌋+1) (0 outside the
+ * image) and fx, fy the fractional parts,
+ *     ∂y/∂ix = (1−fy)(x01 − x00) + fy(x11 − x10),   ∂y/∂iy = (1−fx)(x10 − x00) + fx(x11 − x01),
+ *     ∂ix/∂(θ0, θ1, θ2) = (W/2)(x_n, y_n, 1),        ∂iy/∂(θ3, θ4, θ5) = (H/2)(x_n, y_n, 1),
+ *     θ(a) = [[cos a, −sin a·H/W, 0], [sin a·W/H, cos a, 0]],
+ *     dθ/da = [[−sin a, −cos a·H/W, 0], [cos a·W/H, −sin a, 0]],
+ * so dL/da_b = Σ_{c,i,j} g_{bcij} (∂y/∂ix · Σ_k ∂ix/∂θ_k dθ_k/da + ∂y/∂iy · Σ_k ∂iy/∂θ_k dθ_k/da). Bilinear sampling
+ * is piecewise smooth: where a sample lies exactly on a pixel line (e.g. a = 0) this is the one-sided derivative from
+ * above. The angle gradient is computed by a host loop (CPU tensors only; asserts the ctx is on the CPU). */
+hl_tensor *hl_rotate_t(hl_ctx *ctx, hl_tensor *x, hl_tensor *angles);
 
 #endif

@@ -112,7 +112,7 @@ Test(attack_fit, fit_save_load_and_target_labels) {
     cr_assert_eq(hl_attack_save(a, path), HL_OK, "%s", hl_error_last());
     hl_attack *b = NULL;
     make(&b, HL_NORM_LINF);
-    cr_assert_eq(hl_attack_load(b, path), HL_OK, "%s", hl_error_last());
+    cr_assert_eq(hl_attack_load(b, v, path), HL_OK, "%s", hl_error_last());
     cr_assert(b->fitted);
     cr_assert_eq(hl_attack_run(b, v, ctx, x, a2, NQ, &g, 7), HL_OK, "%s", hl_error_last());
     cr_assert_eq(memcmp(a1, a2, sizeof a1), 0, "loaded attack gives the same images");
@@ -121,14 +121,14 @@ Test(attack_fit, fit_save_load_and_target_labels) {
     /* norm none: only the box */
     hl_attack *c = NULL;
     make(&c, HL_NORM_NONE);
-    cr_assert_eq(hl_attack_load(c, path), HL_OK, "%s", hl_error_last());
+    cr_assert_eq(hl_attack_load(c, v, path), HL_OK, "%s", hl_error_last());
     cr_assert_eq(hl_attack_run(c, v, ctx, x, a2, NQ, &g, 5), HL_OK, "%s", hl_error_last());
     for (int i = 0; i < NQ * 64; i++) cr_assert_float_eq(a2[i], fminf(x[i] + shift, 1.0f), 1e-6);
 
     /* another attack's checkpoint (a hasher checkpoint has no attack name) */
     snprintf(path, sizeof path, "%s/lsh.safetensors", hl_test_tmpdir());
     cr_assert_eq(hl_hasher_save(v, path), HL_OK);
-    cr_assert_eq(hl_attack_load(c, path), HL_EMISMATCH);
+    cr_assert_eq(hl_attack_load(c, v, path), HL_EMISMATCH);
     cr_assert(strstr(hl_error_last(), "checkpoint of attack '(none)', expected 'shift'"), "%s", hl_error_last());
 
     /* an attack without NEEDS_FIT learns nothing */

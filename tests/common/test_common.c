@@ -11,6 +11,12 @@
 
 #include "core/rng.h"
 
+/* Test executables honour HASHLAB_THREADS like hashlab does (ctest also sets OMP_NUM_THREADS and
+ * OPENBLAS_NUM_THREADS to 1): running ./tests/test_hashers directly with HASHLAB_THREADS=1 is single-threaded too. */
+__attribute__((constructor)) static void test_threads_init(void) {
+    if (getenv("HASHLAB_THREADS")) hl_threads_init();
+}
+
 hl_ctx *hl_test_ctx(void) {
     hl_ctx *ctx = NULL;
     cr_assert(hl_ctx_create(&ctx, HL_DEVICE_CPU, 0) == HL_OK, "ctx: %s", hl_error_last());
