@@ -739,3 +739,76 @@ Test(runner, transfer_matrix_diagonal_is_white_box) {
               hl_error_last());
     free(bad);
 }
+
+/* The issue-6/7 machinery through the lab, tiny: a semi-supervised hasher (abml) learns from train + the unlabelled
+ * rest of the database, an unsupervised one (hashgan) from the train list with labels hidden, each records it
+ * (fit_on) and writes its generator's sample grid into its cell; ProS-GAN is fitted once per victim and cached next
+ * to the model: the unbounded entry fits it, the clipped entry (same params) loads it; a re-run after deleting an
+ * attack cell's result loads the cache instead of fitting again. */
+Test(runner, semi_unsupervised_fit_on_and_cached_attack_fit) {
+    char *suite = write_suite("name: adv\n"
+                              "dataset: synthetic\n"
+                              "synthetic: {n: 400, c: 1, h: 28, w: 28, classes: 4}\n"
+                              "protocol: cifar10:20/80\n"
+                              "threads: 1\n"
+                              "attack_queries: 8\n"
+                              "hashers:\n"
+                              "  - method: abml\n"
+                              "    bits: [8]\n"
+                              "    params: {epochs: 1, batch: 32}\n"
+                              "  - method: hashgan\n"
+                              "    bits: [8]\n"
+                              "    attack: false\n"
+                              "    params: {epochs: 1, batch: 32}\n"
+                              "attacks:\n"
+                              "  - method: prosgan\n"
+                              "    targeted: true\n"
+                              "    norm: none\n"
+                              "    params: {proto_steps: 10, gan_epochs: 1, width: 8, d_width: 8, res_blocks: 1, feat: 16,\n"
+                              "             proto_hidden: 16}\n"
+                              "  - method: prosgan\n"
+                              "    targeted: true\n"
+                              "    eps: 8/255\n"
+                              "    params: {proto_steps: 10, gan_epochs: 1, width: 8, d_width: 8, res_blocks: 1, feat: 16,\n"
+                              "             proto_hidden: 16}\n");
+    const char *rd = tmp_dir("run_adv");
+    hl_run_summary sum;
+    cr_assert_eq(run(suite, rd, NULL, false, &sum), HL_OK, "%s", hl_error_last());
+    cr_assert_eq(sum.cells, 2 + 2);
+    cr_assert_eq(sum.failed, 0);
+    hl_cell *cells = NULL;
+    int64_t n = 0;
+    cells_of(rd, &cells, &n);
+    int fitted = 0, loaded = 0;
+    const char *fit_attack_key = NULL;
+    for (int64_t i = 0; i < n; i++) {
+        hl_config *t = result_of(rd, cells[i].key);
+        const char *m = hl_config_get(t, "method")->text;
+        char dir[1300];
+        hl_store_cell_dir(rd, cells[i].key, dir, sizeof dir);
+        if (cells[i].kind == HL_CELL_TRAIN) {
+            cr_assert_str_eq(hl_config_get(t, "fit_on")->text, !strcmp(m, "abml") ? "train+unlabelled"
+                                                                                 : "train (labels hidden)");
+            cr_assert_eq(access(hl_test_path(dir, "samples/G_epoch_001.png"), F_OK), 0, "%s: no sample grid", m);
+        } else {
+            const char *state = hl_config_path(t, "attack_fit.state")->text;
+            fitted += !strcmp(state, "fitted"), loaded += !strcmp(state, "loaded");
+            if (!strcmp(state, "fitted")) fit_attack_key = cells[i].key;
+            cr_assert_not_null(hl_config_get(hl_config_get(t, "metrics"), "perceptibility"));
+        }
+        hl_config_free(t);
+    }
+    cr_assert_eq(fitted, 1);
+    cr_assert_eq(loaded, 1);
+    /* re-run the fitting cell: it now loads the cached fit */
+    char dir[1300];
+    hl_store_cell_dir(rd, fit_attack_key, dir, sizeof dir);
+    cr_assert_eq(unlink(hl_test_path(dir, "result.json")), 0);
+    cr_assert_eq(run(suite, rd, NULL, false, &sum), HL_OK, "%s", hl_error_last());
+    cr_assert_eq(sum.ran, 1);
+    hl_config *t = result_of(rd, fit_attack_key);
+    cr_assert_str_eq(hl_config_path(t, "attack_fit.state")->text, "loaded");
+    hl_config_free(t);
+    free(cells);
+    free(suite);
+}
