@@ -249,31 +249,6 @@ static void abml_fini(hl_hasher *self) {
     hl_params_free(&m->pa);
 }
 
-static int cmp_float(const void *a, const void *b) {
-    float x = *(const float *)a, y = *(const float *)b;
-    return x < y ? -1 : x > y;
-}
-
-/* Data-dependent start (DPSH's): outputs of the labelled items (eval mode), head bias shifted so that every bit's
- * median is 0; V [n, K] receives the shifted pre-activations. */
-static hl_status centre_bits(abml *m, const hl_dataset *train, const int64_t *idx, int64_t n, float *V) {
-    hl_status st = HL_OK;
-    int K = m->base.bits;
-    float *col = malloc((size_t)n * sizeof *col);
-    if (!col) return hl_error_set(HL_ENOMEM, "abml: out of memory");
-    HL_TRY(hl_deep_outputs(&m->base, &m->net, train, idx, n, V));
-    for (int k = 0; k < K; k++) {
-        for (int64_t i = 0; i < n; i++) col[i] = V[i * K + k];
-        qsort(col, (size_t)n, sizeof *col, cmp_float);
-        float med = n % 2 ? col[n / 2] : 0.5f * (col[n / 2 - 1] + col[n / 2]);
-        m->net.head.b->data[k] -= med;
-        for (int64_t i = 0; i < n; i++) V[i * K + k] -= med;
-    }
-done:
-    free(col);
-    return st;
-}
-
 /* Training state of one fit. */
 typedef struct abml_run {
     abml *m;
@@ -480,7 +455,7 @@ static hl_status abml_train(hl_hasher *self, const hl_dataset *train, const int6
     for (int64_t i = 0; i < train->n; i++) pos[i] = -1;
     for (int64_t i = 0; i < n; i++) pos[idx[i]] = i;
     hl_batcher_opts bo = hl_deep_batcher_opts(self, &m->o);
-    HL_TRY(centre_bits(m, train, idx, n, V));
+    HL_TRY(hl_deep_centre_bits(&m->base, &m->net, train, idx, n, V));
     for (int64_t i = 0; i < n * K; i++) U[i] = tanhf(V[i]);
     HL_TRY(hl_batcher_init(&bt, train, idx, n, &bo));
     HL_TRY(hl_deep_trainer_begin(&r.t, self, &m->o));

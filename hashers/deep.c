@@ -200,6 +200,30 @@ done:
     return st;
 }
 
+static int cmp_float(const void *a, const void *b) {
+    float x = *(const float *)a, y = *(const float *)b;
+    return x < y ? -1 : x > y;
+}
+
+hl_status hl_deep_centre_bits(hl_hasher *h, hl_hashnet *net, const hl_dataset *d, const int64_t *idx, int64_t n,
+                              float *U) {
+    hl_status st = HL_OK;
+    int K = net->out;
+    float *col = malloc((size_t)n * sizeof *col);
+    if (!col) return hl_error_set(HL_ENOMEM, "%s: out of memory", h->cls->name);
+    HL_TRY(hl_deep_outputs(h, net, d, idx, n, U));
+    for (int k = 0; k < K; k++) {
+        for (int64_t i = 0; i < n; i++) col[i] = U[i * K + k];
+        qsort(col, (size_t)n, sizeof *col, cmp_float);
+        float med = n % 2 ? col[n / 2] : 0.5f * (col[n / 2 - 1] + col[n / 2]);
+        net->head.b->data[k] -= med;
+        for (int64_t i = 0; i < n; i++) U[i * K + k] -= med;
+    }
+done:
+    free(col);
+    return st;
+}
+
 /* ---- pairwise supervision ---------------------------------------------------------------------------------------- */
 
 void hl_deep_similarity(float *S, const hl_labels *a, const hl_labels *b) {

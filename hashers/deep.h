@@ -126,6 +126,13 @@ hl_tensor *hl_deep_images(hl_ctx *ctx, const hl_dataset *d, const int64_t *idx, 
 hl_status hl_deep_outputs(hl_hasher *h, const hl_hashnet *net, const hl_dataset *d, const int64_t *idx, int64_t n,
                           float *out);
 
+/* DPSH's data-dependent start (hashers/dpsh.c), shared by the deep hashers that use it: the network's outputs on
+ * images idx[0..n) of d (eval mode, hl_deep_outputs) into U [n, net->out], then for every bit k the head bias is
+ * shifted by the median m_k of column k (the mean of the two middle values for even n) and U's column k by the same
+ * amount, so every bit starts balanced over these images. */
+hl_status hl_deep_centre_bits(hl_hasher *h, hl_hashnet *net, const hl_dataset *d, const int64_t *idx, int64_t n,
+                              float *U);
+
 /* ---- pairwise supervision ---- */
 
 /* S [m, n] row-major: S[i][j] = 1 when label rows a[i] and b[j] share a label, else 0. */

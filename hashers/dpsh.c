@@ -116,32 +116,6 @@ done:
     return st;
 }
 
-static int cmp_float(const void *a, const void *b) {
-    float x = *(const float *)a, y = *(const float *)b;
-    return x < y ? -1 : x > y;
-}
-
-/* Data-dependent start (ours): the network's outputs on the training list are computed once (eval mode), the head
- * bias is shifted so that every bit's median over them is 0 (each bit starts balanced), and the bank U [n, K]
- * starts from the shifted outputs. */
-static hl_status centre_bits(dpsh *m, const hl_dataset *train, const int64_t *idx, int64_t n, float *U) {
-    hl_status st = HL_OK;
-    int K = m->base.bits;
-    float *col = malloc((size_t)n * sizeof *col);
-    if (!col) return hl_error_set(HL_ENOMEM, "dpsh: out of memory");
-    HL_TRY(hl_deep_outputs(&m->base, &m->net, train, idx, n, U));
-    for (int k = 0; k < K; k++) {
-        for (int64_t i = 0; i < n; i++) col[i] = U[i * K + k];
-        qsort(col, (size_t)n, sizeof *col, cmp_float);
-        float med = n % 2 ? col[n / 2] : 0.5f * (col[n / 2 - 1] + col[n / 2]);
-        m->net.head.b->data[k] -= med;
-        for (int64_t i = 0; i < n; i++) U[i * K + k] -= med;
-    }
-done:
-    free(col);
-    return st;
-}
-
 static hl_status dpsh_fit(hl_hasher *self, const hl_dataset *train, const int64_t *idx, int64_t n, bool labels) {
     hl_status st = HL_OK;
     dpsh *m = (dpsh *)self;
@@ -168,7 +142,7 @@ static hl_status dpsh_fit(hl_hasher *self, const hl_dataset *train, const int64_
     for (int64_t i = 0; i < train->n; i++) pos[i] = -1;
     for (int64_t i = 0; i < n; i++) pos[idx[i]] = i;
     hl_batcher_opts bo = hl_deep_batcher_opts(self, &m->o);
-    HL_TRY(centre_bits(m, train, idx, n, U));
+    HL_TRY(hl_deep_centre_bits(&m->base, &m->net, train, idx, n, U));
     HL_TRY(hl_batcher_init(&bt, train, idx, n, &bo));
     HL_TRY(hl_deep_trainer_begin(&t, self, &m->o));
     for (int64_t e = 0; e < E; e++) {

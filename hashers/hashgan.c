@@ -383,11 +383,6 @@ static void hashgan_fini(hl_hasher *self) {
     hl_params_free(&m->pg), hl_params_free(&m->pd);
 }
 
-static int cmp_float(const void *a, const void *b) {
-    float x = *(const float *)a, y = *(const float *)b;
-    return x < y ? -1 : x > y;
-}
-
 /* Features of S (`features: pixels`): F [n, d] = the images minus their mean image, rows L2-normalised. */
 static hl_status pixel_features(const hl_dataset *train, const int64_t *idx, int64_t n, float **out) {
     int64_t d = hl_dataset_image_size(train);
@@ -413,23 +408,11 @@ static hl_status pixel_features(const hl_dataset *train, const int64_t *idx, int
     return HL_OK;
 }
 
-/* Data-dependent start (as hashers/dpsh.c): the head bias is shifted so that every bit's median output over the fit
- * list is 0, and the bank U [n, K] starts from tanh of the shifted outputs. */
+/* Data-dependent start (as hashers/dpsh.c, hl_deep_centre_bits): every bit's median output over the fit list moved
+ * to 0, and the bank U [n, K] starts from tanh of the shifted outputs. */
 static hl_status centre_bits(hashgan *m, const hl_dataset *train, const int64_t *idx, int64_t n, float *U) {
-    hl_status st = HL_OK;
-    int K = m->base.bits;
-    float *col = malloc((size_t)n * sizeof *col);
-    if (!col) return hl_error_set(HL_ENOMEM, "hashgan: out of memory");
-    HL_TRY(hl_deep_outputs(&m->base, &m->net, train, idx, n, U));
-    for (int k = 0; k < K; k++) {
-        for (int64_t i = 0; i < n; i++) col[i] = U[i * K + k];
-        qsort(col, (size_t)n, sizeof *col, cmp_float);
-        float med = n % 2 ? col[n / 2] : 0.5f * (col[n / 2 - 1] + col[n / 2]);
-        m->net.head.b->data[k] -= med;
-        for (int64_t i = 0; i < n; i++) U[i * K + k] = tanhf(U[i * K + k] - med);
-    }
-done:
-    free(col);
+    hl_status st = hl_deep_centre_bits(&m->base, &m->net, train, idx, n, U);
+    for (int64_t i = 0; st == HL_OK && i < n * m->base.bits; i++) U[i] = tanhf(U[i]);
     return st;
 }
 

@@ -254,29 +254,6 @@ static hl_tensor *make_hard(ssah *m, hl_ctx *ctx, hl_tensor *x, double pace) {
     return hl_ssah_deform(ctx, x, mask, ang, rho);
 }
 
-/* DPSH's data-dependent start (hashers/dpsh.c): each bit's median over the labelled set moved to 0; U the bank. */
-static int cmp_float(const void *a, const void *b) {
-    float x = *(const float *)a, y = *(const float *)b;
-    return x < y ? -1 : x > y;
-}
-static hl_status centre_bits(ssah *m, const hl_dataset *train, const int64_t *idx, int64_t n, float *U) {
-    hl_status st = HL_OK;
-    int K = m->base.bits;
-    float *col = malloc((size_t)n * sizeof *col);
-    if (!col) return hl_error_set(HL_ENOMEM, "ssah: out of memory");
-    HL_TRY(hl_deep_outputs(&m->base, &m->net, train, idx, n, U));
-    for (int k = 0; k < K; k++) {
-        for (int64_t i = 0; i < n; i++) col[i] = U[i * K + k];
-        qsort(col, (size_t)n, sizeof *col, cmp_float);
-        float med = n % 2 ? col[n / 2] : 0.5f * (col[n / 2 - 1] + col[n / 2]);
-        m->net.head.b->data[k] -= med;
-        for (int64_t i = 0; i < n; i++) U[i * K + k] -= med;
-    }
-done:
-    free(col);
-    return st;
-}
-
 /* Clean | hard pairs of the first (up to) 8 labelled images at this epoch's pace. */
 static hl_status write_grid(ssah *m, hl_ctx *ctx, const hl_dataset *train, const int64_t *idx, int64_t n,
                             int64_t epoch, double pace) {
@@ -332,7 +309,7 @@ static hl_status ssah_train(ssah *m, const hl_dataset *train, const int64_t *idx
     for (int64_t i = 0; i < train->n; i++) pos[i] = -1;
     for (int64_t i = 0; i < n; i++) pos[idx[i]] = i;
     hl_batcher_opts bo = hl_deep_batcher_opts(self, &m->o);
-    HL_TRY(centre_bits(m, train, idx, n, U));
+    HL_TRY(hl_deep_centre_bits(&m->base, &m->net, train, idx, n, U));
     HL_TRY(hl_batcher_init(&bt, train, idx, n, &bo));
     if (semi) {
         hl_batcher_opts uo = bo;
