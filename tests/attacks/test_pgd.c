@@ -16,86 +16,12 @@
 #include "core/nn/layers.h"
 #include "core/optim.h"
 #include "eval/retrieval.h"
-#include "test_common.h"
+#include "test_victim.h"
 
 enum { K = 16, CLASSES = 4, C = 3, S = 16, NTRAIN = 320, NDB = 200, NQ = 40, NSET = NTRAIN + NDB + NQ };
 
 /* ---- the test-local victim ---- */
 
-typedef struct tiny {
-    hl_hasher base;
-    hl_conv2d_layer c1, c2;
-    hl_linear_layer fc;
-} tiny;
-
-static hl_status tiny_init(hl_hasher *self, const hl_config *cfg, const hl_dataset_info *info, int bits,
-                           uint64_t seed) {
-    (void)cfg;
-    tiny *m = (tiny *)self;
-    hl_conv2d_layer_init(&m->c1, &self->params, "c1", info->c, 8, 3, 2, 1, 1, true);
-    hl_conv2d_layer_init(&m->c2, &self->params, "c2", 8, 16, 3, 2, 1, 1, true);
-    hl_linear_layer_init(&m->fc, &self->params, "fc", 16 * (info->h / 4) * (info->w / 4), bits, true);
-    hl_status st = hl_params_alloc(&self->params);
-    if (st < 0) return st;
-    hl_rng r = hl_rng_make(seed, 1);
-    hl_nn_init_default(&m->c1, &r);
-    hl_nn_init_default(&m->c2, &r);
-    hl_nn_init_default(&m->fc, &r);
-    return HL_OK;
-}
-
-static hl_tensor *tiny_forward(hl_hasher *self, hl_ctx *ctx, hl_tensor *x) {
-    tiny *m = (tiny *)self;
-    hl_tensor *h = hl_relu(ctx, hl_conv2d_layer_forward(ctx, &m->c1, x));
-    h = hl_relu(ctx, hl_conv2d_layer_forward(ctx, &m->c2, h));
-    return hl_linear_layer_forward(ctx, &m->fc, hl_flatten(ctx, h));
-}
-
-/* Adam, 32 images a step: L = mean (tanh(u) − c_y)², c_y a random ±1 code per class. */
-static hl_status tiny_fit(hl_hasher *self, const hl_dataset *train, const int64_t *idx, int64_t n, bool labels) {
-    (void)labels;
-    enum { B = 32, ITERS = 400 };
-    int64_t d = hl_dataset_image_size(train);
-    float centre[CLASSES * K], xb[B * C * S * S], g[B * K];
-    hl_rng r = hl_rng_make(self->seed, 2);
-    for (int i = 0; i < CLASSES * K; i++) centre[i] = hl_rng_u32(&r) & 1 ? 1.0f : -1.0f;
-    cr_assert_eq(d, C * S * S);
-    hl_ctx *ctx = hl_test_ctx();
-    hl_optim *o = NULL;
-    hl_optim_config oc = hl_optim_defaults(HL_OPTIM_ADAM);
-    oc.lr = 3e-3f;
-    cr_assert_eq(hl_optim_create(&o, &self->params, &oc), HL_OK);
-    hl_ctx_set_train(ctx, true);
-    for (int it = 0; it < ITERS; it++) {
-        int64_t bi[B];
-        for (int j = 0; j < B; j++) bi[j] = idx[(int64_t)hl_rng_below(&r, (uint64_t)n)];
-        hl_dataset_read(train, bi, B, xb);
-        hl_ctx_reset(ctx);
-        hl_tensor *u = tiny_forward(self, ctx, hl_tensor_from(ctx, 4, HL_SHAPE(B, C, S, S), xb));
-        for (int j = 0; j < B; j++)
-            for (int k = 0; k < K; k++) {
-                float t = tanhf(u->data[j * K + k]), c = centre[train->class_id[bi[j]] * K + k];
-                g[j * K + k] = 2 * (t - c) * (1 - t * t) / (B * K);
-            }
-        hl_backward_seed(ctx, u, g);
-        hl_optim_step(o);
-        hl_optim_zero_grad(o);
-    }
-    hl_optim_free(o);
-    hl_ctx_free(ctx);
-    return HL_OK;
-}
-
-static const hl_hasher_class tiny_class = {
-    .abi = HL_HASHER_ABI,
-    .name = "tiny",
-    .summary = "test CNN",
-    .size = sizeof(tiny),
-    .flags = HL_HASHER_SUPERVISED | HL_HASHER_DIFFERENTIABLE,
-    .init = tiny_init,
-    .fit = tiny_fit,
-    .forward = tiny_forward,
-};
 
 /* ---- fixture: data, trained victim, database codes ---- */
 
@@ -114,7 +40,7 @@ static void world_make(world *w, bool train) {
     hl_synth_opts so = {.n = NSET, .c = C, .h = S, .w = S, .classes = CLASSES, .seed = 3, .noise = 0.3f};
     cr_assert_eq(hl_dataset_synthetic(&w->set, &so), HL_OK, "%s", hl_error_last());
     hl_dataset_info info = hl_dataset_info_of(&w->set);
-    cr_assert_eq(hl_hasher_create_class(&w->h, &tiny_class, NULL, &info, K, 11), HL_OK, "%s", hl_error_last());
+    cr_assert((w->h = hl_test_victim(&info, K, 11, 400)) != NULL);
     w->ctx = hl_test_ctx();
     if (!train) {
         for (int i = 0; i < NQ; i++) w->q_idx[i] = NTRAIN + NDB + i;

@@ -24,7 +24,7 @@
 #include "core/tape.h"
 #include "eval/attack_metrics.h"
 #include "eval/targets.h"
-#include "test_hashers.h"
+#include "test_victim.h"
 
 enum { K = 16, CLASSES = 10, S = 28, NTR = 1000, NDB = 500, NQ = 100, NSET = NTR + NDB + NQ };
 
@@ -33,76 +33,6 @@ enum { K = 16, CLASSES = 10, S = 28, NTR = 1000, NDB = 500, NQ = 100, NSET = NTR
  * one random ±1 code per class (a hash-centre objective). DPSH from scratch (hashers/dpsh.c, cnn-small) was tried
  * first: on this synthetic set a few epochs collapse to chance mAP, so the test uses this smooth, reliable victim. */
 
-typedef struct tiny {
-    hl_hasher base;
-    hl_conv2d_layer c1, c2;
-    hl_linear_layer fc;
-} tiny;
-
-static hl_status tiny_init(hl_hasher *self, const hl_config *cfg, const hl_dataset_info *info, int bits,
-                           uint64_t seed) {
-    (void)cfg;
-    tiny *m = (tiny *)self;
-    hl_conv2d_layer_init(&m->c1, &self->params, "c1", info->c, 8, 3, 2, 1, 1, true);
-    hl_conv2d_layer_init(&m->c2, &self->params, "c2", 8, 16, 3, 2, 1, 1, true);
-    hl_linear_layer_init(&m->fc, &self->params, "fc", 16 * (info->h / 4) * (info->w / 4), bits, true);
-    hl_status st = hl_params_alloc(&self->params);
-    if (st < 0) return st;
-    hl_rng r = hl_rng_make(seed, 1);
-    hl_nn_init_default(&m->c1, &r);
-    hl_nn_init_default(&m->c2, &r);
-    hl_nn_init_default(&m->fc, &r);
-    return HL_OK;
-}
-
-static hl_tensor *tiny_forward(hl_hasher *self, hl_ctx *ctx, hl_tensor *x) {
-    tiny *m = (tiny *)self;
-    hl_tensor *h = hl_relu(ctx, hl_conv2d_layer_forward(ctx, &m->c1, x));
-    h = hl_relu(ctx, hl_conv2d_layer_forward(ctx, &m->c2, h));
-    return hl_linear_layer_forward(ctx, &m->fc, hl_flatten(ctx, h));
-}
-
-static hl_status tiny_fit(hl_hasher *self, const hl_dataset *train, const int64_t *idx, int64_t n, bool labels) {
-    (void)labels;
-    enum { B = 32, ITERS = 800 };
-    float centre[CLASSES * K], xb[B * S * S], g[B * K];
-    hl_rng r = hl_rng_make(self->seed, 2);
-    for (int i = 0; i < CLASSES * K; i++) centre[i] = hl_rng_u32(&r) & 1 ? 1.0f : -1.0f;
-    hl_ctx *ctx = hl_test_ctx();
-    hl_optim *o = NULL;
-    hl_optim_config oc = hl_optim_defaults(HL_OPTIM_ADAM);
-    oc.lr = 3e-3f;
-    cr_assert_eq(hl_optim_create(&o, &self->params, &oc), HL_OK);
-    for (int it = 0; it < ITERS; it++) {
-        int64_t bi[B];
-        for (int j = 0; j < B; j++) bi[j] = idx[(int64_t)hl_rng_below(&r, (uint64_t)n)];
-        hl_dataset_read(train, bi, B, xb);
-        hl_ctx_reset(ctx);
-        hl_tensor *u = tiny_forward(self, ctx, hl_tensor_from(ctx, 4, HL_SHAPE(B, 1, S, S), xb));
-        for (int j = 0; j < B; j++)
-            for (int k = 0; k < K; k++) {
-                float t = tanhf(u->data[j * K + k]), c = centre[train->class_id[bi[j]] * K + k];
-                g[j * K + k] = 2 * (t - c) * (1 - t * t) / (B * K);
-            }
-        hl_backward_seed(ctx, u, g);
-        hl_optim_step(o);
-        hl_optim_zero_grad(o);
-    }
-    hl_optim_free(o);
-    hl_ctx_free(ctx);
-    return HL_OK;
-}
-
-static const hl_hasher_class tiny_class = {
-    .abi = HL_HASHER_ABI,
-    .name = "tiny",
-    .summary = "test CNN",
-    .size = sizeof(tiny),
-    .flags = HL_HASHER_SUPERVISED | HL_HASHER_DIFFERENTIABLE,
-    .init = tiny_init,
-    .fit = tiny_fit,
-    .forward = tiny_forward,
-};
 
 typedef struct world {
     hl_dataset set;
@@ -120,7 +50,7 @@ static void world_make(world *w) {
     for (int i = 0; i < NDB; i++) w->db_idx[i] = NTR + i;
     for (int i = 0; i < NQ; i++) w->q_idx[i] = NTR + NDB + i;
     hl_dataset_info info = hl_dataset_info_of(&w->set);
-    cr_assert_eq(hl_hasher_create_class(&w->h, &tiny_class, NULL, &info, K, 11), HL_OK, "%s", hl_error_last());
+    cr_assert((w->h = hl_test_victim(&info, K, 11, 800)) != NULL);
     double t0 = hl_time_s();
     cr_assert_eq(hl_hasher_fit(w->h, &w->set, w->tr, NTR, true), HL_OK, "%s", hl_error_last());
     fprintf(stderr, "prosgan test: victim trained in %.1f s\n", hl_time_s() - t0);
@@ -246,7 +176,7 @@ Test(prosgan_api, refuses_to_run_before_fit_and_without_targets) {
     memset(&w, 0, sizeof w);
     hl_test_synthetic(&w.set, 40, 1, S, CLASSES, 7);
     hl_dataset_info info = hl_dataset_info_of(&w.set);
-    cr_assert_eq(hl_hasher_create_class(&w.h, &tiny_class, NULL, &info, K, 11), HL_OK, "%s", hl_error_last());
+    cr_assert((w.h = hl_test_victim(&info, K, 11, 800)) != NULL);
     w.ctx = hl_test_ctx();
     hl_attack *a = make_attack(NULL, HL_NORM_NONE);
     float x[4 * S * S], xa[4 * S * S];
@@ -263,7 +193,7 @@ Test(prosgan_api, refuses_to_run_before_fit_and_without_targets) {
     cr_assert_eq(hl_prosgan_prepare(a, w.h, 1), HL_OK, "%s", hl_error_last());
     cr_assert_eq(hl_prosgan_prepare(a, w.h, 2), HL_OK, "same shape again: %s", hl_error_last());
     hl_hasher *h8 = NULL;
-    cr_assert_eq(hl_hasher_create_class(&h8, &tiny_class, NULL, &info, 8, 11), HL_OK, "%s", hl_error_last());
+    cr_assert((h8 = hl_test_victim(&info, 8, 11, 800)) != NULL);
     cr_assert_eq(hl_prosgan_prepare(a, h8, 1), HL_EMISMATCH, "another bit length must be refused");
     hl_hasher_free(h8);
     a->fitted = true; /* as after a load: untrained networks, but runnable */
@@ -294,7 +224,7 @@ Test(prosgan_api, fits_and_runs_on_other_image_shapes) {
         hl_test_synthetic(&set, 48, c, hw, 4, 2);
         hl_dataset_info info = hl_dataset_info_of(&set);
         hl_hasher *h = NULL;
-        cr_assert_eq(hl_hasher_create_class(&h, &tiny_class, NULL, &info, 8, 1), HL_OK, "%s", hl_error_last());
+        cr_assert((h = hl_test_victim(&info, 8, 1, 800)) != NULL);
         hl_ctx *ctx = hl_test_ctx();
         int64_t tr[32], q[16];
         for (int i = 0; i < 32; i++) tr[i] = i;
@@ -325,7 +255,7 @@ Test(prosgan_api, fits_and_runs_on_other_image_shapes) {
     hl_test_synthetic(&set, 4, 1, 10, 2, 2);
     hl_dataset_info info = hl_dataset_info_of(&set);
     hl_hasher *h = NULL;
-    cr_assert_eq(hl_hasher_create_class(&h, &tiny_class, NULL, &info, 8, 1), HL_OK, "%s", hl_error_last());
+    cr_assert((h = hl_test_victim(&info, 8, 1, 800)) != NULL);
     hl_attack *a = make_attack(NULL, HL_NORM_NONE);
     cr_assert_eq(hl_prosgan_prepare(a, h, 0), HL_EINVAL);
     cr_assert(strstr(hl_error_last(), "divisible by 4"), "%s", hl_error_last());
