@@ -3,8 +3,9 @@
  *
  * Files written (each atomically): tables.md and tables.tex (all tables, one after the other), tables.json (a JSON
  * array of the tables), tables_clean.csv, tables_attack_<bits>b.csv and, for bit lengths with targeted attacks,
- * tables_targeted_<bits>b.csv, and tables_summary.csv (the paper table: clean mAP and every attack setting run at all
- * attacked bit lengths, one column each) (CSV: one file per table); figures
+ * tables_targeted_<bits>b.csv, tables_percept_<bits>b.csv, tables_summary.csv (the paper table: clean mAP and every
+ * attack setting run at all attacked bit lengths, one column each) and tables_transfer_*.csv (CSV: one file per
+ * table; the attack-side tables are built in report_attack.c, the transfer matrices in report_transfer.c); figures
  * map_vs_bits.{png,pdf} (clean mAP vs bits, one line per method) and, for every (bits, attack, norm) with >= 2
  * numeric ε, mAP(adv) vs ε: map_vs_eps.{png,pdf} when there is one such sweep, else
  * map_vs_eps_<attack>_<norm>_<bits>b.{png,pdf}; PR curves pr_<bits>b.{png,pdf} and the adversarial example grids
@@ -260,7 +261,7 @@ static const char *common_field(const rcells *cs, const char *key) {
 }
 
 /* Conventions sentence and seed count for captions, into buf. */
-static void caption_of(const rcells *cs, bool attack, const char *lead, const char *tail, char *buf, size_t n) {
+void hl_report_caption(const rcells *cs, bool attack, const char *lead, const char *tail, char *buf, size_t n) {
     const char *ties = common_conv(cs, "ties"), *zr = common_conv(cs, "zero_relevant");
     const char *ds = common_field(cs, "dataset"), *proto = common_field(cs, "protocol");
     strset seeds = {.n = 0};
@@ -283,7 +284,7 @@ static void caption_of(const rcells *cs, bool attack, const char *lead, const ch
 }
 
 /* Metric of a done cell, or false when absent / not a number. */
-static bool metric(const rcell *c, const char *name, double *v) {
+bool hl_report_metric(const rcell *c, const char *name, double *v) {
     const hl_config *m = c->metrics ? hl_config_get(c->metrics, name) : NULL;
     return m && m->kind == HL_CONFIG_SCALAR && !m->quoted && hl_config_parse_double(m->text, v);
 }
@@ -306,7 +307,7 @@ static int row_of(hl_table *t, const char *method) {
 }
 
 /* One row per distinct method of the cells of one kind (and bits, when bits > 0), sorted. */
-static hl_status add_method_rows(hl_table *t, const rcells *cs, bool attack, int64_t bits) {
+hl_status hl_report_add_method_rows(hl_table *t, const rcells *cs, bool attack, int64_t bits) {
     strset ms;
     methods_of(cs, attack, bits, &ms);
     for (int i = 0; i < ms.n; i++)
@@ -315,28 +316,24 @@ static hl_status add_method_rows(hl_table *t, const rcells *cs, bool attack, int
 }
 
 /* Feeds metric `name` of every cell in `sel` to column col (samples) or its failure to the note. */
-static hl_status feed(hl_table *t, int row, int col, const rcell *c, const char *name) {
+hl_status hl_report_feed(hl_table *t, int row, int col, const rcell *c, const char *name) {
     double v;
     if (!c->done) return add_fail_note(t, row, col, c);
-    if (metric(c, name, &v)) return hl_table_add_sample(t, row, col, v);
+    if (hl_report_metric(c, name, &v)) return hl_table_add_sample(t, row, col, v);
     return HL_OK;
 }
 
 /* ---- tables ---- */
 
-typedef struct topk_names {
-    char map[64], prec[64];
-} topk_names;
-
-static void metric_names(const rcell *c, topk_names *nm) {
+void hl_report_metric_names(const rcell *c, hl_report_topk_names *nm) {
     const char *topk = opt_str(c->root, "conventions.topk", "1000"), *r = opt_str(c->root, "conventions.radius", "2");
     snprintf(nm->map, sizeof nm->map, "mAP@%s", topk);
     snprintf(nm->prec, sizeof nm->prec, "P@H<=%s", r);
 }
 
-static const hl_table_col_opts PCT_HI = {.precision = 2, .percent = true, .better = HL_TABLE_HIGHER};
-static const hl_table_col_opts PCT_LO = {.precision = 2, .percent = true, .better = HL_TABLE_LOWER};
-static const hl_table_col_opts PLAIN2 = {.precision = 2};
+const hl_table_col_opts hl_report_pct_hi = {.precision = 2, .percent = true, .better = HL_TABLE_HIGHER};
+const hl_table_col_opts hl_report_pct_lo = {.precision = 2, .percent = true, .better = HL_TABLE_LOWER};
+const hl_table_col_opts hl_report_plain2 = {.precision = 2};
 
 /* " Training data: train: ddsh, dpsh; database: adsh; train+unlabelled: abml, ssah." from the train cells' fit_on
  * (the lab records which images each method learned from); empty when no cell says. */
@@ -371,7 +368,7 @@ static hl_status clean_table(const rcells *cs, const char *map_name, const char 
     int nb = distinct_bits(cs, false, bits, 64);
     char cap[2048], lead[256], cmap[80], cprec[80], fit[1024];
     snprintf(lead, sizeof lead, "%s and P@H≤%s in %%", map_name, radius);
-    caption_of(cs, false, lead, "higher is better, best in bold", cap, sizeof cap);
+    hl_report_caption(cs, false, lead, "higher is better, best in bold", cap, sizeof cap);
     fit_on_sentence(cs, fit, sizeof fit);
     if (strlen(cap) + strlen(fit) < sizeof cap) strcat(cap, fit);
     HL_TRY(hl_table_create(&t, "Clean retrieval", cap));
@@ -382,22 +379,23 @@ static hl_status clean_table(const rcells *cs, const char *map_name, const char 
         char g[32];
         snprintf(g, sizeof g, "%lld bits", (long long)bits[b]);
         int gi = hl_table_add_col_group(t, g);
-        if (gi < 0 || hl_table_add_col(t, gi, cmap, PCT_HI) < 0 || hl_table_add_col(t, gi, cprec, PCT_HI) < 0) {
+        if (gi < 0 || hl_table_add_col(t, gi, cmap, hl_report_pct_hi) < 0 ||
+            hl_table_add_col(t, gi, cprec, hl_report_pct_hi) < 0) {
             st = hl_error_set(HL_ENOMEM, "report: out of memory");
             goto done;
         }
     }
-    HL_TRY(add_method_rows(t, cs, false, 0));
+    HL_TRY(hl_report_add_method_rows(t, cs, false, 0));
     for (int i = 0; i < cs->n; i++) {
         const rcell *c = &cs->c[i];
         if (c->attack) continue;
-        topk_names nm;
-        metric_names(c, &nm);
+        hl_report_topk_names nm;
+        hl_report_metric_names(c, &nm);
         char g[32];
         snprintf(g, sizeof g, "%lld bits", (long long)c->bits);
         int gi = hl_table_find_col_group(t, g), r = hl_table_find_row(t, -1, c->method);
-        HL_TRY(feed(t, r, hl_table_find_col(t, gi, cmap), c, nm.map));
-        HL_TRY(feed(t, r, hl_table_find_col(t, gi, cprec), c, nm.prec));
+        HL_TRY(hl_report_feed(t, r, hl_table_find_col(t, gi, cmap), c, nm.map));
+        HL_TRY(hl_report_feed(t, r, hl_table_find_col(t, gi, cprec), c, nm.prec));
     }
 done:
     if (st < 0) {
@@ -409,315 +407,8 @@ done:
 }
 
 /* One attack setting (a column group of an attack table). */
-typedef struct asetting {
-    const char *attack, *norm, *eps_text;
-    double eps;
-    bool targeted;
-    int group;
-    double spq_min; /* smallest positive seconds_per_query of the setting's cells (0: none) */
-} asetting;
-
-static int cmp_setting(const void *a, const void *b) {
-    const asetting *x = a, *y = b;
-    int c = strcmp(x->attack, y->attack);
-    if (!c) c = strcmp(x->norm, y->norm);
-    if (!c && x->eps != y->eps && !isnan(x->eps) && !isnan(y->eps)) c = x->eps < y->eps ? -1 : 1;
-    if (!c) c = strcmp(x->eps_text, y->eps_text);
-    return c;
-}
-
-/* The s/query column: unranked, no std, decimals giving 3 significant digits to the smallest positive value (so every
- * mean, which is at least that, shows >= 3 significant digits with one number of decimals per column). */
-static hl_table_col_opts spq_opts(double min) {
-    int p = min > 0 ? 2 - (int)floor(log10(min)) : 3;
-    return (hl_table_col_opts){.precision = HL_MIN(HL_MAX(p, 0), 9), .hide_std = true};
-}
-
-static int find_setting(const asetting *s, int n, const rcell *c) {
-    for (int i = 0; i < n; i++)
-        if (!strcmp(s[i].attack, c->attack_name) && !strcmp(s[i].norm, c->norm) && !strcmp(s[i].eps_text, c->eps_text))
-            return i;
-    return -1;
-}
-
-#define MAX_SETTINGS 64    /* attack settings per bit length (more are left out) */
 #define MAX_ATTACK_BITS 16 /* attack tables (more bit lengths are left out) */
 #define MAX_TRANSFER_TABLES 32
-
-static hl_status attack_table(const rcells *cs, int64_t bits, const char *map_name, hl_table **out, asetting *set,
-                              int *nset) {
-    hl_status st = HL_OK;
-    hl_table *t = NULL;
-    int ns = 0;
-    char cap[1024], lead[256], title[64], label[64], cclean[80], cadv[80], gname[256];
-    double v;
-    for (int i = 0; i < cs->n; i++) {
-        const rcell *c = &cs->c[i];
-        if (!c->attack || c->bits != bits) continue;
-        int k = find_setting(set, ns, c);
-        if (k < 0 && ns < MAX_SETTINGS) {
-            set[ns] = (asetting){.attack = c->attack_name, .norm = c->norm, .eps_text = c->eps_text, .eps = c->eps};
-            k = ns++;
-        }
-        if (k >= 0 && c->done && metric(c, "t-mAP@all", &v)) set[k].targeted = true;
-        if (k >= 0 && c->done && metric(c, "seconds_per_query", &v) && v > 0 && (!set[k].spq_min || v < set[k].spq_min))
-            set[k].spq_min = v;
-    }
-    qsort(set, (size_t)ns, sizeof *set, cmp_setting);
-    bool any_targeted = false;
-    for (int k = 0; k < ns; k++) any_targeted |= set[k].targeted;
-    snprintf(lead, sizeof lead, "%s in %% of the attacked queries before (clean) and after (adv) the attack", map_name);
-    caption_of(cs, true, lead,
-               any_targeted ? "mAP: higher is better (more robust), t-mAP and TSR: lower is better, best in bold; PSNR "
-                              "(dB) and L-inf (×1/255) on the 8-bit quantised adversarial images and attack cost "
-                              "s/query (seconds per attacked query, mean over seeds), not ranked"
-                            : "mAP: higher is better (more robust), best in bold; PSNR (dB) and L-inf (×1/255) on the "
-                              "8-bit quantised adversarial images and attack cost s/query (seconds per attacked "
-                              "query, mean over seeds), not ranked",
-               cap, sizeof cap);
-    snprintf(title, sizeof title, "Attacks, %lld bits", (long long)bits);
-    snprintf(label, sizeof label, "tab:attack-%lldb", (long long)bits);
-    HL_TRY(hl_table_create(&t, title, cap));
-    HL_TRY(hl_table_set_label(t, label));
-    hl_table_set_latex_wide(t, true);
-    snprintf(cclean, sizeof cclean, "%s clean (%%)", map_name);
-    snprintf(cadv, sizeof cadv, "%s adv (%%)", map_name);
-    for (int k = 0; k < ns; k++) {
-        if (!strcmp(set[k].norm, "none")) snprintf(gname, sizeof gname, "%s, no ε-ball", set[k].attack);
-        else snprintf(gname, sizeof gname, "%s, %s, ε=%s", set[k].attack, set[k].norm, set[k].eps_text);
-        int g = set[k].group = hl_table_add_col_group(t, gname);
-        bool ok = g >= 0 && hl_table_add_col(t, g, cclean, PCT_HI) >= 0 && hl_table_add_col(t, g, cadv, PCT_HI) >= 0;
-        if (ok && set[k].targeted)
-            ok = hl_table_add_col(t, g, "t-mAP adv (%)", PCT_LO) >= 0 && hl_table_add_col(t, g, "TSR@H≤2 (%)", PCT_LO) >= 0;
-        ok = ok && hl_table_add_col(t, g, "PSNR", PLAIN2) >= 0 && hl_table_add_col(t, g, "L-inf", PLAIN2) >= 0;
-        ok = ok && hl_table_add_col(t, g, "s/query", spq_opts(set[k].spq_min)) >= 0;
-        if (!ok) { st = hl_error_set(HL_ENOMEM, "report: out of memory"); goto done; }
-    }
-    HL_TRY(add_method_rows(t, cs, true, bits));
-    for (int i = 0; i < cs->n; i++) {
-        const rcell *c = &cs->c[i];
-        if (!c->attack || c->bits != bits) continue;
-        int k = find_setting(set, ns, c), r = hl_table_find_row(t, -1, c->method);
-        if (k < 0) continue; /* beyond MAX_SETTINGS */
-        topk_names nm;
-        metric_names(c, &nm);
-        char clean_key[80];
-        snprintf(clean_key, sizeof clean_key, "%s(clean)", nm.map);
-        int g = set[k].group;
-        HL_TRY(feed(t, r, hl_table_find_col(t, g, cclean), c, clean_key));
-        HL_TRY(feed(t, r, hl_table_find_col(t, g, cadv), c, nm.map));
-        if (set[k].targeted) {
-            HL_TRY(feed(t, r, hl_table_find_col(t, g, "t-mAP adv (%)"), c, "t-mAP@all"));
-            HL_TRY(feed(t, r, hl_table_find_col(t, g, "TSR@H≤2 (%)"), c, "TSR@H<=2"));
-        }
-        HL_TRY(feed(t, r, hl_table_find_col(t, g, "PSNR"), c, "psnr"));
-        HL_TRY(feed(t, r, hl_table_find_col(t, g, "L-inf"), c, "linf_255"));
-        HL_TRY(feed(t, r, hl_table_find_col(t, g, "s/query"), c, "seconds_per_query"));
-    }
-done:
-    if (st < 0) {
-        hl_table_free(t);
-        t = NULL;
-    }
-    *out = t;
-    *nset = ns;
-    return st;
-}
-
-/* Targeted attacks at one bit length: per targeted setting, t-mAP@all of the clean queries (floor), of the 8-bit
- * adversarial queries (headline) and of the float ones, of the target codes themselves (ceiling), the targeted
- * success rates and the victim passes per query. `set` holds the settings found by attack_table. */
-static const hl_table_col_opts PCT_PLAIN = {.precision = 2, .percent = true};
-
-/* Perceptibility and cost per attack setting at one bit length (rows: victims). Not ranked: a smaller perturbation
- * or a cheaper attack is not "better" without its success next to it (the attack and targeted tables). */
-static hl_status percept_table(const rcells *cs, int64_t bits, const asetting *set, int ns, hl_table **out) {
-    hl_status st = HL_OK;
-    hl_table *t = NULL;
-    char cap[1024], title[80], label[64], gname[256];
-    static const hl_table_col_opts P4 = {.precision = 4}, P1 = {.precision = 1};
-    static const struct { const char *col, *metric; const hl_table_col_opts *o; } cols[] = {
-        {"perceptibility", "perceptibility", &P4}, {"PSNR", "psnr", &PLAIN2},   {"SSIM", "ssim", &P4},
-        {"L-inf", "linf_255", &PLAIN2},            {"s/query", "seconds_per_query", &P4},
-        {"fwd/query", "forwards_per_query", &P1},  {"bwd/query", "backwards_per_query", &P1},
-    };
-    caption_of(cs, true, "Perceptibility and cost of each attack on the 8-bit quantised adversarial images: "
-               "perceptibility = sqrt of the mean per-image MSE on [0, 1] pixels (ProS-GAN's measure), PSNR (dB), "
-               "SSIM (Gaussian window 11, σ 1.5), L-inf (×1/255); attack seconds per query and the victim's forward "
-               "and backward passes per query (a fitted attack's one-off fit is in result.json, not here)",
-               "not ranked", cap, sizeof cap);
-    snprintf(title, sizeof title, "Perceptibility and cost, %lld bits", (long long)bits);
-    snprintf(label, sizeof label, "tab:percept-%lldb", (long long)bits);
-    HL_TRY(hl_table_create(&t, title, cap));
-    HL_TRY(hl_table_set_label(t, label));
-    hl_table_set_latex_wide(t, true);
-    int groups[MAX_SETTINGS];
-    for (int k = 0; k < ns; k++) {
-        if (!strcmp(set[k].norm, "none")) snprintf(gname, sizeof gname, "%s, no ε-ball", set[k].attack);
-        else snprintf(gname, sizeof gname, "%s, %s, ε=%s", set[k].attack, set[k].norm, set[k].eps_text);
-        int g = groups[k] = hl_table_add_col_group(t, gname);
-        if (g < 0) { st = hl_error_set(HL_ENOMEM, "report: out of memory"); goto done; }
-        for (size_t j = 0; j < HL_ARRAY_LEN(cols); j++)
-            if (hl_table_add_col(t, g, cols[j].col, *cols[j].o) < 0) {
-                st = hl_error_set(HL_ENOMEM, "report: out of memory");
-                goto done;
-            }
-    }
-    HL_TRY(add_method_rows(t, cs, true, bits));
-    for (int i = 0; i < cs->n; i++) {
-        const rcell *c = &cs->c[i];
-        if (!c->attack || c->bits != bits) continue;
-        int k = find_setting(set, ns, c), r = hl_table_find_row(t, -1, c->method);
-        if (k < 0) continue;
-        for (size_t j = 0; j < HL_ARRAY_LEN(cols); j++)
-            HL_TRY(feed(t, r, hl_table_find_col(t, groups[k], cols[j].col), c, cols[j].metric));
-    }
-done:
-    if (st < 0) {
-        hl_table_free(t);
-        t = NULL;
-    }
-    *out = t;
-    return st;
-}
-
-static hl_status targeted_table(const rcells *cs, int64_t bits, const asetting *set, int ns, hl_table **out) {
-    hl_status st = HL_OK;
-    hl_table *t = NULL;
-    char cap[1024], title[64], label[64], gname[256];
-    static const struct { const char *col, *metric; int kind; } cols[] = {
-        {"t-mAP clean (%)", "t-mAP@all(clean)", 0}, {"t-mAP adv (%)", "t-mAP@all", 1},
-        {"t-mAP float (%)", "t-mAP@all(float)", 1}, {"t-mAP anchor (%)", "t-mAP@all(anchor)", 0},
-        {"TSR@H≤0 (%)", "TSR@H<=0", 1},            {"TSR@H≤2 (%)", "TSR@H<=2", 1},
-        {"TSR@10-maj (%)", "TSR@10-maj", 1},       {"passes/query", "forwards_per_query", 2},
-    };
-    caption_of(cs, true, "Targeted attacks: t-mAP@all (relevance judged by the target label) in % of the attacked "
-               "queries for the clean queries (floor), the 8-bit quantised adversarial queries (headline) and the float "
-               "ones, and the target code itself (ceiling); TSR@H≤r: share of adversarial codes within Hamming radius r "
-               "of the target code; TSR@10-maj: share whose top 10 are in majority of the target label",
-               "t-mAP adv, float and TSR: lower is better (more robust), best in bold; floor, ceiling and victim "
-               "forward passes per query not ranked", cap, sizeof cap);
-    snprintf(title, sizeof title, "Targeted attacks, %lld bits", (long long)bits);
-    snprintf(label, sizeof label, "tab:targeted-%lldb", (long long)bits);
-    HL_TRY(hl_table_create(&t, title, cap));
-    HL_TRY(hl_table_set_label(t, label));
-    hl_table_set_latex_wide(t, true);
-    int groups[MAX_SETTINGS];
-    for (int k = 0; k < ns; k++) {
-        groups[k] = -1;
-        if (!set[k].targeted) continue;
-        if (!strcmp(set[k].norm, "none")) snprintf(gname, sizeof gname, "%s, no ε-ball", set[k].attack);
-        else snprintf(gname, sizeof gname, "%s, %s, ε=%s", set[k].attack, set[k].norm, set[k].eps_text);
-        int g = groups[k] = hl_table_add_col_group(t, gname);
-        if (g < 0) { st = hl_error_set(HL_ENOMEM, "report: out of memory"); goto done; }
-        for (size_t j = 0; j < HL_ARRAY_LEN(cols); j++)
-            if (hl_table_add_col(t, g, cols[j].col, cols[j].kind == 1 ? PCT_LO : cols[j].kind == 0 ? PCT_PLAIN
-                                                                                                    : PLAIN2) < 0) {
-                st = hl_error_set(HL_ENOMEM, "report: out of memory");
-                goto done;
-            }
-    }
-    HL_TRY(add_method_rows(t, cs, true, bits));
-    for (int i = 0; i < cs->n; i++) {
-        const rcell *c = &cs->c[i];
-        if (!c->attack || c->bits != bits) continue;
-        int k = find_setting(set, ns, c), r = hl_table_find_row(t, -1, c->method);
-        if (k < 0 || groups[k] < 0) continue;
-        for (size_t j = 0; j < HL_ARRAY_LEN(cols); j++)
-            HL_TRY(feed(t, r, hl_table_find_col(t, groups[k], cols[j].col), c, cols[j].metric));
-    }
-done:
-    if (st < 0) {
-        hl_table_free(t);
-        t = NULL;
-    }
-    *out = t;
-    return st;
-}
-
-/* The paper table: rows methods, one column group per bit length with the clean mAP and, for every attack setting
- * run at every attacked bit length (sets[b][0..nsets[b]) of attack_table), mAP(adv) for untargeted settings or
- * t-mAP@all for targeted ones. Returns *out NULL when no setting is common to all bit lengths. */
-static bool same_setting(const asetting *a, const asetting *b) {
-    return !strcmp(a->attack, b->attack) && !strcmp(a->norm, b->norm) && !strcmp(a->eps_text, b->eps_text);
-}
-
-/* Summary column of an attack setting: "pgd 8/255 (%)", "dhta 8/255 t-mAP (%)", "pgd L2 1/2 (%)",
- * "prosgan unbounded t-mAP (%)" (norm none). */
-static void summary_col(const asetting *a, char *buf, size_t n) {
-    const char *t = a->targeted ? " t-mAP" : "";
-    if (!strcmp(a->norm, "none")) snprintf(buf, n, "%s unbounded%s (%%)", a->attack, t);
-    else if (!strcmp(a->norm, "l2")) snprintf(buf, n, "%s L2 %s%s (%%)", a->attack, a->eps_text, t);
-    else snprintf(buf, n, "%s %s%s (%%)", a->attack, a->eps_text, t);
-}
-
-static hl_status summary_table(const rcells *cs, const char *map_name, const int64_t *abits, int nab,
-                               asetting (*sets)[MAX_SETTINGS], const int *nsets, hl_table **out) {
-    hl_status st = HL_OK;
-    hl_table *t = NULL;
-    char cap[1024], lead[512], col[256];
-    int common[MAX_SETTINGS], nc = 0;
-    *out = NULL;
-    if (nab == 0) return HL_OK;
-    for (int k = 0; k < nsets[0]; k++) {
-        bool all = true;
-        for (int b = 1; b < nab && all; b++) {
-            bool found = false;
-            for (int j = 0; j < nsets[b] && !found; j++) found = same_setting(&sets[0][k], &sets[b][j]);
-            all = found;
-        }
-        if (all) common[nc++] = k;
-    }
-    if (!nc) return HL_OK;
-    snprintf(lead, sizeof lead, "Clean %s and, per attack, %s of the adversarial queries (untargeted; higher "
-             "is more robust) or t-mAP@all (targeted; lower is more robust), in %%", map_name, map_name);
-    caption_of(cs, true, lead, "8-bit quantised adversarial images; best in bold", cap, sizeof cap);
-    HL_TRY(hl_table_create(&t, "Robustness summary", cap));
-    HL_TRY(hl_table_set_label(t, "tab:summary"));
-    hl_table_set_latex_wide(t, true);
-    for (int b = 0; b < nab; b++) {
-        char g[32];
-        snprintf(g, sizeof g, "%lld bits", (long long)abits[b]);
-        int gi = hl_table_add_col_group(t, g);
-        bool ok = gi >= 0 && hl_table_add_col(t, gi, "clean (%)", PCT_HI) >= 0;
-        for (int j = 0; ok && j < nc; j++) {
-            const asetting *a = &sets[0][common[j]];
-            summary_col(a, col, sizeof col);
-            ok = hl_table_add_col(t, gi, col, a->targeted ? PCT_LO : PCT_HI) >= 0;
-        }
-        if (!ok) { st = hl_error_set(HL_ENOMEM, "report: out of memory"); goto done; }
-    }
-    HL_TRY(add_method_rows(t, cs, false, 0)); /* every method, the clean-only baselines too */
-    for (int i = 0; i < cs->n; i++) {
-        const rcell *c = &cs->c[i];
-        char g[32];
-        snprintf(g, sizeof g, "%lld bits", (long long)c->bits);
-        int gi = hl_table_find_col_group(t, g), r = hl_table_find_row(t, -1, c->method);
-        if (gi < 0 || r < 0) continue; /* bit lengths or methods without attacks */
-        topk_names nm;
-        metric_names(c, &nm);
-        if (!c->attack) {
-            HL_TRY(feed(t, r, hl_table_find_col(t, gi, "clean (%)"), c, nm.map));
-            continue;
-        }
-        for (int j = 0; j < nc; j++) {
-            const asetting *a = &sets[0][common[j]];
-            if (strcmp(a->attack, c->attack_name) || strcmp(a->norm, c->norm) || strcmp(a->eps_text, c->eps_text))
-                continue;
-            summary_col(a, col, sizeof col);
-            HL_TRY(feed(t, r, hl_table_find_col(t, gi, col), c, a->targeted ? "t-mAP@all" : nm.map));
-        }
-    }
-done:
-    if (st < 0) {
-        hl_table_free(t);
-        t = NULL;
-    }
-    *out = t;
-    return st;
-}
-
-/* ---- output ---- */
 
 static hl_status join_path(char *buf, size_t n, const char *dir, const char *name) {
     if (snprintf(buf, n, "%s/%s", dir, name) >= (int)n) return hl_error_set(HL_EINVAL, "%s: path too long", dir);
@@ -793,7 +484,7 @@ hl_status hl_report_build(const char *rundir, const char *const *formats, int nf
     rcells cs = {0}, xs = {0};
     hl_table *tabs[3 * MAX_ATTACK_BITS + 2 + MAX_TRANSFER_TABLES] = {0};
     char csv[3 * MAX_ATTACK_BITS + 2 + MAX_TRANSFER_TABLES][96];
-    asetting sets[MAX_ATTACK_BITS][MAX_SETTINGS];
+    hl_report_setting sets[MAX_ATTACK_BITS][HL_REPORT_MAX_SETTINGS];
     int nsets[MAX_ATTACK_BITS] = {0}, nt = 0;
     int64_t abits[MAX_ATTACK_BITS];
     bool want[HL_TABLE_FORMAT_COUNT] = {false};
@@ -828,21 +519,21 @@ hl_status hl_report_build(const char *rundir, const char *const *formats, int nf
     int nab = distinct_bits(&cs, true, abits, MAX_ATTACK_BITS);
     for (int b = 0; b < nab; b++) {
         snprintf(csv[nt], sizeof csv[nt], "tables_attack_%lldb.csv", (long long)abits[b]);
-        HL_TRY(attack_table(&cs, abits[b], map_name, &tabs[nt++], sets[b], &nsets[b]));
+        HL_TRY(hl_report_attack_table(&cs, abits[b], map_name, &tabs[nt++], sets[b], &nsets[b]));
     }
-    HL_TRY(summary_table(&cs, map_name, abits, nab, sets, nsets, &tabs[nt]));
+    HL_TRY(hl_report_summary_table(&cs, map_name, abits, nab, sets, nsets, &tabs[nt]));
     if (tabs[nt]) snprintf(csv[nt++], sizeof csv[0], "tables_summary.csv");
     for (int b = 0; b < nab; b++) {
         bool any = false;
         for (int k = 0; k < nsets[b]; k++) any |= sets[b][k].targeted;
         if (!any) continue;
         snprintf(csv[nt], sizeof csv[nt], "tables_targeted_%lldb.csv", (long long)abits[b]);
-        HL_TRY(targeted_table(&cs, abits[b], sets[b], nsets[b], &tabs[nt++]));
+        HL_TRY(hl_report_targeted_table(&cs, abits[b], sets[b], nsets[b], &tabs[nt++]));
     }
 
     for (int b = 0; b < nab; b++) {
         snprintf(csv[nt], sizeof csv[nt], "tables_percept_%lldb.csv", (long long)abits[b]);
-        HL_TRY(percept_table(&cs, abits[b], sets[b], nsets[b], &tabs[nt++]));
+        HL_TRY(hl_report_percept_table(&cs, abits[b], sets[b], nsets[b], &tabs[nt++]));
     }
     HL_TRY(hl_report_transfer_tables(&xs, map_name, tabs, csv, (int)HL_ARRAY_LEN(tabs), &nt));
 

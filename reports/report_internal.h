@@ -29,6 +29,50 @@ typedef struct hl_report_cells {
     int n, cap;
 } hl_report_cells;
 
+/* ---- shared by the table builders (report.c, report_attack.c, report_transfer.c) ---- */
+
+/* Conventions sentence and seed count for a caption: lead, where (dataset, protocol), ties, zero-relevant, tail. */
+void hl_report_caption(const hl_report_cells *cs, bool attack, const char *lead, const char *tail, char *buf,
+                       size_t n);
+/* Metric `name` of a done cell; false when absent or not a number. */
+bool hl_report_metric(const hl_report_cell *c, const char *name, double *v);
+/* One row per distinct method of the cells of one kind (and bits, when bits > 0), sorted. */
+hl_status hl_report_add_method_rows(hl_table *t, const hl_report_cells *cs, bool attack, int64_t bits);
+/* Feeds metric `name` of cell c to (row, col) as a sample, or its failure to the cell's note. */
+hl_status hl_report_feed(hl_table *t, int row, int col, const hl_report_cell *c, const char *name);
+
+/* "mAP@1000" / "P@H<=2" of a cell's conventions. */
+typedef struct hl_report_topk_names {
+    char map[64], prec[64];
+} hl_report_topk_names;
+void hl_report_metric_names(const hl_report_cell *c, hl_report_topk_names *nm);
+
+extern const hl_table_col_opts hl_report_pct_hi, hl_report_pct_lo, hl_report_plain2;
+
+/* An attack setting (attack name, norm, ε) at one bit length: a column group of the attack tables. */
+#define HL_REPORT_MAX_SETTINGS 64 /* attack settings per bit length (more are left out) */
+typedef struct hl_report_setting {
+    const char *attack, *norm, *eps_text;
+    double eps;
+    bool targeted;
+    int group;
+    double spq_min; /* smallest positive seconds_per_query of the setting's cells (0: none) */
+} hl_report_setting;
+
+/* Attack table of one bit length; fills set[0..*nset) with its settings (sorted), each with its column group. */
+hl_status hl_report_attack_table(const hl_report_cells *cs, int64_t bits, const char *map_name, hl_table **out,
+                                 hl_report_setting *set, int *nset);
+/* Perceptibility and cost of each setting at one bit length (not ranked). */
+hl_status hl_report_percept_table(const hl_report_cells *cs, int64_t bits, const hl_report_setting *set, int ns,
+                                  hl_table **out);
+/* Targeted attacks of one bit length: t-mAP floor, adv, float, ceiling, TSRs, passes. */
+hl_status hl_report_targeted_table(const hl_report_cells *cs, int64_t bits, const hl_report_setting *set, int ns,
+                                   hl_table **out);
+/* The paper table: clean and, per setting common to every bit length, mAP(adv) or t-mAP; *out NULL when none. */
+hl_status hl_report_summary_table(const hl_report_cells *cs, const char *map_name, const int64_t *abits, int nab,
+                                  hl_report_setting (*sets)[HL_REPORT_MAX_SETTINGS], const int *nsets,
+                                  hl_table **out);
+
 /* Transfer matrices from the transfer cells xs: for every transferred attack setting (attack name, norm, ε), a table
  * "Transfer: ATTACK" with one row per source model (the attack's victim) and one column per target model (the model
  * that scores the source's 8-bit adversarial images), values mAP@R of the adversarial queries in % (map_name); for a
