@@ -18,6 +18,14 @@ static int cmp_setting(const void *a, const void *b) {
 
 /* The s/query column: unranked, no std, decimals giving 3 significant digits to the smallest positive value (so every
  * mean, which is at least that, shows >= 3 significant digits with one number of decimals per column). */
+/* The column group of a setting: "pgd, linf, ε=8/255", or "prosgan, no ε-ball" for norm none; −1 without memory. */
+static int add_setting_group(hl_table *t, const hl_report_setting *a) {
+    char name[256];
+    if (!strcmp(a->norm, "none")) snprintf(name, sizeof name, "%s, no ε-ball", a->attack);
+    else snprintf(name, sizeof name, "%s, %s, ε=%s", a->attack, a->norm, a->eps_text);
+    return hl_table_add_col_group(t, name);
+}
+
 static hl_table_col_opts spq_opts(double min) {
     int p = min > 0 ? 2 - (int)floor(log10(min)) : 3;
     return (hl_table_col_opts){.precision = HL_MIN(HL_MAX(p, 0), 9), .hide_std = true};
@@ -35,7 +43,7 @@ hl_status hl_report_attack_table(const hl_report_cells *cs, int64_t bits, const 
     hl_status st = HL_OK;
     hl_table *t = NULL;
     int ns = 0;
-    char cap[1024], lead[256], title[64], label[64], cclean[80], cadv[80], gname[256];
+    char cap[1024], lead[256], title[64], label[64], cclean[80], cadv[80];
     double v;
     for (int i = 0; i < cs->n; i++) {
         const hl_report_cell *c = &cs->c[i];
@@ -73,11 +81,7 @@ hl_status hl_report_attack_table(const hl_report_cells *cs, int64_t bits, const 
     snprintf(cclean, sizeof cclean, "%s clean (%%)", map_name);
     snprintf(cadv, sizeof cadv, "%s adv (%%)", map_name);
     for (int k = 0; k < ns; k++) {
-        if (!strcmp(set[k].norm, "none"))
-            snprintf(gname, sizeof gname, "%s, no ε-ball", set[k].attack);
-        else
-            snprintf(gname, sizeof gname, "%s, %s, ε=%s", set[k].attack, set[k].norm, set[k].eps_text);
-        int g = set[k].group = hl_table_add_col_group(t, gname);
+        int g = set[k].group = add_setting_group(t, &set[k]);
         bool ok = g >= 0 && hl_table_add_col(t, g, cclean, hl_report_pct_hi) >= 0 &&
                   hl_table_add_col(t, g, cadv, hl_report_pct_hi) >= 0;
         if (ok && set[k].targeted)
@@ -133,7 +137,7 @@ hl_status hl_report_percept_table(const hl_report_cells *cs, int64_t bits, const
                                   hl_table **out) {
     hl_status st = HL_OK;
     hl_table *t = NULL;
-    char cap[1024], title[80], label[64], gname[256];
+    char cap[1024], title[80], label[64];
     static const hl_table_col_opts P4 = {.precision = 4}, P1 = {.precision = 1};
     static const struct {
         const char *col, *metric;
@@ -161,11 +165,7 @@ hl_status hl_report_percept_table(const hl_report_cells *cs, int64_t bits, const
     hl_table_set_latex_wide(t, true);
     int groups[HL_REPORT_MAX_SETTINGS];
     for (int k = 0; k < ns; k++) {
-        if (!strcmp(set[k].norm, "none"))
-            snprintf(gname, sizeof gname, "%s, no ε-ball", set[k].attack);
-        else
-            snprintf(gname, sizeof gname, "%s, %s, ε=%s", set[k].attack, set[k].norm, set[k].eps_text);
-        int g = groups[k] = hl_table_add_col_group(t, gname);
+        int g = groups[k] = add_setting_group(t, &set[k]);
         if (g < 0) {
             st = hl_error_set(HL_ENOMEM, "report: out of memory");
             goto done;
@@ -198,7 +198,7 @@ hl_status hl_report_targeted_table(const hl_report_cells *cs, int64_t bits, cons
                                    hl_table **out) {
     hl_status st = HL_OK;
     hl_table *t = NULL;
-    char cap[1024], title[64], label[64], gname[256];
+    char cap[1024], title[64], label[64];
     static const struct {
         const char *col, *metric;
         int kind;
@@ -230,11 +230,7 @@ hl_status hl_report_targeted_table(const hl_report_cells *cs, int64_t bits, cons
     for (int k = 0; k < ns; k++) {
         groups[k] = -1;
         if (!set[k].targeted) continue;
-        if (!strcmp(set[k].norm, "none"))
-            snprintf(gname, sizeof gname, "%s, no ε-ball", set[k].attack);
-        else
-            snprintf(gname, sizeof gname, "%s, %s, ε=%s", set[k].attack, set[k].norm, set[k].eps_text);
-        int g = groups[k] = hl_table_add_col_group(t, gname);
+        int g = groups[k] = add_setting_group(t, &set[k]);
         if (g < 0) {
             st = hl_error_set(HL_ENOMEM, "report: out of memory");
             goto done;
