@@ -535,6 +535,7 @@ static hl_status abml_train(hl_hasher *self, const hl_dataset *train, const int6
         hl_msg(HL_LOG_WARN, "abml %db: training ended with COLLAPSED codes (%d of %d bits constant, mean bit balance "
                "%.3f): retrieval with them is near chance; lower lr or eta (now %g)", K, div.constant_bits, K,
                div.mean_balance, m->w.eta);
+    HL_TRY(hl_deep_recalibrate_bn(self, &m->net, &m->o, train, idx, n));
 done:
     hl_optim_free(r.opt_g);
     hl_optim_free(r.opt_a);

@@ -343,6 +343,7 @@ static hl_status adsh_fit(hl_hasher *self, const hl_dataset *d, const int64_t *i
         hl_deep_log_epoch(self, it, m->o.epochs, loss, &dv, &t);
     }
     if (m->o.epochs > 0) HL_TRY(keep_codes(m, w.V, idx, n));
+    HL_TRY(hl_deep_recalibrate_bn(self, &m->net, &m->o, d, idx, n));
 done:
     hl_deep_trainer_end(&t);
     hl_labels_free(&ld), hl_labels_free(&ls);

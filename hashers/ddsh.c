@@ -407,6 +407,7 @@ static hl_status ddsh_fit(hl_hasher *self, const hl_dataset *train, const int64_
         hl_code_diversity div = hl_code_diversity_of(w.B, n, c);
         hl_deep_log_epoch(self, e, E, loss, &div, &t);
     }
+    HL_TRY(hl_deep_recalibrate_bn(self, &d->net, &d->o, train, idx, n));
 done:
     hl_deep_trainer_end(&t);
     work_free(&w);

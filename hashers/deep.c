@@ -200,6 +200,48 @@ done:
     return st;
 }
 
+#define HL_DEEP_BN_STREAM 0x626e6361ULL /* "bnca" */
+
+hl_status hl_deep_recalibrate_bn(hl_hasher *h, hl_hashnet *net, const hl_deep_opts *o, const hl_dataset *d,
+                                 const int64_t *idx, int64_t n) {
+    hl_status st = HL_OK;
+    hl_backbone *bb = &net->bb;
+    const int64_t n_all = n;
+    int64_t B = HL_MIN(o->batch, n), *perm = NULL, *bidx = NULL;
+    float momentum[HL_BACKBONE_MAX_BN];
+    hl_ctx *ctx = NULL;
+    if (bb->nbn == 0 || o->epochs == 0 || n < 2) return HL_OK;
+    if (n > HL_DEEP_BN_MAX_IMAGES) n = HL_DEEP_BN_MAX_IMAGES; /* a seeded subset: perm's first images */
+    if (B < 2) B = 2;
+    perm = malloc((size_t)n_all * sizeof *perm), bidx = malloc((size_t)B * sizeof *bidx);
+    if (!perm || !bidx) {
+        st = hl_error_set(HL_ENOMEM, "%s: out of memory for batch-norm recalibration", h->cls->name);
+        goto done;
+    }
+    hl_rng r = hl_rng_make(h->seed, HL_DEEP_BN_STREAM);
+    hl_rng_permutation(&r, perm, n_all);
+    for (int i = 0; i < bb->nbn; i++) momentum[i] = bb->bn[i].momentum;
+    HL_TRY(hl_ctx_create(&ctx, HL_DEVICE_CPU, 0));
+    hl_ctx_set_train(ctx, true);
+    hl_ctx_set_seed(ctx, h->seed);
+    hl_no_grad_begin(ctx);
+    int64_t batches = 0;
+    for (int64_t i0 = 0; i0 + 2 <= n; i0 += B) { /* a last batch of one image is dropped (no batch statistics) */
+        int64_t b = HL_MIN(B, n - i0);
+        for (int64_t j = 0; j < b; j++) bidx[j] = idx[perm[i0 + j]];
+        for (int i = 0; i < bb->nbn; i++) bb->bn[i].momentum = (float)(1.0 / (double)(batches + 1));
+        hl_ctx_reset(ctx);
+        (void)hl_hashnet_forward(ctx, net, hl_deep_images(ctx, d, bidx, b));
+        batches++;
+    }
+    hl_no_grad_end(ctx);
+    for (int i = 0; i < bb->nbn; i++) bb->bn[i].momentum = momentum[i];
+done:
+    hl_ctx_free(ctx);
+    free(perm), free(bidx);
+    return st;
+}
+
 static int cmp_float(const void *a, const void *b) {
     float x = *(const float *)a, y = *(const float *)b;
     return x < y ? -1 : x > y;

@@ -126,6 +126,17 @@ hl_tensor *hl_deep_images(hl_ctx *ctx, const hl_dataset *d, const int64_t *idx, 
 hl_status hl_deep_outputs(hl_hasher *h, const hl_hashnet *net, const hl_dataset *d, const int64_t *idx, int64_t n,
                           float *out);
 
+/* Precise batch norm: recomputes the running statistics of every batch norm of the backbone for the final weights,
+ * as the mean of the per-batch statistics over the images idx[0..n) of d (train mode, no grad, batches of
+ * o->batch in a seeded order, at most HL_DEEP_BN_MAX_IMAGES of them; a last batch of one image is skipped; nothing
+ * when o->epochs is 0: the untrained network keeps its initial statistics). Without it the running statistics are an
+ * exponential average (momentum 0.1) over the last steps' batches, taken while the weights still moved, and eval-mode
+ * codes can disagree with the training-mode codes the method optimised (Wu & Johnson, "Rethinking 'Batch' in
+ * BatchNorm", 2021, §3). Every deep hasher calls it at the end of its fit. */
+#define HL_DEEP_BN_MAX_IMAGES 16384
+hl_status hl_deep_recalibrate_bn(hl_hasher *h, hl_hashnet *net, const hl_deep_opts *o, const hl_dataset *d,
+                                 const int64_t *idx, int64_t n);
+
 /* DPSH's data-dependent start (hashers/dpsh.c), shared by the deep hashers that use it: the network's outputs on
  * images idx[0..n) of d (eval mode, hl_deep_outputs) into U [n, net->out], then for every bit k the head bias is
  * shifted by the median m_k of column k (the mean of the two middle values for even n) and U's column k by the same

@@ -173,6 +173,7 @@ static hl_status dpsh_fit(hl_hasher *self, const hl_dataset *train, const int64_
         hl_msg(HL_LOG_WARN, "dpsh %db: training ended with COLLAPSED codes (%d of %d bits constant, mean bit balance "
                "%.3f): retrieval with them is near chance; lower eta (now %g) or lr", K, div.constant_bits, K,
                div.mean_balance, m->eta);
+    HL_TRY(hl_deep_recalibrate_bn(self, &m->net, &m->o, train, idx, n));
 done:
     hl_deep_trainer_end(&t);
     hl_batcher_free(&bt);

@@ -616,6 +616,7 @@ static hl_status hashgan_fit(hl_hasher *self, const hl_dataset *train, const int
         hl_msg(HL_LOG_WARN, "hashgan %db: training ended with COLLAPSED codes (%d of %d bits constant, mean bit "
                "balance %.3f): retrieval with them is near chance; lower lr", K, div.constant_bits, K,
                div.mean_balance);
+    HL_TRY(hl_deep_recalibrate_bn(self, &m->net, &m->o, train, idx, n));
 done:
     hl_deep_trainer_end(&t);
     hl_batcher_free(&bt);

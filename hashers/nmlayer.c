@@ -424,6 +424,7 @@ static hl_status nml_fit(hl_hasher *self, const hl_dataset *train, const int64_t
     HL_ASSERT(N == K, "nmlayer: ended with %d neurons, not %d", N, K);
     memcpy(m->final.w->data, W, (size_t)K * F * sizeof *W);
     memcpy(m->final.b->data, b, (size_t)K * sizeof *b);
+    HL_TRY(hl_deep_recalibrate_bn(self, &m->net, &m->o, train, idx, n));
 done:
     if (training) hl_deep_trainer_end(&t);
     hl_params_set_requires_grad_prefix(&self->params, "final.", true);

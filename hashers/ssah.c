@@ -414,6 +414,7 @@ static hl_status ssah_train(ssah *m, const hl_dataset *train, const int64_t *idx
     if (div.collapsed)
         hl_msg(HL_LOG_WARN, "ssah %db: training ended with COLLAPSED codes (%d of %d bits constant); lower lr", K,
                div.constant_bits, K);
+    HL_TRY(hl_deep_recalibrate_bn(self, &m->net, &m->o, train, idx, n));
 done:
     if (self->params.n_par) hl_params_set_requires_grad(&self->params, true);
     hl_deep_trainer_end(&t);
