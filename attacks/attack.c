@@ -160,7 +160,7 @@ hl_status hl_attack_run(hl_attack *a, hl_hasher *victim, hl_ctx *ctx, const floa
     if ((a->cls->flags & HL_ATTACK_NEEDS_FIT) && !a->fitted)
         return hl_error_set(HL_EINVAL, "attack '%s' must be fitted on its victim before it runs", a->cls->name);
     int np = hl_params_count(&victim->params);
-    bool *was = malloc((size_t)HL_MAX(np, 1) * sizeof *was), train = ctx->train;
+    bool *was = malloc((size_t)HL_MAX(np, 1) * sizeof *was), train = ctx->train, invariant = ctx->batch_invariant;
     int64_t *ids = NULL;
     hl_tensor *xt = NULL, *at = NULL;
     if (batch <= 0) batch = 64;
@@ -172,6 +172,7 @@ hl_status hl_attack_run(hl_attack *a, hl_hasher *victim, hl_ctx *ctx, const floa
     }
     victim_freeze(victim, was, true);
     hl_ctx_set_train(ctx, false);
+    hl_ctx_set_batch_invariant(ctx, true); /* an image's attack does not depend on its batch (core/ctx.h) */
     for (int64_t i0 = 0; i0 < n; i0 += batch) {
         int64_t b = HL_MIN((int64_t)batch, n - i0);
         hl_codes tgt, src;
@@ -216,6 +217,7 @@ done:
     hl_tensor_free(at);
     victim_freeze(victim, was, false);
     hl_ctx_set_train(ctx, train);
+    hl_ctx_set_batch_invariant(ctx, invariant);
     free(was);
     free(ids);
     return st;

@@ -35,6 +35,7 @@ void hl_ctx_reset(hl_ctx *ctx) {
 
 void hl_ctx_set_train(hl_ctx *ctx, bool train) { ctx->train = train; }
 void hl_ctx_set_seed(hl_ctx *ctx, uint64_t seed) { ctx->rng = hl_rng_make(seed, 0xC7C7); }
+void hl_ctx_set_batch_invariant(hl_ctx *ctx, bool on) { ctx->batch_invariant = on; }
 
 void hl_no_grad_begin(hl_ctx *ctx) { ctx->no_grad_depth++; }
 void hl_no_grad_end(hl_ctx *ctx) {

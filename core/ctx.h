@@ -25,6 +25,7 @@ struct hl_ctx {
     int64_t tape_len;
     int no_grad_depth;    /* > 0 inside hl_no_grad_begin/end */
     bool train;           /* batch norm uses batch statistics and dropout is active when true */
+    bool batch_invariant; /* every sample computed alone: see hl_ctx_set_batch_invariant */
     hl_device dev;
     const hl_kernels *k;  /* kernel table of `dev` */
     hl_rng rng;           /* stream for stochastic ops (dropout); advanced by each use */
@@ -38,6 +39,14 @@ void hl_ctx_free(hl_ctx *ctx);
 void hl_ctx_reset(hl_ctx *ctx);
 void hl_ctx_set_train(hl_ctx *ctx, bool train);
 void hl_ctx_set_seed(hl_ctx *ctx, uint64_t seed);
+/* Batch-invariant mode (off by default; the attack driver and encoding turn it on): the ops that mix samples in one
+ * GEMM (conv2d, conv_transpose2d, linear) compute every sample with its own GEMM of a shape that depends only on the
+ * sample (gemm_batched over the batch, each product on one thread), so a sample's outputs and input gradient are
+ * bit-identical whatever the batch size, the sample's position in the batch and the thread count; every other op is
+ * per element or per sample already. Batch norm must be in eval mode for this to hold (training mode mixes samples
+ * by definition). Weight gradients still sum over the batch. Costs ~10-20% of attack speed (fully connected layers
+ * become one GEMV per sample). */
+void hl_ctx_set_batch_invariant(hl_ctx *ctx, bool on);
 static inline bool hl_grad_enabled(const hl_ctx *ctx) { return ctx->no_grad_depth == 0; }
 
 /* No-grad scopes nest: ops inside record nothing. */

@@ -17,6 +17,7 @@ typedef struct hl_bench_engine_opts {
 
 typedef struct hl_bench_engine_result {
     double train_img_per_s, attack_img_per_s, forward_img_per_s;
+    double attack_invariant_img_per_s, forward_invariant_img_per_s; /* batch-invariant mode (core/ctx.h) */
     double peak_rss_mb;
     int threads;
     hl_device dev;

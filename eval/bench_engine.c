@@ -6,6 +6,8 @@
  * train_step:  forward, loss = mean((u − t)²) against a fixed ±1 target t, backward, SGD momentum 0.9.
  * attack_step: weights frozen, loss = Σ u ⊙ t, backward to the input only (one PGD step's gradient).
  * forward:     no-grad forward.
+ * attack_step and forward again in batch-invariant mode (core/ctx.h), as hashlab's attacks and encoding run them:
+ * the *_invariant figures; the plain ones compare like with like against the PyTorch peer.
  * Each figure is the median over `reps` timed repetitions of `iters` steps, after `warmup` untimed steps.
  */
 #include "eval/bench.h"
@@ -139,8 +141,13 @@ hl_status hl_bench_engine(const hl_bench_engine_opts *o, hl_bench_engine_result 
     hl_params_set_requires_grad(&s.net.p, false);
     hl_tensor_set_requires_grad(s.x, true);
     out->attack_img_per_s = time_steps(&s, STEP_ATTACK, o);
+    hl_ctx_set_batch_invariant(s.ctx, true); /* as the attack driver runs (core/ctx.h) */
+    out->attack_invariant_img_per_s = time_steps(&s, STEP_ATTACK, o);
+    hl_ctx_set_batch_invariant(s.ctx, false);
     hl_tensor_set_requires_grad(s.x, false);
     out->forward_img_per_s = time_steps(&s, STEP_FORWARD, o);
+    hl_ctx_set_batch_invariant(s.ctx, true); /* as encoding runs */
+    out->forward_invariant_img_per_s = time_steps(&s, STEP_FORWARD, o);
     out->peak_rss_mb = hl_bench_peak_rss_mb();
 done:
     hl_optim_free(s.opt);

@@ -135,7 +135,7 @@ static hl_status encode(hl_codes *out, hl_hasher *h, hl_ctx *ctx, const hl_datas
     int64_t d = (int64_t)h->info.c * h->info.h * h->info.w;
     float *buf = NULL, *u = NULL;
     int64_t *seq = NULL;
-    bool train = ctx->train;
+    bool train = ctx->train, invariant = ctx->batch_invariant;
     memset(out, 0, sizeof *out);
     if ((h->cls->flags & HL_HASHER_NEEDS_FIT) && !h->fitted)
         return hl_error_set(HL_EINVAL, "hasher '%s' must be fitted (or loaded) before encoding", h->cls->name);
@@ -149,6 +149,7 @@ static hl_status encode(hl_codes *out, hl_hasher *h, hl_ctx *ctx, const hl_datas
         goto done;
     }
     hl_ctx_set_train(ctx, false);
+    hl_ctx_set_batch_invariant(ctx, true); /* an image's code does not depend on its batch (core/ctx.h) */
     for (int64_t i0 = 0; i0 < n; i0 += batch) {
         int64_t b = HL_MIN((int64_t)batch, n - i0);
         const float *src = x ? x + i0 * d : buf;
@@ -169,6 +170,7 @@ static hl_status encode(hl_codes *out, hl_hasher *h, hl_ctx *ctx, const hl_datas
     }
 done:
     hl_ctx_set_train(ctx, train);
+    hl_ctx_set_batch_invariant(ctx, invariant);
     if (st < 0) hl_codes_free(out);
     free(buf);
     free(u);

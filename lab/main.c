@@ -59,15 +59,19 @@ static int bench_engine(int argc, char **argv) {
     }
     if (json) {
         printf("{\"train_img_per_s\": %.1f, \"attack_img_per_s\": %.1f, \"forward_img_per_s\": %.1f, "
+               "\"attack_invariant_img_per_s\": %.1f, \"forward_invariant_img_per_s\": %.1f, "
                "\"peak_rss_mb\": %.1f, \"threads\": %d, \"device\": \"%s\"}\n",
-               r.train_img_per_s, r.attack_img_per_s, r.forward_img_per_s, r.peak_rss_mb, r.threads,
-               hl_device_name(r.dev));
+               r.train_img_per_s, r.attack_img_per_s, r.forward_img_per_s, r.attack_invariant_img_per_s,
+               r.forward_invariant_img_per_s, r.peak_rss_mb, r.threads, hl_device_name(r.dev));
     } else {
         printf("hashlab bench engine — ref-cnn 3x32x32, batch %d, %s, %d thread%s, median of %d x %d steps\n",
                o.batch, hl_device_name(r.dev), r.threads, r.threads == 1 ? "" : "s", o.reps, o.iters);
         printf("  train_step   %9.1f img/s   (forward + MSE + backward + SGD momentum 0.9)\n", r.train_img_per_s);
         printf("  attack_step  %9.1f img/s   (frozen weights, gradient w.r.t. the input only)\n", r.attack_img_per_s);
         printf("  forward      %9.1f img/s   (no grad)\n", r.forward_img_per_s);
+        printf("  attack_step  %9.1f img/s   batch-invariant (as hashlab's attacks run)\n",
+               r.attack_invariant_img_per_s);
+        printf("  forward      %9.1f img/s   batch-invariant (as hashlab encodes)\n", r.forward_invariant_img_per_s);
         printf("  peak RSS     %9.1f MiB\n", r.peak_rss_mb);
         printf("  final train loss %.4f\n", (double)r.final_loss);
     }

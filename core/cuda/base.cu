@@ -86,6 +86,13 @@ static void cuda_gemm_batched(bool ta, bool tb, int64_t M, int64_t N, int64_t K,
                                               &beta, C, lc, (long long)sc, gemm_int(batch, "batch")));
 }
 
+/* y_i = op(A)·x_i as the [1, out] row product x_iᵀ·op(A)ᵀ: a strided batched GEMM with M = 1. */
+static void cuda_gemv_batched(bool ta, int64_t M, int64_t N, float alpha, const float *A, int64_t lda, const float *x,
+                              int64_t sx, float beta, float *y, int64_t sy, int64_t batch) {
+    const int64_t out = ta ? N : M, in = ta ? M : N;
+    cuda_gemm_batched(false, !ta, 1, out, in, alpha, x, in, sx, A, lda, 0, beta, y, out, sy, batch);
+}
+
 static void cuda_gemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const float *A, int64_t lda,
                       const float *B, int64_t ldb, float beta, float *C, int64_t ldc) {
     cuda_gemm_batched(ta, tb, M, N, K, alpha, A, lda, 0, B, ldb, 0, beta, C, ldc, 0, 1);
@@ -113,6 +120,7 @@ const hl_kern_base hl_cuda_base = {
     .scale = cuda_scale,
     .gemm = cuda_gemm,
     .gemm_batched = cuda_gemm_batched,
+    .gemv_batched = cuda_gemv_batched,
     .to_host = cuda_to_host,
     .from_host = cuda_from_host,
 };

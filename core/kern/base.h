@@ -15,10 +15,20 @@ typedef struct hl_kern_base {
      * (B stored [N,K] if tb); lda/ldb/ldc are row strides of the stored matrices. */
     void (*gemm)(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const float *A, int64_t lda,
                  const float *B, int64_t ldb, float beta, float *C, int64_t ldc);
-    /* Strided batched GEMM: `batch` independent products, matrix i at A + i·sa, B + i·sb, C + i·sc. */
+    /* Strided batched GEMM: `batch` independent products, matrix i at A + i·sa, B + i·sb, C + i·sc (a stride may
+     * be 0: a shared operand). Each product's result depends only on its own operands and the shapes, never on
+     * `batch`, i or the thread count (CPU: products in parallel, each on one thread; batch-invariant ops rely on
+     * it, see core/ctx.h). */
     void (*gemm_batched)(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const float *A,
                          int64_t lda, int64_t sa, const float *B, int64_t ldb, int64_t sb, float beta, float *C,
                          int64_t ldc, int64_t sc, int64_t batch);
+    /* Batched matrix-vector products with a shared matrix A [M,N] (row-major, row stride lda):
+     *     y_i = alpha·A·x_i + beta·y_i   (x_i [N], y_i [M])     or, when ta,   y_i = alpha·Aᵀ·x_i + beta·y_i   (x_i [M], y_i [N])
+     * for i < batch, x_i at x + i·sx, y_i at y + i·sy. Like gemm_batched, each product's result depends only on its
+     * own operands and the shapes (CPU: A is cut into blocks of outputs fixed by M and N alone, which stay in cache
+     * while the whole batch passes over them, and every product runs on one thread). */
+    void (*gemv_batched)(bool ta, int64_t M, int64_t N, float alpha, const float *A, int64_t lda, const float *x,
+                         int64_t sx, float beta, float *y, int64_t sy, int64_t batch);
     /* Host <-> device transfers (memcpy on the CPU). */
     void (*to_host)(int64_t n, const float *dev_src, float *host_dst);
     void (*from_host)(int64_t n, const float *host_src, float *dev_dst);

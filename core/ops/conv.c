@@ -17,6 +17,10 @@
  * [O, B·H·W] output must round-trip through memory to be scattered to NCHW (conv2 forward 8.6 vs 14.6 ms), and B
  * per-image GEMMs, too small for OpenBLAS on 8×8 images (conv3 forward 8.2 vs 10.4 ms). Saved matrices (col of conv2d, Xc of the transpose) are kept whole, as consecutive chunk blocks: chunk
  * starting at image b0 sits at offset b0·rows·H·W.
+ * Batch-invariant mode (ctx->batch_invariant, core/ctx.h): the chunking stays, but the chunk's GEMM becomes one
+ * product per image (gemm_batched), straight between the chunk's column matrix and the image's NCHW block
+ * ([O, Ho·Wo] of y, dy, or [C, H·W] of x, dx, which are contiguous), so an image's result never depends on the other
+ * images of the batch or on the thread count.
  * Gradients that are not wanted are not computed: a frozen victim (attack) skips dW/dbias (and the forward saves
  * nothing), an input image that does not require grad skips Wᵀ·G and col2im.
  */
@@ -104,10 +108,14 @@ static void conv2d_backward(hl_ctx *ctx, const hl_node *n) {
     float *dcol = want_x ? scratch(ctx, CKK * G * HoWo) : NULL; /* [C·kh·kw, g·Ho·Wo] */
     for (int64_t b0 = 0; b0 < B; b0 += G) {
         const int64_t g = HL_MIN(G, B - b0), N = g * HoWo;
-        k->conv->to_cmajor(g, O, HoWo, dy + b0 * O * HoWo, Gc);
+        if (want_w || !ctx->batch_invariant) k->conv->to_cmajor(g, O, HoWo, dy + b0 * O * HoWo, Gc);
         if (want_w) k->base->gemm(false, true, O, CKK, N, 1.0f, Gc, N, col_all + b0 * CKK * HoWo, N, 1.0f, dw, CKK);
         if (want_x) {
-            k->base->gemm(true, false, CKK, N, O, 1.0f, w->data, CKK, Gc, N, 0.0f, dcol, N);
+            if (ctx->batch_invariant) /* dcol_b [CKK, HoWo] = Wᵀ·dy_b, dy_b the image's NCHW block [O, HoWo] */
+                k->base->gemm_batched(true, false, CKK, HoWo, O, 1.0f, w->data, CKK, 0, dy + b0 * O * HoWo, HoWo,
+                                      O * HoWo, 0.0f, dcol, N, HoWo, g);
+            else
+                k->base->gemm(true, false, CKK, N, O, 1.0f, w->data, CKK, Gc, N, 0.0f, dcol, N);
             k->conv->col2im(geom(g, C, H, W, kh, kw, Ho, Wo, o), dcol, dx + b0 * C * H * W);
         }
     }
@@ -136,9 +144,15 @@ hl_tensor *hl_conv2d(hl_ctx *ctx, hl_tensor *x, hl_tensor *w, hl_tensor *bias, h
         const int64_t g = HL_MIN(G, B - b0), N = g * HoWo;
         float *col = save ? col_all + b0 * CKK * HoWo : col_all;
         ctx->k->conv->im2col(geom(g, C, H, W, kh, kw, Ho, Wo, o), x->data + b0 * C * H * W, col);
+        if (ctx->batch_invariant) { /* y_b [O, HoWo] = W·col_b */
+            ctx->k->base->gemm_batched(false, false, O, HoWo, CKK, 1.0f, w->data, CKK, 0, col, N, HoWo, 0.0f,
+                                       y->data + b0 * O * HoWo, HoWo, O * HoWo, g);
+            continue;
+        }
         ctx->k->base->gemm(false, false, O, N, CKK, 1.0f, w->data, CKK, col, N, 0.0f, Yc, N);
         ctx->k->conv->from_cmajor(g, O, HoWo, Yc, bias ? bias->data : NULL, false, y->data + b0 * O * HoWo);
     }
+    if (ctx->batch_invariant && bias) ctx->k->conv->bias_add(B, O, HoWo, bias->data, y->data);
     hl_node *n = hl_record(ctx, &conv2d_desc, y, 3, in);
     if (n) {
         save_opts(n, o);
@@ -169,7 +183,10 @@ static void conv_transpose2d_backward(hl_ctx *ctx, const hl_node *n) {
         const int64_t g = HL_MIN(G, B - b0), N = g * HW;
         /* The adjoint conv2d: image dy [g,O,Ho,Wo] -> H×W pixels. */
         k->conv->im2col(geom(g, O, Ho, Wo, kh, kw, H, W, o), dy + b0 * O * Ho * Wo, colg);
-        if (want_x) {
+        if (want_x && ctx->batch_invariant) { /* dx_b [C, HW] += W·colg_b */
+            k->base->gemm_batched(false, false, C, HW, OKK, 1.0f, w->data, OKK, 0, colg, N, HW, 1.0f,
+                                  dx + b0 * C * HW, HW, C * HW, g);
+        } else if (want_x) {
             k->base->gemm(false, false, C, N, OKK, 1.0f, w->data, OKK, colg, N, 0.0f, dXc, N);
             k->conv->from_cmajor(g, C, HW, dXc, NULL, true, dx + b0 * C * HW);
         }
@@ -196,8 +213,12 @@ hl_tensor *hl_conv_transpose2d(hl_ctx *ctx, hl_tensor *x, hl_tensor *w, hl_tenso
     for (int64_t b0 = 0; b0 < B; b0 += G) {
         const int64_t g = HL_MIN(G, B - b0), N = g * HW;
         float *Xc = save ? Xc_all + b0 * C * HW : Xc_all;
-        ctx->k->conv->to_cmajor(g, C, HW, x->data + b0 * C * HW, Xc);
-        ctx->k->base->gemm(true, false, OKK, N, C, 1.0f, w->data, OKK, Xc, N, 0.0f, col, N);
+        if (save || !ctx->batch_invariant) ctx->k->conv->to_cmajor(g, C, HW, x->data + b0 * C * HW, Xc);
+        if (ctx->batch_invariant) /* col_b [OKK, HW] = Wᵀ·x_b */
+            ctx->k->base->gemm_batched(true, false, OKK, HW, C, 1.0f, w->data, OKK, 0, x->data + b0 * C * HW, HW,
+                                       C * HW, 0.0f, col, N, HW, g);
+        else
+            ctx->k->base->gemm(true, false, OKK, N, C, 1.0f, w->data, OKK, Xc, N, 0.0f, col, N);
         ctx->k->conv->col2im(geom(g, O, Ho, Wo, kh, kw, H, W, o), col, y->data + b0 * O * Ho * Wo);
     }
     if (bias) ctx->k->conv->bias_add(B, O, Ho * Wo, bias->data, y->data);

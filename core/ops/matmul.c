@@ -55,12 +55,17 @@ hl_tensor *hl_matmul_t(hl_ctx *ctx, hl_tensor *a, hl_tensor *b, bool ta, bool tb
 }
 
 /* ---- linear: y[B,O] = x[B,I]·w[O,I]ᵀ + bias[O] -------------------------------------------------------------------
- * dx = G·w [B,I], dw = Gᵀ·x [O,I], dbias = Σ_b G [O]. */
+ * dx = G·w [B,I], dw = Gᵀ·x [O,I], dbias = Σ_b G [O].
+ * Batch-invariant mode (core/ctx.h): y and dx sample by sample, y_b = w·x_b and dx_b += wᵀ·g_b through
+ * gemv_batched, so a row never depends on the others or on the thread count. */
 static void linear_backward(hl_ctx *ctx, const hl_node *n) {
     hl_tensor *x = n->in[0], *w = n->in[1], *bias = n->in[2];
     const int64_t B = x->shape[0], I = x->shape[1], O = w->shape[0];
     const float *g = n->out->grad;
-    if (hl_wants_grad(x)) ctx->k->base->gemm(false, false, B, I, O, 1.0f, g, O, w->data, I, 1.0f, hl_grad(ctx, x), I);
+    if (hl_wants_grad(x) && ctx->batch_invariant)
+        ctx->k->base->gemv_batched(true, O, I, 1.0f, w->data, I, g, O, 1.0f, hl_grad(ctx, x), I, B);
+    else if (hl_wants_grad(x))
+        ctx->k->base->gemm(false, false, B, I, O, 1.0f, g, O, w->data, I, 1.0f, hl_grad(ctx, x), I);
     if (hl_wants_grad(w)) ctx->k->base->gemm(true, false, O, I, B, 1.0f, g, O, x->data, I, 1.0f, hl_grad(ctx, w), I);
     if (hl_wants_grad(bias)) ctx->k->conv->bias_bwd(B, O, 1, g, hl_grad(ctx, bias));
 }
@@ -76,7 +81,10 @@ hl_tensor *hl_linear(hl_ctx *ctx, hl_tensor *x, hl_tensor *w, hl_tensor *bias) {
         HL_ASSERT_SHAPE(bias->ndim == 1 && bias->shape[0] == O, bias, w);
     }
     hl_tensor *y = hl_tensor_new(ctx, 2, HL_SHAPE(B, O));
-    ctx->k->base->gemm(false, true, B, O, I, 1.0f, x->data, I, w->data, I, 0.0f, y->data, O);
+    if (ctx->batch_invariant)
+        ctx->k->base->gemv_batched(false, O, I, 1.0f, w->data, I, x->data, I, 0.0f, y->data, O, B);
+    else
+        ctx->k->base->gemm(false, true, B, O, I, 1.0f, x->data, I, w->data, I, 0.0f, y->data, O);
     if (bias) ctx->k->conv->bias_add(B, O, 1, bias->data, y->data);
     hl_record(ctx, &linear_desc, y, 3, (hl_tensor *[]){x, w, bias});
     return y;
