@@ -327,6 +327,11 @@ Test(pgd, seeded_runs_repeat_and_ignore_the_batch_size) {
         cr_assert_eq(memcmp(a, b, sizeof a), 0, "%s: independent of the batch size", hl_norm_name((hl_norm)norm));
         attack(&w, &o, NULL, w.xq, b, NQ, NULL, 7, NULL, NULL);
         cr_assert_eq(memcmp(a, b, sizeof a), 0, "repeatable");
+        const int threads0 = hl_threads_get(); /* and independent of the thread count (core/ctx.h) */
+        hl_threads_set(threads0 == 2 ? 1 : 2);
+        attack(&w, &o, NULL, w.xq, b, NQ, NULL, 5, NULL, NULL);
+        hl_threads_set(threads0);
+        cr_assert_eq(memcmp(a, b, sizeof a), 0, "%s: independent of the thread count", hl_norm_name((hl_norm)norm));
         o.seed = 22;
         attack(&w, &o, NULL, w.xq, c, NQ, NULL, 3, NULL, NULL);
         cr_assert_neq(memcmp(a, c, sizeof a), 0, "depends on the seed");

@@ -12,8 +12,12 @@
 #include "core/rng.h"
 
 /* Test executables honour HASHLAB_THREADS like hashlab does (ctest also sets OMP_NUM_THREADS and
- * OPENBLAS_NUM_THREADS to 1): running ./tests/test_hashers directly with HASHLAB_THREADS=1 is single-threaded too. */
+ * OPENBLAS_NUM_THREADS to 1): running ./tests/test_hashers directly with HASHLAB_THREADS=1 is single-threaded too.
+ * HASHLAB_TEST_THREADS=N overrides ctest's HASHLAB_THREADS=1 (also for the hashlab processes the lab tests start):
+ * `HASHLAB_TEST_THREADS=2 ctest` runs the whole suite with two threads, as .ci/run does once. */
 __attribute__((constructor)) static void test_threads_init(void) {
+    const char *t = getenv("HASHLAB_TEST_THREADS");
+    if (t && *t) setenv("HASHLAB_THREADS", t, 1);
     if (getenv("HASHLAB_THREADS")) hl_threads_init();
 }
 
@@ -185,4 +189,81 @@ void hl_test_write_file(const char *path, const void *b, size_t n) {
     cr_assert_not_null(f, "cannot create %s", path);
     if (n) cr_assert_eq(fwrite(b, 1, n, f), n, "short write of %s", path);
     cr_assert_eq(fclose(f), 0, "cannot close %s", path);
+}
+
+/* One batch of samples order[0..b) through f in batch-invariant eval mode; each sample's output and input gradient
+ * copied to out[order[j]] and grad[order[j]] (per-sample sizes ny, nx). */
+static void invariance_run(hl_ctx *ctx, int ndim, const int64_t *sample, hl_test_op_fn f, void *user,
+                           const float *pool, const int *order, int b, int64_t nx, int64_t *ny, float **out,
+                           float **grad) {
+    int64_t shape[HL_MAX_DIMS];
+    shape[0] = b;
+    for (int d = 0; d < ndim; d++) shape[d + 1] = sample[d];
+    hl_ctx_reset(ctx);
+    hl_ctx_set_train(ctx, false);
+    hl_ctx_set_batch_invariant(ctx, true);
+    hl_tensor *x = hl_tensor_new(ctx, ndim + 1, shape);
+    for (int j = 0; j < b; j++) memcpy(x->data + j * nx, pool + order[j] * nx, (size_t)nx * sizeof(float));
+    hl_tensor_set_requires_grad(x, true);
+    hl_tensor *in[1] = {x};
+    hl_tensor *y = f(ctx, in, user);
+    cr_assert(y->shape[0] == b && hl_tensor_numel(y) % b == 0, "batch invariance: f changed the batch size");
+    *ny = hl_tensor_numel(y) / b;
+    float *seed = malloc((size_t)hl_tensor_numel(y) * sizeof *seed);
+    cr_assert(seed);
+    for (int j = 0; j < b; j++) { /* the seed gradient belongs to the sample, not to its position */
+        hl_rng r = hl_rng_make(900 + (uint64_t)order[j], 5);
+        hl_rng_uniform(&r, seed + j * *ny, *ny, -1.0f, 1.0f);
+    }
+    hl_backward_seed(ctx, y, seed);
+    for (int j = 0; j < b; j++) {
+        if (!out[order[j]]) out[order[j]] = malloc((size_t)*ny * sizeof(float));
+        if (!grad[order[j]]) grad[order[j]] = malloc((size_t)nx * sizeof(float));
+        memcpy(out[order[j]], y->data + j * *ny, (size_t)*ny * sizeof(float));
+        memcpy(grad[order[j]], x->grad + j * nx, (size_t)nx * sizeof(float));
+    }
+    free(seed);
+    hl_ctx_set_batch_invariant(ctx, false);
+}
+
+void hl_test_batch_invariance(const char *what, int ndim, const int64_t *sample, hl_test_op_fn f, void *user) {
+    enum { P = 17 };
+    int64_t nx = 1, ny = 0;
+    for (int d = 0; d < ndim; d++) nx *= sample[d];
+    float *pool = malloc((size_t)(P * nx) * sizeof *pool), *ref_out[P] = {0}, *ref_grad[P] = {0};
+    cr_assert(pool);
+    hl_rng r = hl_rng_make(4242, 3);
+    hl_rng_uniform(&r, pool, P * nx, -1.0f, 1.0f);
+    hl_ctx *ctx = hl_test_ctx();
+    const int threads0 = hl_threads_get();
+    hl_threads_set(1);
+    for (int s = 0; s < P; s++) /* the reference: every sample alone, one thread */
+        invariance_run(ctx, ndim, sample, f, user, pool, &s, 1, nx, &ny, ref_out, ref_grad);
+    static const int sizes[3] = {2, 5, P};
+    for (int t = 1; t <= 2; t++) {
+        hl_threads_set(t);
+        for (int si = 0; si < 3; si++)
+            for (int rot = 0; rot < P; rot += 3) { /* batches of consecutive samples, starting at every 3rd */
+                int b = sizes[si], order[P];
+                float *out[P] = {0}, *grad[P] = {0};
+                for (int j = 0; j < b; j++) order[j] = (rot + j * 7) % P; /* distinct: P is prime, 7 < P */
+                int64_t nyb;
+                invariance_run(ctx, ndim, sample, f, user, pool, order, b, nx, &nyb, out, grad);
+                cr_assert_eq(nyb, ny);
+                for (int j = 0; j < b; j++) {
+                    int s = order[j];
+                    cr_assert(memcmp(out[s], ref_out[s], (size_t)ny * sizeof(float)) == 0,
+                              "%s: output of sample %d differs at position %d of a batch of %d, %d thread(s)", what,
+                              s, j, b, t);
+                    cr_assert(memcmp(grad[s], ref_grad[s], (size_t)nx * sizeof(float)) == 0,
+                              "%s: input gradient of sample %d differs at position %d of a batch of %d, %d thread(s)",
+                              what, s, j, b, t);
+                }
+                for (int s = 0; s < P; s++) free(out[s]), free(grad[s]);
+            }
+    }
+    hl_threads_set(threads0);
+    for (int s = 0; s < P; s++) free(ref_out[s]), free(ref_grad[s]);
+    free(pool);
+    hl_ctx_free(ctx);
 }

@@ -47,6 +47,12 @@ typedef struct hl_gradcheck_opts {
 void hl_test_gradcheck(const char *what, hl_test_op_fn f, int n_in, hl_tensor **in, void *user,
                        hl_gradcheck_opts opts);
 
+/* Checks core/ctx.h's batch-invariant promise for an op y = f(x) that maps a batch x [B, sample...] to y [B, ...]:
+ * in batch-invariant eval mode, sample s's output and its input gradient (for a seed gradient fixed per sample) are
+ * bit-identical whether s is computed alone or at any position of batches of 2, 5 and 17 samples, with 1 or 2
+ * threads. `ndim`/`sample` give one sample's shape (without B). f must not depend on the batch otherwise. */
+void hl_test_batch_invariance(const char *what, int ndim, const int64_t *sample, hl_test_op_fn f, void *user);
+
 /* Creates a unique temporary directory (mkdtemp) and returns its path, owned by test_common (do not free it).
  * The directory and its contents are removed, and the path freed, when the test process exits normally. */
 const char *hl_test_tmpdir(void);

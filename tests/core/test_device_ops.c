@@ -176,7 +176,7 @@ static void run_family(const char *family, family_body body, family_check check)
 #define TOL_EW 1e-6f, 1e-5f
 #define TOL_SUM 1e-5f, 1e-4f
 
-/* ---- base: fill, copy, axpy, scale, gemm (all transposes, padded strides, K = 0), gemm_batched ----------------- */
+/* ---- base: fill, copy, axpy, scale, gemm (all transposes, padded strides, K = 0), gemm_batched, gemv_batched --- */
 
 enum { GM = 5, GN = 7, GK = 3, GBATCH = 3 };
 
@@ -224,6 +224,17 @@ static void base_body(dev_run *r) {
     float *dA = dev_put(r, A, GBATCH * sa), *dB = dev_put(r, B, GBATCH * sb), *dC = dev_full(r, GBATCH * sc, 0.0f);
     b->gemm_batched(true, false, GM, GN, GK, 1.0f, dA, GM, sa, dB, GN, sb, 0.0f, dC, GN, sc, GBATCH);
     take(r, "gemm_batched", dC, GBATCH * sc, TOL_SUM);
+    /* gemv_batched, both transposes: shared A [GM, GN] with row stride GLDC, y_i = 1.5·op(A)·x_i + 0.5·y_i */
+    float *Av = host_rand(GM * GLDC, 60, -1, 1), *xv = host_rand(GBATCH * 9, 61, -1, 1);
+    float *dAv = dev_put(r, Av, GM * GLDC), *dxv = dev_put(r, xv, GBATCH * 9);
+    for (int t = 0; t < 2; t++) {
+        float *yv = host_rand(GBATCH * 10, 62 + (uint64_t)t, -1, 1), *dyv = dev_put(r, yv, GBATCH * 10);
+        b->gemv_batched(t == 1, GM, GN, 1.5f, dAv, GLDC, dxv, 9, 0.5f, dyv, 10, GBATCH);
+        take(r, t ? "gemv_batched_t" : "gemv_batched_n", dyv, GBATCH * 10, TOL_SUM);
+        free(yv);
+    }
+    free(Av);
+    free(xv);
     free(A);
     free(B);
     free(C0);
@@ -284,6 +295,27 @@ static void base_check(const dev_run *r) {
                 cr_assert(fabs(gb[q * sc + i * GN + j] - s) < 1e-5, "gemm_batched");
             }
     cr_assert(gb[sc - 1] == 0.0f && gb[2 * sc - 2] == 0.0f, "gemm_batched wrote between matrices");
+    float *Av = host_rand(GM * GLDC, 60, -1, 1), *xv = host_rand(GBATCH * 9, 61, -1, 1);
+    for (int t = 0; t < 2; t++) {
+        const float *yg = res(r, t ? "gemv_batched_t" : "gemv_batched_n");
+        float *y0 = host_rand(GBATCH * 10, 62 + (uint64_t)t, -1, 1);
+        const int64_t out = t ? GN : GM, in = t ? GM : GN;
+        for (int64_t q = 0; q < GBATCH; q++)
+            for (int64_t o = 0; o < 10; o++) {
+                double want = y0[q * 10 + o]; /* beyond the output length: untouched */
+                if (o < out) {
+                    double s = 0.0;
+                    for (int64_t k = 0; k < in; k++)
+                        s += (double)(t ? Av[k * GLDC + o] : Av[o * GLDC + k]) * xv[q * 9 + k];
+                    want = 1.5 * s + 0.5 * want;
+                }
+                cr_assert(fabs(yg[q * 10 + o] - want) < 1e-5, "gemv_batched %s [%lld,%lld]: %g vs %g",
+                          t ? "t" : "n", (long long)q, (long long)o, yg[q * 10 + o], want);
+            }
+        free(y0);
+    }
+    free(Av);
+    free(xv);
     free(A);
     free(B);
     free(C0);

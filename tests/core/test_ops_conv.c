@@ -303,3 +303,31 @@ static void check_chunking(bool transpose) {
 
 Test(conv, conv2d_chunked_batch_matches_per_image) { check_chunking(false); }
 Test(conv, conv_transpose2d_chunked_batch_matches_per_image) { check_chunking(true); }
+
+/* Batch-invariant mode (core/ctx.h): an image's output and input gradient do not depend on the batch, the image's
+ * place in it or the thread count; odd sizes, and images large enough that a batch spans several chunks. The
+ * transpose runs with a weight that wants a gradient (the forward then keeps its channel-major input). */
+typedef struct conv_inv_arg {
+    hl_tensor *w, *b;
+    hl_conv_opts o;
+    bool transpose;
+} conv_inv_arg;
+
+static hl_tensor *conv_inv_fn(hl_ctx *ctx, hl_tensor **in, void *user) {
+    conv_inv_arg *a = user;
+    return a->transpose ? hl_conv_transpose2d(ctx, in[0], a->w, a->b, a->o) : hl_conv2d(ctx, in[0], a->w, a->b, a->o);
+}
+
+Test(conv, batch_invariant) {
+    conv_inv_arg small = {hl_test_tensor(4, HL_SHAPE(5, 3, 3, 3), 1, -1, 1), hl_test_tensor(1, HL_SHAPE(5), 2, -1, 1),
+                      OPTS(2, 2, 1, 1, 1, 1, 0, 0), false};
+    hl_test_batch_invariance("conv2d 3x9x7 -> 5, stride 2", 3, HL_SHAPE(3, 9, 7), conv_inv_fn, &small);
+    conv_inv_arg big = {hl_test_tensor(4, HL_SHAPE(16, 8, 3, 3), 3, -1, 1), NULL, OPTS(1, 1, 1, 1, 1, 1, 0, 0), false};
+    hl_test_batch_invariance("conv2d 8x30x30 -> 16 (chunked)", 3, HL_SHAPE(8, 30, 30), conv_inv_fn, &big);
+    conv_inv_arg tr = {hl_test_tensor(4, HL_SHAPE(4, 3, 4, 4), 4, -1, 1), hl_test_tensor(1, HL_SHAPE(3), 5, -1, 1),
+                   OPTS(2, 2, 1, 1, 1, 1, 0, 0), true};
+    hl_tensor_set_requires_grad(tr.w, true);
+    hl_test_batch_invariance("conv_transpose2d 4x5x6 -> 3, stride 2", 3, HL_SHAPE(4, 5, 6), conv_inv_fn, &tr);
+    hl_tensor *ts[] = {small.w, small.b, big.w, tr.w, tr.b};
+    for (int i = 0; i < 5; i++) hl_tensor_free(ts[i]);
+}

@@ -123,3 +123,28 @@ Test(matmul, linear_frozen_weight_gets_no_gradient) {
     hl_tensor_free(b);
     hl_ctx_free(ctx);
 }
+
+/* Batch-invariant mode (core/ctx.h): a row's output and input gradient do not depend on the batch, the row's place in
+ * it or the thread count. Odd sizes (unaligned rows), and a wide layer whose weight is cut into several blocks. */
+typedef struct lin_arg {
+    hl_tensor *w, *b;
+} lin_arg;
+
+static hl_tensor *lin_fn(hl_ctx *ctx, hl_tensor **in, void *user) {
+    lin_arg *a = user;
+    return hl_linear(ctx, in[0], a->w, a->b);
+}
+
+Test(matmul, linear_batch_invariant) {
+    static const int64_t sizes[3][2] = {{37, 45}, {3000, 50}, {1, 7}}; /* I, O */
+    for (int c = 0; c < 3; c++) {
+        const int64_t I = sizes[c][0], O = sizes[c][1];
+        lin_arg a = {hl_test_tensor(2, HL_SHAPE(O, I), 10 + (uint64_t)c, -1, 1),
+                     hl_test_tensor(1, HL_SHAPE(O), 20 + (uint64_t)c, -1, 1)};
+        char what[64];
+        snprintf(what, sizeof what, "linear %lld -> %lld", (long long)I, (long long)O);
+        hl_test_batch_invariance(what, 1, HL_SHAPE(I), lin_fn, &a);
+        hl_tensor_free(a.w);
+        hl_tensor_free(a.b);
+    }
+}
