@@ -419,7 +419,7 @@ hl_status hl_cell_run_attack(hl_run_state *rs, const hl_cell *c, hl_config *res)
     const hl_suite_attack *sa = &rs->suite->attacks[c->attack];
     double t0, t_fit = 0, t_enc = 0, t_att, t_score;
 
-    if (hl_store_cell_state(rs->store.dir, tc->key, NULL) != HL_CELL_STATE_DONE)
+    if (hl_store_cell_state(rs->store.dir, tc->key, "train", NULL) != HL_CELL_STATE_DONE)
         HL_TRY(hl_error_set(HL_EINVAL, "its train cell %s is not done", tc->label));
     hl_store_cell_dir(rs->store.dir, tc->key, tdir, sizeof tdir);
     HL_TRY(make_hasher(rs, tc, &h, res));

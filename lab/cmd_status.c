@@ -11,7 +11,7 @@
 #include "lab/suite.h"
 
 static const char status_usage[] = "usage: hashlab status RUNDIR\n"
-                                   "  lists every cell (state done/failed/pending, kind, key prefix, label) and totals\n";
+                                   "  lists every cell (state done/failed/pending/invalid, kind, key prefix, label) and totals\n";
 
 int hl_cmd_status(int argc, char **argv) {
     if (argc != 1 || argv[0][0] == '-') {
@@ -24,7 +24,7 @@ int hl_cmd_status(int argc, char **argv) {
     hl_suite *s = NULL;
     hl_config *man = NULL;
     hl_cell *cells = NULL;
-    int64_t n = 0, count[3] = {0, 0, 0};
+    int64_t n = 0, count[HL_CELL_STATE_COUNT] = {0};
     int rc = 1;
     snprintf(p, sizeof p, "%s/suite.yaml", dir);
     if (hl_suite_load(&s, p) < 0) goto done;
@@ -38,14 +38,18 @@ int hl_cmd_status(int argc, char **argv) {
     if (hl_suite_expand(s, h->text, &cells, &n) < 0) goto done;
     for (int64_t i = 0; i < n; i++) {
         char *err = NULL;
-        hl_cell_state cs = hl_store_cell_state(dir, cells[i].key, &err);
+        hl_cell_state cs = hl_store_cell_state(dir, cells[i].key, hl_cell_kind_name(cells[i].kind), &err);
         count[cs]++;
-        printf("%-8s %-6s %.12s  %s%s%s\n", hl_cell_state_name(cs), cells[i].kind == HL_CELL_TRAIN ? "train" : "attack",
-               cells[i].key, cells[i].label, err ? "  error: " : "", err ? err : "");
+        printf("%-8s %-8s %.12s  %s%s%s\n", hl_cell_state_name(cs), hl_cell_kind_name(cells[i].kind), cells[i].key,
+               cells[i].label, err ? (cs == HL_CELL_STATE_INVALID ? "  invalid: " : "  error: ") : "", err ? err : "");
         free(err);
     }
-    printf("%lld cells: %lld done, %lld failed, %lld pending\n", (long long)n, (long long)count[HL_CELL_STATE_DONE],
+    printf("%lld cells: %lld done, %lld failed, %lld pending", (long long)n, (long long)count[HL_CELL_STATE_DONE],
            (long long)count[HL_CELL_STATE_FAILED], (long long)count[HL_CELL_STATE_PENDING]);
+    if (count[HL_CELL_STATE_INVALID])
+        printf(", %lld invalid (hashlab run sets them aside and runs them again)",
+               (long long)count[HL_CELL_STATE_INVALID]);
+    printf("\n");
     rc = 0;
 done:
     if (rc) fprintf(stderr, "hashlab status: %s\n", hl_error_last());

@@ -248,6 +248,10 @@ static hl_status run_cell(hl_run_state *rs, const hl_cell *c) {
     snprintf(path, sizeof path, "%s/result.json", dir);
     if (wst >= 0) wst = hl_store_mkdirs(dir);
     if (wst >= 0) wst = hl_store_write_json(path, res);
+    if (wst < 0) { /* the cell's outcome is lost: say why (the next run does the cell again) */
+        hl_msg(HL_LOG_ERROR, "cell %s failed: cannot write its result: %s", c->label, hl_error_last());
+        hl_store_log(&rs->store, "cell %s failed: cannot write its result: %s", c->label, hl_error_last());
+    }
     free(err);
     hl_config_free(res);
     return wst < 0 ? wst : (st < 0 ? st : HL_OK);
@@ -344,8 +348,8 @@ done:
 /* A transfer cell runs once its source attack cell and its target model are done (they may belong to another shard,
  * or have failed). */
 static bool transfer_ready(const hl_run_state *rs, const hl_cell *c) {
-    return hl_store_cell_state(rs->store.dir, rs->cells[c->parent].key, NULL) == HL_CELL_STATE_DONE &&
-           hl_store_cell_state(rs->store.dir, rs->cells[c->target].key, NULL) == HL_CELL_STATE_DONE;
+    return hl_store_cell_state(rs->store.dir, rs->cells[c->parent].key, "attack", NULL) == HL_CELL_STATE_DONE &&
+           hl_store_cell_state(rs->store.dir, rs->cells[c->target].key, "train", NULL) == HL_CELL_STATE_DONE;
 }
 
 static void run_state_free(hl_run_state *rs) {
@@ -399,7 +403,8 @@ hl_status hl_run_suite(const hl_run_opts *o, hl_run_summary *sum) {
                 (long long)sum->selected, sum->rundir);
         for (int64_t i = 0; i < rs.ncells; i++) {
             if (!sel[i]) continue;
-            hl_cell_state cs = hl_store_cell_state(sum->rundir, rs.cells[i].key, NULL);
+            hl_cell_state cs =
+                hl_store_cell_state(sum->rundir, rs.cells[i].key, hl_cell_kind_name(rs.cells[i].kind), NULL);
             fprintf(out, "  %-8s %-8s %.12s  %s\n", hl_cell_state_name(cs), hl_cell_kind_name(rs.cells[i].kind),
                     rs.cells[i].key, rs.cells[i].label);
         }
@@ -417,9 +422,28 @@ hl_status hl_run_suite(const hl_run_opts *o, hl_run_summary *sum) {
                  (long long)sum->selected);
     for (int64_t i = 0; i < rs.ncells && !hl_run_stopping(); i++) {
         if (!sel[i]) continue;
-        if (hl_store_cell_state(rs.store.dir, rs.cells[i].key, NULL) == HL_CELL_STATE_DONE) {
+        char *why = NULL;
+        hl_cell_state cs = hl_store_cell_state(rs.store.dir, rs.cells[i].key, hl_cell_kind_name(rs.cells[i].kind), &why);
+        if (cs == HL_CELL_STATE_DONE) {
             sum->skipped++;
             continue;
+        }
+        if (cs == HL_CELL_STATE_INVALID) { /* keep the file for inspection, run the cell again */
+            hl_msg(HL_LOG_WARN, "cell %s: invalid result, set aside as result.json.bad and run again: %s",
+                   rs.cells[i].label, why);
+            hl_store_log(&rs.store, "cell %s: invalid result set aside: %s", rs.cells[i].label, why);
+            sum->invalid++;
+            hl_status ast = hl_store_set_aside(rs.store.dir, rs.cells[i].key);
+            free(why);
+            if (ast < 0) {
+                hl_msg(HL_LOG_ERROR, "cell %s failed: %s", rs.cells[i].label, hl_error_last());
+                hl_store_log(&rs.store, "cell %s failed: %s", rs.cells[i].label, hl_error_last());
+                sum->ran++, sum->failed++;
+                if (o->fail_fast) break;
+                continue;
+            }
+        } else {
+            free(why);
         }
         if (rs.cells[i].kind == HL_CELL_TRANSFER && !transfer_ready(&rs, &rs.cells[i])) {
             sum->waiting++;
@@ -441,8 +465,9 @@ hl_status hl_run_suite(const hl_run_opts *o, hl_run_summary *sum) {
     }
     hl_store_log(&rs.store, "ran %lld cells (%lld failed), skipped %lld done%s", (long long)sum->ran,
                  (long long)sum->failed, (long long)sum->skipped, sum->interrupted ? ", interrupted" : "");
-    fprintf(out, "%s: ran %lld cells (%lld failed), skipped %lld done%s\n", sum->rundir, (long long)sum->ran,
-            (long long)sum->failed, (long long)sum->skipped, sum->interrupted ? ", interrupted" : "");
+    fprintf(out, "%s: ran %lld cells (%lld failed), skipped %lld done%s%s\n", sum->rundir, (long long)sum->ran,
+            (long long)sum->failed, (long long)sum->skipped, sum->invalid ? ", re-ran invalid results" : "",
+            sum->interrupted ? ", interrupted" : "");
     if (!sum->interrupted) {
         hl_report_summary rep;
         sum->report_status = hl_report_build(sum->rundir, NULL, 0, &rep);

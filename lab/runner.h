@@ -15,7 +15,8 @@
  *   4. otherwise the run directory (opts.output, else the suite's `output`, else runs/<name>) is opened and locked,
  *      suite.yaml, suite.resolved.json, split/manifest.json and artifacts/attack_queries.npy written, and each
  *      selected cell that is not done runs in expansion order (train cells first). Done cells are skipped; failed
- *      and missing ones run (again).
+ *      and missing ones run (again); a cell whose result.json is invalid (lab/store.h, reports/result.h) has it set
+ *      aside as result.json.bad, with a warning naming the reason, and runs again.
  * Train cell: hasher created (bits, seed), fit on split.train, database and queries encoded, model.safetensors,
  * db_codes.npy and query_codes.npy saved, scored with the suite's metrics conventions (hl_retrieval_eval; also the
  * PR curve by radius, "pr_radius", and per-query AP in per_query.csv), then result.json. Attack cell: the train cell's model is loaded, the first min(#queries, 500) queries
@@ -26,7 +27,7 @@
  * examples, perturbation ×10) saved, then result.json. Non-finite numbers (an SSIM of
  * images under 11×11, a PSNR of identical images) are written as null.
  * A failing cell writes result.json with "status": "failed" and "error", is logged, and the run continues (stops
- * with fail_fast). Targeted attacks are refused in validation (not supported by the runner yet).
+ * with fail_fast); when even result.json cannot be written, the reason is logged and printed. Targeted attacks are refused in validation (not supported by the runner yet).
  * Interruption: hl_run_request_stop() (what cmd_run's SIGINT/SIGTERM handler calls) makes the runner stop at the
  * next check (between cells and between the steps of a cell) without writing the current cell's result.json;
  * summary.interrupted is set and hl_run_suite returns HL_OK.
@@ -63,6 +64,7 @@ typedef struct hl_run_summary {
     int64_t waiting;     /* transfer cells whose source attack or target model is not done (other shards) */
     int64_t ran;         /* executed in this run (done + failed) */
     int64_t failed;      /* of those, failed */
+    int64_t invalid;     /* selected cells whose result.json was invalid: set aside as result.json.bad, run again */
     bool interrupted;
     hl_status report_status; /* hl_report_build's status (HL_OK when not run: dry run / interrupted) */
 } hl_run_summary;

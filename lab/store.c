@@ -8,10 +8,12 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core/io/atomic.h"
-#include "lab/yaml_load.h"
+#include "core/io/json.h"
+#include "reports/result.h"
 
 hl_status hl_store_mkdirs(const char *path) {
     char buf[1024];
@@ -75,29 +77,43 @@ char *hl_store_cell_dir(const char *rundir, const char *key, char *buf, size_t n
     return buf;
 }
 
-hl_cell_state hl_store_cell_state(const char *rundir, const char *key, char **error) {
+hl_cell_state hl_store_cell_state(const char *rundir, const char *key, const char *kind, char **error) {
     if (error) *error = NULL;
     char p[1200];
+    hl_result r;
     snprintf(p, sizeof p, "%s/cells/%s/result.json", rundir, key);
-    if (access(p, F_OK) != 0) return HL_CELL_STATE_PENDING;
-    hl_config *t = NULL;
-    hl_cell_state r = HL_CELL_STATE_PENDING;
-    if (hl_store_read_json(p, &t) < 0) {
+    hl_status st = hl_result_read(p, key, kind, &r);
+    if (st == HL_ENOTFOUND) return HL_CELL_STATE_PENDING;
+    if (st < 0) {
+        if (error) *error = strdup(hl_error_last());
         hl_error_clear();
-        return r;
+        return HL_CELL_STATE_INVALID;
     }
-    const hl_config *s = hl_config_get(t, "status"), *e = hl_config_get(t, "error");
-    if (s && s->kind == HL_CONFIG_SCALAR && !strcmp(s->text, "done")) r = HL_CELL_STATE_DONE;
-    if (s && s->kind == HL_CONFIG_SCALAR && !strcmp(s->text, "failed")) {
-        r = HL_CELL_STATE_FAILED;
-        if (error && e && e->kind == HL_CONFIG_SCALAR) *error = strdup(e->text);
-    }
-    hl_config_free(t);
-    return r;
+    hl_cell_state s = r.done ? HL_CELL_STATE_DONE : HL_CELL_STATE_FAILED;
+    if (!r.done && error) *error = strdup(hl_config_get(r.root, "error")->text);
+    hl_result_free(&r);
+    return s;
 }
 
 const char *hl_cell_state_name(hl_cell_state s) {
-    return s == HL_CELL_STATE_DONE ? "done" : s == HL_CELL_STATE_FAILED ? "failed" : "pending";
+    static const char *const names[HL_CELL_STATE_COUNT] = {"pending", "done", "failed", "invalid"};
+    return s >= 0 && s < HL_CELL_STATE_COUNT ? names[s] : "?";
+}
+
+hl_status hl_store_set_aside(const char *rundir, const char *key) {
+    char p[1200], q[1210];
+    snprintf(p, sizeof p, "%s/cells/%s/result.json", rundir, key);
+    snprintf(q, sizeof q, "%s.bad", p);
+    if (rename(p, q) == 0) return HL_OK;
+    int e = errno;
+    struct stat sb;
+    if (lstat(q, &sb) == 0) { /* an older .bad of another type (file vs directory) is in the way: move it away too */
+        char r[1220];
+        snprintf(r, sizeof r, "%s.%ld", q, (long)time(NULL));
+        if (rename(q, r) == 0 && rename(p, q) == 0) return HL_OK;
+        e = errno;
+    }
+    return hl_error_set(HL_EIO, "%s: cannot set it aside as %s: %s", p, q, strerror(e));
 }
 
 hl_status hl_store_write_json(const char *path, const hl_config *tree) {
@@ -118,7 +134,7 @@ hl_status hl_store_write_json(const char *path, const hl_config *tree) {
 }
 
 hl_status hl_store_read_json(const char *path, hl_config **out) {
-    return hl_yaml_load_file(path, out);
+    return hl_json_load_file(path, out);
 }
 
 void hl_store_log(hl_store *s, const char *fmt, ...) {

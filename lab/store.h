@@ -11,8 +11,11 @@
  * disjoint; shared files are written atomically with identical content) while a second run of the same shard is
  * refused with HL_EIO "RUNDIR: another hashlab run is using this directory". The lock goes away with the process,
  * also when it is killed, so a crashed run never leaves a stale lock.
- * A cell is DONE exactly when RUNDIR/cells/KEY/result.json exists, parses and has "status": "done"; FAILED when it
- * says "failed"; PENDING otherwise (missing or unreadable). result.json is written last and atomically.
+ * A cell's state comes from RUNDIR/cells/KEY/result.json through the one strict reader (reports/result.h), which
+ * the report uses too: PENDING when there is no file, DONE / FAILED when the file is valid and says so, INVALID when
+ * it is not (malformed JSON, a non-finite or non-numeric metric, another cell's key or kind, ...). The runner sets
+ * an invalid file aside as result.json.bad (hl_store_set_aside) and runs the cell again. result.json is written
+ * last and atomically.
  */
 #ifndef HL_LAB_STORE_H
 #define HL_LAB_STORE_H
@@ -21,7 +24,13 @@
 
 #include "core/config.h"
 
-typedef enum hl_cell_state { HL_CELL_STATE_PENDING, HL_CELL_STATE_DONE, HL_CELL_STATE_FAILED } hl_cell_state;
+typedef enum hl_cell_state {
+    HL_CELL_STATE_PENDING,
+    HL_CELL_STATE_DONE,
+    HL_CELL_STATE_FAILED,
+    HL_CELL_STATE_INVALID,
+    HL_CELL_STATE_COUNT
+} hl_cell_state;
 
 typedef struct hl_store {
     char dir[1024]; /* RUNDIR */
@@ -37,13 +46,17 @@ void hl_store_close(hl_store *s); /* releases the lock, closes the log; safe on 
 hl_status hl_store_mkdirs(const char *path);
 /* "RUNDIR/cells/KEY" into buf (returns buf). */
 char *hl_store_cell_dir(const char *rundir, const char *key, char *buf, size_t n);
-/* State of a cell from its result.json; error (may be NULL) receives a copy of a failed cell's "error" (free()). */
-hl_cell_state hl_store_cell_state(const char *rundir, const char *key, char **error);
-const char *hl_cell_state_name(hl_cell_state s); /* "pending", "done", "failed" */
+/* State of a cell from its result.json (kind: "train" / "attack" / "transfer", or NULL for any); error (may be NULL)
+ * receives a copy (free()) of a failed cell's "error" or of the reason an invalid file was refused ("PATH: ..."). */
+hl_cell_state hl_store_cell_state(const char *rundir, const char *key, const char *kind, char **error);
+const char *hl_cell_state_name(hl_cell_state s); /* "pending", "done", "failed", "invalid" */
+/* Renames an invalid RUNDIR/cells/KEY/result.json to result.json.bad (replacing an older one), so the cell runs
+ * again and the file is kept for inspection. HL_EIO naming both paths when the rename fails. */
+hl_status hl_store_set_aside(const char *rundir, const char *key);
 
 /* Canonical JSON (hl_config_canonical_json) of tree, written atomically with a trailing newline. */
 hl_status hl_store_write_json(const char *path, const hl_config *tree);
-/* Parses a JSON file (JSON is YAML: lab/yaml_load.h) into a tree. */
+/* Parses a JSON file strictly (core/io/json.h) into a tree. */
 hl_status hl_store_read_json(const char *path, hl_config **out);
 
 /* Appends one plain line (a newline is added) to log.txt, flushed. No-op without a log. */

@@ -33,7 +33,9 @@
 #include "core/io/atomic.h"
 #include "core/io/json.h"
 #include "reports/plot.h"
+#include "core/strbuf.h"
 #include "reports/report_internal.h"
+#include "reports/result.h"
 #include "reports/table.h"
 
 typedef hl_report_cell rcell;
@@ -53,27 +55,17 @@ static const char *opt_str(const hl_config *map, const char *path, const char *d
     return n && n->kind == HL_CONFIG_SCALAR ? n->text : dflt;
 }
 
+/* One cell through the strict reader (reports/result.h: the runner and `hashlab status` use it too), then its fields
+ * (their presence and types are guaranteed by it). */
 static hl_status read_cell(const char *path, rcell *c) {
     hl_status st = HL_OK;
     const char *kind, *status;
+    hl_result r;
     memset(c, 0, sizeof *c);
-    HL_TRY(hl_json_load_file(path, &c->root));
-    if (c->root->kind != HL_CONFIG_MAP) {
-        st = hl_config_error(c->root, HL_EFORMAT, "result.json must hold an object");
-        goto done;
-    }
+    HL_TRY(hl_result_read(path, NULL, NULL, &r));
+    c->root = r.root;
     HL_TRY(hl_config_get_string(c->root, "kind", &kind));
     HL_TRY(hl_config_get_string(c->root, "status", &status));
-    if (strcmp(kind, "train") != 0 && strcmp(kind, "attack") != 0 && strcmp(kind, "transfer") != 0) {
-        st = hl_config_error(hl_config_get(c->root, "kind"), HL_EFORMAT,
-                             "kind: expected train, attack or transfer, got '%s'", kind);
-        goto done;
-    }
-    if (strcmp(status, "done") != 0 && strcmp(status, "failed") != 0) {
-        st = hl_config_error(hl_config_get(c->root, "status"), HL_EFORMAT,
-                             "status: expected done or failed, got '%s'", status);
-        goto done;
-    }
     c->transfer = !strcmp(kind, "transfer");
     c->attack = kind[0] == 'a' || c->transfer;
     c->done = status[0] == 'd';
@@ -82,10 +74,6 @@ static hl_status read_cell(const char *path, rcell *c) {
     HL_TRY(hl_config_get_int(c->root, "seed", &c->seed));
     c->error = opt_str(c->root, "error", "failed (no message)");
     c->metrics = hl_config_get(c->root, "metrics");
-    if (c->done && (!c->metrics || c->metrics->kind != HL_CONFIG_MAP)) {
-        st = hl_config_error(c->root, HL_EFORMAT, "a done cell needs a 'metrics' object");
-        goto done;
-    }
     if (c->transfer) {
         HL_TRY(hl_config_get_string(c->root, "target_method", &c->target_method));
         HL_TRY(hl_config_get_int_range(c->root, "target_bits", 1, 1 << 20, &c->target_bits));
@@ -114,7 +102,8 @@ static int cmp_str(const void *a, const void *b) {
 static hl_status read_cells(const char *rundir, rcells *cs) {
     hl_status st = HL_OK;
     char *dpath = NULL, **names = NULL, path[4096];
-    int nn = 0, capn = 0;
+    int nn = 0, capn = 0, nbad = 0;
+    hl_strbuf bad = {0};
     DIR *d = NULL;
     size_t dl = strlen(rundir) + 8;
     if (!(dpath = malloc(dl))) return hl_error_set(HL_ENOMEM, "report: out of memory");
@@ -141,7 +130,7 @@ static hl_status read_cells(const char *rundir, rcells *cs) {
     for (int i = 0; i < nn; i++) {
         struct stat sb;
         if (snprintf(path, sizeof path, "%s/%s/result.json", dpath, names[i]) >= (int)sizeof path) continue;
-        if (stat(path, &sb) != 0 || !S_ISREG(sb.st_mode)) continue;
+        if (lstat(path, &sb) != 0) continue; /* no result: a pending cell (anything else goes to the reader) */
         if (cs->n == cs->cap) {
             int cap = cs->cap ? 2 * cs->cap : 16;
             rcell *nc = realloc(cs->c, (size_t)cap * sizeof *nc);
@@ -149,7 +138,12 @@ static hl_status read_cells(const char *rundir, rcells *cs) {
             cs->c = nc;
             cs->cap = cap;
         }
-        if ((st = read_cell(path, &cs->c[cs->n])) < 0) {
+        if ((st = read_cell(path, &cs->c[cs->n])) == HL_EFORMAT) { /* collect every invalid file, then refuse */
+            if (nbad++ < 3) hl_strbuf_puts(&bad, "\n  "), hl_strbuf_puts(&bad, hl_error_last());
+            st = HL_OK;
+            continue;
+        }
+        if (st < 0) {
             if (!strstr(hl_error_last(), path)) hl_error_wrap("%s", path);
             goto done;
         }
@@ -162,8 +156,14 @@ static hl_status read_cells(const char *rundir, rcells *cs) {
         snprintf(cs->c[cs->n].dir, dl2, "%s/%s", dpath, names[i]);
         cs->n++;
     }
-    if (cs->n == 0) st = hl_error_set(HL_ENOTFOUND, "%s: no cell has a result.json (has the suite run yet?)", dpath);
+    if (nbad)
+        st = hl_error_set(HL_EFORMAT, "%s: %d invalid result.json file%s, so no report: `hashlab run` sets them aside "
+                          "(result.json.bad) and runs those cells again%s%s", dpath, nbad, nbad == 1 ? "" : "s",
+                          bad.p ? bad.p : "", nbad > 3 ? "\n  ..." : "");
+    else if (cs->n == 0)
+        st = hl_error_set(HL_ENOTFOUND, "%s: no cell has a result.json (has the suite run yet?)", dpath);
 done:
+    free(bad.p);
     if (d) closedir(d);
     for (int i = 0; i < nn; i++) free(names[i]);
     free(names);
@@ -289,13 +289,13 @@ bool hl_report_metric(const rcell *c, const char *name, double *v) {
     return m && m->kind == HL_CONFIG_SCALAR && !m->quoted && hl_config_parse_double(m->text, v);
 }
 
-/* Appends "seed S failed: error" to the note of (row, col). */
-static hl_status add_fail_note(hl_table *t, int row, int col, const rcell *c) {
+/* Appends "seed S <what>: <text>" to the note of (row, col). */
+static hl_status add_note(hl_table *t, int row, int col, const rcell *c, const char *what, const char *text) {
     const char *old = t->rows[row].cells[col].note;
-    size_t n = (old ? strlen(old) + 2 : 0) + strlen(c->error) + 48;
+    size_t n = (old ? strlen(old) + 2 : 0) + strlen(what) + strlen(text) + 48;
     char *s = malloc(n);
     if (!s) return hl_error_set(HL_ENOMEM, "report: out of memory");
-    snprintf(s, n, "%s%sseed %lld failed: %s", old ? old : "", old ? "; " : "", (long long)c->seed, c->error);
+    snprintf(s, n, "%s%sseed %lld %s: %s", old ? old : "", old ? "; " : "", (long long)c->seed, what, text);
     hl_status st = hl_table_set_note(t, row, col, s);
     free(s);
     return st;
@@ -318,8 +318,12 @@ hl_status hl_report_add_method_rows(hl_table *t, const rcells *cs, bool attack, 
 /* Feeds metric `name` of every cell in `sel` to column col (samples) or its failure to the note. */
 hl_status hl_report_feed(hl_table *t, int row, int col, const rcell *c, const char *name) {
     double v;
-    if (!c->done) return add_fail_note(t, row, col, c);
+    if (!c->done) return add_note(t, row, col, c, "failed", c->error);
     if (hl_report_metric(c, name, &v)) return hl_table_add_sample(t, row, col, v);
+    /* null: stored as undefined (e.g. PSNR of unchanged images); said in the note, so a mean over fewer seeds than
+     * the caption's is never silent. (An absent metric is an older run's: the cell shows as missing.) */
+    const hl_config *m = c->metrics ? hl_config_get(c->metrics, name) : NULL;
+    if (m && m->kind == HL_CONFIG_NULL) return add_note(t, row, col, c, "undefined", name);
     return HL_OK;
 }
 

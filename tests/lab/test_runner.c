@@ -17,6 +17,7 @@
 #include "lab/store.h"
 #include "lab/suite.h"
 #include "test_common.h"
+#include "test_run.h"
 
 static const char *suite_text(const char *bits_itq) {
     static char buf[1024];
@@ -37,56 +38,6 @@ static const char *suite_text(const char *bits_itq) {
              "    eps: 8/255\n",
              bits_itq);
     return buf;
-}
-
-/* A path under the test's temporary directory (16 rotating buffers). */
-static const char *tmp_dir(const char *name) {
-    static char bufs[16][1100];
-    static int next;
-    char *b = bufs[next++ % 16];
-    snprintf(b, sizeof bufs[0], "%s/%s", hl_test_tmpdir(), name);
-    return b;
-}
-
-static char *write_suite(const char *text) {
-    const char *dir = tmp_dir("suites");
-    mkdir(dir, 0755);
-    char *p = hl_test_path_alloc(dir, "s.yaml");
-    hl_test_write_file(p, text, strlen(text));
-    return p;
-}
-
-static hl_status run(const char *suite, const char *outdir, const char *shard, bool dry, hl_run_summary *sum) {
-    hl_run_opts o;
-    hl_run_opts_default(&o);
-    o.suite_path = suite;
-    o.output = outdir;
-    o.progress = HL_PROGRESS_QUIET;
-    o.dry_run = dry;
-    static FILE *devnull;
-    if (!devnull) devnull = fopen("/dev/null", "w");
-    o.out = devnull;
-    if (shard) cr_assert_eq(hl_shard_parse(shard, &o.shard_index, &o.shard_count), HL_OK);
-    return hl_run_suite(&o, sum);
-}
-
-/* The cells of a suite (keys from the run directory's manifest). */
-static void cells_of(const char *rundir, hl_cell **cells, int64_t *n) {
-    hl_suite *s = NULL;
-    hl_config *man = NULL;
-    cr_assert_eq(hl_suite_load(&s, hl_test_path(rundir, "suite.yaml")), HL_OK, "%s", hl_error_last());
-    cr_assert_eq(hl_store_read_json(hl_test_path(rundir, "split/manifest.json"), &man), HL_OK, "%s", hl_error_last());
-    cr_assert_eq(hl_suite_expand(s, hl_config_path(man, "sha256.split")->text, cells, n), HL_OK);
-    hl_config_free(man);
-    hl_suite_free(s);
-}
-
-static hl_config *result_of(const char *rundir, const char *key) {
-    char p[1200];
-    snprintf(p, sizeof p, "%s/cells/%s/result.json", rundir, key);
-    hl_config *t = NULL;
-    cr_assert_eq(hl_store_read_json(p, &t), HL_OK, "%s", hl_error_last());
-    return t;
 }
 
 /* The deterministic metrics of a cell as canonical JSON (seconds_per_query, a timing, left out). */
@@ -370,7 +321,7 @@ Test(runner, failing_cell_is_recorded_and_others_finish) {
     cells_of(rd, &cells, &n);
     for (int64_t i = 0; i < n; i++) {
         char *err = NULL;
-        hl_cell_state cs = hl_store_cell_state(rd, cells[i].key, &err);
+        hl_cell_state cs = hl_store_cell_state(rd, cells[i].key, NULL, &err);
         bool bad = strstr(cells[i].label, "itq/128b") != NULL;
         cr_assert_eq(cs, bad ? HL_CELL_STATE_FAILED : HL_CELL_STATE_DONE, "%s", cells[i].label);
         if (bad) cr_assert(err && strlen(err) > 0);
@@ -415,8 +366,8 @@ Test(runner, shards_cover_every_cell_once) {
     cells_of(a, &cells, &n);
     cr_assert_eq(n, 12);
     for (int64_t i = 0; i < n; i++) {
-        int in_a = hl_store_cell_state(a, cells[i].key, NULL) == HL_CELL_STATE_DONE;
-        int in_b = hl_store_cell_state(b, cells[i].key, NULL) == HL_CELL_STATE_DONE;
+        int in_a = hl_store_cell_state(a, cells[i].key, NULL, NULL) == HL_CELL_STATE_DONE;
+        int in_b = hl_store_cell_state(b, cells[i].key, NULL, NULL) == HL_CELL_STATE_DONE;
         cr_assert_eq(in_a + in_b, 1, "%s in %d shards", cells[i].label, in_a + in_b);
     }
     free(cells);
@@ -471,7 +422,7 @@ Test(runner, interrupt_stops_cleanly_and_resumes) {
     int64_t n = 0;
     cells_of(rd, &cells, &n);
     for (int64_t i = 0; i < n; i++)
-        cr_assert_eq(hl_store_cell_state(rd, cells[i].key, NULL), i < 3 ? HL_CELL_STATE_DONE : HL_CELL_STATE_PENDING,
+        cr_assert_eq(hl_store_cell_state(rd, cells[i].key, NULL, NULL), i < 3 ? HL_CELL_STATE_DONE : HL_CELL_STATE_PENDING,
                      "%s", cells[i].label);
     hl_run_summary sum;
     cr_assert_eq(run(suite, rd, NULL, false, &sum), HL_OK, "%s", hl_error_last());
@@ -491,7 +442,7 @@ Test(runner, only_pulls_in_train_cells_and_cli_usage) {
     int64_t n = 0;
     cells_of(rd, &cells, &n);
     for (int64_t i = 0; i < n; i++)
-        cr_assert_eq(hl_store_cell_state(rd, cells[i].key, NULL),
+        cr_assert_eq(hl_store_cell_state(rd, cells[i].key, NULL, NULL),
                      strncmp(cells[i].label, "itq/", 4) == 0 ? HL_CELL_STATE_DONE : HL_CELL_STATE_PENDING, "%s",
                      cells[i].label);
     char *bad[] = {suite, "--shard", "2/2"};
@@ -520,7 +471,7 @@ Test(runner, store_lock_refuses_second_run) {
     cr_assert_eq(hl_store_open(&s1b, rd, 1, 2), HL_EIO);
     hl_store_close(&s0);
     hl_store_close(&s1);
-    cr_assert_eq(hl_store_cell_state(rd, "0123", NULL), HL_CELL_STATE_PENDING);
+    cr_assert_eq(hl_store_cell_state(rd, "0123", NULL, NULL), HL_CELL_STATE_PENDING);
 }
 
 /* Entry names, the attack `bits` filter, attack_queries and the targeted path (noise is a targeted baseline): labels

@@ -20,6 +20,7 @@
 #include <math.h>
 #include <sys/stat.h>
 
+#include "core/hash.h"
 #include "core/io/image.h"
 #include "reports/report.h"
 #include "test_common.h"
@@ -30,11 +31,33 @@ static void mkdir_p(const char *p) {
 
 static const char *CONV = "{\"radius\":2,\"ties\":\"index\",\"topk\":\"1000\",\"zero_relevant\":\"count\"}";
 
-static void write_cell(const char *run, const char *key, const char *json) {
+/* The cell key of a fixture cell: the SHA-256 of its name (a real run's keys are 64-hex too, reports/result.h). */
+static const char *key_of(const char *name) {
+    static char keys[4][65];
+    static int next;
+    char *k = keys[next++ % 4];
+    hl_sha256_hex(name, strlen(name), k);
+    return k;
+}
+
+/* result.json of cell `name` exactly as given (malformed files). */
+static void write_cell_raw(const char *run, const char *name, const char *json) {
     char dir[2400];
-    snprintf(dir, sizeof dir, "%s/cells/%s", run, key);
+    snprintf(dir, sizeof dir, "%s/cells/%s", run, key_of(name));
     mkdir_p(dir);
     hl_test_write_file(hl_test_path(dir, "result.json"), json, strlen(json));
+}
+
+/* result.json of cell `name`: json (an object) with the fields every stored result has put first: "key", "label"
+ * and, for attack cells, "train_key". */
+static void write_cell(const char *run, const char *name, const char *json) {
+    char *js = malloc(strlen(json) + 512);
+    cr_assert(js && json[0] == '{');
+    int n = sprintf(js, "{\"key\":\"%s\",\"label\":\"%s\",", key_of(name), name);
+    if (strstr(json, "\"kind\":\"attack\"")) n += sprintf(js + n, "\"train_key\":\"%s\",", key_of("train-of-attack"));
+    strcpy(js + n, json + 1);
+    write_cell_raw(run, name, js);
+    free(js);
 }
 
 /* "pr_radius":{...}, for r = 0..bits: precision 0.9 − 0.4·r/bits − 0.1·m, recall (r/bits)^0.5 (null at r = 0 when
@@ -55,11 +78,11 @@ static void train_cell(const char *run, const char *method, int bits, int seed, 
     snprintf(key, sizeof key, "%s%02d%d", method, bits, seed);
     if (pr) pr_json(prj, sizeof prj, bits, method[0] == 'l', !strcmp(method, "itq") && seed == 1);
     snprintf(js, sizeof js,
-             "{\"bits\":%d,\"conventions\":%s,\"database\":640,\"dataset\":\"synthetic\",\"key\":\"%s\",\"kind\":\"train\","
-             "\"label\":\"%s/%db/seed%d\",\"method\":\"%s\",\"metrics\":{\"P@H<=2\":%.17g,\"R@H<=2\":0.1,\"mAP@1000\":%.17g,"
+             "{\"bits\":%d,\"conventions\":%s,\"database\":640,\"dataset\":\"synthetic\",\"kind\":\"train\","
+             "\"method\":\"%s\",\"metrics\":{\"P@H<=2\":%.17g,\"R@H<=2\":0.1,\"mAP@1000\":%.17g,"
              "\"mean_tie_bucket\":3.5},%s\"protocol\":\"cifar10\",\"queries\":100,\"seed\":%d,\"status\":\"done\","
              "\"timings\":{\"fit_s\":0.5}}",
-             bits, CONV, key, method, bits, seed, method, p2, map, prj, seed);
+             bits, CONV, method, p2, map, prj, seed);
     write_cell(run, key, js);
 }
 
@@ -71,17 +94,17 @@ static void attack_cell(const char *run, const char *method, int seed, int eps, 
     if (spq > 0) snprintf(spqj, sizeof spqj, ",\"seconds_per_query\":%.17g", spq);
     snprintf(js, sizeof js,
              "{\"attack\":\"noise\",\"attack_config\":{\"eps\":\"%d/255\",\"norm\":\"linf\"},\"bits\":32,"
-             "\"conventions\":%s,\"dataset\":\"synthetic\",\"eps\":\"%d/255\",\"key\":\"%s\",\"kind\":\"attack\","
+             "\"conventions\":%s,\"dataset\":\"synthetic\",\"eps\":\"%d/255\",\"kind\":\"attack\","
              "\"method\":\"%s\",\"metrics\":{\"linf_255\":%d,\"mAP@1000\":%.17g,\"mAP@1000(clean)\":%.17g,\"psnr\":%.17g,"
              "\"pert_rmse\":0.01,\"ssim\":0.9%s},\"norm\":\"linf\",\"protocol\":\"cifar10\",\"seed\":%d,"
              "\"status\":\"done\"}",
-             eps, CONV, eps, key, method, eps, adv, clean, psnr, spqj, seed);
+             eps, CONV, eps, method, eps, adv, clean, psnr, spqj, seed);
     write_cell(run, key, js);
     if (png_w > 0) {
         uint8_t px[3 * 16 * 3];
         for (int i = 0; i < 3 * png_w * 3; i++) px[i] = (uint8_t)(i * 37 + seed);
         char dir[2400];
-        snprintf(dir, sizeof dir, "%s/cells/%s", run, key);
+        snprintf(dir, sizeof dir, "%s/cells/%s", run, key_of(key));
         cr_assert_eq(hl_image_write_png(hl_test_path(dir, "adv_examples.png"), px, png_w, 3, 3), HL_OK, "%s",
                      hl_error_last());
     }
@@ -166,7 +189,7 @@ static void check_examples(const char *run, const char *rep) {
     char ex[1400], cell[1400];
     snprintf(ex, sizeof ex, "%s/examples", rep);
     for (size_t i = 0; i < HL_ARRAY_LEN(want); i++) {
-        snprintf(cell, sizeof cell, "%s/cells/%s", run, want[i].cell);
+        snprintf(cell, sizeof cell, "%s/cells/%s", run, key_of(want[i].cell));
         size_t n, m;
         unsigned char *got = hl_test_read_file(hl_test_path(ex, want[i].name), &n);
         unsigned char *src = hl_test_read_file(hl_test_path(cell, "adv_examples.png"), &m);
@@ -236,22 +259,25 @@ Test(report, format_subset) {
 
 Test(report, malformed_result_names_file_and_position) {
     const char *run = make_run("bad", false);
-    write_cell(run, "zz-bad", "{\"kind\": \"train\",\n  \"status\": \"done\",, \"bits\": 32}");
+    write_cell_raw(run, "zz-bad", "{\"kind\": \"train\",\n  \"status\": \"done\",, \"bits\": 32}");
     hl_report_summary s;
     cr_assert_eq(hl_report_build(run, NULL, 0, &s), HL_EFORMAT);
     char want[1300];
-    snprintf(want, sizeof want, "%s/cells/zz-bad/result.json:2:20: ", run);
-    cr_assert(strncmp(hl_error_last(), want, strlen(want)) == 0, "got '%s', want '%s'", hl_error_last(), want);
+    snprintf(want, sizeof want, "%s/cells/%s/result.json:2:20: ", run, key_of("zz-bad"));
+    cr_assert(strstr(hl_error_last(), want), "got '%s', want '%s'", hl_error_last(), want);
+    cr_assert(strstr(hl_error_last(), "1 invalid result.json file,") && strstr(hl_error_last(), "hashlab run"), "%s",
+              hl_error_last());
+    cr_assert(!exists(hl_test_path(run, "report")), "no report from a run with an invalid result");
     /* well-formed JSON with a bad field: also file:line:col */
-    write_cell(run, "zz-bad", "{\"kind\": \"training\", \"status\": \"done\", \"method\": \"x\", \"bits\": 8, \"seed\": 0}");
+    write_cell_raw(run, "zz-bad", "{\"kind\": \"training\", \"status\": \"done\", \"method\": \"x\", \"bits\": 8, \"seed\": 0}");
     cr_assert(hl_report_build(run, NULL, 0, &s) < 0);
-    snprintf(want, sizeof want, "%s/cells/zz-bad/result.json:1:10: ", run);
-    cr_assert(strncmp(hl_error_last(), want, strlen(want)) == 0, "got '%s', want '%s'", hl_error_last(), want);
+    snprintf(want, sizeof want, "%s/cells/%s/result.json:1:10: ", run, key_of("zz-bad"));
+    cr_assert(strstr(hl_error_last(), want), "got '%s', want '%s'", hl_error_last(), want);
     cr_assert(strstr(hl_error_last(), "training"), "%s", hl_error_last());
     write_cell(run, "zz-bad", "{\"kind\": \"train\", \"status\": \"done\", \"method\": \"x\", \"seed\": 0}");
     cr_assert(hl_report_build(run, NULL, 0, &s) < 0);
-    cr_assert(strstr(hl_error_last(), "zz-bad/result.json:1:1:") && strstr(hl_error_last(), "bits"), "%s",
-              hl_error_last());
+    snprintf(want, sizeof want, "%s/result.json:1:1: 'bits' is missing", key_of("zz-bad"));
+    cr_assert(strstr(hl_error_last(), want), "%s", hl_error_last());
 }
 
 Test(report, empty_or_missing_cells) {
@@ -287,16 +313,41 @@ Test(report, older_run_without_pr_cost_or_examples) {
 Test(report, malformed_pr_radius_names_file_and_position) {
     const char *run = make_run("badpr", false);
     write_cell(run, "zz-pr",
-               "{\"bits\":16,\"kind\":\"train\",\"method\":\"itq\",\"metrics\":{},\"pr_radius\":{\"precision\":[1,0.5],"
+               "{\"bits\":16,\"kind\":\"train\",\"method\":\"itq\",\"metrics\":{\"mAP@1000\":0.5},\"pr_radius\":{\"precision\":[1,0.5],"
                "\"recall\":[0,0.5,1]},\"seed\":7,\"status\":\"done\"}");
     hl_report_summary s;
     cr_assert_eq(hl_report_build(run, NULL, 0, &s), HL_EFORMAT);
-    cr_assert(strstr(hl_error_last(), "zz-pr/result.json:1:") && strstr(hl_error_last(), "same non-zero length"), "%s",
+    char where[100];
+    snprintf(where, sizeof where, "%s/result.json:1:", key_of("zz-pr"));
+    cr_assert(strstr(hl_error_last(), where) && strstr(hl_error_last(), "same non-zero length"), "%s",
               hl_error_last());
     write_cell(run, "zz-pr",
-               "{\"bits\":16,\"kind\":\"train\",\"method\":\"itq\",\"metrics\":{},\"pr_radius\":{\"precision\":[1,\"x\"],"
+               "{\"bits\":16,\"kind\":\"train\",\"method\":\"itq\",\"metrics\":{\"mAP@1000\":0.5},\"pr_radius\":{\"precision\":[1,\"x\"],"
                "\"recall\":[0,1]},\"seed\":7,\"status\":\"done\"}");
     cr_assert_eq(hl_report_build(run, NULL, 0, &s), HL_EFORMAT);
-    cr_assert(strstr(hl_error_last(), "zz-pr/result.json:1:") && strstr(hl_error_last(), "number or null"), "%s",
-              hl_error_last());
+    cr_assert(strstr(hl_error_last(), where) && strstr(hl_error_last(), "number or null"), "%s", hl_error_last());
+}
+
+/* A metric stored as null (undefined) is not averaged silently: the table's note says which seed had none. */
+Test(report, null_metric_is_noted) {
+    const char *run = make_run("nullmetric", false);
+    attack_cell(run, "itq", 1, 4, 0.41, 0.33, NAN, 0.0133, 0); /* psnr "nan" in the text: made a JSON null below */
+    char p[2400];
+    snprintf(p, sizeof p, "%s/cells/%s/result.json", run, key_of("atk-itq-1-4"));
+    size_t n;
+    char *js = (char *)hl_test_read_file(p, &n), *at = strstr(js, "\"psnr\":nan");
+    cr_assert_not_null(at, "%s", js);
+    char *fixed = malloc(n + 2);
+    cr_assert_not_null(fixed);
+    snprintf(fixed, n + 2, "%.*snull%s", (int)(at + 7 - js), js, at + 10); /* "nan" -> null */
+    hl_test_write_file(p, fixed, strlen(fixed));
+    free(fixed);
+    free(js);
+    hl_report_summary s;
+    cr_assert_eq(hl_report_build(run, NULL, 0, &s), HL_OK, "%s", hl_error_last());
+    char rep[1300];
+    snprintf(rep, sizeof rep, "%s/report/tables.md", run);
+    char *md = (char *)hl_test_read_file(rep, &n);
+    cr_assert(strstr(md, "seed 1 undefined: psnr"), "%s", md);
+    free(md);
 }
