@@ -356,7 +356,8 @@ Test(hashgan, trains_without_labels_beats_untrained_and_itq, .timeout = 120) {
     fprintf(stderr, "hashgan synthetic mAP@all: untrained %.4f, itq %.4f, adversarial:false %.4f (%.1f s), "
             "hashgan %.4f (%.1f s)\n", m0, mi, ma, sa, m1, s1);
     cr_assert(m1 > m0 + 0.5, "trained %.4f vs untrained %.4f", m1, m0);
-    cr_assert(m1 > mi + 0.15, "trained %.4f vs itq %.4f", m1, mi);
+    /* 0.72 to 0.79 over 4 BLAS kernels x 1-2 threads (ITQ 0.54 everywhere): 0.1 keeps a margin on all of them */
+    cr_assert(m1 > mi + 0.1, "trained %.4f vs itq %.4f", m1, mi);
     cr_assert(ma > m0 + 0.4, "adversarial: false %.4f vs untrained %.4f", ma, m0);
     hl_dataset_free(&d);
 }
