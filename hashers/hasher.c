@@ -1,5 +1,6 @@
 /* hashers/hasher.c — the hasher driver: create/free by name, fit, forward with shape checks, encode, save/load. */
 #include <stdio.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -68,6 +69,21 @@ void hl_hasher_free(hl_hasher *h) {
     free(h);
 }
 
+/* After a fit: every parameter and buffer is finite, else the fit failed ("... diverged"), naming the tensor. */
+static hl_status check_finite(const hl_hasher *h) {
+    const hl_params *p = &h->params;
+    for (int i = 0; i < p->n_par + p->n_buf; i++) {
+        const hl_params_entry *e = i < p->n_par ? &p->par[i] : &p->buf[i - p->n_par];
+        int64_t n = hl_tensor_numel(e->t);
+        for (int64_t j = 0; j < n; j++)
+            if (!isfinite(e->t->data[j]))
+                return hl_error_set(HL_ENUMERIC, "hasher '%s': the fit left %s in '%s' (element %lld): training "
+                                    "diverged; lower lr", h->cls->name, isnan(e->t->data[j]) ? "NaN" : "Inf", e->name,
+                                    (long long)j);
+    }
+    return HL_OK;
+}
+
 static hl_status check_shape(const hl_hasher *h, const hl_dataset *d) {
     if (d->c != h->info.c || d->h != h->info.h || d->w != h->info.w)
         return hl_error_set(HL_EINVAL, "hasher '%s': dataset '%s' has images %dx%dx%d, the hasher was built for "
@@ -89,6 +105,7 @@ hl_status hl_hasher_fit(hl_hasher *h, const hl_dataset *train, const int64_t *id
         hl_error_wrap("hasher '%s': fit", h->cls->name);
         goto done;
     }
+    HL_TRY(check_finite(h));
     h->fitted = true;
 done:
     return st;
@@ -115,6 +132,7 @@ hl_status hl_hasher_fit_semi(hl_hasher *h, const hl_dataset *d, const int64_t *i
         hl_error_wrap("hasher '%s': fit", cls->name);
         goto done;
     }
+    HL_TRY(check_finite(h));
     h->fitted = true;
 done:
     return st;

@@ -122,7 +122,8 @@ void hl_hasher_free(hl_hasher *h); /* NULL-safe */
 hl_dataset_info hl_dataset_info_of(const hl_dataset *d);
 
 /* Fits on train images idx[0..n) (n >= 1). HL_EINVAL when the method is supervised and labels are not visible or
- * the image shape differs from the info given at create. */
+ * the image shape differs from the info given at create; HL_ENUMERIC when the fit leaves a NaN or an infinity in a
+ * parameter or buffer (naming it): a diverged model is never encoded, saved as done or attacked. */
 hl_status hl_hasher_fit(hl_hasher *h, const hl_dataset *train, const int64_t *idx, int64_t n, bool labels_visible);
 
 /* Semi-supervised fit: labelled images idx[0..n) of d (labels visible) and unlabelled images uidx[0..nu) of d, whose

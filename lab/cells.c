@@ -317,9 +317,10 @@ static hl_status load_targets(hl_run_state *rs, const hl_attack *a, const hl_cod
     if (!anchors) HL_TRY(hl_error_set(HL_ENOMEM, "out of memory for anchors"));
     for (int64_t i = 0; i < n; i++)
         for (int64_t j = 0; j < n_t; j++)
-            if (!hl_npy_i64_at(&an, i * HL_RUN_ANCHORS + j, &anchors[i * n_t + j]))
-                HL_TRY(hl_error_set(HL_EFORMAT, "%s: entry [%lld, %lld] is not an integer", p, (long long)i,
-                                    (long long)j));
+            if (!hl_npy_i64_at(&an, i * HL_RUN_ANCHORS + j, &anchors[i * n_t + j]) || anchors[i * n_t + j] < -1 ||
+                anchors[i * n_t + j] >= db->n)
+                HL_TRY(hl_error_set(HL_EFORMAT, "%s: entry [%lld, %lld] is not a database position in [-1, %lld)", p,
+                                    (long long)i, (long long)j, (long long)db->n));
     HL_TRY(hl_targets_anchor_code(tcodes, db, anchors, n, (int)n_t));
     *n_t_out = (int)n_t;
 done:

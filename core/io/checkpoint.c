@@ -2,6 +2,7 @@
 #include "core/io/checkpoint.h"
 #include "core/version.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -222,6 +223,8 @@ static hl_status load(const char *path, hl_params *p, hl_optim *o, hl_ckpt_meta 
     const hl_st_tensor **src = NULL;
     msgbuf *mb = NULL;
     bool *used = NULL;
+    float *stage = NULL;
+    int64_t stage_off = 0;
     if (o && ((st = hl_optim_state_check_meta(o, mk, mv, sf->n_meta, path)) < 0 ||
               (st = hl_optim_state_export(o, &os)) < 0))
         goto done;
@@ -263,10 +266,32 @@ static hl_status load(const char *path, hl_params *p, hl_optim *o, hl_ckpt_meta 
     if (mb[0].count) hl_msg(HL_LOG_WARN, "%s: %d tensor(s) not in the checkpoint keep their values: %s", path, mb[0].count, mb[0].s);
     if (mb[3].count) hl_msg(HL_LOG_WARN, "%s: %d checkpoint tensor(s) ignored: %s", path, mb[3].count, mb[3].s);
     if (meta_out && (st = copy_meta(sf, &meta)) < 0) goto done;
+    /* every tensor is read and checked (finite values only) into one staging buffer before any is copied */
+    int64_t total = 0;
+    for (int i = 0; i < n; i++) total += src[i] ? src[i]->numel : 0;
+    if (!(stage = malloc((size_t)HL_MAX(total, 1) * sizeof *stage))) {
+        st = hl_error_set(HL_ENOMEM, "%s: out of memory staging %lld values", path, (long long)total);
+        goto done;
+    }
+    for (int i = 0; i < n; i++) {
+        if (!src[i]) continue;
+        float *at = stage + stage_off;
+        if ((st = hl_safetensors_read_f32(sf, src[i], at, src[i]->numel)) < 0) goto done;
+        for (int64_t j = 0; j < src[i]->numel; j++)
+            if (!isfinite(at[j])) {
+                st = hl_error_set(HL_ENUMERIC, "%s: tensor '%s' holds a non-finite value (%s at element %lld): the "
+                                  "model it was saved from had diverged, or the file is damaged", path, src[i]->name,
+                                  isnan(at[j]) ? "NaN" : "Inf", (long long)j);
+                goto done;
+            }
+        stage_off += src[i]->numel;
+    }
+    stage_off = 0;
     for (int i = 0; i < n; i++) {
         if (!src[i]) continue;
         float *dst = i < p->n_par ? p->par[i].t->data : i < nm ? p->buf[i - p->n_par].t->data : os.t[i - nm].data;
-        if ((st = hl_safetensors_read_f32(sf, src[i], dst, src[i]->numel)) < 0) goto done;
+        memcpy(dst, stage + stage_off, (size_t)src[i]->numel * sizeof *dst);
+        stage_off += src[i]->numel;
     }
     if (o) hl_optim_state_apply_meta(o, mk, mv, sf->n_meta);
     if (meta_out) {
@@ -274,6 +299,7 @@ static hl_status load(const char *path, hl_params *p, hl_optim *o, hl_ckpt_meta 
         hl_ckpt_meta_init(&meta);
     }
 done:
+    free(stage);
     hl_ckpt_meta_free(&meta);
     hl_optim_state_free(&os);
     free(src);

@@ -12,8 +12,10 @@
  * present (missing -> HL_EMISMATCH listing the names), with the same shape (HL_EMISMATCH "'fc.weight': checkpoint
  * [10, 5], model [12, 5]"), dtype F32 (HL_EUNSUPPORTED otherwise), and the file holds no other tensors (unexpected ->
  * HL_EMISMATCH listing them). The _ex form relaxes the last two rules with flags (for partial loads such as a
- * pretrained backbone under a new head); relaxed problems are logged as warnings. Then the values are copied; only
- * an I/O error during this copy (the file changed under us) can leave the model partly overwritten.
+ * pretrained backbone under a new head); relaxed problems are logged as warnings. Then every value is read into a
+ * staging buffer and must be finite (HL_ENUMERIC "PATH: tensor 'fc.weight' holds a non-finite value (NaN at element
+ * 7) ..."): a diverged model is never loaded and attacked. Only then is anything copied into the model, so a failed
+ * load leaves it unchanged.
  *
  * Training checkpoints (resumable training): hl_checkpoint_save_train also stores an optimizer's state in the same
  * file — the tensors and "optim.*" metadata of hl_optim_state_export (core/optim.h: "optim.<param>.exp_avg", ...,

@@ -369,7 +369,7 @@ static void model_fill(model *m, uint64_t seed) {
     /* Awkward values must survive bit-exactly. */
     m->w->data[0] = -0.0f;
     m->w->data[1] = 1e-42f; /* denormal */
-    m->w->data[2] = INFINITY;
+    m->w->data[2] = -3.4028235e38f;
     m->w->data[3] = 3.4028235e38f;
 }
 
@@ -536,6 +536,36 @@ Test(checkpoint, wrong_dtype_is_unsupported) {
     cr_assert_eq(w->data[0], 0.0f);
     free(img);
     hl_params_free(&p);
+    free(path);
+    rm_dir(dir);
+}
+
+/* A checkpoint holding a NaN or an infinity (a diverged model, a damaged file) is refused, naming the file, the tensor
+ * and the element, and the model keeps its values. */
+Test(checkpoint, non_finite_values_are_refused) {
+    const char *dir = hl_test_tmpdir();
+    char *path = hl_test_path_alloc(dir, "nan.safetensors");
+    static const float bad[2] = {NAN, -INFINITY};
+    static const char *const word[2] = {"NaN", "Inf"};
+    for (int k = 0; k < 2; k++) {
+        model a, b, b0;
+        model_make(&a, false, true);
+        model_make(&b, false, true);
+        model_make(&b0, false, true);
+        model_fill(&a, 1);
+        model_fill(&b, 2);
+        model_fill(&b0, 2);
+        a.rv->data[3] = bad[k]; /* in a buffer: buffers are checked too */
+        cr_assert_eq(hl_checkpoint_save(path, &a.p, NULL), HL_OK, "%s", hl_error_last());
+        cr_assert_eq(hl_checkpoint_load(path, &b.p, NULL), HL_ENUMERIC);
+        cr_assert(strstr(hl_error_last(), path) && strstr(hl_error_last(), "'bn.running_var'") &&
+                      strstr(hl_error_last(), word[k]) && strstr(hl_error_last(), "element 3"),
+                  "%s", hl_error_last());
+        cr_assert(same_values(&b, &b0), "a refused load changes nothing");
+        hl_params_free(&a.p);
+        hl_params_free(&b.p);
+        hl_params_free(&b0.p);
+    }
     free(path);
     rm_dir(dir);
 }

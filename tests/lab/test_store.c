@@ -3,12 +3,14 @@
  * makes `hashlab status` say "invalid" with the reason, the report refuse with the path and the reason, and the next
  * `hashlab run` set the file aside as result.json.bad and run the cell again; a result that cannot be written is a
  * failed cell whose reason is logged. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "hashers/hasher.h"
 #include "reports/report.h"
 #include "reports/result.h"
 #include "test_common.h"
@@ -177,6 +179,45 @@ Test(store, unwritable_result_is_a_failed_cell_with_its_reason) {
     char *log = (char *)hl_test_read_file(hl_test_path(rd, "log.txt"), &len);
     cr_assert(strstr(log, "cell lsh/8b/seed0 failed: cannot write its result") && strstr(log, lsh->key), "%s", log);
     free(log);
+    free(cells);
+    free(suite);
+}
+
+/* A model file whose weights are NaN (a diverged model saved by an older version, a damaged file) is not attacked:
+ * the attack cell fails, naming the file and the tensor. */
+Test(store, nan_model_is_refused_by_the_attack_cell) {
+    char *suite = write_suite(SUITE);
+    const char *rd = tmp_dir("nanmodel");
+    hl_run_summary sum;
+    cr_assert_eq(run(suite, rd, NULL, false, &sum), HL_OK, "%s", hl_error_last());
+    hl_cell *cells = NULL;
+    int64_t n = 0;
+    cells_of(rd, &cells, &n);
+    const hl_cell *train = NULL, *attack = NULL;
+    for (int64_t i = 0; i < n; i++) {
+        if (!strcmp(cells[i].label, "itq/8b/seed0")) train = &cells[i];
+        if (!strcmp(cells[i].label, "itq/8b/seed0/noise:linf:8/255")) attack = &cells[i];
+    }
+    cr_assert(train && attack);
+    /* the same model with every value NaN, saved over the stored one */
+    hl_dataset_info info = {.c = 1, .h = 8, .w = 8, .nlabels = 3};
+    hl_hasher *h = NULL;
+    cr_assert_eq(hl_hasher_create(&h, "itq", NULL, &info, 8, 0), HL_OK, "%s", hl_error_last());
+    cr_assert(h->params.n_par + h->params.n_buf > 0, "itq stores tensors");
+    for (int64_t i = 0; i < h->params.slab_len; i++) h->params.data[i] = NAN;
+    for (int64_t i = 0; i < h->params.buf_len; i++) h->params.bufdata[i] = NAN;
+    char p[1400];
+    snprintf(p, sizeof p, "%s/cells/%s/model.safetensors", rd, train->key);
+    cr_assert_eq(hl_hasher_save(h, p), HL_OK, "%s", hl_error_last());
+    hl_hasher_free(h);
+    snprintf(p, sizeof p, "%s/cells/%s/result.json", rd, attack->key);
+    cr_assert_eq(unlink(p), 0);
+    cr_assert_eq(run(suite, rd, NULL, false, &sum), HL_OK, "%s", hl_error_last());
+    cr_assert(sum.ran == 1 && sum.failed == 1, "ran %lld failed %lld", (long long)sum.ran, (long long)sum.failed);
+    char *err = NULL;
+    cr_assert_eq(hl_store_cell_state(rd, attack->key, "attack", &err), HL_CELL_STATE_FAILED);
+    cr_assert(strstr(err, "model.safetensors") && strstr(err, "non-finite") && strstr(err, "NaN"), "%s", err);
+    free(err);
     free(cells);
     free(suite);
 }
