@@ -470,7 +470,12 @@ hl_status hl_run_suite(const hl_run_opts *o, hl_run_summary *sum) {
             sum->interrupted ? ", interrupted" : "");
     if (!sum->interrupted) {
         hl_report_summary rep;
-        sum->report_status = hl_report_build(sum->rundir, NULL, 0, &rep);
+        char **fmts = NULL;
+        int64_t nf = 0;
+        sum->report_status = hl_config_get_string_list(rs.suite->resolved, "report.formats", &fmts, &nf);
+        if (sum->report_status == HL_OK) /* the suite's formats (validated with the suite); [] = all */
+            sum->report_status = hl_report_build(sum->rundir, nf ? (const char *const *)fmts : NULL, (int)nf, &rep);
+        hl_config_strings_free(fmts, nf);
         if (sum->report_status == HL_EUNSUPPORTED) {
             hl_msg(HL_LOG_WARN, "report not built: %s", hl_error_last());
             hl_error_clear();

@@ -7,8 +7,10 @@
 #include <string.h>
 
 #include "core/config_schema.h"
+#include "core/data/split.h"
 #include "core/hash.h"
 #include "lab/yaml_load.h"
+#include "reports/table.h"
 
 static const hl_param_spec synthetic_fields[] = {
     {"n", HL_PARAM_INT, "2000", "[2, inf)", NULL, "number of images", NULL, 0},
@@ -115,6 +117,62 @@ static hl_status check_int_or_all(const hl_config *raw, const char *path) {
     if (hl_config_as_string(t, &text) == HL_OK && (!strcmp(text, "all") || (hl_config_parse_int(text, &v) && v > 0)))
         return HL_OK;
     return hl_config_error(t, HL_EINVAL, "%s: expected a positive integer or all, got '%s'", path, text ? text : "");
+}
+
+/* Suite-level checks the schema cannot express, each at the offending node's position: the protocol's syntax, the
+ * report formats, and no value twice in seeds or in a bits list (it would make duplicate cells). */
+static hl_status check_protocol_and_formats(const hl_config *root) {
+    const hl_config *p = hl_config_get(root, "protocol"), *f = hl_config_path(root, "report.formats");
+    if (p && p->kind == HL_CONFIG_SCALAR && hl_split_protocol_check(p->text, NULL) < 0)
+        return hl_config_error(p, HL_EINVAL, "protocol: %s", hl_error_last());
+    for (int64_t i = 0; f && f->kind == HL_CONFIG_SEQ && i < hl_config_len(f); i++) {
+        const hl_config *e = hl_config_at(f, i);
+        hl_table_format fmt;
+        if (e->kind != HL_CONFIG_SCALAR || hl_table_format_parse(e->text, &fmt) < 0)
+            return hl_config_error(e, HL_EINVAL, "report.formats[%lld]: unknown table format '%s' (known: md, tex, "
+                                   "csv, json)", (long long)i, e->kind == HL_CONFIG_SCALAR ? e->text : "");
+        for (int64_t j = 0; j < i; j++) {
+            hl_table_format g;
+            if (hl_table_format_parse(hl_config_at(f, j)->text, &g) == HL_OK && g == fmt)
+                return hl_config_error(e, HL_EINVAL, "report.formats[%lld]: '%s' is listed twice (first at line %d)",
+                                       (long long)i, e->text, hl_config_at(f, j)->line);
+        }
+    }
+    hl_error_clear();
+    return HL_OK;
+}
+
+/* `path` (a list of integers under node) holds no value twice. */
+static hl_status check_unique_ints(const hl_config *node, const char *path, const char *name) {
+    const hl_config *l = node ? hl_config_path(node, path) : NULL;
+    if (!l || l->kind != HL_CONFIG_SEQ) return HL_OK;
+    for (int64_t i = 1; i < hl_config_len(l); i++)
+        for (int64_t j = 0; j < i; j++) {
+            const hl_config *a = hl_config_at(l, i), *b = hl_config_at(l, j);
+            int64_t va, vb;
+            if (hl_config_as_int(a, &va) == HL_OK && hl_config_as_int(b, &vb) == HL_OK && va == vb)
+                return hl_config_error(a, HL_EINVAL, "%s: %lld is listed twice (first at line %d, column %d): it would "
+                                       "make the same cells twice", name, (long long)va, b->line, b->col);
+        }
+    return HL_OK;
+}
+
+static hl_status check_duplicates(const hl_config *root) {
+    hl_status st = HL_OK;
+    char name[64];
+    const hl_config *hs = hl_config_get(root, "hashers"), *as = hl_config_get(root, "attacks");
+    HL_TRY(check_unique_ints(root, "seeds", "seeds"));
+    HL_TRY(check_unique_ints(root, "transfer.bits", "transfer.bits"));
+    for (int64_t i = 0; hs && hs->kind == HL_CONFIG_SEQ && i < hl_config_len(hs); i++) {
+        snprintf(name, sizeof name, "hashers[%lld].bits", (long long)i);
+        HL_TRY(check_unique_ints(hl_config_at(hs, i), "bits", name));
+    }
+    for (int64_t i = 0; as && as->kind == HL_CONFIG_SEQ && i < hl_config_len(as); i++) {
+        snprintf(name, sizeof name, "attacks[%lld].bits", (long long)i);
+        HL_TRY(check_unique_ints(hl_config_at(as, i), "bits", name));
+    }
+done:
+    return st;
 }
 
 static bool lists_overlap(const int64_t *a, int64_t na, const int64_t *b, int64_t nb) {
@@ -232,6 +290,8 @@ hl_status hl_suite_from_config(hl_suite **out, hl_config *root) {
     HL_TRY(hl_config_check(root, suite_spec, N_OF(suite_spec), false, "suite", NULL));
     HL_TRY(check_int_or_all(root, "metrics.topk"));
     HL_TRY(check_int_or_all(root, "attack_queries"));
+    HL_TRY(check_protocol_and_formats(root));
+    HL_TRY(check_duplicates(root));
     HL_TRY(hl_config_resolve(root, suite_spec, N_OF(suite_spec), &s->resolved));
     const hl_config *r = s->resolved;
     HL_TRY(hl_config_get_string(r, "name", &s->name));

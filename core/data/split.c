@@ -57,6 +57,13 @@ unknown:
     return hl_error_set(HL_EINVAL, "unknown split protocol '%s' (known: %s)", proto, HL_SPLIT_KNOWN);
 }
 
+hl_status hl_split_protocol_check(const char *protocol, char canon[64]) {
+    int kind;
+    int64_t q, t;
+    char buf[64];
+    return split_parse(protocol, &kind, &q, &t, canon ? canon : buf);
+}
+
 static const char *split_class_name(const hl_dataset *d, int64_t k, char *buf, size_t n) {
     if (d->class_names && d->class_names[k]) snprintf(buf, n, "class %lld (%s)", (long long)k, d->class_names[k]);
     else snprintf(buf, n, "class %lld", (long long)k);

@@ -763,3 +763,19 @@ Test(runner, semi_unsupervised_fit_on_and_cached_attack_fit) {
     free(cells);
     free(suite);
 }
+
+/* The suite's report formats are the ones written at the end of a run. */
+Test(runner, suite_report_formats_are_used) {
+    char text[2048];
+    snprintf(text, sizeof text, "%sreport: {formats: [md]}\n", suite_text("[8]"));
+    char *suite = write_suite(text);
+    const char *rd = tmp_dir("formats");
+    hl_run_summary sum;
+    cr_assert_eq(run(suite, rd, NULL, false, &sum), HL_OK, "%s", hl_error_last());
+    cr_assert_eq(sum.report_status, HL_OK, "%s", hl_error_last());
+    struct stat sb;
+    cr_assert(stat(hl_test_path(rd, "report/tables.md"), &sb) == 0, "tables.md missing");
+    cr_assert(stat(hl_test_path(rd, "report/tables.tex"), &sb) != 0, "tables.tex written although not asked for");
+    cr_assert(stat(hl_test_path(rd, "report/tables_clean.csv"), &sb) != 0, "csv written although not asked for");
+    free(suite);
+}

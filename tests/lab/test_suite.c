@@ -147,3 +147,38 @@ Test(suite, shards_cover_every_cell_once_and_keep_attacks_with_their_training) {
     cr_assert(hl_cell_matches(&c[0], NULL));
     free(c);
 }
+
+/* Values the schema cannot judge are still refused before anything runs, at their position: an unknown protocol, an
+ * unknown or repeated report format, and a seed or a bit length given twice (which would make the same cells twice). */
+Test(suite, protocol_formats_and_duplicates_refused_with_position) {
+    static const struct {
+        const char *yaml, *want;
+    } bad[] = {
+        {"name: q\ndataset: mnist\nprotocol: bogus\nhashers: [{method: lsh, bits: [8]}]\n",
+         "s.yaml:3:11: protocol: unknown split protocol 'bogus'"},
+        {"name: q\ndataset: mnist\nprotocol: cifar10:12\nhashers: [{method: lsh, bits: [8]}]\n",
+         "s.yaml:3:11: protocol: unknown split protocol 'cifar10:12'"},
+        {"name: q\ndataset: mnist\nreport: {formats: [md, nan, pdf]}\nhashers: [{method: lsh, bits: [8]}]\n",
+         "s.yaml:3:24: report.formats[1]: unknown table format 'nan'"},
+        {"name: q\ndataset: mnist\nreport: {formats: [md, markdown]}\nhashers: [{method: lsh, bits: [8]}]\n",
+         "s.yaml:3:24: report.formats[1]: 'markdown' is listed twice"},
+        {"name: q\ndataset: mnist\nseeds: [0, 1, 0]\nhashers: [{method: lsh, bits: [8]}]\n",
+         "s.yaml:3:15: seeds: 0 is listed twice (first at line 3, column 9)"},
+        {"name: q\ndataset: mnist\nhashers:\n  - method: lsh\n    bits: [16, 32, 16]\n",
+         "s.yaml:5:20: hashers[0].bits: 16 is listed twice"},
+        {"name: q\ndataset: mnist\nhashers: [{method: lsh, bits: [8]}]\nattacks:\n  - method: noise\n"
+         "    bits: [8, 8]\n",
+         "s.yaml:6:15: attacks[0].bits: 8 is listed twice"},
+    };
+    for (size_t i = 0; i < HL_ARRAY_LEN(bad); i++) {
+        hl_suite *s = NULL;
+        cr_assert_eq(load(bad[i].yaml, &s), HL_EINVAL, "case %zu was accepted", i);
+        cr_assert(strstr(hl_error_last(), bad[i].want), "case %zu: got '%s', want '%s'", i, hl_error_last(),
+                  bad[i].want);
+        cr_assert_null(s);
+    }
+    hl_suite *s = NULL;
+    cr_assert_eq(load("name: q\ndataset: mnist\nprotocol: 'random:10/20'\nreport: {formats: [md, latex]}\n"
+                      "hashers: [{method: lsh, bits: [8, 16]}]\n", &s), HL_OK, "%s", hl_error_last());
+    hl_suite_free(s);
+}
