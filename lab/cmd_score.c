@@ -26,17 +26,6 @@ static int bad_usage(const char *fmt, const char *arg) {
     return 2;
 }
 
-/* Integer in [lo, hi] or -1 (after printing the usage error). */
-static long long parse_num(const char *opt, const char *val, long long lo, long long hi) {
-    char *end = NULL;
-    long long v = val ? strtoll(val, &end, 10) : 0;
-    if (!val || !*val || *end || v < lo || v > hi) {
-        fprintf(stderr, "hashlab score: %s needs an integer in [%lld, %lld], got '%s'\n", opt, lo, hi, val ? val : "");
-        return -1;
-    }
-    return v;
-}
-
 static void json_num(const char *key, double v, bool comma) {
     if (isfinite(v)) printf("\"%s\": %.15g%s", key, v, comma ? ", " : "");
     else printf("\"%s\": null%s", key, comma ? ", " : "");
@@ -66,10 +55,10 @@ int hl_cmd_score(int argc, char **argv) {
         else if (strcmp(a, "--db-labels") == 0) dl = val;
         else if (strcmp(a, "--topk") == 0) {
             if (strcmp(val, "all") == 0) o.topk = 0;
-            else if ((v = parse_num(a, val, 1, INT64_MAX)) < 0) return 2;
+            else if ((v = hl_cli_parse_int(a, val, 1, INT64_MAX)) < 0) return 2;
             else o.topk = v;
         } else if (strcmp(a, "--radius") == 0) {
-            if ((v = parse_num(a, val, 0, 1 << 20)) < 0) return 2;
+            if ((v = hl_cli_parse_int(a, val, 0, 1 << 20)) < 0) return 2;
             o.radius = (int)v;
         } else if (strcmp(a, "--ties") == 0) {
             if (strcmp(val, "index") == 0) o.ties = HL_TIES_INDEX;
@@ -77,7 +66,7 @@ int hl_cmd_score(int argc, char **argv) {
             else if (strcmp(val, "random") == 0) o.ties = HL_TIES_RANDOM;
             else return bad_usage("--ties must be index, expected or random, got '%s'", val);
         } else if (strcmp(a, "--tie-seed") == 0) {
-            if ((v = parse_num(a, val, 0, INT64_MAX)) < 0) return 2;
+            if ((v = hl_cli_parse_int(a, val, 0, INT64_MAX)) < 0) return 2;
             o.tie_seed = (uint64_t)v;
             seed_given = true;
         } else if (strcmp(a, "--zero-relevant") == 0) {
@@ -85,9 +74,9 @@ int hl_cmd_score(int argc, char **argv) {
             else if (strcmp(val, "skip") == 0) o.zero_relevant = HL_ZERO_REL_SKIP;
             else return bad_usage("--zero-relevant must be count or skip, got '%s'", val);
         } else if (strcmp(a, "--packed-bits") == 0) {
-            if ((packed = parse_num(a, val, 1, 1 << 20)) < 0) return 2;
+            if ((packed = hl_cli_parse_int(a, val, 1, 1 << 20)) < 0) return 2;
         } else if (strcmp(a, "--at-n") == 0) {
-            if ((v = parse_num(a, val, 1, INT64_MAX)) < 0) return 2;
+            if ((v = hl_cli_parse_int(a, val, 1, INT64_MAX)) < 0) return 2;
             o.at_n = v;
         } else
             return bad_usage("unknown option '%s'", a);
@@ -124,6 +113,10 @@ int hl_cmd_score(int argc, char **argv) {
     }
     if (d.n == 0) {
         hl_error_set(HL_EINVAL, "%s: the database is empty", dc);
+        goto done;
+    }
+    if (q.n == 0) { /* an mAP over no query is undefined, not 0 */
+        hl_error_set(HL_EINVAL, "%s: no query codes (0 rows): nothing to score", qc);
         goto done;
     }
     if (hl_retrieval_eval(&q, &lq, &d, &ld, &o, &r, NULL) < 0) goto done;

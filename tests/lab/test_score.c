@@ -229,6 +229,12 @@ Test(score, file_errors_exit_1) {
     fails(score("--query-codes", P("q.npy"), "--db-codes", P("d0.npy"), "--query-labels", P("lq.npy"), "--db-labels",
                 P("ld0.npy"), NULL),
           "database is empty");
+    /* No query at all: refused (an mAP over nothing is undefined), not scored 0 with exit 0. */
+    save("q0.npy", HL_NPY_F32, 2, 0, 4, dh);
+    save("lq0.npy", HL_NPY_I64, 1, 0, 0, l3);
+    fails(score("--query-codes", P("q0.npy"), "--db-codes", P("d.npy"), "--query-labels", P("lq0.npy"), "--db-labels",
+                P("ld.npy"), NULL),
+          "no query codes");
 }
 
 static void usage(int rc, const char *needle) {
@@ -245,6 +251,10 @@ Test(score, bad_usage_exit_2) {
     usage(score(BASE, P("ld.npy"), "stray", NULL), "unexpected argument 'stray'");
     usage(score(BASE, P("ld.npy"), "--topk", "0", NULL), "--topk needs an integer");
     usage(score(BASE, P("ld.npy"), "--topk", "ten", NULL), "--topk needs an integer");
+    /* beyond int64: refused, not clamped to 9223372036854775807 */
+    usage(score(BASE, P("ld.npy"), "--topk", "99999999999999999999", NULL), "got '99999999999999999999'");
+    usage(score(BASE, P("ld.npy"), "--tie-seed", "-99999999999999999999", NULL), "--tie-seed needs an integer");
+    usage(score(BASE, P("ld.npy"), "--at-n", "9223372036854775808", NULL), "--at-n needs an integer");
     usage(score(BASE, P("ld.npy"), "--radius", "-1", NULL), "--radius needs an integer");
     usage(score(BASE, P("ld.npy"), "--ties", "stable", NULL), "--ties must be");
     usage(score(BASE, P("ld.npy"), "--zero-relevant", "drop", NULL), "--zero-relevant must be");
