@@ -43,7 +43,10 @@ struct hl_config {
     hl_config *parent;     /* NULL at the root */
     hl_config **items;     /* maps: entries in source order (each has ->key); seqs: elements */
     int64_t n, cap;
+    int64_t *index;        /* maps of HL_CONFIG_INDEX_MIN+ entries: open-addressing hash of key -> position + 1 */
+    int64_t index_cap;     /* slots in index (a power of two, at least twice n), 0 without an index */
 };
+#define HL_CONFIG_INDEX_MIN 16 /* below this many entries a map is searched linearly */
 
 /* Exact rational with its double. den == 0 marks a decimal with too many digits for an exact int64 ratio: only
  * `value` is meaningful then. `value` is the correctly rounded double of num/den ("8/255" → 8.0/255.0). */

@@ -343,3 +343,40 @@ Test(config, canonical_json_escapes_and_numbers) {
     free(js);
     hl_config_free(m);
 }
+
+/* Large maps are indexed (core/config.h, HL_CONFIG_INDEX_MIN): 100,000 keys go in, every lookup finds its entry, a
+ * duplicate is refused with the first position, and removals keep the index right. The timeout guards against a
+ * return of the per-key linear scan (minutes at this size; well under a second indexed, even under ASan). */
+Test(config, large_map_is_indexed, .timeout = 60) {
+    enum { N = 100000 };
+    hl_config *m = hl_config_new(HL_CONFIG_MAP, NULL, "big.yaml", 1, 1);
+    char key[32];
+    for (int i = 0; i < N; i++) {
+        snprintf(key, sizeof key, "k%d", i);
+        cr_assert_eq(hl_config_map_put(m, key, i + 2, 3, hl_config_new(HL_CONFIG_SCALAR, key + 1, "big.yaml", i + 2, 7)),
+                     HL_OK);
+    }
+    for (int i = 0; i < N; i += 7) {
+        snprintf(key, sizeof key, "k%d", i);
+        const hl_config *v = hl_config_get(m, key);
+        cr_assert(v && !strcmp(v->key, key) && atoi(v->text) == i, "lookup of %s", key);
+    }
+    cr_assert_null(hl_config_get(m, "k100000"));
+    cr_assert_eq(hl_config_map_put(m, "k99999", N + 2, 3, hl_config_new(HL_CONFIG_SCALAR, "x", "big.yaml", 0, 0)),
+                 HL_EINVAL);
+    cr_assert(strstr(hl_error_last(), "duplicate key 'k99999' (first defined at 100001:3)"), "%s", hl_error_last());
+    for (int i = 0; i < 50; i++) {
+        snprintf(key, sizeof key, "k%d", i * 1000);
+        cr_assert(hl_config_map_remove(m, key));
+    }
+    cr_assert_eq(hl_config_len(m), N - 50);
+    cr_assert_null(hl_config_get(m, "k1000"));
+    const hl_config *v = hl_config_get(m, "k1001");
+    cr_assert(v && !strcmp(v->text, "1001"));
+    cr_assert_eq(hl_config_map_put(m, "k1000", 1, 1, hl_config_new(HL_CONFIG_SCALAR, "back", "big.yaml", 0, 0)), HL_OK);
+    cr_assert_str_eq(hl_config_get(m, "k1000")->text, "back");
+    hl_config *c = hl_config_clone(m); /* a clone is indexed too */
+    cr_assert(c && hl_config_get(c, "k77777") && !strcmp(hl_config_get(c, "k77777")->text, "77777"));
+    hl_config_free(c);
+    hl_config_free(m);
+}
