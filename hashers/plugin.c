@@ -1,11 +1,14 @@
 /* hashers/plugin.c — loading plugin shared objects (dlopen), ABI and name checks, the list of loaded plugins.
  * Attack classes are read through attacks/attack.h (layout only; nothing of hl_attacks is linked here) and the
  * built-in attack names come from attacks/attacks.def. */
-#define _XOPEN_SOURCE 700 /* realpath */
+#define _GNU_SOURCE /* realpath, dladdr1 */
 #include <dirent.h>
 #include <dlfcn.h>
+#include <elf.h>
 #include <errno.h>
+#include <link.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -101,6 +104,77 @@ static hl_status check_classes(const char *path, const hl_plugin_info *info, boo
     return HL_OK;
 }
 
+/* The file must be a complete ELF shared object for this machine before dlopen sees it: the loader maps segments
+ * without checking them against the file size, so a truncated file would die with SIGBUS inside dlopen. Checks the
+ * ELF header (magic, class, byte order, machine, type ET_DYN) and that the program headers, every segment's file
+ * bytes and the section header table lie inside the file. */
+static hl_status check_elf(const char *path) {
+    hl_status st = HL_OK;
+    ElfW(Ehdr) eh;
+    ElfW(Phdr) *ph = NULL;
+    struct stat sb;
+    FILE *f = fopen(path, "rb");
+    if (!f) return hl_error_set(HL_ENOTFOUND, "%s: cannot open plugin: %s", path, strerror(errno));
+    if (fstat(fileno(f), &sb) != 0 || !S_ISREG(sb.st_mode)) {
+        st = hl_error_set(HL_EFORMAT, "%s: not a plugin: not a regular file", path);
+        goto done;
+    }
+    const uint64_t size = (uint64_t)sb.st_size;
+    if (fread(&eh, 1, sizeof eh, f) != sizeof eh || memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0) {
+        st = hl_error_set(HL_EFORMAT, "%s: cannot load plugin: not an ELF shared object (%llu bytes)", path,
+                          (unsigned long long)size);
+        goto done;
+    }
+    if (eh.e_ident[EI_CLASS] != (sizeof(void *) == 8 ? ELFCLASS64 : ELFCLASS32) || eh.e_ident[EI_DATA] != ELFDATA2LSB ||
+        eh.e_type != ET_DYN) {
+        st = hl_error_set(HL_EFORMAT, "%s: cannot load plugin: not a %d-bit little-endian shared object", path,
+                          (int)(8 * sizeof(void *)));
+        goto done;
+    }
+#if defined(__x86_64__)
+    if (eh.e_machine != EM_X86_64) {
+        st = hl_error_set(HL_EFORMAT, "%s: cannot load plugin: built for another machine (e_machine %d)", path,
+                          (int)eh.e_machine);
+        goto done;
+    }
+#endif
+    if (eh.e_phentsize != sizeof(ElfW(Phdr)) || eh.e_phnum == 0 ||
+        (uint64_t)eh.e_phoff + (uint64_t)eh.e_phnum * sizeof(ElfW(Phdr)) > size ||
+        (eh.e_shnum && (uint64_t)eh.e_shoff + (uint64_t)eh.e_shnum * eh.e_shentsize > size)) {
+        st = hl_error_set(HL_EFORMAT, "%s: cannot load plugin: truncated or damaged ELF file (headers beyond its %llu "
+                          "bytes)", path, (unsigned long long)size);
+        goto done;
+    }
+    if (!(ph = malloc((size_t)eh.e_phnum * sizeof *ph))) {
+        st = hl_error_set(HL_ENOMEM, "%s: out of memory", path);
+        goto done;
+    }
+    if (fseek(f, (long)eh.e_phoff, SEEK_SET) != 0 || fread(ph, sizeof *ph, eh.e_phnum, f) != eh.e_phnum) {
+        st = hl_error_set(HL_EFORMAT, "%s: cannot load plugin: unreadable program headers", path);
+        goto done;
+    }
+    for (int i = 0; i < eh.e_phnum; i++)
+        if (ph[i].p_type == PT_LOAD && (ph[i].p_offset > size || ph[i].p_filesz > size - ph[i].p_offset)) {
+            st = hl_error_set(HL_EFORMAT, "%s: cannot load plugin: truncated ELF file (segment %d needs bytes up to "
+                              "%llu, the file has %llu)", path, i,
+                              (unsigned long long)(ph[i].p_offset + ph[i].p_filesz), (unsigned long long)size);
+            goto done;
+        }
+done:
+    free(ph);
+    fclose(f);
+    return st;
+}
+
+/* The entry point must be a function: a data symbol of that name would be "called" and crash. */
+static bool is_function(void *sym) {
+    Dl_info di;
+    const ElfW(Sym) *es = NULL;
+    if (!dladdr1(sym, &di, (void **)&es, RTLD_DL_SYMENT) || !es) return false;
+    int type = ELF64_ST_TYPE(es->st_info);
+    return type == STT_FUNC || type == STT_GNU_IFUNC;
+}
+
 hl_status hl_plugin_load(const char *path) {
     hl_status st = HL_OK;
     void *handle = NULL;
@@ -108,6 +182,7 @@ hl_status hl_plugin_load(const char *path) {
     if (!real) return hl_error_set(HL_ENOTFOUND, "%s: cannot open plugin: %s", path, strerror(errno));
     for (int p = 0; p < g_n; p++)
         if (strcmp(g_plugins[p].path, real) == 0) goto done; /* already loaded */
+    HL_TRY(check_elf(real));
     handle = dlopen(real, RTLD_NOW | RTLD_LOCAL);
     if (!handle) {
         const char *e = dlerror();
@@ -117,6 +192,10 @@ hl_status hl_plugin_load(const char *path) {
     void *sym = dlsym(handle, HL_PLUGIN_SYMBOL);
     if (!sym) {
         st = hl_error_set(HL_EFORMAT, "%s: not a hashlab plugin (no '%s' symbol)", path, HL_PLUGIN_SYMBOL);
+        goto done;
+    }
+    if (!is_function(sym)) {
+        st = hl_error_set(HL_EFORMAT, "%s: not a hashlab plugin ('%s' is not a function)", path, HL_PLUGIN_SYMBOL);
         goto done;
     }
     hl_plugin_entry_fn entry;

@@ -11,8 +11,9 @@
  * hashlab executable that loads it (which exports them; see CMakeLists.txt). tests/plugins/example_plugin.c is a
  * complete example.
  *
- * Loading (not thread-safe; do it at start-up): hl_plugin_load(path) dlopens the file, calls the entry point and
- * checks, before registering anything: the descriptor's abi == HL_PLUGIN_ABI and every class's abi ==
+ * Loading (not thread-safe; do it at start-up): hl_plugin_load(path) first checks the file is a complete ELF shared
+ * object for this machine (a truncated file would otherwise crash inside dlopen), dlopens it, checks that the entry
+ * point is a function symbol (not data of that name), calls it and checks, before registering anything: the descriptor's abi == HL_PLUGIN_ABI and every class's abi ==
  * HL_HASHER_ABI / HL_ATTACK_ABI ("lib.so: plugin ABI 999, this hashlab expects 1; rebuild the plugin against this
  * hashlab"), classes have a name and the required functions, and no name clashes with a built-in, another loaded
  * plugin or another class of the same plugin ("lib.so: hasher 'toy' is already provided by /x/other.so"). On any

@@ -115,3 +115,24 @@ Test(plugin, env_path_directory_and_config_list) {
     cr_assert_str_eq(hl_error_last(), want);
     hl_config_free(list);
 }
+
+/* Files that would crash the process if handed to dlopen or called blindly are refused with a message: an entry point
+ * that is a data symbol, and the example plugin cut at many lengths (dlopen maps segments beyond a truncated file's
+ * end and dies with SIGBUS when it touches them). */
+Test(plugin, data_symbol_and_truncated_files_refused) {
+    cr_assert_eq(hl_plugin_load(HL_DATA_SYMBOL_PLUGIN), HL_EFORMAT);
+    cr_assert(strstr(hl_error_last(), "'hl_plugin_v1' is not a function"), "%s", hl_error_last());
+    size_t n;
+    unsigned char *b = hl_test_read_file(HL_EXAMPLE_PLUGIN, &n);
+    const char *cut = hl_test_path(hl_test_tmpdir(), "cut.so");
+    static const double frac[] = {0.0, 0.01, 0.1, 0.25, 0.5, 0.75, 0.9, 0.99};
+    for (size_t i = 0; i < HL_ARRAY_LEN(frac); i++) {
+        size_t len = (size_t)(frac[i] * (double)n);
+        hl_test_write_file(cut, b, len);
+        cr_assert_eq(hl_plugin_load(cut), HL_EFORMAT, "cut at %zu of %zu bytes: %s", len, n, hl_error_last());
+        cr_assert(strstr(hl_error_last(), cut) && strstr(hl_error_last(), "cannot load plugin"), "%s",
+                  hl_error_last());
+    }
+    free(b);
+    cr_assert_eq(hl_plugin_count(), 0);
+}
