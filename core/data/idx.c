@@ -2,10 +2,13 @@
  *
  * Format: big-endian header <0x00><0x00><type 0x08 = unsigned byte><ndims> then ndims uint32 sizes, then the data
  * row-major. Images: magic 0x00000803, dims [n, h, w]; labels: magic 0x00000801, dims [n]. Files are read through
- * zlib's gzread, which inflates a gzip stream or passes other bytes through unchanged: gzip is recognised by its
- * magic bytes (1f 8b), not by the file name. The data must be exactly as long as the header says. The buffer grows
+ * core/io/zread.h, which inflates gzip (recognised by its magic bytes 1f 8b, not by the file name; trailing bytes
+ * after the gzip stream are an error) or reads other files as they are. The data must be exactly as long as the header says. The buffer grows
  * with the data actually read, so a header claiming absurd sizes cannot make us allocate more than the file holds.
- * Labels: L = max label + 1, but at least 10 (the MNIST family).
+ * Labels: MNIST and Fashion-MNIST (named so, or a directory of that name) have exactly 10 classes: a label byte of
+ * 10 or more is an error naming the file, the item and the value. Other IDX sets: L = max label + 1, at least 10 (the
+ * MNIST family), and every class from 10 up to the largest label must have an image: a stray byte (255 in a 0..9
+ * file) is an error, not 246 empty classes.
  */
 #include "core/data/dataset.h"
 #include "core/data/dataset_impl.h"
@@ -14,7 +17,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <zlib.h>
+
+#include "core/io/zread.h"
 
 enum { IDX_MAX_SIDE = 16384, IDX_MIN_CLASSES = 10 };
 #define IDX_MAX_COUNT ((int64_t)1 << 31)
@@ -23,36 +27,6 @@ enum { IDX_MAX_SIDE = 16384, IDX_MIN_CLASSES = 10 };
 static const char *const fashion_names[10] = {"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
                                               "Sandal",      "Shirt",   "Sneaker",  "Bag",   "Ankle boot"};
 static const char *const digit_names[10] = {"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"};
-
-/* Reads n bytes (fewer only at a clean end of data). Returns bytes read, or -1 with a message on a read or zlib
- * error, including a gzip stream that ends early. */
-static int64_t gz_read_n(gzFile g, uint8_t *dst, int64_t n, const char *path) {
-    int64_t got = 0;
-    while (got < n) {
-        unsigned chunk = (unsigned)HL_MIN(n - got, (int64_t)1 << 30);
-        int k = gzread(g, dst + got, chunk);
-        if (k < 0) {
-            int errnum = 0;
-            const char *m = gzerror(g, &errnum);
-            hl_error_set(errnum == Z_ERRNO ? HL_EIO : HL_EFORMAT, "%s: %s: %s", path,
-                         gzdirect(g) ? "read error" : "corrupt gzip data", errnum == Z_ERRNO ? strerror(errno) : m);
-            return -1;
-        }
-        if (k == 0) {
-            /* zlib reports a gzip stream cut short as end of data plus Z_BUF_ERROR in gzerror (so a file still
-             * being written can be followed); for us that is a truncated file. */
-            int errnum = 0;
-            gzerror(g, &errnum);
-            if (errnum == Z_BUF_ERROR) {
-                hl_error_set(HL_EFORMAT, "%s: truncated: gzip stream ends before its end marker", path);
-                return -1;
-            }
-            break;
-        }
-        got += k;
-    }
-    return got;
-}
 
 static uint32_t be32(const uint8_t *b) {
     return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
@@ -64,13 +38,9 @@ static hl_status idx_read(const char *path, int ndims, int64_t dims[3], uint8_t 
     const char *what = ndims == 3 ? "images" : "labels";
     hl_status st = HL_OK;
     uint8_t hdr[16], *buf = NULL;
-    gzFile g = gzopen(path, "rb");
-    if (!g) {
-        int e = errno;
-        return hl_error_set(e == ENOENT ? HL_ENOTFOUND : HL_EIO, "%s: cannot open: %s", path,
-                            e ? strerror(e) : "out of memory");
-    }
-    int64_t hl = 4 + 4 * (int64_t)ndims, got = gz_read_n(g, hdr, 4, path);
+    hl_zread *g = NULL;
+    HL_TRY(hl_zread_open(&g, path));
+    int64_t hl = 4 + 4 * (int64_t)ndims, got = hl_zread_read(g, hdr, 4);
     if (got < 0) {
         st = hl_error_code();
         goto done;
@@ -90,7 +60,7 @@ static hl_status idx_read(const char *path, int ndims, int64_t dims[3], uint8_t 
                               hdr[3], what, ndims, want_magic);
         goto done;
     }
-    got = gz_read_n(g, hdr + 4, hl - 4, path);
+    got = hl_zread_read(g, hdr + 4, hl - 4);
     if (got < 0) {
         st = hl_error_code();
         goto done;
@@ -120,7 +90,7 @@ static hl_status idx_read(const char *path, int ndims, int64_t dims[3], uint8_t 
     int64_t cap = HL_MIN(total, (int64_t)1 << 24), have = 0;
     buf = malloc((size_t)cap);
     while (buf) {
-        got = gz_read_n(g, buf + have, cap - have, path);
+        got = hl_zread_read(g, buf + have, cap - have);
         if (got < 0) {
             st = hl_error_code();
             goto done;
@@ -143,7 +113,7 @@ static hl_status idx_read(const char *path, int ndims, int64_t dims[3], uint8_t 
         goto done;
     }
     uint8_t extra;
-    got = gz_read_n(g, &extra, 1, path);
+    got = hl_zread_read(g, &extra, 1);
     if (got != 0) {
         if (got > 0)
             st = hl_error_set(HL_EFORMAT, "%s: longer than its header says (%lld bytes of %s expected)", path,
@@ -156,7 +126,7 @@ static hl_status idx_read(const char *path, int ndims, int64_t dims[3], uint8_t 
     buf = NULL;
 done:
     free(buf);
-    gzclose(g);
+    hl_zread_close(g);
     return st;
 }
 
@@ -172,7 +142,8 @@ static void pair_free(idx_pair *p) {
     memset(p, 0, sizeof *p);
 }
 
-static hl_status pair_read(idx_pair *p, const char *images, const char *labels) {
+/* classes > 0: every label must be below it. */
+static hl_status pair_read(idx_pair *p, const char *images, const char *labels, int classes) {
     memset(p, 0, sizeof *p);
     int64_t di[3], dl[3];
     hl_status st = idx_read(images, 3, di, &p->pixels);
@@ -190,7 +161,20 @@ static hl_status pair_read(idx_pair *p, const char *images, const char *labels) 
     p->n = di[0];
     p->h = di[1];
     p->w = di[2];
+    for (int64_t i = 0; classes > 0 && i < p->n; i++)
+        if (p->labels[i] >= classes) {
+            hl_status e = hl_error_set(HL_EFORMAT, "%s: item %lld has label %d, but the set has %d classes (0..%d): a "
+                                       "damaged or foreign label file", labels, (long long)i, p->labels[i], classes,
+                                       classes - 1);
+            pair_free(p);
+            return e;
+        }
     return HL_OK;
+}
+
+/* Classes of a named MNIST-family set (0: not one). */
+static int known_classes(const char *name) {
+    return name && (strcmp(name, "mnist") == 0 || strcmp(name, "fashion-mnist") == 0) ? IDX_MIN_CLASSES : 0;
 }
 
 /* Fills out from a pair (taking its pixels); labels: L = max + 1, at least 10. */
@@ -202,10 +186,18 @@ static hl_status finish(hl_dataset *out, idx_pair *p, const char *name, const ch
         goto done;
     }
     int L = IDX_MIN_CLASSES;
+    int64_t seen[256] = {0}, at_max = 0;
     for (int64_t i = 0; i < p->n; i++) {
         out->class_id[i] = p->labels[i];
-        L = HL_MAX(L, p->labels[i] + 1);
+        seen[p->labels[i]]++;
+        if (p->labels[i] + 1 > L) L = p->labels[i] + 1, at_max = i;
     }
+    for (int c = IDX_MIN_CLASSES; c < L; c++)
+        if (!seen[c]) {
+            st = hl_error_set(HL_EFORMAT, "%s: item %lld has label %d but no image has label %d: labels must be the "
+                              "classes 0..L-1 (a damaged label file?)", source, (long long)at_max, L - 1, c);
+            goto done;
+        }
     HL_TRY(hl_labels_from_class_ids(&out->labels, out->class_id, p->n, L));
     if (L == 10 && (strcmp(name, "fashion-mnist") == 0 || strcmp(name, "mnist") == 0)) {
         out->class_names = hl_dataset_names_dup(name[0] == 'f' ? fashion_names : digit_names, 10);
@@ -231,14 +223,14 @@ done:
 hl_status hl_dataset_load_idx(hl_dataset *out, const char *images_path, const char *labels_path) {
     memset(out, 0, sizeof *out);
     idx_pair p;
-    hl_status st = pair_read(&p, images_path, labels_path);
-    if (st < 0) return st;
     const char *base = strrchr(images_path, '/');
     base = base ? base + 1 : images_path;
     char name[64];
     snprintf(name, sizeof name, "%s", base);
     size_t k = strlen(name);
     if (k > 3 && strcmp(name + k - 3, ".gz") == 0) name[k - 3] = 0;
+    hl_status st = pair_read(&p, images_path, labels_path, known_classes(name));
+    if (st < 0) return st;
     return finish(out, &p, name, images_path);
 }
 
@@ -263,8 +255,18 @@ hl_status hl_dataset_load_mnist_dir(hl_dataset *out, const char *dir, const char
     idx_pair tr = {0}, te = {0};
     hl_status st = HL_OK;
     for (int i = 0; i < 4; i++) HL_TRY(find_file(paths[i], sizeof paths[i], dir, stems[i]));
-    HL_TRY(pair_read(&tr, paths[0], paths[1]));
-    HL_TRY(pair_read(&te, paths[2], paths[3]));
+    char nm[64];
+    if (name && *name) {
+        snprintf(nm, sizeof nm, "%s", name);
+    } else {
+        size_t k = strlen(dir);
+        while (k > 1 && dir[k - 1] == '/') k--;
+        size_t b = k;
+        while (b > 0 && dir[b - 1] != '/') b--;
+        snprintf(nm, sizeof nm, "%.*s", (int)(k - b), dir + b);
+    }
+    HL_TRY(pair_read(&tr, paths[0], paths[1], known_classes(nm)));
+    HL_TRY(pair_read(&te, paths[2], paths[3], known_classes(nm)));
     if (tr.h != te.h || tr.w != te.w) {
         st = hl_error_set(HL_EMISMATCH, "%s: training images are %lldx%lld but test images (%s) are %lldx%lld", dir,
                           (long long)tr.h, (long long)tr.w, paths[2], (long long)te.h, (long long)te.w);
@@ -281,16 +283,6 @@ hl_status hl_dataset_load_mnist_dir(hl_dataset *out, const char *dir, const char
     memcpy(tr.pixels + tr.n * sz, te.pixels, (size_t)(te.n * sz));
     memcpy(tr.labels + tr.n, te.labels, (size_t)te.n);
     tr.n = n;
-    char nm[64];
-    if (name && *name) {
-        snprintf(nm, sizeof nm, "%s", name);
-    } else {
-        size_t k = strlen(dir);
-        while (k > 1 && dir[k - 1] == '/') k--;
-        size_t b = k;
-        while (b > 0 && dir[b - 1] != '/') b--;
-        snprintf(nm, sizeof nm, "%.*s", (int)(k - b), dir + b);
-    }
     st = finish(out, &tr, nm, dir);
 done:
     pair_free(&tr);

@@ -59,6 +59,9 @@ static void write_pair(const char *ipath, const char *lpath, int seed, uint32_t 
     free(bl);
 }
 
+static void expect_fail(const char *ip, const char *lp, hl_status code, const char *part, const char *what);
+static void make_mnist_dir(const char *dir, uint32_t n1, uint32_t n2, uint32_t h2);
+
 Test(idx, raw_and_gzip_read_back_exactly) {
     const char *d = hl_test_tmpdir();
     const uint8_t lab[7] = {3, 0, 1, 3, 2, 0, 1};
@@ -79,14 +82,82 @@ Test(idx, raw_and_gzip_read_back_exactly) {
         }
         hl_dataset_free(&ds);
     }
-    /* Labels above 9: L = max + 1. */
-    const uint8_t big[3] = {12, 0, 5};
-    write_pair(hl_test_path(d, "i2"), hl_test_path(d, "l2"), 1, 3, 2, 2, big, false, true);
+    /* Labels above 9: L = max + 1 when every class from 10 up has an image. */
+    const uint8_t big[4] = {12, 10, 5, 11};
+    write_pair(hl_test_path(d, "i2"), hl_test_path(d, "l2"), 1, 4, 2, 2, big, false, true);
     hl_dataset ds;
     cr_assert_eq(hl_dataset_load_idx(&ds, hl_test_path(d, "i2"), hl_test_path(d, "l2")), HL_OK, "%s", hl_error_last());
     cr_assert_eq(ds.labels.nlabels, 13);
     cr_assert_eq(ds.class_id[0], 12);
     hl_dataset_free(&ds);
+}
+
+/* A label byte that cannot be a class is refused with the file, the item and the value: MNIST and Fashion-MNIST have
+ * classes 0..9 (11 and 255 refused); another IDX set may have more, but not a stray 255 that leaves 10..254 empty. */
+Test(idx, labels_outside_the_classes_refused) {
+    const char *d = hl_test_tmpdir();
+    const uint8_t stray[4] = {3, 255, 5, 0};
+    write_pair(hl_test_path(d, "i3"), hl_test_path(d, "l3"), 1, 4, 2, 2, stray, false, false);
+    expect_fail(hl_test_path(d, "i3"), hl_test_path(d, "l3"), HL_EFORMAT, "item 1 has label 255 but no image has label 10",
+                "stray 255");
+    for (int b = 0; b < 2; b++) {
+        char dir[1024];
+        snprintf(dir, sizeof dir, "%s/%s", d, b ? "mnist" : "fashion-mnist");
+        cr_assert(mkdir(dir, 0755) == 0);
+        make_mnist_dir(dir, 6, 3, 4);
+        const uint8_t bad[3] = {1, 2, b ? 255 : 11}; /* the test labels of the folder, the last one broken */
+        size_t ll;
+        uint8_t *bl = idx_labels(bad, 3, &ll);
+        write_bytes(hl_test_path(dir, "t10k-labels-idx1-ubyte.gz"), bl, ll, true);
+        free(bl);
+        hl_dataset ds;
+        cr_assert_eq(hl_dataset_load_mnist_dir(&ds, dir, NULL), HL_EFORMAT, "%s", b ? "mnist" : "fashion-mnist");
+        char want[1200];
+        snprintf(want, sizeof want, "t10k-labels-idx1-ubyte.gz: item 2 has label %d, but the set has 10 classes",
+                 b ? 255 : 11);
+        cr_assert(strstr(hl_error_last(), want), "%s", hl_error_last());
+        cr_assert(ds.pixels == NULL && ds.n == 0);
+    }
+}
+
+/* gzip: concatenated members are one stream (RFC 1952); bytes after the last member are an error naming the count
+ * and the offset (zlib's gzread ignores them). */
+Test(idx, gzip_trailing_data_refused_members_accepted) {
+    const char *d = hl_test_tmpdir();
+    const uint8_t lab[3] = {1, 2, 3};
+    const char *ip = hl_test_path(d, "img"), *lp = hl_test_path(d, "lab.gz");
+    write_pair(ip, lp, 1, 3, 2, 2, lab, false, true);
+    size_t n;
+    unsigned char *gzb = hl_test_read_file(lp, &n), *two = malloc(2 * n + 8);
+    cr_assert_not_null(two);
+    /* trailing garbage */
+    memcpy(two, gzb, n);
+    memcpy(two + n, "garbage!", 8);
+    hl_test_write_file(lp, two, n + 8);
+    char want[64];
+    snprintf(want, sizeof want, "8 bytes of trailing data after the gzip stream, at offset %zu", n);
+    expect_fail(ip, lp, HL_EFORMAT, want, "trailing garbage");
+    /* a second member holding more label bytes makes the file longer than its header says */
+    memcpy(two, gzb, n);
+    memcpy(two + n, gzb, n);
+    hl_test_write_file(lp, two, 2 * n);
+    expect_fail(ip, lp, HL_EFORMAT, "longer than its header says", "two members");
+    /* the header in one member, the labels in the next: read as one stream */
+    size_t ll;
+    uint8_t *raw = idx_labels(lab, 3, &ll);
+    write_bytes(hl_test_path(d, "m1"), raw, 8, true);
+    write_bytes(hl_test_path(d, "m2"), raw + 8, ll - 8, true);
+    size_t n1, n2;
+    unsigned char *m1 = hl_test_read_file(hl_test_path(d, "m1"), &n1), *m2 = hl_test_read_file(hl_test_path(d, "m2"), &n2);
+    unsigned char *cat = malloc(n1 + n2);
+    memcpy(cat, m1, n1);
+    memcpy(cat + n1, m2, n2);
+    hl_test_write_file(lp, cat, n1 + n2);
+    hl_dataset ds;
+    cr_assert_eq(hl_dataset_load_idx(&ds, ip, lp), HL_OK, "%s", hl_error_last());
+    cr_assert(ds.n == 3 && ds.class_id[2] == 3);
+    hl_dataset_free(&ds);
+    free(raw), free(m1), free(m2), free(cat), free(gzb), free(two);
 }
 
 Test(idx, gzip_detected_by_magic_not_name) {
