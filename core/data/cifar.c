@@ -71,9 +71,11 @@ done:
     return st;
 }
 
-/* Class names: one per non-empty line (trailing spaces/CR trimmed). Missing file: built-in or none. */
+/* Class names: one per non-empty line, of any length (trailing spaces/CR trimmed; a NUL byte is an error). Missing
+ * file: built-in or none. */
 static hl_status read_names(hl_dataset *out, const char *dir, int which) {
-    char path[1200], line[256];
+    char path[1200], *line = NULL;
+    size_t cap = 0;
     snprintf(path, sizeof path, "%s/%s", dir, which == 10 ? "batches.meta.txt" : "fine_label_names.txt");
     FILE *f = fopen(path, "r");
     if (!f) {
@@ -82,11 +84,17 @@ static hl_status read_names(hl_dataset *out, const char *dir, int which) {
         return out->class_names ? HL_OK : hl_error_set(HL_ENOMEM, "out of memory");
     }
     const char *names[100];
-    char store[100][256];
-    int n = 0;
+    char *store[100] = {0};
+    int n = 0, lineno = 0;
     hl_status st = HL_OK;
-    while (fgets(line, sizeof line, f)) {
+    ssize_t len;
+    while ((len = getline(&line, &cap, f)) >= 0) {
         size_t k = strlen(line);
+        lineno++;
+        if ((ssize_t)k != len) {
+            st = hl_error_set(HL_EFORMAT, "%s:%d: a NUL byte in a class name (not a text file?)", path, lineno);
+            goto done;
+        }
         while (k && (line[k - 1] == '\n' || line[k - 1] == '\r' || line[k - 1] == ' ' || line[k - 1] == '\t'))
             line[--k] = 0;
         if (!k) continue;
@@ -94,7 +102,10 @@ static hl_status read_names(hl_dataset *out, const char *dir, int which) {
             st = hl_error_set(HL_EFORMAT, "%s: more than %d class names", path, which);
             goto done;
         }
-        snprintf(store[n], sizeof store[n], "%s", line);
+        if (!(store[n] = strdup(line))) {
+            st = hl_error_set(HL_ENOMEM, "out of memory");
+            goto done;
+        }
         names[n] = store[n];
         n++;
     }
@@ -105,6 +116,8 @@ static hl_status read_names(hl_dataset *out, const char *dir, int which) {
     out->class_names = hl_dataset_names_dup(names, which);
     if (!out->class_names) st = hl_error_set(HL_ENOMEM, "out of memory");
 done:
+    for (int i = 0; i < n; i++) free(store[i]);
+    free(line);
     fclose(f);
     return st;
 }

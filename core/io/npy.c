@@ -62,6 +62,7 @@ static hl_status hstring(hparse *h, char *buf, size_t cap) {
     size_t n = 0;
     while (h->p < h->end && *h->p != q) {
         if (*h->p == '\\') return hbad(h, "escape sequences are not supported in keys or descr");
+        if (*h->p == '\0') return hbad(h, "a NUL byte inside a string"); /* "<f4\0junk" is not "<f4" */
         if (n + 1 >= cap) return hbad(h, "string too long");
         buf[n++] = *h->p++;
     }

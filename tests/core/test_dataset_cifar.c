@@ -235,6 +235,23 @@ Test(cifar, bad_labels_and_arguments) {
     cr_assert_eq(hl_dataset_load_cifar(&d, dir, 10, "test"), HL_EFORMAT);
     cr_assert(strstr(hl_error_last(), "batches.meta.txt: expected 10 class names, found 3") != NULL, "%s",
               hl_error_last());
+    /* A long name (300 bytes) is one name, not two: ten lines, ten classes, the long one whole. */
+    char longname[301];
+    memset(longname, 'x', 300);
+    longname[300] = 0;
+    m = fopen(hl_test_path(dir, "batches.meta.txt"), "w");
+    for (int i = 0; i < 10; i++) fprintf(m, "%s\n", i == 3 ? longname : "name");
+    fclose(m);
+    cr_assert_eq(hl_dataset_load_cifar(&d, dir, 10, "test"), HL_OK, "%s", hl_error_last());
+    cr_assert_str_eq(d.class_names[3], longname);
+    cr_assert_str_eq(d.class_names[4], "name");
+    hl_dataset_free(&d);
+    /* A NUL byte in the names file: not text */
+    m = fopen(hl_test_path(dir, "batches.meta.txt"), "wb");
+    fwrite("a\nb\0c\n", 1, 6, m);
+    fclose(m);
+    cr_assert_eq(hl_dataset_load_cifar(&d, dir, 10, "test"), HL_EFORMAT);
+    cr_assert(strstr(hl_error_last(), "batches.meta.txt:2: a NUL byte"), "%s", hl_error_last());
 }
 
 Test(cifar, open_by_name_and_not_found_message) {

@@ -210,6 +210,10 @@ Test(npy, malformed_files_are_errors) {
     read_fails(buf, 0, HL_EFORMAT, "bad magic");
     n = make_npy(buf, 1, h, data, 25);
     read_fails(buf, n, HL_EFORMAT, "trailing bytes");
+    /* a NUL inside descr would otherwise cut '<f4\0junk' to the valid '<f4' */
+    n = make_npy(buf, 1, "{'descr': '<f4Xjunk', 'fortran_order': False, 'shape': (2, 3), }\n", data, 24);
+    buf[10 + 14] = 0; /* the X (header after the 10-byte v1 preamble) */
+    read_fails(buf, n, HL_EFORMAT, "a NUL byte inside a string");
     n = make_npy(buf, 1, h, data, 24);
     buf[1] = 'M';
     read_fails(buf, n, HL_EFORMAT, "bad magic");
