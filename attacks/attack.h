@@ -103,6 +103,10 @@ struct hl_attack {
     /* Cost counters, added to by perturb: victim forward and backward passes, counted per image (a batch of B
      * images through one forward adds B). The driver zeroes them at create; the lab reports them per query. */
     int64_t forwards, backwards;
+    /* Of the backwards, those whose input gradient was exactly zero (or absent: the victim's output has no gradient
+     * path to its input, e.g. a model that binarises its input). A gradient attack cannot move such images; the lab
+     * reports the fraction (metrics.zero_grad_fraction) and a note, so it is not mistaken for robustness. */
+    int64_t zero_grads;
     hl_params params; /* learned state of an HL_ATTACK_NEEDS_FIT attack (initialised empty by the driver) */
     bool fitted;      /* set by hl_attack_fit / hl_attack_load */
 };

@@ -18,7 +18,8 @@
  * early_stop (targeted only): an image whose sign(f(x')) equals the target on every bit at a step's forward is
  *   frozen (that x' is its result) and leaves the batch: later steps neither forward nor backward it.
  * Cost counters: forwards += images forwarded (clean forward included), backwards += images whose input gradient
- *   was used.
+ *   was used, zero_grads += those whose input gradient was exactly zero (a victim with no gradient path to its
+ *   input, e.g. one that binarises it, gives only zeros: the steps then leave x' where it is, and the lab says so).
  *
  * What follows which source, and what is ours:
  *   - HAG loss: xunguangwang/Targeted-Attack-and-Defense-for-Deep-Hashing hag.py (threshold t = 0.5, squared
@@ -294,10 +295,17 @@ static hl_status pgd_perturb(hl_attack *self, hl_hasher *victim, hl_ctx *ctx, co
         }
         hl_backward_seed(ctx, y, gf);
         self->backwards += used;
-        to_host(gx, xin, true);
+        if (xin->grad) /* NULL: the output has no gradient path to the input; the gradient is zero */
+            to_host(gx, xin, true);
+        else
+            memset(gx, 0, (size_t)(m * d) * sizeof *gx);
         for (int64_t j = 0; j < m; j++) {
             int64_t i = act[j];
-            if (!stopped[i]) step_image(p, X + i * d, A + i * d, gx + j * d, d);
+            if (stopped[i]) continue;
+            bool zero = true;
+            for (int64_t k = 0; k < d && zero; k++) zero = gx[j * d + k] == 0.0f;
+            self->zero_grads += zero;
+            step_image(p, X + i * d, A + i * d, gx + j * d, d);
         }
     }
 done:

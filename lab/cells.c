@@ -393,7 +393,7 @@ static hl_status fit_attack(hl_run_state *rs, const hl_suite_attack *sa, const c
         HL_TRY(hl_attack_save(a, path));
         HL_TRY(hl_run_put_str(info, "state", "fitted"));
         HL_TRY(hl_run_put_num(info, "fit_forwards_per_image", (double)a->forwards / (double)fd.n));
-        a->forwards = a->backwards = 0; /* the per-query counters are for the attack itself */
+        a->forwards = a->backwards = a->zero_grads = 0; /* the per-query counters are for the attack itself */
     }
     HL_TRY(hl_run_put_node(res, "attack_fit", info));
     info = NULL;
@@ -515,6 +515,16 @@ hl_status hl_cell_run_attack(hl_run_state *rs, const hl_cell *c, hl_config *res)
     HL_TRY(hl_run_put_num(m, "seconds_per_query", n > 0 ? t_att / (double)n : NAN));
     HL_TRY(hl_run_put_num(m, "forwards_per_query", n > 0 ? (double)a->forwards / (double)n : NAN));
     HL_TRY(hl_run_put_num(m, "backwards_per_query", n > 0 ? (double)a->backwards / (double)n : NAN));
+    /* a gradient attack on a model without useful input gradients: say so, it is not robustness */
+    double zg = a->backwards > 0 ? (double)a->zero_grads / (double)a->backwards : NAN;
+    HL_TRY(hl_run_put_num(m, "zero_grad_fraction", zg));
+    if (zg > 0.5) {
+        char note[300];
+        snprintf(note, sizeof note, "the victim's input gradient was zero in %.0f%% of the attack's steps: a gradient "
+                 "attack cannot move it, so its scores here do not show robustness", 100 * zg);
+        HL_TRY(hl_run_put_str(res, "note", note));
+        hl_msg(HL_LOG_WARN, "cell %s: %s", c->label, note);
+    }
     HL_TRY(hl_run_put_node(res, "metrics", m));
     m = NULL;
     HL_TRY(hl_run_put_int(res, "queries", n));

@@ -779,3 +779,51 @@ Test(runner, suite_report_formats_are_used) {
     cr_assert(stat(hl_test_path(rd, "report/tables_clean.csv"), &sb) != 0, "csv written although not asked for");
     free(suite);
 }
+
+/* A model whose output has no gradient path to its input (the binarize test plugin) is attacked without a crash: the
+ * PGD steps cannot move it, its adversarial scores equal the clean ones, and the result says why (zero_grad_fraction
+ * 1 and a note), through the real CLI. */
+Test(runner, victim_without_input_gradient_is_attacked_and_flagged) {
+    char text[2048];
+    snprintf(text, sizeof text,
+             "name: nograd\n"
+             "dataset: synthetic\n"
+             "synthetic: {n: 300, c: 1, h: 8, w: 8, classes: 3}\n"
+             "protocol: cifar10:30/60\n"
+             "threads: 1\n"
+             "plugins: ['%s']\n"
+             "hashers:\n"
+             "  - method: binarize\n"
+             "    bits: [8]\n"
+             "attacks:\n"
+             "  - method: pgd\n"
+             "    eps: 8/255\n"
+             "    steps: 5\n"
+             "    step_size: 2/255\n"
+             "    random_start: false\n",
+             HL_BINARIZE_PLUGIN);
+    char *suite = write_suite(text);
+    const char *rd = tmp_dir("nograd");
+    char cmd[4096];
+    snprintf(cmd, sizeof cmd, "%s/hashlab run %s --output %s --quiet >/dev/null 2>&1", HL_BUILD_DIR, suite, rd);
+    cr_assert_eq(system(cmd), 0, "hashlab run failed (crashed?): %s", cmd);
+    hl_cell *cells = NULL;
+    int64_t n = 0;
+    cells_of(rd, &cells, &n);
+    cr_assert_eq(n, 2);
+    const hl_cell *ac = cells[0].kind == HL_CELL_ATTACK ? &cells[0] : &cells[1];
+    hl_config *t = result_of(rd, ac->key);
+    cr_assert_str_eq(hl_config_get(t, "status")->text, "done");
+    double zg = -1, adv = -1, clean = -2;
+    cr_assert_eq(hl_config_get_double(hl_config_get(t, "metrics"), "zero_grad_fraction", &zg), HL_OK);
+    cr_assert_eq(hl_config_get_double(hl_config_get(t, "metrics"), "mAP@1000", &adv), HL_OK);
+    cr_assert_eq(hl_config_get_double(hl_config_get(t, "metrics"), "mAP@1000(clean)", &clean), HL_OK);
+    cr_assert(zg == 1.0, "zero_grad_fraction %g", zg);
+    cr_assert(adv == clean, "nothing moved: mAP %g vs clean %g", adv, clean);
+    const hl_config *note = hl_config_get(t, "note");
+    cr_assert(note && strstr(note->text, "input gradient was zero in 100%") && strstr(note->text, "not show robustness"),
+              "note: %s", note ? note->text : "(none)");
+    hl_config_free(t);
+    free(cells);
+    free(suite);
+}

@@ -1,0 +1,57 @@
+/* tests/plugins/binarize_plugin.c — a hasher plugin whose forward has no gradient path to its input: it binarises the
+ * image (pixel >= 0.5) on the host, outside the tape, then projects it with a fixed ±1 pattern like the example
+ * plugin. PGD used to crash on such a model; it must attack it (nothing moves) and the lab must say so
+ * (tests/lab/test_runner.c). */
+#include <string.h>
+
+#include "core/ops/ops.h"
+#include "hashers/plugin.h"
+
+typedef struct binarize {
+    hl_hasher base;
+    hl_tensor *W, *b;
+} binarize;
+
+static hl_status bin_init(hl_hasher *self, const hl_config *cfg, const hl_dataset_info *info, int bits,
+                          uint64_t seed) {
+    hl_status st;
+    binarize *m = (binarize *)self;
+    int64_t d = (int64_t)info->c * info->h * info->w;
+    (void)cfg, (void)seed;
+    m->W = hl_params_add(&self->params, "W", 2, HL_SHAPE(bits, d));
+    m->b = hl_params_add(&self->params, "b", 1, HL_SHAPE(bits));
+    if ((st = hl_params_alloc(&self->params)) < 0) return st;
+    for (int k = 0; k < bits; k++) {
+        float sum = 0;
+        for (int64_t j = 0; j < d; j++) {
+            float s = (k * 7 + j * 3) % 5 < 2 ? 1.0f : -1.0f;
+            m->W->data[k * d + j] = s;
+            sum += s;
+        }
+        m->b->data[k] = -0.5f * sum;
+    }
+    return HL_OK;
+}
+
+static hl_tensor *bin_forward(hl_hasher *self, hl_ctx *ctx, hl_tensor *x) {
+    binarize *m = (binarize *)self;
+    hl_tensor *xb = hl_tensor_new(ctx, x->ndim, x->shape); /* a new leaf: no tape link to x */
+    for (int64_t i = 0; i < hl_tensor_numel(x); i++) xb->data[i] = x->data[i] >= 0.5f ? 1.0f : 0.0f;
+    return hl_linear(ctx, hl_flatten(ctx, xb), m->W, m->b);
+}
+
+static const hl_hasher_class bin_hasher = {
+    .abi = HL_HASHER_ABI,
+    .name = "binarize",
+    .summary = "test plugin: binarised pixels through a fixed +-1 projection (no input gradient)",
+    .size = sizeof(binarize),
+    .flags = HL_HASHER_DIFFERENTIABLE, /* claims it; the attack must cope with a zero gradient all the same */
+    .init = bin_init,
+    .forward = bin_forward,
+};
+
+static const hl_hasher_class *const hashers[] = {&bin_hasher, NULL};
+static const hl_plugin_info info = {.abi = HL_PLUGIN_ABI, .name = "binarize", .hashers = hashers};
+
+const hl_plugin_info *hl_plugin_v1(void);
+const hl_plugin_info *hl_plugin_v1(void) { return &info; }
