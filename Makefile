@@ -1,7 +1,8 @@
 # Thin front-end over CMake. The two commands a new user needs:
 #   make run    install missing packages -> configure -> build -> run the main job
 #   make test   install missing packages -> configure -> build -> run the Criterion tests (ctest)
-# Other targets: make build, make bench, make sanitize (ASan+UBSan build + tests), make clean.
+# Other targets: make build, make bench, make sanitize (ASan+UBSan build + tests), make test-kernels (the tests again
+# under other OpenBLAS kernels and 2 threads, scripts/test-kernels.sh), make clean.
 # CUDA=1 (make test CUDA=1, make run CUDA=1): the CUDA variant (-DHASHLAB_CUDA=ON, needs nvcc) in build-cuda; without
 # a GPU its device tests check their CPU halves and skip the CUDA halves visibly.
 CUDA     ?= 0
@@ -15,7 +16,7 @@ CMAKEOPT += -DHASHLAB_CUDA=ON -DCMAKE_CUDA_COMPILER=$(NVCC)
 endif
 BUILD    ?= build
 
-.PHONY: all deps configure build run test bench sanitize clean
+.PHONY: all deps configure build run test test-kernels bench sanitize clean
 
 all: build
 
@@ -38,6 +39,9 @@ run: build
 
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+test-kernels: build
+	scripts/test-kernels.sh $(BUILD)
 
 bench: build
 	@scripts/install-deps.sh --bench
