@@ -2,8 +2,8 @@
  *
  * Like hashers (hashers/hasher.h): a `const hl_attack_class` with designated initialisers plus an instance struct
  * that begins with an `hl_attack`. Built-ins are listed in attacks/attacks.def (HL_ATTACK(name) → class symbol
- * hl_attack_<name>); plugins add more (hashers/plugin.h). The first two members of the class struct (abi, name) are
- * read by the plugin loader.
+ * hl_attack_<name>); plugins add more (lab/plugin.h registers them). The first two members of the class struct (abi,
+ * name) are read by the plugin loader.
  *
  * The driver (attacks/attack.c), not each attack, freezes the victim's parameters and puts the ctx in eval mode,
  * runs perturb over batches, then checks every adversarial image against the threat model (attacks/threat.h): a
@@ -118,6 +118,9 @@ int hl_attack_class_count(void); /* sorted by name, built-ins and plugins */
 const hl_attack_class *hl_attack_class_at(int i);
 int hl_attack_builtin_count(void);
 const hl_attack_class *hl_attack_builtin_at(int i);
+/* Adds / removes a class at run time (lab/plugin.h; capacity only: HL_ENOMEM past 256 classes). */
+hl_status hl_attack_class_register(const hl_attack_class *cls);
+void hl_attack_class_unregister(const hl_attack_class *cls);
 
 /* ---- driver (attacks/attack.c) ---- */
 /* steps 10, step 1/255, L∞ eps 8/255 on [0, 1], no random start, untargeted, seed 0. */

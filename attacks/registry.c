@@ -1,9 +1,9 @@
-/* attacks/registry.c — attack lookup: the built-in table from attacks.def, then classes of loaded plugins. */
+/* attacks/registry.c — attack lookup: the built-in table from attacks.def, then the classes registered at run time
+ * (plugins: lab/plugin.h). */
 #include <stdlib.h>
 #include <string.h>
 
 #include "attacks/attack.h"
-#include "hashers/plugin.h"
 
 #define HL_ATTACK(n) extern const hl_attack_class hl_attack_##n;
 #include "attacks/attacks.def"
@@ -16,6 +16,25 @@ static const hl_attack_class *const k_attacks[] = {
 };
 
 #define HL_REGISTRY_MAX 256
+
+static const hl_attack_class *g_extra[HL_REGISTRY_MAX];
+static int g_nextra;
+
+hl_status hl_attack_class_register(const hl_attack_class *cls) {
+    if (hl_attack_builtin_count() + g_nextra >= HL_REGISTRY_MAX)
+        return hl_error_set(HL_ENOMEM, "attack '%s': more than %d attack classes", cls->name, HL_REGISTRY_MAX);
+    g_extra[g_nextra++] = cls;
+    return HL_OK;
+}
+
+void hl_attack_class_unregister(const hl_attack_class *cls) {
+    for (int i = 0; i < g_nextra; i++)
+        if (g_extra[i] == cls) {
+            memmove(g_extra + i, g_extra + i + 1, (size_t)(g_nextra - i - 1) * sizeof *g_extra);
+            g_nextra--;
+            return;
+        }
+}
 
 int hl_attack_builtin_count(void) { return (int)HL_ARRAY_LEN(k_attacks); }
 
@@ -31,10 +50,7 @@ static int cmp_cls(const void *a, const void *b) {
 static int gather(const hl_attack_class **out) {
     int n = 0;
     for (int i = 0; i < hl_attack_builtin_count() && n < HL_REGISTRY_MAX; i++) out[n++] = k_attacks[i];
-    for (int p = 0; p < hl_plugin_count(); p++) {
-        const struct hl_attack_class *const *c = hl_plugin_at(p)->info->attacks;
-        for (; c && *c && n < HL_REGISTRY_MAX; c++) out[n++] = *c;
-    }
+    for (int i = 0; i < g_nextra && n < HL_REGISTRY_MAX; i++) out[n++] = g_extra[i];
     qsort(out, (size_t)n, sizeof *out, cmp_cls);
     return n;
 }

@@ -9,7 +9,7 @@
  *         .params = lsh_params, .n_params = 1, .size = sizeof(struct lsh), .init = ..., .forward = ...};
  *
  * Built-in classes are listed in hashers/hashers.def (one HL_HASHER(name) line, kept sorted; the class symbol is
- * hl_hasher_<name>); run-time plugins add more (hashers/plugin.h). Lookup is by name over both.
+ * hl_hasher_<name>); run-time plugins add more (lab/plugin.h registers them). Lookup is by name over both.
  *
  * Lifecycle (hashers/hasher.c):
  *     hl_hasher *h;
@@ -96,7 +96,7 @@ struct hl_hasher {
                            * looks at during training, e.g. GAN sample grids (the lab sets it to the cell's dir) */
 };
 
-/* ---- registry (hashers/registry.c): built-ins from hashers.def, then loaded plugins ---- */
+/* ---- registry (hashers/registry.c): built-ins from hashers.def, then classes registered at run time ---- */
 
 /* Class by name, or NULL with HL_ENOTFOUND set: "unknown hasher 'itg' (known: itq, lsh; did you mean 'itq'?)". */
 const hl_hasher_class *hl_hasher_class_find(const char *name);
@@ -106,6 +106,13 @@ const hl_hasher_class *hl_hasher_class_at(int i);
 /* Built-in classes only (hashers.def order). */
 int hl_hasher_builtin_count(void);
 const hl_hasher_class *hl_hasher_builtin_at(int i);
+/* Adds / removes a class at run time (the plugin loader, lab/plugin.h, after its checks; the registry itself checks
+ * nothing but capacity: HL_ENOMEM past 256 classes). */
+hl_status hl_hasher_class_register(const hl_hasher_class *cls);
+void hl_hasher_class_unregister(const hl_hasher_class *cls);
+/* Shared by the registries: sets and returns HL_ENOTFOUND "unknown KIND 'name' (known: a, b; did you mean 'a'?)"
+ * (the suggestion when some name is within edit distance max(2, len/3)). names[0..n) sorted. */
+hl_status hl_registry_miss(const char *kind, const char *name, const char *const *names, int n);
 
 /* ---- driver (hashers/hasher.c) ---- */
 

@@ -1,8 +1,9 @@
-/* hashers/registry.c — hasher lookup: the built-in table from hashers.def, then classes of loaded plugins. */
+/* hashers/registry.c — hasher lookup: the built-in table from hashers.def, then the classes registered at run time
+ * (plugins: lab/plugin.h). */
 #include <stdlib.h>
 #include <string.h>
 
-#include "hashers/plugin.h"
+#include "hashers/hasher.h"
 
 #define HL_HASHER(n) extern const hl_hasher_class hl_hasher_##n;
 #include "hashers/hashers.def"
@@ -15,6 +16,25 @@ static const hl_hasher_class *const k_hashers[] = {
 };
 
 #define HL_REGISTRY_MAX 256
+
+static const hl_hasher_class *g_extra[HL_REGISTRY_MAX];
+static int g_nextra;
+
+hl_status hl_hasher_class_register(const hl_hasher_class *cls) {
+    if (hl_hasher_builtin_count() + g_nextra >= HL_REGISTRY_MAX)
+        return hl_error_set(HL_ENOMEM, "hasher '%s': more than %d hasher classes", cls->name, HL_REGISTRY_MAX);
+    g_extra[g_nextra++] = cls;
+    return HL_OK;
+}
+
+void hl_hasher_class_unregister(const hl_hasher_class *cls) {
+    for (int i = 0; i < g_nextra; i++)
+        if (g_extra[i] == cls) {
+            memmove(g_extra + i, g_extra + i + 1, (size_t)(g_nextra - i - 1) * sizeof *g_extra);
+            g_nextra--;
+            return;
+        }
+}
 
 int hl_hasher_builtin_count(void) { return (int)HL_ARRAY_LEN(k_hashers); }
 
@@ -31,10 +51,7 @@ static int cmp_cls(const void *a, const void *b) {
 static int gather(const hl_hasher_class **out) {
     int n = 0;
     for (int i = 0; i < hl_hasher_builtin_count() && n < HL_REGISTRY_MAX; i++) out[n++] = k_hashers[i];
-    for (int p = 0; p < hl_plugin_count(); p++) {
-        const hl_hasher_class *const *c = hl_plugin_at(p)->info->hashers;
-        for (; c && *c && n < HL_REGISTRY_MAX; c++) out[n++] = *c;
-    }
+    for (int i = 0; i < g_nextra && n < HL_REGISTRY_MAX; i++) out[n++] = g_extra[i];
     qsort(out, (size_t)n, sizeof *out, cmp_cls);
     return n;
 }

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "attacks/attack.h"
-#include "hashers/plugin.h"
+#include "lab/plugin.h"
 #include "lab/commands.h"
 
 static const char list_usage[] =

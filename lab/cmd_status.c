@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "hashers/plugin.h"
+#include "lab/plugin.h"
 #include "lab/commands.h"
 #include "lab/store.h"
 #include "lab/suite.h"

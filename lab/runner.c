@@ -13,7 +13,7 @@
 #include "core/version.h"
 #include "eval/codes_io.h"
 #include "eval/targets.h"
-#include "hashers/plugin.h"
+#include "lab/plugin.h"
 #include "lab/runner_impl.h"
 #include "reports/report.h"
 

@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "hashers/hasher.h"
-#include "hashers/plugin.h"
+#include "hashers/hasher.h"
 #include "test_common.h"
 
 static const hl_dataset_info k_info = {.c = 1, .h = 4, .w = 4, .nlabels = 3};

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "core/ops/ops.h"
-#include "hashers/plugin.h"
+#include "lab/plugin.h"
 
 typedef struct binarize {
     hl_hasher base;

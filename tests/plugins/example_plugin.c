@@ -7,7 +7,7 @@
  * It calls hl_* functions of the hashlab executable that loads it (hl_params_*, hl_linear, hl_flatten).
  * Compiled with -DEXAMPLE_ABI=999 it declares a wrong plugin ABI (the tests check it is refused). */
 #include "core/ops/ops.h"
-#include "hashers/plugin.h"
+#include "lab/plugin.h"
 
 #ifndef EXAMPLE_ABI
 #define EXAMPLE_ABI HL_PLUGIN_ABI

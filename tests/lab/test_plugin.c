@@ -1,4 +1,4 @@
-/* tests/hashers/test_plugin.c — the example shared-object plugin (tests/plugins/example_plugin.c): loads, its hasher
+/* tests/lab/test_plugin.c — the example shared-object plugin (tests/plugins/example_plugin.c): loads, its hasher
  * is found and works; wrong ABI, duplicates, missing files and non-plugins are refused with messages. */
 #define _XOPEN_SOURCE 700 /* realpath */
 #include <stdio.h>
@@ -6,7 +6,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "hashers/plugin.h"
+#include "lab/plugin.h"
 #include "test_common.h"
 
 static void copy_file(const char *from, const char *to) {

@@ -1,6 +1,5 @@
-/* hashers/plugin.c — loading plugin shared objects (dlopen), ABI and name checks, the list of loaded plugins.
- * Attack classes are read through attacks/attack.h (layout only; nothing of hl_attacks is linked here) and the
- * built-in attack names come from attacks/attacks.def. */
+/* lab/plugin.c — loading plugin shared objects (dlopen), file, ABI and name checks, the list of loaded plugins; the
+ * classes of a loaded plugin are registered with hashers/registry.c and attacks/registry.c. */
 #define _GNU_SOURCE /* realpath, dladdr1 */
 #include <dirent.h>
 #include <dlfcn.h>
@@ -13,17 +12,10 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "attacks/attack.h"
-#include "hashers/plugin.h"
+#include "lab/plugin.h"
 
 static hl_plugin *g_plugins;
 static int g_n, g_cap;
-
-static const char *const k_builtin_attacks[] = {
-#define HL_ATTACK(n) #n,
-#include "attacks/attacks.def"
-#undef HL_ATTACK
-};
 
 int hl_plugin_count(void) { return g_n; }
 
@@ -48,8 +40,8 @@ static const char *provider(bool hasher, const char *name) {
         for (int i = 0; i < hl_hasher_builtin_count(); i++)
             if (strcmp(hl_hasher_builtin_at(i)->name, name) == 0) return "a built-in hasher";
     } else {
-        for (size_t i = 0; i < HL_ARRAY_LEN(k_builtin_attacks); i++)
-            if (strcmp(k_builtin_attacks[i], name) == 0) return "a built-in attack";
+        for (int i = 0; i < hl_attack_builtin_count(); i++)
+            if (strcmp(hl_attack_builtin_at(i)->name, name) == 0) return "a built-in attack";
     }
     for (int p = 0; p < g_n; p++) {
         if (hasher) {
@@ -175,6 +167,11 @@ static bool is_function(void *sym) {
     return type == STT_FUNC || type == STT_GNU_IFUNC;
 }
 
+static void unregister(const hl_plugin_info *info) {
+    for (const hl_hasher_class *const *c = info->hashers; c && *c; c++) hl_hasher_class_unregister(*c);
+    for (const hl_attack_class *const *c = info->attacks; c && *c; c++) hl_attack_class_unregister(*c);
+}
+
 hl_status hl_plugin_load(const char *path) {
     hl_status st = HL_OK;
     void *handle = NULL;
@@ -221,9 +218,16 @@ hl_status hl_plugin_load(const char *path) {
         }
         g_plugins = np, g_cap = cap;
     }
+    for (const hl_hasher_class *const *c = info->hashers; c && *c; c++)
+        if ((st = hl_hasher_class_register(*c)) < 0) goto unregister;
+    for (const hl_attack_class *const *c = info->attacks; c && *c; c++)
+        if ((st = hl_attack_class_register(*c)) < 0) goto unregister;
     g_plugins[g_n++] = (hl_plugin){.path = real, .handle = handle, .info = info};
     hl_msg(HL_LOG_DEBUG, "loaded plugin %s (%s)", real, info->name ? info->name : "?");
     real = NULL, handle = NULL;
+    goto done;
+unregister:
+    unregister(info);
 done:
     if (handle) dlclose(handle);
     free(real);
@@ -308,6 +312,7 @@ hl_status hl_plugins_load_config(const hl_config *list) {
 
 void hl_plugins_unload_all(void) {
     for (int p = 0; p < g_n; p++) {
+        unregister(g_plugins[p].info);
         dlclose(g_plugins[p].handle);
         free(g_plugins[p].path);
     }

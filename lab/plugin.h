@@ -1,8 +1,9 @@
-/* hashers/plugin.h — run-time plugins: hasher and attack classes from shared objects.
+/* lab/plugin.h — run-time plugins: hasher and attack classes from shared objects, registered with the hasher and
+ * attack registries (the loader sits in lab/ because it knows both; hashers/ and attacks/ only keep the lists).
  *
  * A plugin is a shared object that exports one function, HL_PLUGIN_SYMBOL:
  *
- *     #include "hashers/plugin.h"
+ *     #include "lab/plugin.h"
  *     static const hl_hasher_class *const my_hashers[] = {&my_hasher, NULL};
  *     static const hl_plugin_info info = {.abi = HL_PLUGIN_ABI, .name = "mine", .hashers = my_hashers};
  *     const hl_plugin_info *hl_plugin_v1(void) { return &info; }
@@ -24,16 +25,15 @@
  * file's directory) and hl_plugins_load_env (HASHLAB_PLUGIN_PATH: colon-separated files or directories; a directory
  * contributes its *.so files in name order).
  */
-#ifndef HL_PLUGIN_H
-#define HL_PLUGIN_H
+#ifndef HL_LAB_PLUGIN_H
+#define HL_LAB_PLUGIN_H
 
+#include "attacks/attack.h"
 #include "hashers/hasher.h"
 
 #define HL_PLUGIN_ABI 1
 #define HL_PLUGIN_SYMBOL "hl_plugin_v1"
 #define HL_PLUGIN_ENV "HASHLAB_PLUGIN_PATH"
-
-struct hl_attack_class; /* attacks/attack.h */
 
 typedef struct hl_plugin_info {
     int abi;                                     /* HL_PLUGIN_ABI */
@@ -64,9 +64,5 @@ const hl_plugin *hl_plugin_of(const void *cls);
 
 /* Unregisters and closes every plugin (tests). No instance of a plugin class may remain. */
 void hl_plugins_unload_all(void);
-
-/* Shared by the registries: sets and returns HL_ENOTFOUND "unknown KIND 'name' (known: a, b; did you mean 'a'?)"
- * (the suggestion when some name is within edit distance max(2, len/3)). names[0..n) sorted. */
-hl_status hl_registry_miss(const char *kind, const char *name, const char *const *names, int n);
 
 #endif
