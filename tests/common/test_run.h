@@ -56,6 +56,14 @@ static inline void cells_of(const char *rundir, hl_cell **cells, int64_t *n) {
     hl_suite_free(s);
 }
 
+/* The cell labelled `label` among cells[0..n) (fails the test when absent). */
+static inline const hl_cell *cell_by_label(const hl_cell *cells, int64_t n, const char *label) {
+    for (int64_t i = 0; i < n; i++)
+        if (!strcmp(cells[i].label, label)) return &cells[i];
+    cr_assert_fail("no cell '%s'", label);
+    return NULL;
+}
+
 static inline hl_config *result_of(const char *rundir, const char *key) {
     char p[1200];
     snprintf(p, sizeof p, "%s/cells/%s/result.json", rundir, key);

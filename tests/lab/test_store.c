@@ -83,12 +83,8 @@ Test(store, invalid_results_are_refused_set_aside_and_rerun) {
     hl_cell *cells = NULL;
     int64_t n = 0;
     cells_of(rd, &cells, &n);
-    const hl_cell *train = NULL, *attack = NULL;
-    for (int64_t i = 0; i < n; i++) {
-        if (!strcmp(cells[i].label, "itq/8b/seed0")) train = &cells[i];
-        if (!strcmp(cells[i].label, "itq/8b/seed0/noise:linf:8/255")) attack = &cells[i];
-    }
-    cr_assert(train && attack);
+    const hl_cell *train = cell_by_label(cells, n, "itq/8b/seed0");
+    const hl_cell *attack = cell_by_label(cells, n, "itq/8b/seed0/noise:linf:8/255");
     char good[1300];
     snprintf(good, sizeof good, "%s", result_path(rd, train));
     size_t len;
@@ -165,10 +161,7 @@ Test(store, unwritable_result_is_a_failed_cell_with_its_reason) {
     hl_cell *cells = NULL;
     int64_t n = 0;
     cells_of(other, &cells, &n);
-    const hl_cell *lsh = NULL;
-    for (int64_t i = 0; i < n; i++)
-        if (!strcmp(cells[i].label, "lsh/8b/seed0")) lsh = &cells[i];
-    cr_assert_not_null(lsh);
+    const hl_cell *lsh = cell_by_label(cells, n, "lsh/8b/seed0");
     char p[1300];
     cr_assert_eq(hl_store_mkdirs(hl_test_path(rd, "cells")), HL_OK);
     snprintf(p, sizeof p, "%s/cells/%s", rd, lsh->key); /* a file where the cell's directory should be */
@@ -193,12 +186,8 @@ Test(store, nan_model_is_refused_by_the_attack_cell) {
     hl_cell *cells = NULL;
     int64_t n = 0;
     cells_of(rd, &cells, &n);
-    const hl_cell *train = NULL, *attack = NULL;
-    for (int64_t i = 0; i < n; i++) {
-        if (!strcmp(cells[i].label, "itq/8b/seed0")) train = &cells[i];
-        if (!strcmp(cells[i].label, "itq/8b/seed0/noise:linf:8/255")) attack = &cells[i];
-    }
-    cr_assert(train && attack);
+    const hl_cell *train = cell_by_label(cells, n, "itq/8b/seed0");
+    const hl_cell *attack = cell_by_label(cells, n, "itq/8b/seed0/noise:linf:8/255");
     /* the same model with every value NaN, saved over the stored one */
     hl_dataset_info info = {.c = 1, .h = 8, .w = 8, .nlabels = 3};
     hl_hasher *h = NULL;

@@ -1,11 +1,12 @@
 /* tests/plugins/binarize_plugin.c — a hasher plugin whose forward has no gradient path to its input: it binarises the
- * image (pixel >= 0.5) on the host, outside the tape, then projects it with a fixed ±1 pattern like the example
- * plugin. PGD used to crash on such a model; it must attack it (nothing moves) and the lab must say so
+ * image (pixel >= 0.5) on the host, outside the tape, then projects it with the example plugin's fixed ±1 pattern
+ * (sign_pattern.h). PGD used to crash on such a model; it must attack it (nothing moves) and the lab must say so
  * (tests/lab/test_runner.c). */
 #include <string.h>
 
 #include "core/ops/ops.h"
 #include "lab/plugin.h"
+#include "sign_pattern.h"
 
 typedef struct binarize {
     hl_hasher base;
@@ -14,23 +15,9 @@ typedef struct binarize {
 
 static hl_status bin_init(hl_hasher *self, const hl_config *cfg, const hl_dataset_info *info, int bits,
                           uint64_t seed) {
-    hl_status st;
     binarize *m = (binarize *)self;
-    int64_t d = (int64_t)info->c * info->h * info->w;
     (void)cfg, (void)seed;
-    m->W = hl_params_add(&self->params, "W", 2, HL_SHAPE(bits, d));
-    m->b = hl_params_add(&self->params, "b", 1, HL_SHAPE(bits));
-    if ((st = hl_params_alloc(&self->params)) < 0) return st;
-    for (int k = 0; k < bits; k++) {
-        float sum = 0;
-        for (int64_t j = 0; j < d; j++) {
-            float s = (k * 7 + j * 3) % 5 < 2 ? 1.0f : -1.0f;
-            m->W->data[k * d + j] = s;
-            sum += s;
-        }
-        m->b->data[k] = -0.5f * sum;
-    }
-    return HL_OK;
+    return sign_pattern_init(&self->params, bits, (int64_t)info->c * info->h * info->w, 1.0f, &m->W, &m->b);
 }
 
 static hl_tensor *bin_forward(hl_hasher *self, hl_ctx *ctx, hl_tensor *x) {

@@ -8,6 +8,7 @@
  * Compiled with -DEXAMPLE_ABI=999 it declares a wrong plugin ABI (the tests check it is refused). */
 #include "core/ops/ops.h"
 #include "lab/plugin.h"
+#include "sign_pattern.h"
 
 #ifndef EXAMPLE_ABI
 #define EXAMPLE_ABI HL_PLUGIN_ABI
@@ -27,22 +28,9 @@ static hl_status toy_init(hl_hasher *self, const hl_config *cfg, const hl_datase
     hl_status st;
     toy *m = (toy *)self;
     float gain;
-    int64_t d = (int64_t)info->c * info->h * info->w;
     (void)seed;
     if ((st = hl_config_get_float(cfg, "gain", &gain)) < 0) return st;
-    m->W = hl_params_add(&self->params, "W", 2, HL_SHAPE(bits, d));
-    m->b = hl_params_add(&self->params, "b", 1, HL_SHAPE(bits));
-    if ((st = hl_params_alloc(&self->params)) < 0) return st;
-    for (int k = 0; k < bits; k++) {
-        float sum = 0;
-        for (int64_t j = 0; j < d; j++) {
-            float s = (k * 7 + j * 3) % 5 < 2 ? gain : -gain;
-            m->W->data[k * d + j] = s;
-            sum += s;
-        }
-        m->b->data[k] = -0.5f * sum;
-    }
-    return HL_OK;
+    return sign_pattern_init(&self->params, bits, (int64_t)info->c * info->h * info->w, gain, &m->W, &m->b);
 }
 
 static hl_tensor *toy_forward(hl_hasher *self, hl_ctx *ctx, hl_tensor *x) {
