@@ -80,9 +80,21 @@ done:
 void hl_attack_free(hl_attack *a) {
     if (!a) return;
     if (a->cls && a->cls->fini) a->cls->fini(a);
+    free(a->trace_loss_sum), free(a->trace_loss_n), free(a->trace_improved);
     hl_params_free(&a->params);
     hl_config_free(a->cfg);
     free(a);
+}
+
+hl_status hl_attack_trace_reserve(hl_attack *a, int64_t len) {
+    if (a->trace_len == len) return HL_OK;
+    free(a->trace_loss_sum), free(a->trace_loss_n), free(a->trace_improved);
+    a->trace_loss_sum = calloc((size_t)HL_MAX(len, 1), sizeof *a->trace_loss_sum);
+    a->trace_loss_n = calloc((size_t)HL_MAX(len, 1), sizeof *a->trace_loss_n);
+    a->trace_improved = calloc((size_t)HL_MAX(len, 1), sizeof *a->trace_improved);
+    a->trace_len = a->trace_loss_sum && a->trace_loss_n && a->trace_improved ? len : 0;
+    if (a->trace_len != len) return hl_error_set(HL_ENOMEM, "attack '%s': out of memory for a trace", a->cls->name);
+    return HL_OK;
 }
 
 /* Freezes the victim's parameters (saving their flags into was[np]) or restores them. */

@@ -107,6 +107,13 @@ struct hl_attack {
      * path to its input, e.g. a model that binarises its input). A gradient attack cannot move such images; the lab
      * reports the fraction (metrics.zero_grad_fraction) and a note, so it is not mistaken for robustness. */
     int64_t zero_grads;
+    /* Per-step trace of an iterative attack (optional): the attack sizes it with hl_attack_trace_reserve and adds to
+     * it over all batches; the lab writes the means to result.json. Step t (restart r's steps follow restart r−1's):
+     * trace_loss_sum[t] / trace_loss_n[t] is the mean objective over the images attacked at that step, and
+     * trace_improved[t] counts the images whose best iterate so far improved at that step. Freed with the attack. */
+    int64_t trace_len;
+    double *trace_loss_sum;
+    int64_t *trace_loss_n, *trace_improved;
     hl_params params; /* learned state of an HL_ATTACK_NEEDS_FIT attack (initialised empty by the driver) */
     bool fitted;      /* set by hl_attack_fit / hl_attack_load */
 };
@@ -131,6 +138,8 @@ hl_status hl_attack_create(hl_attack **out, const char *name, const hl_config *p
 hl_status hl_attack_create_class(hl_attack **out, const hl_attack_class *cls, const hl_config *params,
                                  const hl_attack_opts *o);
 void hl_attack_free(hl_attack *a); /* NULL-safe */
+/* Makes the trace hold `len` steps (zeroed the first time; the same len again keeps what it holds). HL_ENOMEM. */
+hl_status hl_attack_trace_reserve(hl_attack *a, int64_t len);
 
 /* Fits an HL_ATTACK_NEEDS_FIT attack on `victim` (frozen for the call, its requires-grad flags restored after;
  * ctx's train flag restored). HL_EINVAL for an attack without the flag. */

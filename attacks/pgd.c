@@ -12,12 +12,21 @@
  *   δ ← δ − α·dir(g):  sign: sign(g);  l2: g/‖g‖₂;  raw: g;  auto: sign under L∞, l2 under L2   (α = opts.step)
  *   x' ← Π(x + δ): hl_threat_project (ε-ball ∩ pixel box)
  * β_t (sharpen dhta): 0.1 for the first half of the steps, then 0.2, 0.3, 0.5, 0.7, 1.0 for successive tenths
- * (hl_pgd_beta); sharpen none: β = 1.
+ * (hl_pgd_beta); sharpen none: β = 1; sharpen auto (the default): dhta for targeted runs, none for untargeted ones
+ * (β = 1 is stronger untargeted on every model tried; issue 14).
+ * Best iterate: every iterate x_0 .. x_T is scored on its code, s = bits flipped from c (untargeted) or bits equal
+ * to the target (targeted), at the forward its step makes anyway plus one forward of x_T; each image returns its
+ * highest-scoring iterate (ties: the later one), so a longer or larger attack never returns a weaker point than one
+ * it passed through.
+ * Restarts (restarts R > 1, needs random_start): the whole attack R times from fresh random starts (restart r seeded
+ * by (seed, stream + r, query id); restart 0 is the single run), the best iterate over all of them.
  * random_start: L∞: δ ~ U(−ε, ε) per pixel; L2: δ = r·z/‖z‖ with z ~ N(0, I) and radius r ~ U(0, ε) (uniform
  *   radius, not uniform in the ball's volume); then projected. Seeded by (opts.seed, query id).
  * early_stop (targeted only): an image whose sign(f(x')) equals the target on every bit at a step's forward is
  *   frozen (that x' is its result) and leaves the batch: later steps neither forward nor backward it.
- * Cost counters: forwards += images forwarded (clean forward included), backwards += images whose input gradient
+ * Trace (hl_attack trace, R·(T + 1) entries): at each scoring, the mean loss of the images still attacked and how
+ *   many improved their best score.
+ * Cost counters: forwards += images forwarded (clean forward and the scoring of x_T included), backwards += images whose input gradient
  *   was used, zero_grads += those whose input gradient was exactly zero (a victim with no gradient path to its
  *   input, e.g. one that binarises it, gives only zeros: the steps then leave x' where it is, and the lab says so).
  *
@@ -35,7 +44,8 @@
  *     steps of size 1, loss averaged over the batch too). Ours: the schedule scaled to any step count, the
  *     per-image 1/K normalisation (results do not depend on the batch), sign steps as the L∞ default, early stop.
  *   - The ε-ball projection is the exact one of attacks/threat.h (both codes clip δ then the pixel range).
- * Params: loss, hag_t, update, sharpen, early_stop, n_t (read by the lab to build the anchor code; unused here).
+ * Params: loss, hag_t, update, sharpen, early_stop, restarts, n_t (read by the lab to build the anchor code; unused
+ * here).
  */
 #include <math.h>
 #include <stdlib.h>
@@ -55,7 +65,7 @@ typedef struct pgd {
     pgd_update update;
     bool sharpen, early_stop;
     float hag_t;
-    int n_t;
+    int n_t, restarts;
 } pgd;
 
 static const hl_param_spec pgd_params[] = {
@@ -65,8 +75,11 @@ static const hl_param_spec pgd_params[] = {
      .doc = "HAG threshold t: bit k counts while |u_k - b_k| < 1 + t"},
     {.name = "update", .type = HL_PARAM_ENUM, .def = "auto", .choices = "auto|sign|l2|raw",
      .doc = "step direction: auto = sign under linf, L2-normalised gradient under l2"},
-    {.name = "sharpen", .type = HL_PARAM_ENUM, .def = "dhta", .choices = "dhta|none",
-     .doc = "u = tanh(beta_t f): DHTA's beta schedule (0.1 .. 1.0) scaled to the steps, or beta = 1"},
+    {.name = "sharpen", .type = HL_PARAM_ENUM, .def = "auto", .choices = "auto|dhta|none",
+     .doc = "u = tanh(beta_t f): DHTA's beta schedule (0.1 .. 1.0) scaled to the steps, or beta = 1; auto = dhta when "
+            "targeted, none when untargeted"},
+    {.name = "restarts", .type = HL_PARAM_INT, .def = "1", .range = "[1, 1000]",
+     .doc = "runs from fresh random starts (needs random_start); each query keeps its best iterate over all"},
     {.name = "early_stop", .type = HL_PARAM_BOOL, .def = "true",
      .doc = "targeted: stop an image once its code equals the target (its perturbation is then frozen)"},
     {.name = "n_t", .type = HL_PARAM_INT, .def = "9", .range = "[1, 9]",
@@ -128,7 +141,15 @@ static hl_status pgd_init(hl_attack *self, const hl_config *cfg) {
     if (p->update == PGD_UPDATE_AUTO)
         p->update = self->opts.threat.norm == HL_NORM_LINF ? PGD_UPDATE_SIGN : PGD_UPDATE_L2;
     HL_TRY(hl_config_get_string(cfg, "sharpen", &s));
-    p->sharpen = strcmp(s, "dhta") == 0;
+    p->sharpen = strcmp(s, "dhta") == 0 || (strcmp(s, "auto") == 0 && self->opts.targeted);
+    int64_t restarts;
+    HL_TRY(hl_config_get_int_range(cfg, "restarts", 1, 1000, &restarts));
+    p->restarts = (int)restarts;
+    if (p->restarts > 1 && !self->opts.random_start) {
+        st = hl_error_set(HL_EINVAL, "pgd: restarts %d needs random_start (every restart would repeat the first)",
+                          p->restarts);
+        goto done;
+    }
     HL_TRY(hl_config_get_bool(cfg, "early_stop", &p->early_stop));
     HL_TRY(hl_config_get_float(cfg, "hag_t", &p->hag_t));
     HL_TRY(hl_config_get_int_range(cfg, "n_t", 1, 9, &n_t));
@@ -206,10 +227,11 @@ static void step_image(const pgd *p, const float *x, float *a, const float *g, i
     hl_threat_project(t, x, a, 1, d);
 }
 
-static bool code_equal(const float *f, const float *c, int K) {
-    for (int k = 0; k < K; k++)
-        if ((f[k] >= 0 ? 1.0f : -1.0f) != c[k]) return false;
-    return true;
+/* Score of an iterate on its sign code (higher is better): bits flipped from c (untargeted) or equal to c (targeted). */
+static int code_score(const float *f, const float *c, int K, bool targeted) {
+    int s = 0;
+    for (int k = 0; k < K; k++) s += (((f[k] >= 0 ? 1.0f : -1.0f) != c[k]) != targeted);
+    return s;
 }
 
 static hl_status pgd_perturb(hl_attack *self, hl_hasher *victim, hl_ctx *ctx, const hl_tensor *x, hl_tensor *x_adv,
@@ -218,7 +240,7 @@ static hl_status pgd_perturb(hl_attack *self, hl_hasher *victim, hl_ctx *ctx, co
     pgd *p = (pgd *)self;
     const hl_attack_opts *o = &self->opts;
     int64_t b = x->shape[0], d = hl_tensor_numel(x) / b;
-    int K = victim->bits;
+    int K = victim->bits, T = o->steps;
     bool targeted = o->targeted;
     hl_pgd_loss kind = targeted ? HL_PGD_LOSS_TARGET : p->loss;
     const hl_codes *given = targeted ? goal->target : goal->source;
@@ -226,10 +248,11 @@ static hl_status pgd_perturb(hl_attack *self, hl_hasher *victim, hl_ctx *ctx, co
     float *A = x_adv->data;
     float *code = malloc((size_t)(b * K) * sizeof *code), *f = malloc((size_t)(b * K) * sizeof *f);
     float *gf = malloc((size_t)(b * K) * sizeof *gf), *xs = malloc((size_t)(b * d) * sizeof *xs);
-    float *gx = malloc((size_t)(b * d) * sizeof *gx);
+    float *gx = malloc((size_t)(b * d) * sizeof *gx), *best_x = malloc((size_t)(b * d) * sizeof *best_x);
     int64_t *act = malloc((size_t)b * sizeof *act);
+    int *best = malloc((size_t)b * sizeof *best);
     bool *stopped = calloc((size_t)b, sizeof *stopped);
-    if (!code || !f || !gf || !xs || !gx || !act || !stopped) {
+    if (!code || !f || !gf || !xs || !gx || !best_x || !act || !best || !stopped) {
         st = hl_error_set(HL_ENOMEM, "out of memory");
         goto done;
     }
@@ -257,60 +280,81 @@ static hl_status pgd_perturb(hl_attack *self, hl_hasher *victim, hl_ctx *ctx, co
         for (int64_t i = 0; i < b * K; i++) code[i] = f[i] >= 0 ? 1.0f : -1.0f;
         hl_ctx_reset(ctx);
     }
-    if (o->random_start) {
-        hl_rng base = hl_rng_make(o->seed, PGD_STREAM);
-        for (int64_t i = 0; i < b; i++) {
-            hl_rng r = hl_rng_split(&base, (uint64_t)goal->query_id[i]);
-            random_start(&o->threat, &r, X + i * d, A + i * d, d);
-        }
-    }
-    for (int t = 0; t < o->steps; t++) {
-        float beta = hl_pgd_beta(t, o->steps, p->sharpen);
-        int64_t m = 0;
-        for (int64_t i = 0; i < b; i++)
-            if (!stopped[i]) act[m++] = i;
-        if (m == 0) break;
-        for (int64_t j = 0; j < m; j++) memcpy(xs + j * d, A + act[j] * d, (size_t)d * sizeof *xs);
-        hl_tensor *xin, *y;
-        hl_ctx_reset(ctx);
-        HL_TRY(forward(victim, ctx, xs, m, true, f, &xin, &y));
-        self->forwards += m;
-        int64_t used = 0;
-        double lsum = 0;
-        for (int64_t j = 0; j < m; j++) {
-            int64_t i = act[j];
-            if (targeted && p->early_stop && code_equal(f + j * K, code + i * K, K)) {
-                stopped[i] = true;
-                memset(gf + j * K, 0, (size_t)K * sizeof *gf);
-                continue;
+    if (T > 0) HL_TRY(hl_attack_trace_reserve(self, (int64_t)p->restarts * (T + 1)));
+    for (int64_t i = 0; i < b; i++) best[i] = -1;
+    memcpy(best_x, A, (size_t)(b * d) * sizeof *best_x);
+    for (int r = 0; r < p->restarts; r++) {
+        if (r > 0) memcpy(A, X, (size_t)(b * d) * sizeof *A);
+        if (o->random_start) {
+            hl_rng base = hl_rng_make(o->seed, PGD_STREAM + (uint64_t)r);
+            for (int64_t i = 0; i < b; i++) {
+                hl_rng rr = hl_rng_split(&base, (uint64_t)goal->query_id[i]);
+                random_start(&o->threat, &rr, X + i * d, A + i * d, d);
             }
-            lsum += hl_pgd_loss_grad(kind, f + j * K, code + i * K, K, beta, p->hag_t, gf + j * K);
-            used++;
         }
-        hl_msg(HL_LOG_DEBUG, "pgd step %d/%d: beta %.2f, %lld images, mean loss %.5f", t + 1, o->steps, (double)beta,
-               (long long)used, used ? lsum / (double)used : 0.0);
-        if (used == 0) {
-            hl_tape_clear(ctx);
+        if (T == 0) { /* nothing to choose from: the (random) start is the result */
+            memcpy(best_x, A, (size_t)(b * d) * sizeof *best_x);
             continue;
         }
-        hl_backward_seed(ctx, y, gf);
-        self->backwards += used;
-        if (xin->grad) /* NULL: the output has no gradient path to the input; the gradient is zero */
-            to_host(gx, xin, true);
-        else
-            memset(gx, 0, (size_t)(m * d) * sizeof *gx);
-        for (int64_t j = 0; j < m; j++) {
-            int64_t i = act[j];
-            if (stopped[i]) continue;
-            bool zero = true;
-            for (int64_t k = 0; k < d && zero; k++) zero = gx[j * d + k] == 0.0f;
-            self->zero_grads += zero;
-            step_image(p, X + i * d, A + i * d, gx + j * d, d);
+        /* scorings t = 0..T: x_t is scored at the forward of its step (t < T) or by one last forward (t = T) */
+        for (int t = 0; t <= T; t++) {
+            bool last = t == T;
+            float beta = hl_pgd_beta(last ? T - 1 : t, T, p->sharpen);
+            int64_t m = 0, used = 0, improved = 0;
+            for (int64_t i = 0; i < b; i++)
+                if (!stopped[i]) act[m++] = i;
+            if (m == 0) break;
+            for (int64_t j = 0; j < m; j++) memcpy(xs + j * d, A + act[j] * d, (size_t)d * sizeof *xs);
+            hl_tensor *xin, *y;
+            hl_ctx_reset(ctx);
+            HL_TRY(forward(victim, ctx, xs, m, !last, f, &xin, &y));
+            self->forwards += m;
+            double lsum = 0;
+            for (int64_t j = 0; j < m; j++) {
+                int64_t i = act[j];
+                int sc = code_score(f + j * K, code + i * K, K, targeted);
+                if (sc >= best[i]) {
+                    improved += sc > best[i] && best[i] >= 0;
+                    best[i] = sc;
+                    memcpy(best_x + i * d, A + i * d, (size_t)d * sizeof *best_x);
+                }
+                lsum += hl_pgd_loss_grad(kind, f + j * K, code + i * K, K, beta, p->hag_t, gf + j * K);
+                if (targeted && p->early_stop && sc == K) { /* on target: frozen, in this and later restarts */
+                    stopped[i] = true;
+                    memset(gf + j * K, 0, (size_t)K * sizeof *gf);
+                    continue;
+                }
+                used++;
+            }
+            int64_t at = (int64_t)r * (T + 1) + t;
+            self->trace_loss_sum[at] += lsum, self->trace_loss_n[at] += m, self->trace_improved[at] += improved;
+            hl_msg(HL_LOG_DEBUG, "pgd restart %d step %d/%d: beta %.2f, %lld images, mean loss %.5f, %lld improved",
+                   r + 1, t, T, (double)beta, (long long)m, lsum / (double)m, (long long)improved);
+            if (last) break;
+            if (used == 0) {
+                hl_tape_clear(ctx);
+                continue;
+            }
+            hl_backward_seed(ctx, y, gf);
+            self->backwards += used;
+            if (xin->grad) /* NULL: the output has no gradient path to the input; the gradient is zero */
+                to_host(gx, xin, true);
+            else
+                memset(gx, 0, (size_t)(m * d) * sizeof *gx);
+            for (int64_t j = 0; j < m; j++) {
+                int64_t i = act[j];
+                if (stopped[i]) continue;
+                bool zero = true;
+                for (int64_t k = 0; k < d && zero; k++) zero = gx[j * d + k] == 0.0f;
+                self->zero_grads += zero;
+                step_image(p, X + i * d, A + i * d, gx + j * d, d);
+            }
         }
     }
+    memcpy(A, best_x, (size_t)(b * d) * sizeof *A);
 done:
     hl_ctx_reset(ctx);
-    free(code), free(f), free(gf), free(xs), free(gx), free(act), free(stopped);
+    free(code), free(f), free(gf), free(xs), free(gx), free(best_x), free(act), free(best), free(stopped);
     return st;
 }
 

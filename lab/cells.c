@@ -93,6 +93,31 @@ static hl_status put_timings(hl_config *res, double fit, double enc, double att,
     return hl_run_put_node(res, "timings", t);
 }
 
+static hl_status put_num_seq(hl_config *m, const char *key, const double *v, int64_t n);
+
+/* An iterative attack's trace (attacks/attack.h) as result.json's "trace": {"loss": mean objective per scoring,
+ * "improved": share of the n attacked queries whose best iterate improved}; nothing for an attack without one. */
+static hl_status put_trace(hl_config *res, const hl_attack *a, int64_t n) {
+    hl_status st = HL_OK;
+    int64_t L = a->trace_len;
+    if (L == 0) return HL_OK;
+    double *loss = malloc((size_t)L * sizeof *loss), *imp = malloc((size_t)L * sizeof *imp);
+    hl_config *t = hl_config_new(HL_CONFIG_MAP, NULL, "", 0, 0);
+    if (!loss || !imp || !t) HL_TRY(hl_error_set(HL_ENOMEM, "out of memory building result.json"));
+    for (int64_t i = 0; i < L; i++) {
+        loss[i] = a->trace_loss_n[i] ? a->trace_loss_sum[i] / (double)a->trace_loss_n[i] : NAN;
+        imp[i] = n > 0 ? (double)a->trace_improved[i] / (double)n : NAN;
+    }
+    HL_TRY(put_num_seq(t, "loss", loss, L));
+    HL_TRY(put_num_seq(t, "improved", imp, L));
+    st = hl_run_put_node(res, "trace", t);
+    t = NULL;
+done:
+    hl_config_free(t);
+    free(loss), free(imp);
+    return st;
+}
+
 /* A sequence of numbers (non-finite: null) under key. */
 static hl_status put_num_seq(hl_config *m, const char *key, const double *v, int64_t n) {
     hl_status st = HL_OK;
@@ -527,6 +552,7 @@ hl_status hl_cell_run_attack(hl_run_state *rs, const hl_cell *c, hl_config *res)
     }
     HL_TRY(hl_run_put_node(res, "metrics", m));
     m = NULL;
+    HL_TRY(put_trace(res, a, n));
     HL_TRY(hl_run_put_int(res, "queries", n));
     HL_TRY(hl_run_put_int(res, "database", db.n));
     HL_TRY(put_timings(res, t_fit, t_enc, t_att, t_score));

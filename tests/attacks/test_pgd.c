@@ -365,7 +365,7 @@ Test(pgd, early_stop_and_counters) {
     hl_attack_opts o = opts_make(HL_NORM_LINF, STEPS, true);
     o.threat.eps = (hl_fraction){24, 255, 24.0 / 255}, o.step = (hl_fraction){2, 255, 2.0 / 255};
     attack(&w, &o, (const char *const[]){"early_stop", "false", NULL}, w.xq, xa, NQ, &g, 16, &fw2, &bw2);
-    cr_assert_eq(fw2, (int64_t)STEPS * NQ);
+    cr_assert_eq(fw2, (int64_t)(STEPS + 1) * NQ); /* a forward per step, and one to score the last iterate */
     cr_assert_eq(bw2, (int64_t)STEPS * NQ);
     attack(&w, &o, NULL, w.xq, xa, NQ, &g, 16, &fw, &bw);
     cr_assert_eq(hl_hasher_encode_images(&adv, w.h, w.ctx, xa, NQ, 0), HL_OK);
@@ -374,18 +374,19 @@ Test(pgd, early_stop_and_counters) {
     cr_log_info("early stop: %lld forwards (%lld without), %lld backwards, %d/%d reached", (long long)fw,
                 (long long)fw2, (long long)bw, reached, NQ);
     cr_assert(fw < fw2 * 3 / 4, "early stop saves forwards: %lld vs %lld", (long long)fw, (long long)fw2);
-    /* each stopped image had exactly one forward without a backward, and its frozen image is on target */
-    cr_assert(fw - bw >= 1 && fw - bw <= reached, "forwards %lld backwards %lld reached %d", (long long)fw,
-              (long long)bw, reached);
-    /* untargeted: with the source codes, one forward and one backward per image and step; without, one more
-     * forward per image for the clean codes; no steps: nothing (or only the clean forward) */
+    /* every image has exactly one forward without a backward: the one that stopped it on target, or the scoring of
+     * its last iterate */
+    cr_assert(fw - bw == NQ && reached >= 1, "forwards %lld backwards %lld reached %d", (long long)fw, (long long)bw,
+              reached);
+    /* untargeted: with the source codes, one forward and one backward per image and step plus the scoring of the
+     * last iterate; without, one more forward per image for the clean codes; no steps: nothing */
     cr_assert_eq(hl_hasher_encode_images(&clean, w.h, w.ctx, w.xq, NQ, 0), HL_OK);
     o = opts_make(HL_NORM_L2, 5, false);
     attack(&w, &o, NULL, w.xq, xa, NQ, &(hl_attack_goal){.source = &clean}, 16, &fw, &bw);
-    cr_assert(fw == 5 * NQ && bw == 5 * NQ, "%lld %lld", (long long)fw, (long long)bw);
+    cr_assert(fw == 6 * NQ && bw == 5 * NQ, "%lld %lld", (long long)fw, (long long)bw);
     float xb[NQ * C * S * S];
     attack(&w, &o, NULL, w.xq, xb, NQ, NULL, 16, &fw, &bw);
-    cr_assert(fw == 6 * NQ && bw == 5 * NQ, "%lld %lld", (long long)fw, (long long)bw);
+    cr_assert(fw == 7 * NQ && bw == 5 * NQ, "%lld %lld", (long long)fw, (long long)bw);
     cr_assert_eq(memcmp(xa, xb, sizeof xa), 0, "goal->source = the clean codes changes nothing");
     o.steps = 0;
     attack(&w, &o, NULL, w.xq, xa, NQ, &(hl_attack_goal){.source = &clean}, 16, &fw, &bw);
@@ -421,5 +422,99 @@ Test(pgd, option_and_goal_errors) {
     hl_codes_free(&t8);
     hl_attack_free(a);
     hl_config_free(p);
+    world_free(&w);
+}
+
+/* ---- best iterate, restarts, the default beta, the trace ---- */
+
+/* Bits flipped from the clean code, per query, of the images adv. */
+static void flipped_per_query(world *w, const hl_codes *clean, const float *adv, int *out) {
+    hl_codes c;
+    cr_assert_eq(hl_hasher_encode_images(&c, w->h, w->ctx, adv, NQ, 0), HL_OK);
+    for (int i = 0; i < NQ; i++) out[i] = hl_hamming(hl_codes_row(&c, i), hl_codes_row(clean, i), c.words);
+    hl_codes_free(&c);
+}
+
+/* With β = 1 (untargeted default) the first T' steps of a T-step run are exactly the T'-step run, so the T-step
+ * attack scores each query at least as well as every shorter one: it keeps its best iterate, not its last (large
+ * sign steps of 6/255 at ε = 8/255 make the raw iterates go back and forth). Restarts: restart 0 is the single run,
+ * so three restarts are never worse per query. The trace has one entry per scoring, the loss finite. */
+Test(pgd, best_iterate_and_restarts_never_lose) {
+    world w;
+    world_make(&w, true);
+    hl_codes clean;
+    cr_assert_eq(hl_hasher_encode_images(&clean, w.h, w.ctx, w.xq, NQ, 0), HL_OK);
+    static float xa[NQ * C * S * S];
+    int best[NQ], shorter[NQ], ups = 0;
+    enum { T = 12 };
+    hl_attack_opts o = opts_make(HL_NORM_LINF, T, false);
+    o.step = (hl_fraction){6, 255, 6.0 / 255};
+    o.random_start = true, o.seed = 4;
+    attack(&w, &o, NULL, w.xq, xa, NQ, NULL, 16, NULL, NULL);
+    flipped_per_query(&w, &clean, xa, best);
+    for (int t = 1; t < T; t++) {
+        hl_attack_opts ot = o;
+        ot.steps = t;
+        attack(&w, &ot, NULL, w.xq, xa, NQ, NULL, 16, NULL, NULL);
+        flipped_per_query(&w, &clean, xa, shorter);
+        for (int i = 0; i < NQ; i++) {
+            cr_assert(best[i] >= shorter[i], "query %d: %d bits flipped after %d steps, %d after %d", i, best[i], T,
+                      shorter[i], t);
+            ups += best[i] > shorter[i];
+        }
+    }
+    cr_assert(ups > 0, "more steps never helped: the test would not tell");
+    /* restarts */
+    hl_attack *a = NULL;
+    hl_config *p = params_of((const char *const[]){"restarts", "3", NULL});
+    cr_assert_eq(hl_attack_create(&a, "pgd", p, &o), HL_OK, "%s", hl_error_last());
+    cr_assert_eq(hl_attack_run(a, w.h, w.ctx, w.xq, xa, NQ, NULL, 16), HL_OK, "%s", hl_error_last());
+    int three[NQ], gained = 0;
+    flipped_per_query(&w, &clean, xa, three);
+    for (int i = 0; i < NQ; i++) {
+        cr_assert(three[i] >= best[i], "query %d: %d bits with 3 restarts, %d with one", i, three[i], best[i]);
+        gained += three[i] > best[i];
+    }
+    cr_log_info("best iterate: %d query-step pairs improved by longer runs; restarts improved %d of %d queries", ups,
+                gained, NQ);
+    cr_assert_eq(a->trace_len, 3 * (T + 1));
+    for (int64_t t = 0; t < a->trace_len; t++) {
+        cr_assert_eq(a->trace_loss_n[t], NQ, "every query is scored at every step (no early stop untargeted)");
+        cr_assert(isfinite(a->trace_loss_sum[t]) && a->trace_improved[t] >= 0 && a->trace_improved[t] <= NQ);
+    }
+    cr_assert_eq(a->trace_improved[0], 0, "the first scoring is no improvement");
+    hl_attack_free(a);
+    hl_config_free(p);
+    /* restarts without random starts would repeat themselves: refused */
+    o.random_start = false;
+    p = params_of((const char *const[]){"restarts", "2", NULL});
+    cr_assert_eq(hl_attack_create(&a, "pgd", p, &o), HL_EINVAL);
+    cr_assert(strstr(hl_error_last(), "needs random_start"), "%s", hl_error_last());
+    hl_config_free(p);
+    hl_codes_free(&clean);
+    world_free(&w);
+}
+
+/* sharpen auto: β = 1 untargeted (the steps equal sharpen none's), DHTA's schedule targeted (equal to sharpen dhta). */
+Test(pgd, sharpen_auto_is_none_untargeted_and_dhta_targeted) {
+    world w;
+    world_make(&w, true);
+    static float a1[NQ * C * S * S], a2[NQ * C * S * S];
+    hl_attack_opts o = opts_make(HL_NORM_L2, 6, false);
+    attack(&w, &o, NULL, w.xq, a1, NQ, NULL, 16, NULL, NULL);
+    attack(&w, &o, (const char *const[]){"sharpen", "none", NULL}, w.xq, a2, NQ, NULL, 16, NULL, NULL);
+    cr_assert_eq(memcmp(a1, a2, sizeof a1), 0, "untargeted auto = none");
+    attack(&w, &o, (const char *const[]){"sharpen", "dhta", NULL}, w.xq, a2, NQ, NULL, 16, NULL, NULL);
+    cr_assert_neq(memcmp(a1, a2, sizeof a1), 0, "and differs from dhta");
+    hl_codes target;
+    hl_labels tl;
+    anchors(&w, &target, &tl);
+    hl_attack_goal g = {.target = &target};
+    o = opts_make(HL_NORM_L2, 6, true);
+    attack(&w, &o, NULL, w.xq, a1, NQ, &g, 16, NULL, NULL);
+    attack(&w, &o, (const char *const[]){"sharpen", "dhta", NULL}, w.xq, a2, NQ, &g, 16, NULL, NULL);
+    cr_assert_eq(memcmp(a1, a2, sizeof a1), 0, "targeted auto = dhta");
+    hl_codes_free(&target);
+    hl_labels_free(&tl);
     world_free(&w);
 }

@@ -111,6 +111,18 @@ Test(robust_small, deep_hashers_learn_and_attacks_bite) {
             double adv = metric_of(rd, c, "mAP@all"), before = metric_of(rd, c, "mAP@all(clean)");
             fprintf(stderr, "robust_small: %s mAP %.3f -> %.3f\n", c->label, before, adv);
             cr_assert(adv < before - 0.05, "%s: PGD left mAP at %.3f (clean %.3f)", c->label, adv, before);
+            /* its trace: one entry per scoring (10 steps + the last iterate), the loss falling overall */
+            char p[1200];
+            snprintf(p, sizeof p, "%s/cells/%s/result.json", rd, c->key);
+            hl_config *t = NULL;
+            cr_assert_eq(hl_json_load_file(p, &t), HL_OK, "%s", hl_error_last());
+            const hl_config *loss = hl_config_path(t, "trace.loss"), *imp = hl_config_path(t, "trace.improved");
+            cr_assert(loss && imp && hl_config_len(loss) == 11 && hl_config_len(imp) == 11, "%s: trace", c->label);
+            double l0 = 0, l10 = 0;
+            cr_assert(hl_config_as_double(hl_config_at(loss, 0), &l0) == HL_OK &&
+                      hl_config_as_double(hl_config_at(loss, 10), &l10) == HL_OK && l10 < l0,
+                      "%s: loss %g -> %g", c->label, l0, l10);
+            hl_config_free(t);
         } else {
             double t = metric_of(rd, c, "t-mAP@all"), floor_ = metric_of(rd, c, "t-mAP@all(clean)");
             fprintf(stderr, "robust_small: %s t-mAP %.3f (floor %.3f)\n", c->label, t, floor_);
