@@ -118,6 +118,52 @@ done:
     return st;
 }
 
+#define HL_SANITY_FLOAT_8BIT_TOL 0.02 /* mAP points (as a fraction) between float and 8-bit adversarial images */
+
+/* The per-cell sanity checks of an attack cell (issue 14 §5; the checks across cells come with the report), as
+ * result.json's "sanity": {"flags": [...], and the evidence}. A flag is a warning, never a silent pass:
+ *   zero_gradients       more than half of the attack's backward passes gave an exactly zero (or absent) input
+ *                        gradient: a gradient attack cannot move the model, its scores show nothing
+ *   loss_not_improving   the attack's mean objective at its last scoring is not below its first
+ *   float_8bit_disagree  mAP of the float and of the 8-bit adversarial images differ by more than 0.02 */
+static hl_status put_sanity(hl_config *res, const hl_cell *c, const hl_attack *a, double zg, double map8,
+                            double mapf) {
+    hl_status st = HL_OK;
+    hl_config *s = hl_config_new(HL_CONFIG_MAP, NULL, "", 0, 0), *flags = hl_config_new(HL_CONFIG_SEQ, NULL, "", 0, 0);
+    const char *raised[3];
+    int nr = 0;
+    if (!s || !flags) HL_TRY(hl_error_set(HL_ENOMEM, "out of memory building result.json"));
+    if (zg > 0.5) raised[nr++] = "zero_gradients";
+    double l0 = NAN, l1 = NAN;
+    if (a->trace_len > 1 && a->trace_loss_n[0] > 0) {
+        int64_t last = a->trace_len - 1; /* the last scoring that still had images (early stop may empty the end) */
+        while (last > 0 && a->trace_loss_n[last] == 0) last--;
+        l0 = a->trace_loss_sum[0] / (double)a->trace_loss_n[0];
+        l1 = a->trace_loss_sum[last] / (double)a->trace_loss_n[last];
+        if (!(l1 < l0 - 1e-9)) raised[nr++] = "loss_not_improving";
+    }
+    if (fabs(map8 - mapf) > HL_SANITY_FLOAT_8BIT_TOL) raised[nr++] = "float_8bit_disagree";
+    for (int i = 0; i < nr; i++) {
+        hl_config *f = hl_config_new(HL_CONFIG_SCALAR, raised[i], "", 0, 0);
+        if (f) f->quoted = true;
+        if (!f) HL_TRY(hl_error_set(HL_ENOMEM, "out of memory building result.json"));
+        HL_TRY(hl_config_seq_push(flags, f));
+        hl_msg(HL_LOG_WARN, "cell %s: sanity flag %s", c->label, raised[i]);
+    }
+    HL_TRY(hl_run_put_node(s, "flags", flags));
+    flags = NULL;
+    HL_TRY(hl_run_put_num(s, "zero_grad_fraction", zg));
+    HL_TRY(hl_run_put_num(s, "loss_first", l0));
+    HL_TRY(hl_run_put_num(s, "loss_last", l1));
+    HL_TRY(hl_run_put_num(s, "float_8bit_map_gap", fabs(map8 - mapf)));
+    st = hl_run_put_node(res, "sanity", s);
+    s = NULL;
+done:
+    hl_config_free(s);
+    hl_config_free(flags);
+    return st;
+}
+
 /* A sequence of numbers (non-finite: null) under key. */
 static hl_status put_num_seq(hl_config *m, const char *key, const double *v, int64_t n) {
     hl_status st = HL_OK;
@@ -553,6 +599,7 @@ hl_status hl_cell_run_attack(hl_run_state *rs, const hl_cell *c, hl_config *res)
     HL_TRY(hl_run_put_node(res, "metrics", m));
     m = NULL;
     HL_TRY(put_trace(res, a, n));
+    HL_TRY(put_sanity(res, c, a, zg, ra.map, rf.map));
     HL_TRY(hl_run_put_int(res, "queries", n));
     HL_TRY(hl_run_put_int(res, "database", db.n));
     HL_TRY(put_timings(res, t_fit, t_enc, t_att, t_score));

@@ -9,9 +9,30 @@
 #include "lab/commands.h"
 #include "lab/store.h"
 #include "lab/suite.h"
+#include "reports/result.h"
 
 static const char status_usage[] = "usage: hashlab status RUNDIR\n"
                                    "  lists every cell (state done/failed/pending/invalid, kind, key prefix, label) and totals\n";
+
+/* "  FLAGS: a, b" from a done cell's result.json "sanity.flags" (attack cells), or nothing. */
+static void sanity_flags(const char *dir, const hl_cell *c, char *out, size_t n, int64_t *nflagged) {
+    char p[1200];
+    hl_result r;
+    snprintf(p, sizeof p, "%s/cells/%s/result.json", dir, c->key);
+    if (hl_result_read(p, c->key, hl_cell_kind_name(c->kind), &r) < 0) {
+        hl_error_clear();
+        return;
+    }
+    const hl_config *f = hl_config_path(r.root, "sanity.flags");
+    size_t k = 0;
+    for (int64_t i = 0; f && f->kind == HL_CONFIG_SEQ && i < hl_config_len(f) && k < n; i++) {
+        const hl_config *e = hl_config_at(f, i);
+        if (e->kind != HL_CONFIG_SCALAR) continue;
+        k += (size_t)snprintf(out + k, n - k, "%s%s", k ? ", " : "  FLAGS: ", e->text);
+    }
+    if (k) (*nflagged)++;
+    hl_result_free(&r);
+}
 
 int hl_cmd_status(int argc, char **argv) {
     if (argc != 1 || argv[0][0] == '-') {
@@ -24,7 +45,7 @@ int hl_cmd_status(int argc, char **argv) {
     hl_suite *s = NULL;
     hl_config *man = NULL;
     hl_cell *cells = NULL;
-    int64_t n = 0, count[HL_CELL_STATE_COUNT] = {0};
+    int64_t n = 0, count[HL_CELL_STATE_COUNT] = {0}, nflagged = 0;
     int rc = 1;
     snprintf(p, sizeof p, "%s/suite.yaml", dir);
     if (hl_suite_load(&s, p) < 0) goto done;
@@ -40,12 +61,16 @@ int hl_cmd_status(int argc, char **argv) {
         char *err = NULL;
         hl_cell_state cs = hl_store_cell_state(dir, cells[i].key, hl_cell_kind_name(cells[i].kind), &err);
         count[cs]++;
-        printf("%-8s %-8s %.12s  %s%s%s\n", hl_cell_state_name(cs), hl_cell_kind_name(cells[i].kind), cells[i].key,
-               cells[i].label, err ? (cs == HL_CELL_STATE_INVALID ? "  invalid: " : "  error: ") : "", err ? err : "");
+        char flags[256] = "";
+        if (cs == HL_CELL_STATE_DONE) sanity_flags(dir, &cells[i], flags, sizeof flags, &nflagged);
+        printf("%-8s %-8s %.12s  %s%s%s%s\n", hl_cell_state_name(cs), hl_cell_kind_name(cells[i].kind), cells[i].key,
+               cells[i].label, err ? (cs == HL_CELL_STATE_INVALID ? "  invalid: " : "  error: ") : "", err ? err : "",
+               flags);
         free(err);
     }
     printf("%lld cells: %lld done, %lld failed, %lld pending", (long long)n, (long long)count[HL_CELL_STATE_DONE],
            (long long)count[HL_CELL_STATE_FAILED], (long long)count[HL_CELL_STATE_PENDING]);
+    if (nflagged) printf(", %lld with sanity flags (warnings: see result.json's \"sanity\")", (long long)nflagged);
     if (count[HL_CELL_STATE_INVALID])
         printf(", %lld invalid (hashlab run sets them aside and runs them again)",
                (long long)count[HL_CELL_STATE_INVALID]);

@@ -104,6 +104,20 @@ Test(robust_small, deep_hashers_learn_and_attacks_bite) {
         cr_assert(clean[k] > lsh + 0.1 && clean[k] > untrained + 0.1, "%s: %.3f vs lsh %.3f, untrained %.3f",
                   s->hashers[k].name, clean[k], lsh, untrained);
     }
+    for (int64_t i = 0; i < n; i++) { /* normal models raise no sanity flag (issue 14 §5) */
+        const hl_cell *c = &cells[i];
+        if (c->kind != HL_CELL_ATTACK) continue;
+        char p[1200];
+        snprintf(p, sizeof p, "%s/cells/%s/result.json", rd, c->key);
+        hl_config *t = NULL;
+        cr_assert_eq(hl_json_load_file(p, &t), HL_OK, "%s", hl_error_last());
+        double gap = -1;
+        cr_assert_eq(hl_config_get_double(t, "sanity.float_8bit_map_gap", &gap), HL_OK, "%s", c->label);
+        fprintf(stderr, "robust_small: %s sanity flags %lld, float/8-bit gap %.4f\n", c->label,
+                (long long)hl_config_len(hl_config_path(t, "sanity.flags")), gap);
+        cr_assert_eq(hl_config_len(hl_config_path(t, "sanity.flags")), 0, "%s raised a sanity flag", c->label);
+        hl_config_free(t);
+    }
     for (int64_t i = 0; i < n; i++) {
         const hl_cell *c = &cells[i];
         if (c->kind != HL_CELL_ATTACK || c->hasher >= 4) continue;

@@ -795,6 +795,8 @@ Test(runner, victim_without_input_gradient_is_attacked_and_flagged) {
              "hashers:\n"
              "  - method: binarize\n"
              "    bits: [8]\n"
+             "  - method: itq\n"
+             "    bits: [8]\n"
              "attacks:\n"
              "  - method: pgd\n"
              "    eps: 8/255\n"
@@ -810,8 +812,8 @@ Test(runner, victim_without_input_gradient_is_attacked_and_flagged) {
     hl_cell *cells = NULL;
     int64_t n = 0;
     cells_of(rd, &cells, &n);
-    cr_assert_eq(n, 2);
-    const hl_cell *ac = cells[0].kind == HL_CELL_ATTACK ? &cells[0] : &cells[1];
+    cr_assert_eq(n, 4);
+    const hl_cell *ac = cell_by_label(cells, n, "binarize/8b/seed0/pgd:linf:8/255");
     hl_config *t = result_of(rd, ac->key);
     cr_assert_str_eq(hl_config_get(t, "status")->text, "done");
     double zg = -1, adv = -1, clean = -2;
@@ -823,7 +825,26 @@ Test(runner, victim_without_input_gradient_is_attacked_and_flagged) {
     const hl_config *note = hl_config_get(t, "note");
     cr_assert(note && strstr(note->text, "input gradient was zero in 100%") && strstr(note->text, "not show robustness"),
               "note: %s", note ? note->text : "(none)");
+    /* the sanity flags: zero gradients, and no progress of the objective; a linear model raises none */
+    char *flags = NULL;
+    cr_assert_eq(hl_config_canonical_json(hl_config_path(t, "sanity.flags"), &flags), HL_OK);
+    cr_assert_str_eq(flags, "[\"zero_gradients\",\"loss_not_improving\"]");
+    free(flags);
     hl_config_free(t);
+    t = result_of(rd, cell_by_label(cells, n, "itq/8b/seed0/pgd:linf:8/255")->key);
+    cr_assert_eq(hl_config_canonical_json(hl_config_path(t, "sanity.flags"), &flags), HL_OK);
+    cr_assert_str_eq(flags, "[]", "itq: %s", flags);
+    free(flags);
+    hl_config_free(t);
+    /* hashlab status shows them */
+    snprintf(cmd, sizeof cmd, "%s/hashlab status %s 2>&1", HL_BUILD_DIR, rd);
+    FILE *ps = popen(cmd, "r");
+    char out[8192];
+    size_t got = fread(out, 1, sizeof out - 1, ps);
+    out[got] = 0;
+    cr_assert_eq(pclose(ps), 0);
+    cr_assert(strstr(out, "FLAGS: zero_gradients, loss_not_improving") && strstr(out, "1 with sanity flags"), "%s",
+              out);
     free(cells);
     free(suite);
 }
