@@ -53,6 +53,7 @@
 
 #include "attacks/attack.h"
 #include "attacks/pgd.h"
+#include "attacks/victim.h"
 #include "core/tape.h"
 
 #define PGD_STREAM 0x706764ULL /* "pgd" */
@@ -158,56 +159,6 @@ done:
     return st;
 }
 
-/* Host copy of a contiguous tensor's data (or of its grad) on any device. */
-static void to_host(float *dst, const hl_tensor *t, bool grad) {
-    if (t->dev == HL_DEVICE_CPU) {
-        memcpy(dst, grad ? t->grad : t->data, (size_t)hl_tensor_numel(t) * sizeof *dst);
-        return;
-    }
-    hl_tensor src, h;
-    hl_tensor_wrap(&src, grad ? t->grad : t->data, t->ndim, t->shape, t->dev);
-    hl_tensor_wrap(&h, dst, t->ndim, t->shape, HL_DEVICE_CPU);
-    hl_tensor_copy_data(&h, &src);
-}
-
-/* Victim outputs f [m, K] (host) of images xs [m, d] (host); with grad, also records the tape and returns the
- * input tensor through *xin. */
-static hl_status forward(hl_hasher *victim, hl_ctx *ctx, const float *xs, int64_t m, bool grad, float *f,
-                         hl_tensor **xin, hl_tensor **out) {
-    const hl_dataset_info *in = &victim->info;
-    const int64_t *shape = HL_SHAPE(m, in->c, in->h, in->w);
-    if (!grad) hl_no_grad_begin(ctx);
-    hl_tensor *xt = hl_tensor_from(ctx, 4, shape, xs);
-    if (grad) hl_tensor_set_requires_grad(xt, true);
-    hl_tensor *y = hl_hasher_forward(victim, ctx, xt);
-    if (!grad) hl_no_grad_end(ctx);
-    to_host(f, y, false);
-    int64_t nk = m * victim->bits;
-    for (int64_t i = 0; i < nk; i++)
-        if (!isfinite(f[i]))
-            return hl_error_set(HL_ENUMERIC, "victim '%s' gave a non-finite output", victim->cls->name);
-    if (xin) *xin = xt;
-    if (out) *out = y;
-    return HL_OK;
-}
-
-static void random_start(const hl_threat *t, hl_rng *r, const float *x, float *a, int64_t d) {
-    float eps = (float)t->eps.value;
-    if (t->norm == HL_NORM_LINF) {
-        hl_rng_uniform(r, a, d, -eps, eps);
-    } else {
-        float rad;
-        hl_rng_normal(r, a, d, 0.0f, 1.0f);
-        hl_rng_uniform(r, &rad, 1, 0.0f, 1.0f);
-        double nn = 0;
-        for (int64_t j = 0; j < d; j++) nn += (double)a[j] * a[j];
-        float s = nn > 0 ? (float)(rad * t->eps.value / sqrt(nn)) : 0.0f;
-        for (int64_t j = 0; j < d; j++) a[j] *= s;
-    }
-    for (int64_t j = 0; j < d; j++) a[j] += x[j];
-    hl_threat_project(t, x, a, 1, d);
-}
-
 /* x' ← Π(x' − α·dir(g)) for one image. */
 static void step_image(const pgd *p, const float *x, float *a, const float *g, int64_t d) {
     const hl_threat *t = &p->base.opts.threat;
@@ -225,13 +176,6 @@ static void step_image(const pgd *p, const float *x, float *a, const float *g, i
         for (int64_t j = 0; j < d; j++) a[j] -= alpha * g[j];
     }
     hl_threat_project(t, x, a, 1, d);
-}
-
-/* Score of an iterate on its sign code (higher is better): bits flipped from c (untargeted) or equal to c (targeted). */
-static int code_score(const float *f, const float *c, int K, bool targeted) {
-    int s = 0;
-    for (int k = 0; k < K; k++) s += (((f[k] >= 0 ? 1.0f : -1.0f) != c[k]) != targeted);
-    return s;
 }
 
 static hl_status pgd_perturb(hl_attack *self, hl_hasher *victim, hl_ctx *ctx, const hl_tensor *x, hl_tensor *x_adv,
@@ -275,7 +219,7 @@ static hl_status pgd_perturb(hl_attack *self, hl_hasher *victim, hl_ctx *ctx, co
         rows.n = b;
         hl_codes_unpack(&rows, code);
     } else { /* untargeted without source: the clean codes */
-        HL_TRY(forward(victim, ctx, X, b, false, f, NULL, NULL));
+        HL_TRY(hl_victim_forward(victim, ctx, X, b, false, f, NULL, NULL));
         self->forwards += b;
         for (int64_t i = 0; i < b * K; i++) code[i] = f[i] >= 0 ? 1.0f : -1.0f;
         hl_ctx_reset(ctx);
@@ -289,7 +233,7 @@ static hl_status pgd_perturb(hl_attack *self, hl_hasher *victim, hl_ctx *ctx, co
             hl_rng base = hl_rng_make(o->seed, PGD_STREAM + (uint64_t)r);
             for (int64_t i = 0; i < b; i++) {
                 hl_rng rr = hl_rng_split(&base, (uint64_t)goal->query_id[i]);
-                random_start(&o->threat, &rr, X + i * d, A + i * d, d);
+                hl_victim_random_start(&o->threat, &rr, X + i * d, A + i * d, d);
             }
         }
         if (T == 0) { /* nothing to choose from: the (random) start is the result */
@@ -307,12 +251,12 @@ static hl_status pgd_perturb(hl_attack *self, hl_hasher *victim, hl_ctx *ctx, co
             for (int64_t j = 0; j < m; j++) memcpy(xs + j * d, A + act[j] * d, (size_t)d * sizeof *xs);
             hl_tensor *xin, *y;
             hl_ctx_reset(ctx);
-            HL_TRY(forward(victim, ctx, xs, m, !last, f, &xin, &y));
+            HL_TRY(hl_victim_forward(victim, ctx, xs, m, !last, f, &xin, &y));
             self->forwards += m;
             double lsum = 0;
             for (int64_t j = 0; j < m; j++) {
                 int64_t i = act[j];
-                int sc = code_score(f + j * K, code + i * K, K, targeted);
+                int sc = hl_victim_code_score(f + j * K, code + i * K, K, targeted);
                 if (sc >= best[i]) {
                     improved += sc > best[i] && best[i] >= 0;
                     best[i] = sc;
@@ -337,10 +281,7 @@ static hl_status pgd_perturb(hl_attack *self, hl_hasher *victim, hl_ctx *ctx, co
             }
             hl_backward_seed(ctx, y, gf);
             self->backwards += used;
-            if (xin->grad) /* NULL: the output has no gradient path to the input; the gradient is zero */
-                to_host(gx, xin, true);
-            else
-                memset(gx, 0, (size_t)(m * d) * sizeof *gx);
+            hl_victim_input_grad(xin, gx);
             for (int64_t j = 0; j < m; j++) {
                 int64_t i = act[j];
                 if (stopped[i]) continue;

@@ -25,7 +25,7 @@
 
 #include "attacks/attack.h"
 #include "attacks/square.h"
-#include "core/kernels.h"
+#include "attacks/victim.h"
 
 #define SQUARE_STREAM 0x737175617265ULL /* "square" */
 
@@ -61,33 +61,6 @@ static hl_status square_init(hl_attack *self, const hl_config *cfg) {
     return hl_config_get_float(cfg, "p_init", &((square *)self)->p_init);
 }
 
-/* Codes (±1 floats) of m images xs [m, d] (no grad; eval mode is the driver's). */
-static hl_status codes_of(hl_hasher *victim, hl_ctx *ctx, const float *xs, int64_t m, float *out) {
-    const hl_dataset_info *in = &victim->info;
-    hl_ctx_reset(ctx);
-    hl_no_grad_begin(ctx);
-    hl_tensor *y = hl_hasher_forward(victim, ctx, hl_tensor_from(ctx, 4, HL_SHAPE(m, in->c, in->h, in->w), xs));
-    hl_no_grad_end(ctx);
-    int64_t nk = m * victim->bits;
-    float *f = malloc((size_t)nk * sizeof *f);
-    if (!f) return hl_error_set(HL_ENOMEM, "square: out of memory");
-    ctx->k->base->to_host(nk, y->data, f);
-    hl_status st = HL_OK;
-    for (int64_t i = 0; i < nk && st == HL_OK; i++) {
-        if (!isfinite(f[i])) st = hl_error_set(HL_ENUMERIC, "victim '%s' gave a non-finite output", victim->cls->name);
-        out[i] = f[i] >= 0 ? 1.0f : -1.0f;
-    }
-    free(f);
-    hl_ctx_reset(ctx);
-    return st;
-}
-
-static int score_of(const float *b, const float *c, int K, bool targeted) {
-    int s = 0;
-    for (int k = 0; k < K; k++) s += (b[k] != c[k]) != targeted;
-    return s;
-}
-
 static hl_status square_perturb(hl_attack *self, hl_hasher *victim, hl_ctx *ctx, const hl_tensor *x,
                                 hl_tensor *x_adv, const hl_attack_goal *goal) {
     hl_status st = HL_OK;
@@ -100,7 +73,7 @@ static hl_status square_perturb(hl_attack *self, hl_hasher *victim, hl_ctx *ctx,
     const hl_codes *given = targeted ? goal->target : goal->source;
     const float eps = (float)th->eps.value, *X = x->data;
     float *A = x_adv->data;
-    float *code = malloc((size_t)(b * K) * sizeof *code), *bc = malloc((size_t)(b * K) * sizeof *bc);
+    float *code = malloc((size_t)(b * K) * sizeof *code), *bc = malloc((size_t)(b * K) * sizeof *bc); /* bc: outputs */
     float *P = malloc((size_t)(b * d) * sizeof *P);
     int64_t *act = malloc((size_t)b * sizeof *act);
     int *cur = malloc((size_t)b * sizeof *cur);
@@ -124,7 +97,9 @@ static hl_status square_perturb(hl_attack *self, hl_hasher *victim, hl_ctx *ctx,
         rows.n = b;
         hl_codes_unpack(&rows, code);
     } else {
-        HL_TRY(codes_of(victim, ctx, X, b, code));
+        HL_TRY(hl_victim_forward(victim, ctx, X, b, false, code, NULL, NULL));
+        for (int64_t i = 0; i < b * K; i++) code[i] = code[i] >= 0 ? 1.0f : -1.0f;
+        hl_ctx_reset(ctx);
         self->forwards += b;
     }
     /* start: vertical stripes of ±ε */
@@ -142,10 +117,11 @@ static hl_status square_perturb(hl_attack *self, hl_hasher *victim, hl_ctx *ctx,
     }
     hl_threat_project(th, X, A, b, d);
     if (o->steps == 0) goto done;
-    HL_TRY(codes_of(victim, ctx, A, b, bc));
+    HL_TRY(hl_victim_forward(victim, ctx, A, b, false, bc, NULL, NULL));
+    hl_ctx_reset(ctx);
     self->forwards += b;
     for (int64_t i = 0; i < b; i++) {
-        cur[i] = score_of(bc + i * K, code + i * K, K, targeted);
+        cur[i] = hl_victim_code_score(bc + i * K, code + i * K, K, targeted);
         done[i] = targeted && cur[i] == K;
     }
     for (int64_t it = 0; it < o->steps; it++) {
@@ -175,11 +151,12 @@ static hl_status square_perturb(hl_attack *self, hl_hasher *victim, hl_ctx *ctx,
             act[m++] = i;
         }
         if (m == 0) break;
-        HL_TRY(codes_of(victim, ctx, P, m, bc));
+        HL_TRY(hl_victim_forward(victim, ctx, P, m, false, bc, NULL, NULL));
+        hl_ctx_reset(ctx);
         self->forwards += m;
         for (int64_t j = 0; j < m; j++) {
             int64_t i = act[j];
-            int sc = score_of(bc + j * K, code + i * K, K, targeted);
+            int sc = hl_victim_code_score(bc + j * K, code + i * K, K, targeted);
             if (sc < cur[i]) continue;
             cur[i] = sc;
             memcpy(A + i * d, P + j * d, (size_t)d * sizeof *A);

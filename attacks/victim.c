@@ -1,0 +1,64 @@
+/* attacks/victim.c — victim passes shared by the gradient attacks; see victim.h. */
+#include "attacks/victim.h"
+
+#include <math.h>
+#include <string.h>
+
+/* Host copy of a contiguous tensor's data (or of its grad) on any device. */
+static void to_host(float *dst, const hl_tensor *t, bool grad) {
+    if (t->dev == HL_DEVICE_CPU) {
+        memcpy(dst, grad ? t->grad : t->data, (size_t)hl_tensor_numel(t) * sizeof *dst);
+        return;
+    }
+    hl_tensor src, h;
+    hl_tensor_wrap(&src, grad ? t->grad : t->data, t->ndim, t->shape, t->dev);
+    hl_tensor_wrap(&h, dst, t->ndim, t->shape, HL_DEVICE_CPU);
+    hl_tensor_copy_data(&h, &src);
+}
+
+hl_status hl_victim_forward(hl_hasher *victim, hl_ctx *ctx, const float *xs, int64_t m, bool grad, float *f,
+                            hl_tensor **xin, hl_tensor **out) {
+    const hl_dataset_info *in = &victim->info;
+    const int64_t *shape = HL_SHAPE(m, in->c, in->h, in->w);
+    if (!grad) hl_no_grad_begin(ctx);
+    hl_tensor *xt = hl_tensor_from(ctx, 4, shape, xs);
+    if (grad) hl_tensor_set_requires_grad(xt, true);
+    hl_tensor *y = hl_hasher_forward(victim, ctx, xt);
+    if (!grad) hl_no_grad_end(ctx);
+    to_host(f, y, false);
+    int64_t nk = m * victim->bits;
+    for (int64_t i = 0; i < nk; i++)
+        if (!isfinite(f[i]))
+            return hl_error_set(HL_ENUMERIC, "victim '%s' gave a non-finite output", victim->cls->name);
+    if (xin) *xin = xt;
+    if (out) *out = y;
+    return HL_OK;
+}
+
+void hl_victim_input_grad(const hl_tensor *xin, float *gx) {
+    if (xin->grad) to_host(gx, xin, true);
+    else memset(gx, 0, (size_t)hl_tensor_numel(xin) * sizeof *gx);
+}
+
+void hl_victim_random_start(const hl_threat *t, hl_rng *r, const float *x, float *a, int64_t d) {
+    float eps = (float)t->eps.value;
+    if (t->norm == HL_NORM_LINF) {
+        hl_rng_uniform(r, a, d, -eps, eps);
+    } else {
+        float rad;
+        hl_rng_normal(r, a, d, 0.0f, 1.0f);
+        hl_rng_uniform(r, &rad, 1, 0.0f, 1.0f);
+        double nn = 0;
+        for (int64_t j = 0; j < d; j++) nn += (double)a[j] * a[j];
+        float s = nn > 0 ? (float)(rad * t->eps.value / sqrt(nn)) : 0.0f;
+        for (int64_t j = 0; j < d; j++) a[j] *= s;
+    }
+    for (int64_t j = 0; j < d; j++) a[j] += x[j];
+    hl_threat_project(t, x, a, 1, d);
+}
+
+int hl_victim_code_score(const float *f, const float *c, int K, bool targeted) {
+    int s = 0;
+    for (int k = 0; k < K; k++) s += (((f[k] >= 0 ? 1.0f : -1.0f) != c[k]) != targeted);
+    return s;
+}

@@ -1,0 +1,28 @@
+/* attacks/victim.h — what gradient attacks share: one victim pass over host images (outputs to the host, the input
+ * tensor for its gradient), the input gradient on the host, a random start in the threat ball, and the score of a
+ * code against the attack's goal.
+ *
+ *     hl_tensor *xin, *y;
+ *     HL_TRY(hl_victim_forward(victim, ctx, xs, m, true, f, &xin, &y));   // f [m, K] host floats
+ *     hl_backward_seed(ctx, y, g);                                          // g = dL/df [m, K]
+ *     hl_victim_input_grad(xin, gx);                                        // gx [m, d]; zeros without a path
+ */
+#ifndef HL_ATTACKS_VICTIM_H
+#define HL_ATTACKS_VICTIM_H
+
+#include "attacks/attack.h"
+
+/* Victim outputs f [m, K] (host) of images xs [m, d] (host); with grad, also records the tape and returns the input
+ * tensor through *xin and the output through *out (either may be NULL). HL_ENUMERIC for a non-finite output. */
+hl_status hl_victim_forward(hl_hasher *victim, hl_ctx *ctx, const float *xs, int64_t m, bool grad, float *f,
+                            hl_tensor **xin, hl_tensor **out);
+/* dL/dx of the last backward into gx [numel(xin)] (host); zeros when the output has no gradient path to xin (a
+ * victim that binarises its input). */
+void hl_victim_input_grad(const hl_tensor *xin, float *gx);
+/* a = Π(x + δ), δ uniform in the L∞ ball, or a Gaussian direction of uniform radius in the L2 ball. */
+void hl_victim_random_start(const hl_threat *t, hl_rng *r, const float *x, float *a, int64_t d);
+/* Score of a pre-sign output f [K] against the ±1 code c: bits of sign(f) differing from c (untargeted, to raise) or
+ * equal to c (targeted, to raise). */
+int hl_victim_code_score(const float *f, const float *c, int K, bool targeted);
+
+#endif
