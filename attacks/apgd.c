@@ -90,7 +90,6 @@ static hl_status apgd_perturb(hl_attack *self, hl_hasher *victim, hl_ctx *ctx, c
     const int64_t b = x->shape[0], d = hl_tensor_numel(x) / b;
     const int K = victim->bits, N = o->steps;
     const bool targeted = o->targeted;
-    const hl_codes *given = targeted ? goal->target : goal->source;
     const float *X = x->data;
     float *A = x_adv->data;
     int w[64], nw = hl_apgd_checkpoints(N, w), next_cp = 1;
@@ -110,25 +109,7 @@ static hl_status apgd_perturb(hl_attack *self, hl_hasher *victim, hl_ctx *ctx, c
                           victim->cls->name);
         goto done;
     }
-    if (targeted && !given) {
-        st = hl_error_set(HL_EINVAL, "targeted apgd needs target codes (goal->target)");
-        goto done;
-    }
-    if (given) {
-        if (given->bits != K || given->n < b) {
-            st = hl_error_set(HL_EMISMATCH, "%s codes have %d bits for %lld images, victim has %d bits",
-                              targeted ? "target" : "source", given->bits, (long long)given->n, K);
-            goto done;
-        }
-        hl_codes rows = *given;
-        rows.n = b;
-        hl_codes_unpack(&rows, code);
-    } else {
-        HL_TRY(hl_victim_forward(victim, ctx, X, b, false, f, NULL, NULL));
-        self->forwards += b;
-        for (int64_t i = 0; i < b * K; i++) code[i] = f[i] >= 0 ? 1.0f : -1.0f;
-        hl_ctx_reset(ctx);
-    }
+    HL_TRY(hl_victim_goal_codes(self, victim, ctx, X, b, goal, code));
     if (o->random_start) {
         hl_rng base = hl_rng_make(o->seed, APGD_STREAM);
         for (int64_t i = 0; i < b; i++) {

@@ -187,7 +187,6 @@ static hl_status pgd_perturb(hl_attack *self, hl_hasher *victim, hl_ctx *ctx, co
     int K = victim->bits, T = o->steps;
     bool targeted = o->targeted;
     hl_pgd_loss kind = targeted ? HL_PGD_LOSS_TARGET : p->loss;
-    const hl_codes *given = targeted ? goal->target : goal->source;
     const float *X = x->data;
     float *A = x_adv->data;
     float *code = malloc((size_t)(b * K) * sizeof *code), *f = malloc((size_t)(b * K) * sizeof *f);
@@ -205,25 +204,7 @@ static hl_status pgd_perturb(hl_attack *self, hl_hasher *victim, hl_ctx *ctx, co
                           victim->cls->name);
         goto done;
     }
-    if (targeted && !given) {
-        st = hl_error_set(HL_EINVAL, "targeted pgd needs target codes (goal->target)");
-        goto done;
-    }
-    if (given) {
-        if (given->bits != K || given->n < b) {
-            st = hl_error_set(HL_EMISMATCH, "%s codes have %d bits for %lld images, victim has %d bits",
-                              targeted ? "target" : "source", given->bits, (long long)given->n, K);
-            goto done;
-        }
-        hl_codes rows = *given;
-        rows.n = b;
-        hl_codes_unpack(&rows, code);
-    } else { /* untargeted without source: the clean codes */
-        HL_TRY(hl_victim_forward(victim, ctx, X, b, false, f, NULL, NULL));
-        self->forwards += b;
-        for (int64_t i = 0; i < b * K; i++) code[i] = f[i] >= 0 ? 1.0f : -1.0f;
-        hl_ctx_reset(ctx);
-    }
+    HL_TRY(hl_victim_goal_codes(self, victim, ctx, X, b, goal, code));
     if (T > 0) HL_TRY(hl_attack_trace_reserve(self, (int64_t)p->restarts * (T + 1)));
     for (int64_t i = 0; i < b; i++) best[i] = -1;
     memcpy(best_x, A, (size_t)(b * d) * sizeof *best_x);

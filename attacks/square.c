@@ -70,7 +70,6 @@ static hl_status square_perturb(hl_attack *self, hl_hasher *victim, hl_ctx *ctx,
     const int C = victim->info.c, H = victim->info.h, W = victim->info.w, K = victim->bits;
     const int64_t b = x->shape[0], d = (int64_t)C * H * W;
     const bool targeted = o->targeted;
-    const hl_codes *given = targeted ? goal->target : goal->source;
     const float eps = (float)th->eps.value, *X = x->data;
     float *A = x_adv->data;
     float *code = malloc((size_t)(b * K) * sizeof *code), *bc = malloc((size_t)(b * K) * sizeof *bc); /* bc: outputs */
@@ -83,25 +82,7 @@ static hl_status square_perturb(hl_attack *self, hl_hasher *victim, hl_ctx *ctx,
         st = hl_error_set(HL_ENOMEM, "square: out of memory");
         goto done;
     }
-    if (targeted && !given) {
-        st = hl_error_set(HL_EINVAL, "targeted square needs target codes (goal->target)");
-        goto done;
-    }
-    if (given) {
-        if (given->bits != K || given->n < b) {
-            st = hl_error_set(HL_EMISMATCH, "%s codes have %d bits for %lld images, victim has %d bits",
-                              targeted ? "target" : "source", given->bits, (long long)given->n, K);
-            goto done;
-        }
-        hl_codes rows = *given;
-        rows.n = b;
-        hl_codes_unpack(&rows, code);
-    } else {
-        HL_TRY(hl_victim_forward(victim, ctx, X, b, false, code, NULL, NULL));
-        for (int64_t i = 0; i < b * K; i++) code[i] = code[i] >= 0 ? 1.0f : -1.0f;
-        hl_ctx_reset(ctx);
-        self->forwards += b;
-    }
+    HL_TRY(hl_victim_goal_codes(self, victim, ctx, X, b, goal, code));
     /* start: vertical stripes of ±ε */
     hl_rng base = hl_rng_make(o->seed, SQUARE_STREAM);
     for (int64_t i = 0; i < b; i++) {

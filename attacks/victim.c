@@ -2,6 +2,7 @@
 #include "attacks/victim.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* Host copy of a contiguous tensor's data (or of its grad) on any device. */
@@ -61,4 +62,28 @@ int hl_victim_code_score(const float *f, const float *c, int K, bool targeted) {
     int s = 0;
     for (int k = 0; k < K; k++) s += (((f[k] >= 0 ? 1.0f : -1.0f) != c[k]) != targeted);
     return s;
+}
+
+hl_status hl_victim_goal_codes(hl_attack *a, hl_hasher *victim, hl_ctx *ctx, const float *x, int64_t b,
+                               const hl_attack_goal *goal, float *code) {
+    const bool targeted = a->opts.targeted;
+    const hl_codes *given = targeted ? goal->target : goal->source;
+    const int K = victim->bits;
+    if (targeted && !given)
+        return hl_error_set(HL_EINVAL, "targeted %s needs target codes (goal->target)", a->cls->name);
+    if (given) {
+        if (given->bits != K || given->n < b)
+            return hl_error_set(HL_EMISMATCH, "%s codes have %d bits for %lld images, victim has %d bits",
+                                targeted ? "target" : "source", given->bits, (long long)given->n, K);
+        hl_codes rows = *given;
+        rows.n = b;
+        hl_codes_unpack(&rows, code);
+        return HL_OK;
+    }
+    hl_status st = hl_victim_forward(victim, ctx, x, b, false, code, NULL, NULL); /* outputs, then their signs */
+    hl_ctx_reset(ctx);
+    if (st < 0) return st;
+    a->forwards += b;
+    for (int64_t i = 0; i < b * K; i++) code[i] = code[i] >= 0 ? 1.0f : -1.0f;
+    return HL_OK;
 }

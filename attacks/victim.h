@@ -19,6 +19,11 @@ hl_status hl_victim_forward(hl_hasher *victim, hl_ctx *ctx, const float *xs, int
 /* dL/dx of the last backward into gx [numel(xin)] (host); zeros when the output has no gradient path to xin (a
  * victim that binarises its input). */
 void hl_victim_input_grad(const hl_tensor *xin, float *gx);
+/* The ±1 codes [b, K] the images' objectives refer to: goal->target when the attack is targeted (HL_EINVAL without
+ * it), else goal->source, else the victim's codes of the clean images x [b, d] (one forward, counted in
+ * a->forwards). HL_EMISMATCH when given codes have another length or too few rows; `name` is for messages. */
+hl_status hl_victim_goal_codes(hl_attack *a, hl_hasher *victim, hl_ctx *ctx, const float *x, int64_t b,
+                               const hl_attack_goal *goal, float *code);
 /* a = Π(x + δ), δ uniform in the L∞ ball, or a Gaussian direction of uniform radius in the L2 ball. */
 void hl_victim_random_start(const hl_threat *t, hl_rng *r, const float *x, float *a, int64_t d);
 /* Score of a pre-sign output f [K] against the ±1 code c: bits of sign(f) differing from c (untargeted, to raise) or
