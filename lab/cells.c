@@ -124,7 +124,8 @@ done:
  * result.json's "sanity": {"flags": [...], and the evidence}. A flag is a warning, never a silent pass:
  *   zero_gradients       more than half of the attack's backward passes gave an exactly zero (or absent) input
  *                        gradient: a gradient attack cannot move the model, its scores show nothing
- *   loss_not_improving   the attack's mean objective at its last scoring is not below its first
+ *   loss_not_improving   no query's objective (its code score: bits flipped, or on target) improved over the attack's
+ *                        steps (the loss values themselves are not comparable across a changing tanh sharpness)
  *   float_8bit_disagree  mAP of the float and of the 8-bit adversarial images differ by more than 0.02 */
 static hl_status put_sanity(hl_config *res, const hl_cell *c, const hl_attack *a, double zg, double map8,
                             double mapf) {
@@ -135,12 +136,14 @@ static hl_status put_sanity(hl_config *res, const hl_cell *c, const hl_attack *a
     if (!s || !flags) HL_TRY(hl_error_set(HL_ENOMEM, "out of memory building result.json"));
     if (zg > 0.5) raised[nr++] = "zero_gradients";
     double l0 = NAN, l1 = NAN;
+    int64_t improved = 0;
     if (a->trace_len > 1 && a->trace_loss_n[0] > 0) {
         int64_t last = a->trace_len - 1; /* the last scoring that still had images (early stop may empty the end) */
         while (last > 0 && a->trace_loss_n[last] == 0) last--;
         l0 = a->trace_loss_sum[0] / (double)a->trace_loss_n[0];
         l1 = a->trace_loss_sum[last] / (double)a->trace_loss_n[last];
-        if (!(l1 < l0 - 1e-9)) raised[nr++] = "loss_not_improving";
+        for (int64_t t = 0; t < a->trace_len; t++) improved += a->trace_improved[t];
+        if (improved == 0) raised[nr++] = "loss_not_improving";
     }
     if (fabs(map8 - mapf) > HL_SANITY_FLOAT_8BIT_TOL) raised[nr++] = "float_8bit_disagree";
     for (int i = 0; i < nr; i++) {
@@ -155,6 +158,7 @@ static hl_status put_sanity(hl_config *res, const hl_cell *c, const hl_attack *a
     HL_TRY(hl_run_put_num(s, "zero_grad_fraction", zg));
     HL_TRY(hl_run_put_num(s, "loss_first", l0));
     HL_TRY(hl_run_put_num(s, "loss_last", l1));
+    HL_TRY(hl_run_put_int(s, "improvements", improved));
     HL_TRY(hl_run_put_num(s, "float_8bit_map_gap", fabs(map8 - mapf)));
     st = hl_run_put_node(res, "sanity", s);
     s = NULL;
