@@ -1,5 +1,5 @@
 /* lab/cmd_bench_retrieval.c — `hashlab bench retrieval [--queries Q] [--database N] [--bits K] [--topk R|all]
- * [--threads T] [--reps N] [--seed S] [--save-workload DIR] [--json]` (../shared/BENCH.md). */
+ * [--threads T] [--reps N] [--seed S] [--save-workload DIR] [--json]` (the workloads: README, Benchmarks). */
 #include <stdio.h>
 #include <string.h>
 

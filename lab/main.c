@@ -84,7 +84,7 @@ static int cmd_bench(int argc, char **argv) {
                "[--batch N]\n"
                "       hashlab bench retrieval [--queries Q] [--database N] [--bits K] [--topk R] [--threads T] "
                "[--json]\n"
-               "  workloads of ../shared/BENCH.md; figures are medians of repeated timed runs after a warm-up\n");
+               "  workloads of the README's Benchmarks section; figures are medians of repeated timed runs after a warm-up\n");
         return 0;
     }
     if (argc >= 1 && strcmp(argv[0], "engine") == 0) return bench_engine(argc - 1, argv + 1);
