@@ -71,7 +71,6 @@ typedef struct apgd_img {
     double L_prev, L_best, L_best_cp; /* objective at the previous step, best so far, best at the last checkpoint */
     int succ;                    /* steps since the last checkpoint that lowered L */
     int best_score;              /* best code score (the returned iterate's) */
-    bool stopped;
 } apgd_img;
 
 static hl_status apgd_init(hl_attack *self, const hl_config *cfg) {
@@ -100,7 +99,8 @@ static hl_status apgd_perturb(hl_attack *self, hl_hasher *victim, hl_ctx *ctx, c
     float *out = malloc((size_t)(b * d) * sizeof *out), *z = malloc((size_t)d * sizeof *z);
     int64_t *act = malloc((size_t)b * sizeof *act);
     apgd_img *s = calloc((size_t)b, sizeof *s);
-    if (!code || !f || !gf || !xs || !gx || !prev || !best || !gbest || !out || !z || !act || !s) {
+    bool *stopped = calloc((size_t)b, sizeof *stopped);
+    if (!code || !f || !gf || !xs || !gx || !prev || !best || !gbest || !out || !z || !act || !s || !stopped) {
         st = hl_error_set(HL_ENOMEM, "apgd: out of memory");
         goto done;
     }
@@ -127,15 +127,10 @@ static hl_status apgd_perturb(hl_attack *self, hl_hasher *victim, hl_ctx *ctx, c
     memcpy(prev, A, (size_t)(b * d) * sizeof *prev);
     for (int k = 0; k <= N; k++) {
         const bool last = k == N;
-        int64_t m = 0, improved = 0;
-        for (int64_t i = 0; i < b; i++)
-            if (!s[i].stopped) act[m++] = i;
-        if (m == 0) break;
-        for (int64_t j = 0; j < m; j++) memcpy(xs + j * d, A + act[j] * d, (size_t)d * sizeof *xs);
+        int64_t m, improved = 0;
         hl_tensor *xin, *y;
-        hl_ctx_reset(ctx);
-        HL_TRY(hl_victim_forward(victim, ctx, xs, m, !last, f, &xin, &y));
-        self->forwards += m;
+        HL_TRY(hl_victim_forward_active(self, victim, ctx, A, stopped, b, d, !last, act, xs, f, &xin, &y, &m));
+        if (m == 0) break;
         double lsum = 0;
         for (int64_t j = 0; j < m; j++) {
             int64_t i = act[j];
@@ -151,7 +146,7 @@ static hl_status apgd_perturb(hl_attack *self, hl_hasher *victim, hl_ctx *ctx, c
             s[i].L_prev = L;
             if (L < s[i].L_best) s[i].L_best = L; /* its point and gradient are kept below, after the backward */
             if (targeted && sc == K) {
-                s[i].stopped = true;
+                stopped[i] = true;
                 memset(gf + j * K, 0, (size_t)K * sizeof *gf);
             }
         }
@@ -163,7 +158,7 @@ static hl_status apgd_perturb(hl_attack *self, hl_hasher *victim, hl_ctx *ctx, c
         const bool cp = next_cp < nw && k == w[next_cp];
         for (int64_t j = 0; j < m; j++) {
             int64_t i = act[j];
-            if (s[i].stopped) continue;
+            if (stopped[i]) continue;
             float *ai = A + i * d, *pi = prev + i * d, *g = gx + j * d;
             const float *xi = X + i * d;
             bool zero = true;
@@ -205,7 +200,7 @@ done:
     if (st == HL_OK) memcpy(A, out, (size_t)(b * d) * sizeof *A);
     hl_ctx_reset(ctx);
     free(code), free(f), free(gf), free(xs), free(gx), free(prev), free(best), free(gbest), free(out), free(z);
-    free(act), free(s);
+    free(act), free(s), free(stopped);
     return st;
 }
 

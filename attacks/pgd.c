@@ -225,15 +225,10 @@ static hl_status pgd_perturb(hl_attack *self, hl_hasher *victim, hl_ctx *ctx, co
         for (int t = 0; t <= T; t++) {
             bool last = t == T;
             float beta = hl_pgd_beta(last ? T - 1 : t, T, p->sharpen);
-            int64_t m = 0, used = 0, improved = 0;
-            for (int64_t i = 0; i < b; i++)
-                if (!stopped[i]) act[m++] = i;
-            if (m == 0) break;
-            for (int64_t j = 0; j < m; j++) memcpy(xs + j * d, A + act[j] * d, (size_t)d * sizeof *xs);
+            int64_t m, used = 0, improved = 0;
             hl_tensor *xin, *y;
-            hl_ctx_reset(ctx);
-            HL_TRY(hl_victim_forward(victim, ctx, xs, m, !last, f, &xin, &y));
-            self->forwards += m;
+            HL_TRY(hl_victim_forward_active(self, victim, ctx, A, stopped, b, d, !last, act, xs, f, &xin, &y, &m));
+            if (m == 0) break;
             double lsum = 0;
             for (int64_t j = 0; j < m; j++) {
                 int64_t i = act[j];

@@ -36,6 +36,19 @@ hl_status hl_victim_forward(hl_hasher *victim, hl_ctx *ctx, const float *xs, int
     return HL_OK;
 }
 
+hl_status hl_victim_forward_active(hl_attack *a, hl_hasher *victim, hl_ctx *ctx, const float *A, const bool *stopped,
+                                   int64_t b, int64_t d, bool grad, int64_t *act, float *xs, float *f, hl_tensor **xin,
+                                   hl_tensor **out, int64_t *m) {
+    *m = 0;
+    for (int64_t i = 0; i < b; i++)
+        if (!stopped[i]) act[(*m)++] = i;
+    if (*m == 0) return HL_OK;
+    for (int64_t j = 0; j < *m; j++) memcpy(xs + j * d, A + act[j] * d, (size_t)d * sizeof *xs);
+    hl_ctx_reset(ctx);
+    a->forwards += *m;
+    return hl_victim_forward(victim, ctx, xs, *m, grad, f, xin, out);
+}
+
 void hl_victim_input_grad(const hl_tensor *xin, float *gx) {
     if (xin->grad) to_host(gx, xin, true);
     else memset(gx, 0, (size_t)hl_tensor_numel(xin) * sizeof *gx);

@@ -16,6 +16,12 @@
  * tensor through *xin and the output through *out (either may be NULL). HL_ENUMERIC for a non-finite output. */
 hl_status hl_victim_forward(hl_hasher *victim, hl_ctx *ctx, const float *xs, int64_t m, bool grad, float *f,
                             hl_tensor **xin, hl_tensor **out);
+/* One step's pass of an iterative attack: gathers the images of A [b, d] not yet stopped into xs (their indices into
+ * act, *m of them), resets ctx and runs the victim on them as hl_victim_forward does, adding *m to a->forwards.
+ * *m = 0 when every image has stopped (nothing runs). */
+hl_status hl_victim_forward_active(hl_attack *a, hl_hasher *victim, hl_ctx *ctx, const float *A, const bool *stopped,
+                                   int64_t b, int64_t d, bool grad, int64_t *act, float *xs, float *f, hl_tensor **xin,
+                                   hl_tensor **out, int64_t *m);
 /* dL/dx of the last backward into gx [numel(xin)] (host); zeros when the output has no gradient path to xin (a
  * victim that binarises its input). */
 void hl_victim_input_grad(const hl_tensor *xin, float *gx);
