@@ -188,7 +188,7 @@ hl_status hl_attack_run(hl_attack *a, hl_hasher *victim, hl_ctx *ctx, const floa
     for (int64_t i0 = 0; i0 < n; i0 += batch) {
         int64_t b = HL_MIN((int64_t)batch, n - i0);
         hl_codes tgt, src;
-        hl_attack_goal g = {.query_id = ids};
+        hl_attack_goal g = {.query_id = ids, .judge = goal ? goal->judge : NULL, .first = i0};
         for (int64_t j = 0; j < b; j++) ids[j] = goal && goal->query_id ? goal->query_id[i0 + j] : i0 + j;
         if (goal && goal->target) tgt = rows(goal->target, i0, b), g.target = &tgt;
         if (goal && goal->source) src = rows(goal->source, i0, b), g.source = &src;

@@ -31,8 +31,12 @@ typedef enum hl_attack_flag {
     HL_ATTACK_BLACKBOX = 1u << 2,   /* never uses gradients of the victim */
     HL_ATTACK_NEEDS_FIT = 1u << 3,  /* learns from the victim once (fit) before perturb: generative attacks such as
                                      * ProS-GAN; the lab caches what it learned per victim (hl_attack_save/load) */
-    HL_ATTACK_UNBOUNDED = 1u << 4   /* bounds its perturbation itself (ProS-GAN's reconstruction loss), so it may run
+    HL_ATTACK_UNBOUNDED = 1u << 4,  /* bounds its perturbation itself (ProS-GAN's reconstruction loss), so it may run
                                      * with norm none (no ε-ball, pixel box only); other attacks refuse norm none */
+    HL_ATTACK_FIXED = 1u << 5,      /* parameter-free (the `auto` ensemble): its budget and steps are fixed by its
+                                     * version, so a suite entry giving steps, step_size or random_start is refused */
+    HL_ATTACK_BASELINE = 1u << 6    /* not an optimiser (random noise): the checks of an attack's strength (the ε = 1
+                                     * probe, loss_not_improving) do not apply to it */
 } hl_attack_flag;
 
 /* Options common to all attacks (the suite's threat-model keys); the class's own keys are in its params. */
@@ -45,6 +49,16 @@ typedef struct hl_attack_opts {
     uint64_t seed;
 } hl_attack_opts;
 
+/* A caller's judge of candidate adversarial images, for attacks that choose among candidates (the `auto` ensemble
+ * keeps each query's worst case by it): scores the codes of the 8-bit quantised candidates of queries first ..
+ * first + codes->n − 1 (positions in the hl_attack_run call) into s[codes->n], higher = stronger attack (the lab
+ * gives −AP untargeted, the targeted AP with the target labels when targeted). NaN: no opinion (the earlier
+ * candidate is kept). */
+typedef struct hl_attack_judge {
+    hl_status (*score)(void *user, int64_t first, const hl_codes *codes, double *s);
+    void *user;
+} hl_attack_judge;
+
 /* What the attacker wants, per query (arrays indexed like the images passed to hl_attack_run / perturb). */
 typedef struct hl_attack_goal {
     const int64_t *query_id; /* stable ids (seeding must depend on these, not on batch positions); NULL: 0..n-1 */
@@ -52,6 +66,8 @@ typedef struct hl_attack_goal {
     const hl_codes *source;  /* untargeted: clean codes [n] to move away from; may be NULL */
     const hl_labels *target_labels; /* targeted: the target label set of each query [n rows] (what label-conditioned
                                      * attacks such as ProS-GAN aim at); NULL when the caller has none */
+    const hl_attack_judge *judge;   /* NULL: attacks that choose among candidates score them by their codes */
+    int64_t first;                  /* set by the driver: the position of this batch's first image in the run */
 } hl_attack_goal;
 
 /* What an attack with HL_ATTACK_NEEDS_FIT learns from, once per victim (the lab passes the protocol's train list and

@@ -12,6 +12,7 @@
  *            the proposal replaces x' when its score is at least x''s (ties accepted: a walk across the plateaus of a
  *            code objective, which has no margin to compare).
  *   early stop (targeted): an image whose code equals the target stops.
+ * Trace (steps + 1 entries): the mean of −score/K over the images still searched, and how many strictly improved.
  * Budget: `steps` proposals per image (one victim forward each, plus one for the start; the clean forward for the
  * codes when no source is given). Every draw comes from the image's own stream, keyed by (seed, query id), so an
  * image's result does not depend on its batch.
@@ -98,13 +99,16 @@ static hl_status square_perturb(hl_attack *self, hl_hasher *victim, hl_ctx *ctx,
     }
     hl_threat_project(th, X, A, b, d);
     if (o->steps == 0) goto done;
+    HL_TRY(hl_attack_trace_reserve(self, o->steps + 1));
     HL_TRY(hl_victim_forward(victim, ctx, A, b, false, bc, NULL, NULL));
     hl_ctx_reset(ctx);
     self->forwards += b;
     for (int64_t i = 0; i < b; i++) {
         cur[i] = hl_victim_code_score(bc + i * K, code + i * K, K, targeted);
         done[i] = targeted && cur[i] == K;
+        self->trace_loss_sum[0] -= (double)cur[i] / K;
     }
+    self->trace_loss_n[0] += b;
     for (int64_t it = 0; it < o->steps; it++) {
         int s = hl_square_side(hl_square_p(sq->p_init, it, o->steps), H, W);
         int64_t m = 0;
@@ -135,14 +139,20 @@ static hl_status square_perturb(hl_attack *self, hl_hasher *victim, hl_ctx *ctx,
         HL_TRY(hl_victim_forward(victim, ctx, P, m, false, bc, NULL, NULL));
         hl_ctx_reset(ctx);
         self->forwards += m;
+        int64_t improved = 0;
+        double lsum = 0;
         for (int64_t j = 0; j < m; j++) {
             int64_t i = act[j];
             int sc = hl_victim_code_score(bc + j * K, code + i * K, K, targeted);
-            if (sc < cur[i]) continue;
-            cur[i] = sc;
-            memcpy(A + i * d, P + j * d, (size_t)d * sizeof *A);
-            if (targeted && sc == K) done[i] = true;
+            if (sc >= cur[i]) {
+                improved += sc > cur[i];
+                cur[i] = sc;
+                memcpy(A + i * d, P + j * d, (size_t)d * sizeof *A);
+                if (targeted && sc == K) done[i] = true;
+            }
+            lsum -= (double)cur[i] / K;
         }
+        self->trace_loss_sum[it + 1] += lsum, self->trace_loss_n[it + 1] += m, self->trace_improved[it + 1] += improved;
     }
 done:
     hl_ctx_reset(ctx);

@@ -48,8 +48,11 @@ typedef enum hl_hasher_flag {
     HL_HASHER_FIT_DATABASE = 1u << 3,   /* asymmetric methods (ADSH): the lab fits them on the database list (all of it
                                          * labelled, as in their papers' protocol) instead of the train list, and
                                          * takes database codes from learned_codes() */
-    HL_HASHER_SEMI_SUPERVISED = 1u << 4 /* fit_semi(): labelled train images plus unlabelled ones (METRICS.md's
-                                         * semi-supervised view: the rest of the database, labels hidden) */
+    HL_HASHER_SEMI_SUPERVISED = 1u << 4, /* fit_semi(): labelled train images plus unlabelled ones (METRICS.md's
+                                          * semi-supervised view: the rest of the database, labels hidden) */
+    HL_HASHER_LINEAR = 1u << 5           /* forward() is affine in the input pixels, f(x) = W·x + b (LSH, ITQ): the lab
+                                          * computes the exact attack's bound for it (lab/sanity.h) and checks the
+                                          * claim on the attacked queries */
 } hl_hasher_flag;
 
 typedef struct hl_hasher_class {

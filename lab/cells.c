@@ -10,7 +10,9 @@
 #include "eval/targets.h"
 #include "eval/attack_metrics.h"
 #include "eval/codes_io.h"
+#include "attacks/auto.h"
 #include "lab/runner_impl.h"
+#include "lab/sanity.h"
 #include "core/hash.h"
 #include "core/io/grid.h"
 
@@ -115,56 +117,6 @@ static hl_status put_trace(hl_config *res, const hl_attack *a, int64_t n) {
 done:
     hl_config_free(t);
     free(loss), free(imp);
-    return st;
-}
-
-#define HL_SANITY_FLOAT_8BIT_TOL 0.02 /* mAP points (as a fraction) between float and 8-bit adversarial images */
-
-/* The per-cell sanity checks of an attack cell (issue 14 §5; the checks across cells come with the report), as
- * result.json's "sanity": {"flags": [...], and the evidence}. A flag is a warning, never a silent pass:
- *   zero_gradients       more than half of the attack's backward passes gave an exactly zero (or absent) input
- *                        gradient: a gradient attack cannot move the model, its scores show nothing
- *   loss_not_improving   no query's objective (its code score: bits flipped, or on target) improved over the attack's
- *                        steps (the loss values themselves are not comparable across a changing tanh sharpness)
- *   float_8bit_disagree  mAP of the float and of the 8-bit adversarial images differ by more than 0.02 */
-static hl_status put_sanity(hl_config *res, const hl_cell *c, const hl_attack *a, double zg, double map8,
-                            double mapf) {
-    hl_status st = HL_OK;
-    hl_config *s = hl_config_new(HL_CONFIG_MAP, NULL, "", 0, 0), *flags = hl_config_new(HL_CONFIG_SEQ, NULL, "", 0, 0);
-    const char *raised[3];
-    int nr = 0;
-    if (!s || !flags) HL_TRY(hl_error_set(HL_ENOMEM, "out of memory building result.json"));
-    if (zg > 0.5) raised[nr++] = "zero_gradients";
-    double l0 = NAN, l1 = NAN;
-    int64_t improved = 0;
-    if (a->trace_len > 1 && a->trace_loss_n[0] > 0) {
-        int64_t last = a->trace_len - 1; /* the last scoring that still had images (early stop may empty the end) */
-        while (last > 0 && a->trace_loss_n[last] == 0) last--;
-        l0 = a->trace_loss_sum[0] / (double)a->trace_loss_n[0];
-        l1 = a->trace_loss_sum[last] / (double)a->trace_loss_n[last];
-        for (int64_t t = 0; t < a->trace_len; t++) improved += a->trace_improved[t];
-        if (improved == 0) raised[nr++] = "loss_not_improving";
-    }
-    if (fabs(map8 - mapf) > HL_SANITY_FLOAT_8BIT_TOL) raised[nr++] = "float_8bit_disagree";
-    for (int i = 0; i < nr; i++) {
-        hl_config *f = hl_config_new(HL_CONFIG_SCALAR, raised[i], "", 0, 0);
-        if (f) f->quoted = true;
-        if (!f) HL_TRY(hl_error_set(HL_ENOMEM, "out of memory building result.json"));
-        HL_TRY(hl_config_seq_push(flags, f));
-        hl_msg(HL_LOG_WARN, "cell %s: sanity flag %s", c->label, raised[i]);
-    }
-    HL_TRY(hl_run_put_node(s, "flags", flags));
-    flags = NULL;
-    HL_TRY(hl_run_put_num(s, "zero_grad_fraction", zg));
-    HL_TRY(hl_run_put_num(s, "loss_first", l0));
-    HL_TRY(hl_run_put_num(s, "loss_last", l1));
-    HL_TRY(hl_run_put_int(s, "improvements", improved));
-    HL_TRY(hl_run_put_num(s, "float_8bit_map_gap", fabs(map8 - mapf)));
-    st = hl_run_put_node(res, "sanity", s);
-    s = NULL;
-done:
-    hl_config_free(s);
-    hl_config_free(flags);
     return st;
 }
 
@@ -404,18 +356,18 @@ done:
     return st;
 }
 
-/* Targeted scores into m: t-mAP@all of the 8-bit (headline) and float adversarial codes, of the clean queries (the
+/* Targeted scores into m (tap [n]: each query's targeted AP of the 8-bit codes): t-mAP@all of the 8-bit (headline) and float adversarial codes, of the clean queries (the
  * floor) and of the target codes themselves (the ceiling), TSR within radius 0 and 2 of the target code and
  * TSR@k-majority for k = 10, 100. */
 static hl_status put_targeted(const hl_run_state *rs, hl_config *m, const hl_codes *adv, const hl_codes *adv_f,
                               const hl_codes *clean, const hl_codes *tcodes, const hl_labels *tl,
-                              const hl_codes *db) {
+                              const hl_codes *db, double *tap) {
     hl_status st = HL_OK;
     hl_retrieval_opts o = rs->ropts;
     hl_retrieval_result r;
     double v;
     o.topk = 0;
-    HL_TRY(hl_attack_tmap(adv, tl, db, &rs->dblab, &o, &r));
+    HL_TRY(hl_retrieval_eval(adv, tl, db, &rs->dblab, &o, &r, tap)); /* = hl_attack_tmap, per query */
     HL_TRY(hl_run_put_num(m, "t-mAP@all", r.map));
     HL_TRY(hl_attack_tmap(adv_f, tl, db, &rs->dblab, &o, &r));
     HL_TRY(hl_run_put_num(m, "t-mAP@all(float)", r.map));
@@ -531,8 +483,13 @@ hl_status hl_cell_run_attack(hl_run_state *rs, const hl_cell *c, hl_config *res)
     HL_TRY(hl_hasher_encode_images(&clean, h, rs->ctx, x, n, ENCODE_BATCH));
     t_enc += hl_time_s() - t0;
     HL_TRY(stop_check());
+    HL_TRY(hl_labels_subset(&lab, &rs->qlab, rs->aq, n));
+    hl_lab_judge jd = {.db = &db, .dblab = &rs->dblab, .labels = ao.targeted ? &tl : &lab, .opts = rs->ropts,
+                       .targeted = ao.targeted};
+    if (ao.targeted) jd.opts.topk = 0;
+    hl_attack_judge judge = {.score = hl_lab_judge_score, .user = &jd};
     hl_attack_goal goal = {.query_id = rs->aq, .target = ao.targeted ? &tcodes : NULL, .source = &clean,
-                           .target_labels = ao.targeted ? &tl : NULL};
+                           .target_labels = ao.targeted ? &tl : NULL, .judge = &judge};
     t0 = hl_time_s();
     HL_TRY(hl_attack_run(a, h, rs->ctx, x, xa, n, &goal, ATTACK_BATCH));
     t_att = hl_time_s() - t0;
@@ -546,9 +503,8 @@ hl_status hl_cell_run_attack(hl_run_state *rs, const hl_cell *c, hl_config *res)
     hl_run_step(rs);
 
     t0 = hl_time_s();
-    HL_TRY(hl_labels_subset(&lab, &rs->qlab, rs->aq, n));
     hl_retrieval_result ra, rf, rc;
-    ap = malloc((size_t)(n ? 2 * n : 1) * sizeof *ap); /* [clean n | adv n] */
+    ap = malloc((size_t)(n ? (3 + HL_AUTO_MAX_MEMBERS) * n : 1) * sizeof *ap); /* [clean | adv | tadv | members..] */
     if (!ap) HL_TRY(hl_error_set(HL_ENOMEM, "out of memory for %lld per-query APs", (long long)n));
     HL_TRY(hl_retrieval_eval(&adv, &lab, &db, &rs->dblab, &rs->ropts, &ra, ap + n));
     HL_TRY(hl_retrieval_eval(&adv_f, &lab, &db, &rs->dblab, &rs->ropts, &rf, NULL));
@@ -557,7 +513,7 @@ hl_status hl_cell_run_attack(hl_run_state *rs, const hl_cell *c, hl_config *res)
     HL_TRY(hl_attack_percept_batch(x, xa, n, rs->data.c, rs->data.h, rs->data.w, &pc, NULL));
     m = hl_config_new(HL_CONFIG_MAP, NULL, "", 0, 0);
     if (!m) HL_TRY(hl_error_set(HL_ENOMEM, "out of memory building result.json"));
-    if (ao.targeted) HL_TRY(put_targeted(rs, m, &adv, &adv_f, &clean, &tcodes, &tl, &db));
+    if (ao.targeted) HL_TRY(put_targeted(rs, m, &adv, &adv_f, &clean, &tcodes, &tl, &db, ap + 2 * n));
     t_score = hl_time_s() - t0;
     hl_run_step(rs);
 
@@ -566,8 +522,24 @@ hl_status hl_cell_run_attack(hl_run_state *rs, const hl_cell *c, hl_config *res)
     snprintf(p, sizeof p, "%s/adv_codes.npy", dir);
     HL_TRY(hl_codes_npy_write(p, &adv, false));
     HL_TRY(write_adv_images(rs, dir, xa, n));
-    const double *cols[2] = {ap, ap + n};
-    HL_TRY(write_per_query(dir, "ap_clean,ap_adv", n, rs->aq, rs->split.query.idx, cols, 2));
+    /* per query: AP clean and adversarial (targeted: and the targeted AP); an ensemble adds the member it kept and
+     * each member's AP (targeted AP when targeted) */
+    const double *cols[4 + HL_AUTO_MAX_MEMBERS] = {ap, ap + n, ap + 2 * n};
+    char header[400] = "ap_clean,ap_adv";
+    int ncols = 2;
+    if (ao.targeted) strcat(header, ",tap_adv"), ncols = 3;
+    const hl_auto_record *rec = hl_auto_record_of(a);
+    if (rec) {
+        HL_TRY(hl_cell_ensemble(a, n, ao.targeted, res, ap + 4 * n, ap + 3 * n));
+        strcat(header, ",winner");
+        cols[ncols++] = ap + 3 * n;
+        for (int k = 0; k < rec->n_members; k++) {
+            size_t hl = strlen(header);
+            snprintf(header + hl, sizeof header - hl, ",%s_%s", ao.targeted ? "tap" : "ap", rec->member[k]);
+            cols[ncols++] = ap + (4 + k) * n;
+        }
+    }
+    HL_TRY(write_per_query(dir, header, n, rs->aq, rs->split.query.idx, cols, ncols));
     snprintf(p, sizeof p, "%s/adv_examples.png", dir);
     HL_TRY(hl_grid_attack_examples(p, x, xa, HL_MIN(n, GRID_EXAMPLES), rs->data.c, rs->data.h, rs->data.w, 10.0f,
                                    rs->data.h < 64 ? 2 : 1));
@@ -603,7 +575,16 @@ hl_status hl_cell_run_attack(hl_run_state *rs, const hl_cell *c, hl_config *res)
     HL_TRY(hl_run_put_node(res, "metrics", m));
     m = NULL;
     HL_TRY(put_trace(res, a, n));
-    HL_TRY(put_sanity(res, c, a, zg, ra.map, rf.map));
+    double tmap8 = NAN, tmapf = NAN;
+    if (ao.targeted) {
+        HL_TRY(hl_config_get_double(hl_config_get(res, "metrics"), "t-mAP@all", &tmap8));
+        HL_TRY(hl_config_get_double(hl_config_get(res, "metrics"), "t-mAP@all(float)", &tmapf));
+    }
+    hl_cell_sanity_in si = {.sa = sa, .ao = &ao, .a = a, .victim = h, .x = x, .n = n, .clean = &clean, .db = &db,
+                            .lab = &lab, .tcodes = ao.targeted ? &tcodes : NULL, .tl = ao.targeted ? &tl : NULL,
+                            .ap_adv = ap + n, .tap_adv = ao.targeted ? ap + 2 * n : NULL,
+                            .map8 = ao.targeted ? tmap8 : ra.map, .mapf = ao.targeted ? tmapf : rf.map};
+    HL_TRY(hl_cell_sanity(rs, c, &si, res));
     HL_TRY(hl_run_put_int(res, "queries", n));
     HL_TRY(hl_run_put_int(res, "database", db.n));
     HL_TRY(put_timings(res, t_fit, t_enc, t_att, t_score));

@@ -71,6 +71,15 @@ static hl_status validate(const hl_suite *s) {
             hl_config_errors_add(&errs, mnode->file, mnode->line, mnode->col, "%s", hl_error_last());
             continue;
         }
+        static const char *const fixed_keys[] = {"steps", "step_size", "random_start"};
+        for (int k = 0; k < 3 && (cls->flags & HL_ATTACK_FIXED); k++) {
+            const hl_config *kn = hl_config_get(e, fixed_keys[k]);
+            if (kn)
+                hl_config_errors_add(&errs, kn->file, kn->line, kn->col,
+                                     "attack '%s' is parameter-free: its members' steps and step sizes are fixed by "
+                                     "its version (see `hashlab list %s`); remove `%s`", cls->name, cls->name,
+                                     fixed_keys[k]);
+        }
         const hl_config *params = hl_config_get(e, "params");
         snprintf(what, sizeof what, "attack '%s'", cls->name);
         if (params && hl_config_validate(params, cls->params, cls->n_params, false, what, &errs) > 0) continue;

@@ -81,7 +81,7 @@ Test(list, errors) {
     char *argv[] = {"lhs"};
     cr_assert_eq(list(1, argv), 1);
     cr_assert_str_eq(err_text,
-                     "hashlab list: unknown hasher or attack 'lhs' (known: abml, adsh, ddsh, dpsh, hashgan, itq, lsh, nmlayer, ssah, apgd, noise, pgd, prosgan, square; did you mean 'lsh'?)\n");
+                     "hashlab list: unknown hasher or attack 'lhs' (known: abml, adsh, ddsh, dpsh, hashgan, itq, lsh, nmlayer, ssah, apgd, auto, noise, pgd, prosgan, square; did you mean 'lsh'?)\n");
     char *argv2[] = {"lsh", "itq"};
     cr_assert_eq(list(2, argv2), 2);
     cr_assert(strstr(err_text, "hashlab list: unexpected argument 'itq'"), "%s", err_text);
