@@ -574,6 +574,13 @@ hl_status hl_cell_run_attack(hl_run_state *rs, const hl_cell *c, hl_config *res)
     }
     HL_TRY(hl_run_put_node(res, "metrics", m));
     m = NULL;
+    /* what kind of attack this is, for the report's checks across cells (reports/sanity.h) */
+    unsigned af = a->cls->flags;
+    HL_TRY(hl_run_put_str(res, "attack_kind", af & HL_ATTACK_FIXED      ? "ensemble"
+                                              : af & HL_ATTACK_BASELINE ? "baseline"
+                                              : af & HL_ATTACK_NEEDS_FIT ? "fitted"
+                                              : af & HL_ATTACK_BLACKBOX  ? "gradient-free"
+                                                                         : "gradient"));
     HL_TRY(put_trace(res, a, n));
     double tmap8 = NAN, tmapf = NAN;
     if (ao.targeted) {

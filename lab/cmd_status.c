@@ -10,29 +10,10 @@
 #include "lab/store.h"
 #include "lab/suite.h"
 #include "reports/result.h"
+#include "reports/sanity.h"
 
 static const char status_usage[] = "usage: hashlab status RUNDIR\n"
                                    "  lists every cell (state done/failed/pending/invalid, kind, key prefix, label) and totals\n";
-
-/* "  FLAGS: a, b" from a done cell's result.json "sanity.flags" (attack cells), or nothing. */
-static void sanity_flags(const char *dir, const hl_cell *c, char *out, size_t n, int64_t *nflagged) {
-    char p[1200];
-    hl_result r;
-    snprintf(p, sizeof p, "%s/cells/%s/result.json", dir, c->key);
-    if (hl_result_read(p, c->key, hl_cell_kind_name(c->kind), &r) < 0) {
-        hl_error_clear();
-        return;
-    }
-    const hl_config *f = hl_config_path(r.root, "sanity.flags");
-    size_t k = 0;
-    for (int64_t i = 0; f && f->kind == HL_CONFIG_SEQ && i < hl_config_len(f) && k < n; i++) {
-        const hl_config *e = hl_config_at(f, i);
-        if (e->kind != HL_CONFIG_SCALAR) continue;
-        k += (size_t)snprintf(out + k, n - k, "%s%s", k ? ", " : "  FLAGS: ", e->text);
-    }
-    if (k) (*nflagged)++;
-    hl_result_free(&r);
-}
 
 int hl_cmd_status(int argc, char **argv) {
     if (argc != 1 || argv[0][0] == '-') {
@@ -57,16 +38,41 @@ int hl_cmd_status(int argc, char **argv) {
         goto done;
     }
     if (hl_suite_expand(s, h->text, &cells, &n) < 0) goto done;
+    /* pass 1: states, and the facts of done attack cells for the checks across cells (reports/sanity.h) */
+    hl_cell_state *state = calloc((size_t)HL_MAX(n, 1), sizeof *state);
+    char **errs = calloc((size_t)HL_MAX(n, 1), sizeof *errs);
+    hl_result *res = calloc((size_t)HL_MAX(n, 1), sizeof *res);
+    hl_sanity_fact *facts = calloc((size_t)HL_MAX(n, 1), sizeof *facts);
+    int *fact_of = calloc((size_t)HL_MAX(n, 1), sizeof *fact_of), nf = 0;
+    if (!state || !errs || !res || !facts || !fact_of) {
+        hl_error_set(HL_ENOMEM, "out of memory");
+        goto status_done;
+    }
     for (int64_t i = 0; i < n; i++) {
-        char *err = NULL;
-        hl_cell_state cs = hl_store_cell_state(dir, cells[i].key, hl_cell_kind_name(cells[i].kind), &err);
+        state[i] = hl_store_cell_state(dir, cells[i].key, hl_cell_kind_name(cells[i].kind), &errs[i]);
+        fact_of[i] = -1;
+        if (state[i] != HL_CELL_STATE_DONE || cells[i].kind != HL_CELL_ATTACK) continue;
+        snprintf(p, sizeof p, "%s/cells/%s/result.json", dir, cells[i].key);
+        if (hl_result_read(p, cells[i].key, "attack", &res[i]) < 0) {
+            hl_error_clear();
+            continue;
+        }
+        if (hl_sanity_fact_of(res[i].root, &facts[nf])) fact_of[i] = nf++;
+    }
+    hl_sanity_cross(facts, nf);
+    for (int64_t i = 0; i < n; i++) {
+        hl_cell_state cs = state[i];
+        const char *err = errs[i];
         count[cs]++;
-        char flags[256] = "";
-        if (cs == HL_CELL_STATE_DONE) sanity_flags(dir, &cells[i], flags, sizeof flags, &nflagged);
-        printf("%-8s %-8s %.12s  %s%s%s%s\n", hl_cell_state_name(cs), hl_cell_kind_name(cells[i].kind), cells[i].key,
-               cells[i].label, err ? (cs == HL_CELL_STATE_INVALID ? "  invalid: " : "  error: ") : "", err ? err : "",
-               flags);
-        free(err);
+        const hl_sanity_fact *f = fact_of[i] >= 0 ? &facts[fact_of[i]] : NULL;
+        bool flagged = f && f->flags[0];
+        nflagged += flagged;
+        bool ev = flagged && f->evidence[0];
+        printf("%-8s %-8s %.12s  %s%s%s%s%s%s%s%s\n", hl_cell_state_name(cs), hl_cell_kind_name(cells[i].kind),
+               cells[i].key, cells[i].label,
+               err ? (cs == HL_CELL_STATE_INVALID ? "  invalid: " : "  error: ") : "", err ? err : "",
+               flagged ? "  FLAGS: " : "", flagged ? f->flags : "", ev ? " (" : "", ev ? f->evidence : "",
+               ev ? ")" : "");
     }
     printf("%lld cells: %lld done, %lld failed, %lld pending", (long long)n, (long long)count[HL_CELL_STATE_DONE],
            (long long)count[HL_CELL_STATE_FAILED], (long long)count[HL_CELL_STATE_PENDING]);
@@ -76,6 +82,12 @@ int hl_cmd_status(int argc, char **argv) {
                (long long)count[HL_CELL_STATE_INVALID]);
     printf("\n");
     rc = 0;
+status_done:
+    for (int64_t i = 0; i < n && res && errs; i++) {
+        hl_result_free(&res[i]);
+        free(errs[i]);
+    }
+    free(state), free(errs), free(res), free(facts), free(fact_of);
 done:
     if (rc) fprintf(stderr, "hashlab status: %s\n", hl_error_last());
     free(cells);

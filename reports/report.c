@@ -36,6 +36,7 @@
 #include "core/strbuf.h"
 #include "reports/report_internal.h"
 #include "reports/result.h"
+#include "reports/sanity.h"
 #include "reports/table.h"
 
 typedef hl_report_cell rcell;
@@ -45,6 +46,8 @@ static void cells_free(rcells *cs) {
     for (int i = 0; i < cs->n; i++) {
         hl_config_free(cs->c[i].root);
         free(cs->c[i].dir);
+        free(cs->c[i].flags);
+        free(cs->c[i].evidence);
     }
     free(cs->c);
     memset(cs, 0, sizeof *cs);
@@ -327,6 +330,57 @@ hl_status hl_report_feed(hl_table *t, int row, int col, const rcell *c, const ch
     return HL_OK;
 }
 
+hl_status hl_report_feed_headline(hl_table *t, int row, int col, const rcell *c, const char *name) {
+    hl_status st = hl_report_feed(t, row, col, c, name);
+    if (st < 0 || !c->done || !c->flags || row < 0 || col < 0) return st;
+    return add_note(t, row, col, c, "sanity", c->flags);
+}
+
+/* The sanity flags of every done attack cell (reports/sanity.h) into c->flags / c->evidence. */
+static hl_status sanity_flags(rcells *cs) {
+    hl_status st = HL_OK;
+    hl_sanity_fact *f = calloc((size_t)HL_MAX(cs->n, 1), sizeof *f);
+    int *of = malloc((size_t)HL_MAX(cs->n, 1) * sizeof *of), nf = 0;
+    if (!f || !of) HL_TRY(hl_error_set(HL_ENOMEM, "report: out of memory"));
+    for (int i = 0; i < cs->n; i++) of[i] = hl_sanity_fact_of(cs->c[i].root, &f[nf]) ? nf++ : -1;
+    hl_sanity_cross(f, nf);
+    for (int i = 0; i < cs->n; i++) {
+        if (of[i] < 0 || !f[of[i]].flags[0]) continue;
+        cs->c[i].flags = strdup(f[of[i]].flags);
+        cs->c[i].evidence = strdup(f[of[i]].evidence);
+        if (!cs->c[i].flags || !cs->c[i].evidence) HL_TRY(hl_error_set(HL_ENOMEM, "report: out of memory"));
+    }
+done:
+    free(f), free(of);
+    return st;
+}
+
+/* tables.md's "Sanity checks" section: every flagged cell with its flags, evidence and the result.json that holds
+ * the per-cell evidence; NULL when no cell raised a flag. */
+static hl_status sanity_md(const rcells *cs, char **out) {
+    hl_strbuf b = {0};
+    *out = NULL;
+    for (int i = 0; i < cs->n; i++) {
+        const rcell *c = &cs->c[i];
+        if (!c->flags) continue;
+        if (!b.p)
+            hl_strbuf_puts(&b, "## Sanity checks\n\nWarnings raised on attacked models (docs/sanity.md says what each "
+                               "flag measures); a flagged score may overstate robustness.\n\n");
+        const char *label = opt_str(c->root, "label", c->method), *key = opt_str(c->root, "key", "");
+        hl_strbuf_puts(&b, "- `"), hl_strbuf_puts(&b, label), hl_strbuf_puts(&b, "`: **");
+        hl_strbuf_puts(&b, c->flags), hl_strbuf_puts(&b, "**");
+        if (c->evidence && c->evidence[0]) hl_strbuf_puts(&b, " ("), hl_strbuf_puts(&b, c->evidence), hl_strbuf_puts(&b, ")");
+        hl_strbuf_puts(&b, "; per-cell evidence: cells/"), hl_strbuf_put(&b, key, strlen(key) < 12 ? strlen(key) : 12);
+        hl_strbuf_puts(&b, "…/result.json, \"sanity\"\n");
+    }
+    if (b.oom) {
+        free(b.p);
+        return hl_error_set(HL_ENOMEM, "report: out of memory");
+    }
+    *out = b.p;
+    return HL_OK;
+}
+
 /* ---- tables ---- */
 
 void hl_report_metric_names(const rcell *c, hl_report_topk_names *nm) {
@@ -493,7 +547,7 @@ hl_status hl_report_build(const char *rundir, const char *const *formats, int nf
     int64_t abits[MAX_ATTACK_BITS];
     bool want[HL_TABLE_FORMAT_COUNT] = {false};
     hl_report_summary sum = {0};
-    char dir[4096], path[4096], *examples_md = NULL;
+    char dir[4096], path[4096], *examples_md = NULL, *sanity = NULL;
     if (out) memset(out, 0, sizeof *out);
     if (!formats) for (int f = 0; f < HL_TABLE_FORMAT_COUNT; f++) want[f] = true;
     for (int i = 0; i < nformats; i++) {
@@ -504,6 +558,7 @@ hl_status hl_report_build(const char *rundir, const char *const *formats, int nf
     HL_TRY(read_cells(rundir, &cs));
     for (int i = 0; i < cs.n; i++) cs.c[i].done ? sum.cells_done++ : sum.cells_failed++;
     HL_TRY(split_transfer(&cs, &xs));
+    HL_TRY(sanity_flags(&cs));
     HL_TRY(join_path(dir, sizeof dir, rundir, "report"));
     if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
         st = hl_error_set(HL_EIO, "%s: cannot create the report directory: %s", dir, strerror(errno));
@@ -544,6 +599,18 @@ hl_status hl_report_build(const char *rundir, const char *const *formats, int nf
     /* adversarial example grids (copied first: tables.md lists them) */
     int ncopied;
     HL_TRY(hl_report_examples(&cs, dir, &examples_md, &ncopied));
+    HL_TRY(sanity_md(&cs, &sanity));
+    if (sanity && examples_md) {
+        size_t a = strlen(sanity), b = strlen(examples_md);
+        char *both = malloc(a + b + 2);
+        if (!both) HL_TRY(hl_error_set(HL_ENOMEM, "report: out of memory"));
+        memcpy(both, sanity, a), both[a] = '\n', memcpy(both + a + 1, examples_md, b + 1);
+        free(examples_md);
+        examples_md = both;
+    } else if (sanity) {
+        examples_md = sanity;
+        sanity = NULL;
+    }
 
     /* tables */
     for (int f = 0; f < HL_TABLE_FORMAT_COUNT; f++) {
@@ -628,6 +695,7 @@ hl_status hl_report_build(const char *rundir, const char *const *formats, int nf
     if (out) *out = sum;
 done:
     free(examples_md);
+    free(sanity);
     for (int i = 0; i < nt; i++) hl_table_free(tabs[i]);
     cells_free(&cs);
     cells_free(&xs);

@@ -22,6 +22,8 @@ typedef struct hl_report_cell {
     int64_t bits, seed;
     double eps; /* NAN when eps_text is not a number or fraction */
     char *dir;  /* heap: RUNDIR/cells/KEY */
+    char *flags, *evidence; /* heap: the attack cell's sanity flags (its own and across cells, reports/sanity.h) and
+                             * the cross-cell evidence; NULL when it raised none */
 } hl_report_cell;
 
 typedef struct hl_report_cells {
@@ -40,6 +42,9 @@ bool hl_report_metric(const hl_report_cell *c, const char *name, double *v);
 hl_status hl_report_add_method_rows(hl_table *t, const hl_report_cells *cs, bool attack, int64_t bits);
 /* Feeds metric `name` of cell c to (row, col) as a sample, or its failure to the cell's note. */
 hl_status hl_report_feed(hl_table *t, int row, int col, const hl_report_cell *c, const char *name);
+/* hl_report_feed for a headline column (the attack's score): a cell with sanity flags also gets the note
+ * "seed S sanity: FLAGS", a footnote mark pointing at the report's "Sanity checks" section. */
+hl_status hl_report_feed_headline(hl_table *t, int row, int col, const hl_report_cell *c, const char *name);
 
 /* "mAP@1000" / "P@H<=2" of a cell's conventions. */
 typedef struct hl_report_topk_names {
