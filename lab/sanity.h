@@ -10,8 +10,9 @@
  *   unbounded_not_at_floor          the ε = 1 probe (below) stays more than 0.05 above the floor (the mAP of random
  *                                   codes), or for a targeted attack more than 0.05 below the ceiling (the t-mAP of
  *                                   the target codes themselves)
- *   gradient_free_beats_white_box   (the `auto` ensemble) its gradient-free member's score beats every gradient
- *                                   member's by more than 0.01: the gradients mislead
+ *   gradient_free_beats_white_box   (the `auto` ensemble) per query, its gradient-free member's score (AP, or
+ *                                   targeted AP) beats the best gradient member's; the mean gain exceeds 0.01 and
+ *                                   twice its standard error: the gradients mislead
  * Evidence for a linear hasher (class flag HL_HASHER_LINEAR, L∞): "exact", the gap to the exact attack (below).
  *
  * ε = 1 probe: the cell's attack (class, params, seed and steps) with the whole pixel box as its ball (L∞ ε = 1,

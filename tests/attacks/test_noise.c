@@ -79,7 +79,7 @@ Test(noise, registry) {
     cr_assert_str_eq(hl_attack_class_at(4)->name, "prosgan");
     cr_assert_str_eq(hl_attack_class_at(5)->name, "square");
     cr_assert_null(hl_attack_class_find("nosie"));
-    cr_assert_str_eq(hl_error_last(), "unknown attack 'nosie' (known: apgd, noise, pgd, prosgan, square; did you mean 'noise'?)");
+    cr_assert_str_eq(hl_error_last(), "unknown attack 'nosie' (known: apgd, auto, noise, pgd, prosgan, square; did you mean 'noise'?)");
     const hl_attack_class *c = hl_attack_class_find("noise");
     cr_assert(c && (c->flags & HL_ATTACK_BLACKBOX));
 }

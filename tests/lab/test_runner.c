@@ -825,10 +825,11 @@ Test(runner, victim_without_input_gradient_is_attacked_and_flagged) {
     const hl_config *note = hl_config_get(t, "note");
     cr_assert(note && strstr(note->text, "input gradient was zero in 100%") && strstr(note->text, "not show robustness"),
               "note: %s", note ? note->text : "(none)");
-    /* the sanity flags: zero gradients, and no progress of the objective; a linear model raises none */
+    /* the sanity flags: zero gradients, no progress of the objective, and even the whole pixel box does not reach the
+     * floor (the ε = 1 probe); a linear model raises none */
     char *flags = NULL;
     cr_assert_eq(hl_config_canonical_json(hl_config_path(t, "sanity.flags"), &flags), HL_OK);
-    cr_assert_str_eq(flags, "[\"zero_gradients\",\"loss_not_improving\"]");
+    cr_assert_str_eq(flags, "[\"zero_gradients\",\"loss_not_improving\",\"unbounded_not_at_floor\"]");
     free(flags);
     hl_config_free(t);
     t = result_of(rd, cell_by_label(cells, n, "itq/8b/seed0/pgd:linf:8/255")->key);
@@ -843,7 +844,7 @@ Test(runner, victim_without_input_gradient_is_attacked_and_flagged) {
     size_t got = fread(out, 1, sizeof out - 1, ps);
     out[got] = 0;
     cr_assert_eq(pclose(ps), 0);
-    cr_assert(strstr(out, "FLAGS: zero_gradients, loss_not_improving") && strstr(out, "1 with sanity flags"), "%s",
+    cr_assert(strstr(out, "FLAGS: zero_gradients, loss_not_improving, unbounded_not_at_floor") && strstr(out, "1 with sanity flags"), "%s",
               out);
     free(cells);
     free(suite);
