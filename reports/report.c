@@ -692,6 +692,8 @@ hl_status hl_report_build(const char *rundir, const char *const *formats, int nf
     }
     /* figures: PR curves by Hamming radius */
     HL_TRY(hl_report_pr_figures(&cs, dir, &sum.figures));
+    /* figures: the attacks' traces */
+    HL_TRY(hl_report_trace_figures(&cs, dir, &sum.figures));
     if (out) *out = sum;
 done:
     free(examples_md);

@@ -101,6 +101,10 @@ void hl_report_safe_name(const char *s, char *out, size_t n);
  * HL_EFORMAT naming the file and position. */
 hl_status hl_report_pr_figures(const hl_report_cells *cs, const char *dir, int *figures);
 
+/* Attack traces (reports/report_trace.c): per attack setting with traces, DIR/trace_*.{png,pdf} (mean objective per
+ * scoring) and DIR/improved_*.{png,pdf} (share of queries improved), one series per method. */
+hl_status hl_report_trace_figures(const hl_report_cells *cs, const char *dir, int *figures);
+
 /* Adversarial example grids: for every (method, bits, attack, norm, ε) of the done attack cells, copies the
  * adv_examples.png of the lowest-seed cell that has one to DIR/examples/<method>_<bits>b_<attack>_<norm>_<eps>.png
  * (eps "8/255" -> "8-255"; other names through hl_report_safe_name), atomically, creating DIR/examples when needed.

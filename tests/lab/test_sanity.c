@@ -207,6 +207,12 @@ Test(sanity, ensemble_and_flags_end_to_end) {
                   strstr(md, "`binarize/8b/seed0/auto-wide:linf:32/255`: **zero_gradients"),
               "%s", md);
     cr_assert(strstr(md, "worst case linf 8/255 (%)"), "the summary's worst-case column");
+    /* the traces are drawn: objective and share improved per step, for the ensemble too */
+    struct stat sb;
+    snprintf(p, sizeof p, "%s/report/trace_auto_linf_8_255_8b.png", rd);
+    cr_assert(stat(p, &sb) == 0 && sb.st_size > 1000, "%s", p);
+    snprintf(p, sizeof p, "%s/report/improved_pgd100_linf_8_255_8b.pdf", rd);
+    cr_assert(stat(p, &sb) == 0 && sb.st_size > 1000, "%s", p);
     free(md);
     free(cells);
     free(suite);

@@ -56,13 +56,14 @@ Test(suites, shipped_suites_validate_and_plan) {
         else cr_assert(cells > 0, "%s plans no cell", e->d_name);
         if (!strcmp(e->d_name, "fashion_robust.yaml") && cells >= 0) {
             /* 38 train cells: 9 attacked methods × 3 bit lengths, the untrained network × 3, ablations 3 + 1 + 3 + 1;
-             * pgd + dhta on the 27 attacked models, 3 more ε at 32 bits on the 9 attacked 32-bit models */
-            cr_assert_eq(cells, 38 + 27 * 2 + 9 * 3);
+             * pgd + dhta on the 27 attacked models, 3 more ε and auto untargeted and targeted at 32 bits on the 9
+             * attacked 32-bit models */
+            cr_assert_eq(cells, 38 + 27 * 2 + 9 * 5);
         }
         if (!strcmp(e->d_name, "fashion_full.yaml") && cells >= 0) {
             /* fashion_robust's cells, + noise, p2p and two prosgan on the 27 attacked models, + transfer: 3 attacks ×
              * 9 source models × 9 target models at 32 bits */
-            cr_assert_eq(cells, 38 + 27 * 2 + 9 * 3 + 27 * 4 + 3 * 9 * 9);
+            cr_assert_eq(cells, 38 + 27 * 2 + 9 * 5 + 27 * 4 + 3 * 9 * 9);
         }
         hl_suite_free(s);
         n++;
