@@ -158,20 +158,34 @@ done:
     return st;
 }
 
-/* DIR/per_query.csv, atomically: header `query,index,<cols>`; row i = qpos[i], data index didx[i] (qpos NULL:
- * i; didx indexed by the query position), then cols[j][i] as %.9g. */
-static hl_status write_per_query(const char *dir, const char *cols_header, int64_t n, const int64_t *qpos,
-                                 const int64_t *didx, const double *const *cols, int ncols) {
+/* DIR/per_query.csv, atomically: header `query,index,<cols>,labels`; row i = qpos[i] (the query's position in the
+ * query list; qpos NULL: i), its data index didx[qpos], then cols[j][i] as %.9g, then its label names joined by '|'
+ * (the dataset's class names, or label numbers), so a report can break results down by class. */
+static hl_status write_per_query(const hl_run_state *rs, const char *dir, const char *cols_header, int64_t n,
+                                 const int64_t *qpos, const int64_t *didx, const double *const *cols, int ncols) {
     hl_status st = HL_OK;
     char p[1400];
     hl_atomic_file af = {0};
     snprintf(p, sizeof p, "%s/per_query.csv", dir);
     HL_TRY(hl_atomic_write_begin(&af, p));
-    fprintf(af.f, "query,index,%s\n", cols_header);
+    fprintf(af.f, "query,index,%s,labels\n", cols_header);
     for (int64_t i = 0; i < n; i++) {
         int64_t qp = qpos ? qpos[i] : i;
         fprintf(af.f, "%lld,%lld", (long long)qp, (long long)didx[qp]);
         for (int j = 0; j < ncols; j++) fprintf(af.f, ",%.9g", cols[j][i]);
+        fputc(',', af.f);
+        bool first = true;
+        for (int l = 0; l < rs->qlab.nlabels; l++) {
+            if (!hl_labels_has(&rs->qlab, qp, l)) continue;
+            const char *nm = rs->data.class_names ? rs->data.class_names[l] : NULL;
+            if (!first) fputc('|', af.f);
+            first = false;
+            if (nm) { /* names go through as they are, minus the characters the CSV and the separator use */
+                for (const char *c = nm; *c; c++) fputc(*c == ',' || *c == '|' || *c == '\n' || *c == '"' ? '_' : *c, af.f);
+            } else {
+                fprintf(af.f, "%d", l);
+            }
+        }
         fputc('\n', af.f);
     }
     st = hl_atomic_write_commit(&af);
@@ -298,7 +312,7 @@ hl_status hl_cell_run_train(hl_run_state *rs, const hl_cell *c, hl_config *res) 
     HL_TRY(put_pr_radius(rs, res, &q, &db));
     t_score = hl_time_s() - t0;
     const double *cols[1] = {ap};
-    HL_TRY(write_per_query(dir, "ap", q.n, NULL, sp->query.idx, cols, 1));
+    HL_TRY(write_per_query(rs, dir, "ap", q.n, NULL, sp->query.idx, cols, 1));
     hl_run_step(rs);
     m = hl_config_new(HL_CONFIG_MAP, NULL, "", 0, 0);
     if (!m) HL_TRY(hl_error_set(HL_ENOMEM, "out of memory building result.json"));
@@ -539,7 +553,7 @@ hl_status hl_cell_run_attack(hl_run_state *rs, const hl_cell *c, hl_config *res)
             cols[ncols++] = ap + (4 + k) * n;
         }
     }
-    HL_TRY(write_per_query(dir, header, n, rs->aq, rs->split.query.idx, cols, ncols));
+    HL_TRY(write_per_query(rs, dir, header, n, rs->aq, rs->split.query.idx, cols, ncols));
     snprintf(p, sizeof p, "%s/adv_examples.png", dir);
     HL_TRY(hl_grid_attack_examples(p, x, xa, HL_MIN(n, GRID_EXAMPLES), rs->data.c, rs->data.h, rs->data.w, 10.0f,
                                    rs->data.h < 64 ? 2 : 1));

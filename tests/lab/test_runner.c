@@ -58,15 +58,17 @@ static double mtime_of(const char *path) {
     return (double)sb.st_mtim.tv_sec + 1e-9 * (double)sb.st_mtim.tv_nsec;
 }
 
-/* Reads RUNDIR/cells/KEY/per_query.csv: asserts the header, returns the rows (malloc'ed, ncols doubles each). */
+/* Reads RUNDIR/cells/KEY/per_query.csv: asserts the header (the given numeric columns, then "labels"), returns the
+ * rows (malloc'ed, ncols doubles each) and checks each row ends in its non-empty label names. */
 static double *per_query_rows(const char *rundir, const char *key, const char *header, int ncols, int64_t *nrows) {
     char p[1200];
     snprintf(p, sizeof p, "%s/cells/%s/per_query.csv", rundir, key);
     size_t len = 0;
     char *text = (char *)hl_test_read_file(p, &len);
     cr_assert_not_null(text, "%s missing", p);
-    char *line = strtok(text, "\n");
-    cr_assert(line && !strcmp(line, header), "%s: header '%s', expected '%s'", p, line ? line : "", header);
+    char *line = strtok(text, "\n"), want[256];
+    snprintf(want, sizeof want, "%s,labels", header);
+    cr_assert(line && !strcmp(line, want), "%s: header '%s', expected '%s'", p, line ? line : "", want);
     double *rows = NULL;
     int64_t n = 0;
     while ((line = strtok(NULL, "\n")) != NULL) {
@@ -76,9 +78,10 @@ static double *per_query_rows(const char *rundir, const char *key, const char *h
         for (int j = 0; j < ncols; j++) {
             rows[n * ncols + j] = strtod(s, &end);
             cr_assert(end != s, "%s row %lld col %d: '%s'", p, (long long)n, j, line);
-            cr_assert(*end == (j + 1 < ncols ? ',' : '\0'), "%s row %lld: '%s'", p, (long long)n, line);
+            cr_assert(*end == ',', "%s row %lld: '%s'", p, (long long)n, line);
             s = end + 1;
         }
+        cr_assert(*s && !strchr(s, ','), "%s row %lld: labels '%s'", p, (long long)n, s);
         n++;
     }
     free(text);
