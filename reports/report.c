@@ -293,7 +293,7 @@ bool hl_report_metric(const rcell *c, const char *name, double *v) {
 }
 
 /* Appends "seed S <what>: <text>" to the note of (row, col). */
-static hl_status add_note(hl_table *t, int row, int col, const rcell *c, const char *what, const char *text) {
+hl_status hl_report_note(hl_table *t, int row, int col, const rcell *c, const char *what, const char *text) {
     const char *old = t->rows[row].cells[col].note;
     size_t n = (old ? strlen(old) + 2 : 0) + strlen(what) + strlen(text) + 48;
     char *s = malloc(n);
@@ -321,19 +321,108 @@ hl_status hl_report_add_method_rows(hl_table *t, const rcells *cs, bool attack, 
 /* Feeds metric `name` of every cell in `sel` to column col (samples) or its failure to the note. */
 hl_status hl_report_feed(hl_table *t, int row, int col, const rcell *c, const char *name) {
     double v;
-    if (!c->done) return add_note(t, row, col, c, "failed", c->error);
+    if (!c->done) return hl_report_note(t, row, col, c, "failed", c->error);
     if (hl_report_metric(c, name, &v)) return hl_table_add_sample(t, row, col, v);
     /* null: stored as undefined (e.g. PSNR of unchanged images); said in the note, so a mean over fewer seeds than
      * the caption's is never silent. (An absent metric is an older run's: the cell shows as missing.) */
     const hl_config *m = c->metrics ? hl_config_get(c->metrics, name) : NULL;
-    if (m && m->kind == HL_CONFIG_NULL) return add_note(t, row, col, c, "undefined", name);
+    if (m && m->kind == HL_CONFIG_NULL) return hl_report_note(t, row, col, c, "undefined", name);
     return HL_OK;
 }
 
 hl_status hl_report_feed_headline(hl_table *t, int row, int col, const rcell *c, const char *name) {
     hl_status st = hl_report_feed(t, row, col, c, name);
     if (st < 0 || !c->done || !c->flags || row < 0 || col < 0) return st;
-    return add_note(t, row, col, c, "sanity", c->flags);
+    return hl_report_note(t, row, col, c, "sanity", c->flags);
+}
+
+/* A per_query.csv's column `name` (numbers) into a fresh array by row, with the rows' query positions; *n rows.
+ * HL_ENOTFOUND without the file or the column. */
+static hl_status per_query_column(const char *dir, const char *name, int64_t **pos, double **val, int64_t *n) {
+    hl_status st = HL_OK;
+    char p[4200], *line = NULL;
+    size_t cap = 0;
+    int64_t m = 0, mcap = 0;
+    *pos = NULL, *val = NULL, *n = 0;
+    snprintf(p, sizeof p, "%s/per_query.csv", dir);
+    FILE *f = fopen(p, "r");
+    if (!f) return hl_error_set(HL_ENOTFOUND, "%s: cannot open: %s", p, strerror(errno));
+    int col = -1;
+    if (getline(&line, &cap, f) > 0) {
+        int k = 0;
+        for (char *t = strtok(line, ",\n"); t; t = strtok(NULL, ",\n"), k++)
+            if (!strcmp(t, name)) col = k;
+    }
+    if (col < 0) HL_TRY(hl_error_set(HL_ENOTFOUND, "%s: no column '%s'", p, name));
+    while (getline(&line, &cap, f) > 0) {
+        if (m == mcap) {
+            mcap = mcap ? 2 * mcap : 1024;
+            int64_t *np = realloc(*pos, (size_t)mcap * sizeof *np);
+            if (np) *pos = np;
+            double *nv = realloc(*val, (size_t)mcap * sizeof *nv);
+            if (nv) *val = nv;
+            if (!np || !nv) HL_TRY(hl_error_set(HL_ENOMEM, "report: out of memory"));
+        }
+        char *s0 = line, *end;
+        (*pos)[m] = strtoll(s0, &end, 10);
+        if (end == s0) HL_TRY(hl_error_set(HL_EFORMAT, "%s: row %lld has no query position", p, (long long)m + 1));
+        for (int k = 0; k < col && s0; k++) s0 = strchr(s0, ','), s0 = s0 ? s0 + 1 : NULL;
+        (*val)[m] = s0 ? strtod(s0, &end) : NAN;
+        if (!s0 || end == s0) HL_TRY(hl_error_set(HL_EFORMAT, "%s: row %lld: no number in '%s'", p, (long long)m + 1, name));
+        m++;
+    }
+    *n = m;
+done:
+    free(line);
+    fclose(f);
+    if (st < 0) free(*pos), free(*val), *pos = NULL, *val = NULL;
+    return st;
+}
+
+/* Like for like: the attacked queries are the same for every attack cell of a run (the suite's attack_queries
+ * first queries of the query list); each train cell's clean score over exactly those queries goes to
+ * c->clean_attacked, so a table never sets a clean score over all queries beside attacked scores over a subset. */
+static hl_status clean_over_attacked(rcells *cs) {
+    hl_status st = HL_OK;
+    int64_t *apos = NULL, na = 0, *pos = NULL, n = 0;
+    double *val = NULL;
+    bool *in = NULL;
+    int64_t maxpos = -1;
+    cs->attacked_queries = 0;
+    for (int i = 0; i < cs->n; i++) {
+        rcell *c = &cs->c[i];
+        c->clean_attacked = NAN;
+        double q;
+        if (!c->attack || !c->done || !hl_config_parse_double(opt_str(c->root, "queries", ""), &q)) continue;
+        if (cs->attacked_queries == 0) cs->attacked_queries = (int64_t)q;
+        else if (cs->attacked_queries != (int64_t)q) cs->attacked_queries = -1;
+        if (!apos) {
+            double *unused = NULL;
+            if (per_query_column(c->dir, "ap_adv", &apos, &unused, &na) < 0) hl_error_clear(), apos = NULL, na = 0;
+            free(unused);
+        }
+    }
+    for (int64_t k = 0; k < na; k++) maxpos = HL_MAX(maxpos, apos[k]);
+    if (!na || !(in = calloc((size_t)(maxpos + 1), sizeof *in))) goto done;
+    for (int64_t k = 0; k < na; k++) in[apos[k]] = true;
+    for (int i = 0; i < cs->n; i++) {
+        rcell *c = &cs->c[i];
+        if (c->attack || !c->done) continue;
+        if (per_query_column(c->dir, "ap", &pos, &val, &n) < 0) {
+            hl_error_clear();
+            continue;
+        }
+        double s = 0;
+        int64_t k = 0;
+        for (int64_t j = 0; j < n; j++)
+            if (pos[j] >= 0 && pos[j] <= maxpos && in[pos[j]] && isfinite(val[j])) s += val[j], k++;
+        if (k == na) c->clean_attacked = s / (double)k;
+        free(pos), free(val);
+        pos = NULL, val = NULL;
+    }
+done:
+    free(apos), free(in), free(pos), free(val);
+    return st;
 }
 
 /* The sanity flags of every done attack cell (reports/sanity.h) into c->flags / c->evidence. */
@@ -559,6 +648,7 @@ hl_status hl_report_build(const char *rundir, const char *const *formats, int nf
     for (int i = 0; i < cs.n; i++) cs.c[i].done ? sum.cells_done++ : sum.cells_failed++;
     HL_TRY(split_transfer(&cs, &xs));
     HL_TRY(sanity_flags(&cs));
+    HL_TRY(clean_over_attacked(&cs));
     HL_TRY(join_path(dir, sizeof dir, rundir, "report"));
     if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
         st = hl_error_set(HL_EIO, "%s: cannot create the report directory: %s", dir, strerror(errno));
@@ -616,6 +706,16 @@ hl_status hl_report_build(const char *rundir, const char *const *formats, int nf
     for (int f = 0; f < HL_TABLE_FORMAT_COUNT; f++) {
         if (!want[f]) continue;
         if (f == HL_TABLE_CSV) {
+            hl_config *resolved = NULL;
+            const char *suite = "";
+            HL_TRY(join_path(path, sizeof path, rundir, "suite.resolved.json"));
+            if (hl_json_load_file(path, &resolved) < 0) hl_error_clear();
+            else suite = opt_str(resolved, "name", "");
+            HL_TRY(join_path(path, sizeof path, dir, "results.csv"));
+            st = hl_report_results_csv(&cs, &xs, suite, path);
+            hl_config_free(resolved);
+            if (st < 0) goto done;
+            sum.tables++;
             for (int i = 0; i < nt; i++) {
                 HL_TRY(join_path(path, sizeof path, dir, csv[i]));
                 HL_TRY(hl_table_save(tabs[i], HL_TABLE_CSV, path));

@@ -363,8 +363,12 @@ hl_status hl_report_summary_table(const hl_report_cells *cs, const char *map_nam
              "Clean %s and, per attack, %s of the adversarial queries (untargeted; higher "
              "is more robust) or t-mAP@all (targeted; lower is more robust), in %%",
              map_name, map_name);
-    char tail[400];
-    snprintf(tail, sizeof tail, "8-bit quantised adversarial images; best in bold%s%s%s%s",
+    char tail[600], clean_col[64], nq[120] = "";
+    if (cs->attacked_queries > 0)
+        snprintf(nq, sizeof nq, "every number is over the same %lld attacked queries (clean included); ",
+                 (long long)cs->attacked_queries);
+    snprintf(clean_col, sizeof clean_col, "clean (%%)");
+    snprintf(tail, sizeof tail, "%s8-bit quantised adversarial images; best in bold%s%s%s%s", nq,
              wc ? "; worst case: per model and seed the lowest score over every untargeted attack at " : "",
              wc ? wc->norm : "", wc ? " ε=" : "", wc ? wc->eps_text : "");
     hl_report_caption(cs, true, lead, tail, cap, sizeof cap);
@@ -375,7 +379,7 @@ hl_status hl_report_summary_table(const hl_report_cells *cs, const char *map_nam
         char g[32];
         snprintf(g, sizeof g, "%lld bits", (long long)abits[b]);
         int gi = hl_table_add_col_group(t, g);
-        bool ok = gi >= 0 && hl_table_add_col(t, gi, "clean (%)", hl_report_pct_hi) >= 0;
+        bool ok = gi >= 0 && hl_table_add_col(t, gi, clean_col, hl_report_pct_hi) >= 0;
         for (int j = 0; ok && j < nc; j++) {
             const hl_report_setting *a = &sets[0][common[j]];
             summary_col(a, col, sizeof col);
@@ -397,7 +401,12 @@ hl_status hl_report_summary_table(const hl_report_cells *cs, const char *map_nam
         hl_report_topk_names nm;
         hl_report_metric_names(c, &nm);
         if (!c->attack) {
-            HL_TRY(hl_report_feed(t, r, hl_table_find_col(t, gi, "clean (%)"), c, nm.map));
+            /* like for like: the clean score over the attacked queries only */
+            int cc = hl_table_find_col(t, gi, clean_col);
+            if (!c->done) HL_TRY(hl_report_feed(t, r, cc, c, nm.map));
+            else if (isfinite(c->clean_attacked)) HL_TRY(hl_table_add_sample(t, r, cc, c->clean_attacked));
+            else HL_TRY(hl_report_note(t, r, cc, c, "clean score over the attacked queries unknown",
+                                       "no per_query.csv"));
             continue;
         }
         for (int j = 0; j < nc; j++) {

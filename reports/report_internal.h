@@ -22,6 +22,8 @@ typedef struct hl_report_cell {
     int64_t bits, seed;
     double eps; /* NAN when eps_text is not a number or fraction */
     char *dir;  /* heap: RUNDIR/cells/KEY */
+    double clean_attacked;  /* train cells: the clean score over the attacked queries only (the mean of its
+                             * per_query.csv's AP at the attacked query positions); NaN when unknown */
     char *flags, *evidence; /* heap: the attack cell's sanity flags (its own and across cells, reports/sanity.h) and
                              * the cross-cell evidence; NULL when it raised none */
 } hl_report_cell;
@@ -29,6 +31,7 @@ typedef struct hl_report_cell {
 typedef struct hl_report_cells {
     hl_report_cell *c;
     int n, cap;
+    int64_t attacked_queries; /* how many queries the attack cells attack (0: none; -1: they differ) */
 } hl_report_cells;
 
 /* ---- shared by the table builders (report.c, report_attack.c, report_transfer.c) ---- */
@@ -42,6 +45,8 @@ bool hl_report_metric(const hl_report_cell *c, const char *name, double *v);
 hl_status hl_report_add_method_rows(hl_table *t, const hl_report_cells *cs, bool attack, int64_t bits);
 /* Feeds metric `name` of cell c to (row, col) as a sample, or its failure to the cell's note. */
 hl_status hl_report_feed(hl_table *t, int row, int col, const hl_report_cell *c, const char *name);
+/* Appends "seed S <what>: <text>" to the note of (row, col). */
+hl_status hl_report_note(hl_table *t, int row, int col, const hl_report_cell *c, const char *what, const char *text);
 /* hl_report_feed for a headline column (the attack's score): a cell with sanity flags also gets the note
  * "seed S sanity: FLAGS", a footnote mark pointing at the report's "Sanity checks" section. */
 hl_status hl_report_feed_headline(hl_table *t, int row, int col, const hl_report_cell *c, const char *name);
@@ -100,6 +105,11 @@ void hl_report_safe_name(const char *s, char *out, size_t n);
  * skipped. A pr_radius that is not {"precision": [numbers], "recall": [numbers]} with equal, non-zero lengths is
  * HL_EFORMAT naming the file and position. */
 hl_status hl_report_pr_figures(const hl_report_cells *cs, const char *dir, int *figures);
+
+/* report/results.csv (reports/report_tidy.c): every metric of every done cell of cs and xs (transfer), one row per
+ * (cell, metric), plus per-class rows from the per-query files; suite is the suite's name. Written atomically. */
+hl_status hl_report_results_csv(const hl_report_cells *cs, const hl_report_cells *xs, const char *suite,
+                                const char *path);
 
 /* Attack traces (reports/report_trace.c): per attack setting with traces, DIR/trace_*.{png,pdf} (mean objective per
  * scoring) and DIR/improved_*.{png,pdf} (share of queries improved), one series per method. */
