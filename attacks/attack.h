@@ -21,7 +21,7 @@
 #include "attacks/threat.h"
 #include "hashers/hasher.h"
 
-#define HL_ATTACK_ABI 1
+#define HL_ATTACK_ABI 2 /* 2: the class gained `cite` */
 
 typedef struct hl_attack hl_attack;
 
@@ -86,6 +86,7 @@ typedef struct hl_attack_class {
     int abi;                     /* HL_ATTACK_ABI (keep first) */
     const char *name;            /* (keep second) registry key, YAML `method:` value */
     const char *summary;
+    const char *cite;            /* NULL, or the BibTeX entries of the attack's paper(s): the report's methods.bib */
     const hl_param_spec *params; /* attack-specific keys */
     int n_params;
     size_t size;                 /* sizeof the instance struct; it begins with an hl_attack */

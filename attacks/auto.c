@@ -264,6 +264,8 @@ const hl_attack_class hl_attack_auto = {
     .abi = HL_ATTACK_ABI,
     .name = "auto",
     .summary = "parameter-free ensemble (APGD, PGD-100, Square): each query's worst case, which member won, cost",
+    .cite = "@inproceedings{croce2020autoattack,\n  author = {Francesco Croce and Matthias Hein},\n  title = {Reliable Evaluation of Adversarial Robustness with an Ensemble of Diverse Parameter-Free Attacks},\n  booktitle = {Proceedings of the 37th International Conference on Machine Learning (ICML)},\n  year = {2020}\n}\n"
+           "@inproceedings{andriushchenko2020square,\n  author = {Maksym Andriushchenko and Francesco Croce and Nicolas Flammarion and Matthias Hein},\n  title = {Square Attack: A Query-Efficient Black-Box Adversarial Attack via Random Search},\n  booktitle = {European Conference on Computer Vision (ECCV)},\n  year = {2020}\n}\n",
     .params = auto_params,
     .n_params = (int)HL_ARRAY_LEN(auto_params),
     .size = sizeof(auto_attack),

@@ -279,6 +279,9 @@ const hl_attack_class hl_attack_pgd = {
     .abi = HL_ATTACK_ABI,
     .name = "pgd",
     .summary = "PGD in Hamming space: untargeted (HAG / inner product) or targeted to a code (DHTA, P2P)",
+    .cite = "@inproceedings{madry2018pgd,\n  author = {Aleksander Madry and Aleksandar Makelov and Ludwig Schmidt and Dimitris Tsipras and Adrian Vladu},\n  title = {Towards Deep Learning Models Resistant to Adversarial Attacks},\n  booktitle = {International Conference on Learning Representations (ICLR)},\n  year = {2018}\n}\n"
+           "@article{yang2020hag,\n  author = {Erkun Yang and Tongliang Liu and Cheng Deng and Dacheng Tao},\n  title = {Adversarial Examples for Hamming Space Search},\n  journal = {IEEE Transactions on Cybernetics},\n  year = {2020}\n}\n"
+           "@inproceedings{bai2020dhta,\n  author = {Jiawang Bai and Bin Chen and Yiming Li and Dongxian Wu and Weiwei Guo and Shu-Tao Xia and En-Hui Yang},\n  title = {Targeted Attack for Deep Hashing Based Retrieval},\n  booktitle = {European Conference on Computer Vision (ECCV)},\n  year = {2020}\n}\n",
     .params = pgd_params,
     .n_params = (int)HL_ARRAY_LEN(pgd_params),
     .size = sizeof(pgd),

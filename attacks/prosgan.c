@@ -705,6 +705,7 @@ const hl_attack_class hl_attack_prosgan = {
     .abi = HL_ATTACK_ABI,
     .name = "prosgan",
     .summary = "ProS-GAN: prototype-supervised generator for targeted attacks (one forward pass per query)",
+    .cite = "@inproceedings{wang2021prosgan,\n  author = {Xunguang Wang and Zheng Zhang and Baoyuan Wu and Fumin Shen and Guangming Lu},\n  title = {Prototype-Supervised Adversarial Network for Targeted Attack of Deep Hashing},\n  booktitle = {Proceedings of the IEEE/CVF Conference on Computer Vision and Pattern Recognition (CVPR)},\n  year = {2021}\n}\n",
     .params = prosgan_params,
     .n_params = (int)HL_ARRAY_LEN(prosgan_params),
     .size = sizeof(prosgan),

@@ -165,6 +165,7 @@ const hl_attack_class hl_attack_square = {
     .name = "square",
     .summary = "gradient-free random search on the victim's codes (Square Attack's L-inf windows): the check against "
                "masked gradients, and an attack on models without gradients",
+    .cite = "@inproceedings{andriushchenko2020square,\n  author = {Maksym Andriushchenko and Francesco Croce and Nicolas Flammarion and Matthias Hein},\n  title = {Square Attack: A Query-Efficient Black-Box Adversarial Attack via Random Search},\n  booktitle = {European Conference on Computer Vision (ECCV)},\n  year = {2020}\n}\n",
     .params = square_params,
     .n_params = (int)HL_ARRAY_LEN(square_params),
     .size = sizeof(square),

@@ -376,6 +376,7 @@ const hl_hasher_class hl_hasher_adsh = {
     .name = "adsh",
     .summary = "ADSH (Jiang & Li, AAAI'18): asymmetric deep supervised hashing; database codes learned directly, "
                "a network for queries (optimizer: ours Adam 1e-3 from scratch; paper SGD on a pretrained CNN-F)",
+    .cite = "@inproceedings{jiang2018adsh,\n  author = {Qing-Yuan Jiang and Wu-Jun Li},\n  title = {Asymmetric Deep Supervised Hashing},\n  booktitle = {Proceedings of the Thirty-Second AAAI Conference on Artificial Intelligence (AAAI)},\n  year = {2018}\n}\n",
     .params = adsh_params,
     .n_params = (int)HL_ARRAY_LEN(adsh_params),
     .size = sizeof(adsh),

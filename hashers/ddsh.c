@@ -423,6 +423,7 @@ const hl_hasher_class hl_hasher_ddsh = {
     .name = "ddsh",
     .summary = "DDSH (Jiang, Cui & Li, TIP'18): column sampling, bit-wise discrete coding of the sampled points' "
                "codes by a balanced BQP heuristic, deep features fitted to them",
+    .cite = "@article{jiang2018ddsh,\n  author = {Qing-Yuan Jiang and Xue Cui and Wu-Jun Li},\n  title = {Deep Discrete Supervised Hashing},\n  journal = {IEEE Transactions on Image Processing},\n  volume = {27},\n  number = {12},\n  pages = {5996--6009},\n  year = {2018}\n}\n",
     .params = ddsh_params,
     .n_params = (int)HL_ARRAY_LEN(ddsh_params),
     .size = sizeof(ddsh),

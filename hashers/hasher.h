@@ -31,7 +31,7 @@
 #include "core/data/dataset.h"
 #include "core/nn/params.h"
 
-#define HL_HASHER_ABI 1
+#define HL_HASHER_ABI 2 /* 2: the class gained `cite` */
 
 typedef struct hl_hasher hl_hasher;
 
@@ -59,6 +59,7 @@ typedef struct hl_hasher_class {
     int abi;                     /* HL_HASHER_ABI; plugins with another value are refused */
     const char *name;            /* registry key and YAML `method:` value, [a-z0-9_]+ */
     const char *summary;         /* one line for `hashlab list` */
+    const char *cite;            /* NULL, or the BibTeX entries of the method's paper(s): the report's methods.bib */
     const hl_param_spec *params; /* method-specific keys (bits and seed are the driver's) */
     int n_params;
     size_t size;                 /* sizeof the instance struct; it begins with an hl_hasher */

@@ -199,6 +199,7 @@ const hl_hasher_class hl_hasher_itq = {
     .name = "itq",
     .summary = "ITQ (Gong & Lazebnik, CVPR'11): PCA then an iteratively learned rotation minimising quantisation "
                "loss",
+    .cite = "@inproceedings{gong2011itq,\n  author = {Yunchao Gong and Svetlana Lazebnik},\n  title = {Iterative Quantization: A Procrustean Approach to Learning Binary Codes},\n  booktitle = {Proceedings of the IEEE Conference on Computer Vision and Pattern Recognition (CVPR)},\n  pages = {817--824},\n  year = {2011}\n}\n",
     .params = itq_params,
     .n_params = (int)HL_ARRAY_LEN(itq_params),
     .size = sizeof(itq),

@@ -67,6 +67,7 @@ const hl_hasher_class hl_hasher_lsh = {
     .abi = HL_HASHER_ABI,
     .name = "lsh",
     .summary = "LSH (Charikar, STOC'02): signs of random Gaussian projections of the centred pixels",
+    .cite = "@inproceedings{charikar2002simhash,\n  author = {Moses S. Charikar},\n  title = {Similarity Estimation Techniques from Rounding Algorithms},\n  booktitle = {Proceedings of the Thirty-Fourth Annual ACM Symposium on Theory of Computing (STOC)},\n  pages = {380--388},\n  year = {2002}\n}\n",
     .params = lsh_params,
     .n_params = (int)HL_ARRAY_LEN(lsh_params),
     .size = sizeof(lsh),

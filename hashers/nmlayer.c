@@ -439,6 +439,7 @@ const hl_hasher_class hl_hasher_nmlayer = {
     .name = "nmlayer",
     .summary = "NMLayer (Fu et al., IJCAI'19): progressive merging of redundant hash neurons from a long code to K "
                "bits (merge rule and base loss reconstructed)",
+    .cite = "@inproceedings{fu2019nmlayer,\n  author = {Chaoyou Fu and Liangchen Song and Xiang Wu and Guoli Wang and Ran He},\n  title = {Neurons Merging Layer: Towards Progressive Redundancy Reduction for Deep Supervised Hashing},\n  booktitle = {Proceedings of the Twenty-Eighth International Joint Conference on Artificial Intelligence (IJCAI)},\n  year = {2019}\n}\n",
     .params = nml_params,
     .n_params = (int)HL_ARRAY_LEN(nml_params),
     .size = sizeof(nmlayer),

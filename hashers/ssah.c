@@ -444,6 +444,7 @@ const hl_hasher_class hl_hasher_ssah = {
     .name = "ssah",
     .summary = "SSAH (Jin et al., AAAI'20): semi-supervised self-paced adversarial hashing; A-Net hard samples "
                "(pixel occlusion + rotation), self-paced hardness, consistency loss — reconstruction",
+    .cite = "@inproceedings{jin2020ssah,\n  author = {Sheng Jin and Shangchen Zhou and Yao Liu and Chao Chen and Xiaoshuai Sun and Hongxun Yao and Xian-Sheng Hua},\n  title = {{SSAH}: Semi-Supervised Adversarial Deep Hashing with Self-Paced Hard Sample Generation},\n  booktitle = {Proceedings of the Thirty-Fourth AAAI Conference on Artificial Intelligence (AAAI)},\n  pages = {11157--11164},\n  year = {2020}\n}\n",
     .params = ssah_params,
     .n_params = (int)HL_ARRAY_LEN(ssah_params),
     .size = sizeof(ssah),

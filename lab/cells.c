@@ -287,6 +287,7 @@ hl_status hl_cell_run_train(hl_run_state *rs, const hl_cell *c, hl_config *res) 
     h->workdir = dir;
     HL_TRY(fit_hasher(rs, h, res));
     t_fit = hl_time_s() - t0;
+    if (h->cls->cite) HL_TRY(hl_run_put_str(res, "cite", h->cls->cite)); /* the report's methods.bib */
     hl_run_step(rs);
     HL_TRY(stop_check());
     t0 = hl_time_s();
@@ -588,6 +589,7 @@ hl_status hl_cell_run_attack(hl_run_state *rs, const hl_cell *c, hl_config *res)
     }
     HL_TRY(hl_run_put_node(res, "metrics", m));
     m = NULL;
+    if (a->cls->cite) HL_TRY(hl_run_put_str(res, "cite", a->cls->cite)); /* the report's methods.bib */
     /* what kind of attack this is, for the report's checks across cells (reports/sanity.h) */
     unsigned af = a->cls->flags;
     HL_TRY(hl_run_put_str(res, "attack_kind", af & HL_ATTACK_FIXED      ? "ensemble"

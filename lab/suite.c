@@ -129,8 +129,8 @@ static hl_status check_protocol_and_formats(const hl_config *root) {
         const hl_config *e = hl_config_at(f, i);
         hl_table_format fmt;
         if (e->kind != HL_CONFIG_SCALAR || hl_table_format_parse(e->text, &fmt) < 0)
-            return hl_config_error(e, HL_EINVAL, "report.formats[%lld]: unknown table format '%s' (known: md, tex, "
-                                   "csv, json)", (long long)i, e->kind == HL_CONFIG_SCALAR ? e->text : "");
+            return hl_config_error(e, HL_EINVAL, "report.formats[%lld]: unknown format '%s' (known: md, tex, "
+                                   "csv, json, html)", (long long)i, e->kind == HL_CONFIG_SCALAR ? e->text : "");
         for (int64_t j = 0; j < i; j++) {
             hl_table_format g;
             if (hl_table_format_parse(hl_config_at(f, j)->text, &g) == HL_OK && g == fmt)

@@ -107,7 +107,9 @@ static range compute_range(const hl_plot_spec *s) {
             double x = s->series[i].x[j], y = s->series[i].y[j];
             if (!point_ok(s, x, y)) continue;
             if (s->log_x) x = log10(x);
-            xmin = fmin(xmin, x), xmax = fmax(xmax, x), ymin = fmin(ymin, y), ymax = fmax(ymax, y);
+            double e = s->series[i].err && isfinite(s->series[i].err[j]) && s->series[i].err[j] > 0
+                           ? s->series[i].err[j] : 0;
+            xmin = fmin(xmin, x), xmax = fmax(xmax, x), ymin = fmin(ymin, y - e), ymax = fmax(ymax, y + e);
             have = true;
         }
     range r = {s->x_min, s->x_max, s->y_min, s->y_max};
@@ -158,6 +160,14 @@ static void draw_series(const hl_plot_spec *s, int i, PLFLT *xs, PLFLT *ys) {
         }
         m = 0;
     }
+    if (e->err) { /* error bars, one point at a time (a bar needs a plottable point and a positive width) */
+        plwidth(2.0);
+        for (int64_t j = 0; j < e->n; j++) {
+            if (!point_ok(s, e->x[j], e->y[j]) || !isfinite(e->err[j]) || !(e->err[j] > 0)) continue;
+            PLFLT x = s->log_x ? log10(e->x[j]) : e->x[j], lo = e->y[j] - e->err[j], hi = e->y[j] + e->err[j];
+            plerry(1, &x, &lo, &hi);
+        }
+    }
     pllsty(1);
     plwidth(1.0);
 }
@@ -186,9 +196,12 @@ static void draw_legend(const hl_plot_spec *s) {
     static const PLINT pos[] = {
         PL_POSITION_TOP | PL_POSITION_RIGHT, PL_POSITION_TOP | PL_POSITION_LEFT,
         PL_POSITION_BOTTOM | PL_POSITION_LEFT, PL_POSITION_BOTTOM | PL_POSITION_RIGHT};
+    bool outside = s->legend_at == HL_PLOT_OUTSIDE_RIGHT;
     int corner = (int)s->legend_at >= 0 && (int)s->legend_at < 4 ? (int)s->legend_at : 0;
     PLFLT w, h;
-    pllegend(&w, &h, PL_LEGEND_BACKGROUND | PL_LEGEND_BOUNDING_BOX, pos[corner] | PL_POSITION_INSIDE, 0.02, 0.02,
+    pllegend(&w, &h, PL_LEGEND_BACKGROUND | PL_LEGEND_BOUNDING_BOX,
+             outside ? PL_POSITION_RIGHT | PL_POSITION_OUTSIDE : pos[corner] | PL_POSITION_INSIDE,
+             0.02, outside ? 0.0 : 0.02,
              0.08, COL_BG, COL_FG, 1, 0, 0, k, opt, 1.0, 0.8, 2.0, 0.0, tcol, text, NULL, NULL, NULL, NULL, lcol,
              lsty, lwid, lcol, sscale, snum, sym);
 }
@@ -196,7 +209,12 @@ static void draw_legend(const hl_plot_spec *s) {
 /* Every PLplot drawing call; runs on the fresh current stream (errors longjmp out via on_plexit). */
 static void draw(const hl_plot_spec *s, const range *r, PLFLT *xs, PLFLT *ys) {
     pladv(0);
-    plvsta();
+    if (s->legend && s->legend_at == HL_PLOT_OUTSIDE_RIGHT) { /* room on the right; smaller text for long titles */
+        plschr(0.0, 0.85);
+        plvpor(0.09, 0.74, 0.12, 0.90);
+    } else {
+        plvsta();
+    }
     plwind(r->x0, r->x1, r->y0, r->y1);
     const char *xl = s->log_x ? "l" : "";
     char xo[16], xg[16];

@@ -53,7 +53,8 @@ typedef enum hl_plot_format { HL_PLOT_AUTO = 0, HL_PLOT_PNG, HL_PLOT_PDF } hl_pl
 
 /* Where the legend goes (inside the plot area). */
 typedef enum hl_plot_corner {
-    HL_PLOT_TOP_RIGHT = 0, HL_PLOT_TOP_LEFT, HL_PLOT_BOTTOM_LEFT, HL_PLOT_BOTTOM_RIGHT
+    HL_PLOT_TOP_RIGHT = 0, HL_PLOT_TOP_LEFT, HL_PLOT_BOTTOM_LEFT, HL_PLOT_BOTTOM_RIGHT,
+    HL_PLOT_OUTSIDE_RIGHT /* right of the plot area (which narrows to make room): never covers a data point */
 } hl_plot_corner;
 
 typedef struct hl_plot_series {
@@ -61,6 +62,8 @@ typedef struct hl_plot_series {
     int64_t n;          /* number of points (0 allowed) */
     const double *x, *y;/* n values each, drawn in the given order */
     bool marker;        /* draw a marker at each point as well as the line */
+    const double *err;  /* NULL, or n half-widths: a vertical error bar y ± err at each point (a non-finite or
+                         * non-positive err draws none); the fitted y range includes the bars */
 } hl_plot_series;
 
 typedef struct hl_plot_spec {

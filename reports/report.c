@@ -32,8 +32,10 @@
 #include "core/config.h"
 #include "core/io/atomic.h"
 #include "core/io/json.h"
+#include "core/version.h"
 #include "reports/plot.h"
 #include "core/strbuf.h"
+#include "reports/report_html.h"
 #include "reports/report_internal.h"
 #include "reports/result.h"
 #include "reports/sanity.h"
@@ -261,6 +263,12 @@ static const char *common_field(const rcells *cs, const char *key) {
         else if (strcmp(v, x) != 0) return NULL;
     }
     return v;
+}
+
+void hl_report_where(const rcells *cs, char *buf, size_t n) {
+    const char *ds = common_field(cs, "dataset"), *pr = common_field(cs, "protocol");
+    buf[0] = 0;
+    if (ds) snprintf(buf, n, ", %s%s%s%s", ds, pr ? " (" : "", pr ? pr : "", pr ? ")" : "");
 }
 
 /* Conventions sentence and seed count for captions, into buf. */
@@ -605,24 +613,188 @@ done:
     return st;
 }
 
-/* Line chart of one column per x point (cols[j]) for every row: mean of the row's samples, NaN when missing. */
+/* Line chart of one column per x point (cols[j]; x0 >= 0: a first point at x[0] from column x0, e.g. ε = 0 from the
+ * clean column) for every row: the mean of the row's samples in the table's unit (× 100 for percent columns) with
+ * ± one std as error bars when a cell has 2 or more seeds, NaN when missing. Nothing is drawn when no point is
+ * finite (*drawn false): the report says so instead of writing an empty figure. */
 static hl_status plot_table(const hl_table *t, const int *cols, const double *x, const char *const *xl, int nx,
-                            hl_plot_spec *spec, const char *dir, const char *stem, int *figures) {
-    double y[HL_PLOT_MAX_SERIES][HL_PLOT_MAX_TICKS];
+                            hl_plot_spec *spec, const char *dir, const char *stem, int *figures, bool *drawn) {
+    double y[HL_PLOT_MAX_SERIES][HL_PLOT_MAX_TICKS], e[HL_PLOT_MAX_SERIES][HL_PLOT_MAX_TICKS];
+    bool any = false;
     spec->n_series = HL_MIN(t->nrows, HL_PLOT_MAX_SERIES);
     spec->n_x_ticks = nx;
     spec->x_tick_at = x;
     spec->x_tick_labels = xl;
+    spec->legend_at = HL_PLOT_OUTSIDE_RIGHT;
     for (int s = 0; s < spec->n_series; s++) {
         int r = t->row_order[s];
+        bool err = false;
         for (int j = 0; j < nx; j++) {
             hl_table_cell_view v;
             hl_table_cell_get(t, r, cols[j], &v);
-            y[s][j] = v.n ? v.mean : NAN;
+            double k = t->cols[cols[j]].opts.percent ? 100.0 : 1.0;
+            y[s][j] = v.n ? k * v.mean : NAN;
+            e[s][j] = v.n >= 2 ? k * v.std : NAN;
+            err |= v.n >= 2;
+            any |= isfinite(y[s][j]);
         }
-        spec->series[s] = (hl_plot_series){.label = t->rows[r].name, .n = nx, .x = x, .y = y[s], .marker = true};
+        spec->series[s] = (hl_plot_series){.label = t->rows[r].name, .n = nx, .x = x, .y = y[s], .marker = true,
+                                           .err = err ? e[s] : NULL};
     }
-    return hl_report_plot_both(dir, stem, spec, figures);
+    *drawn = any;
+    return any ? hl_report_plot_both(dir, stem, spec, figures) : HL_OK;
+}
+
+/* mAP vs ε of one attack (settings set[0..n) at `bits`, one norm): a small table with one column per ε, the first
+ * ε = 0 (each victim's clean score over the attacked queries, from the attack cells' "(clean)"), one row per victim,
+ * samples per seed; drawn with plot_table (error bars with 2 or more seeds). */
+static hl_status sweep_figure(const rcells *cs, int64_t bits, const hl_report_setting *set, int n, const char *map_name,
+                              const char *where, const char *dir, const char *stem, int *figures, bool *drawn) {
+    hl_status st = HL_OK;
+    hl_table *t = NULL;
+    double x[HL_PLOT_MAX_TICKS];
+    const char *xl[HL_PLOT_MAX_TICKS];
+    int cols[HL_PLOT_MAX_TICKS], nx = 0, at[HL_REPORT_MAX_SETTINGS];
+    const hl_table_col_opts pct = {.precision = 2, .percent = true};
+    char clean[80], ylab[128], title[512];
+    *drawn = false;
+    HL_TRY(hl_table_create(&t, "sweep", NULL));
+    x[nx] = 0, xl[nx] = "0", cols[nx++] = hl_table_add_col(t, -1, "0", pct);
+    for (int k = 0; k < n && nx < HL_PLOT_MAX_TICKS; k++) {
+        at[k] = -1;
+        if (!isfinite(set[k].eps)) continue;
+        x[nx] = set[k].eps, xl[nx] = set[k].eps_text;
+        at[k] = cols[nx++] = hl_table_add_col(t, -1, set[k].eps_text, pct);
+    }
+    HL_TRY(hl_report_add_method_rows(t, cs, true, bits));
+    for (int i = 0; i < cs->n; i++) {
+        const rcell *c = &cs->c[i];
+        if (!c->attack || !c->done || c->bits != bits) continue;
+        int k = 0;
+        while (k < n && (strcmp(set[k].attack, c->attack_name) || strcmp(set[k].norm, c->norm) ||
+                         strcmp(set[k].eps_text, c->eps_text)))
+            k++;
+        if (k == n || at[k] < 0) continue;
+        int r = hl_table_find_row(t, -1, c->method);
+        hl_report_topk_names nm;
+        hl_report_metric_names(c, &nm);
+        snprintf(clean, sizeof clean, "%s(clean)", nm.map);
+        double v;
+        if (hl_report_metric(c, nm.map, &v)) HL_TRY(hl_table_add_sample(t, r, at[k], v));
+        if (k == 0 && hl_report_metric(c, clean, &v)) HL_TRY(hl_table_add_sample(t, r, cols[0], v));
+    }
+    snprintf(title, sizeof title, "%s (%s), %lld bits%s", set[0].attack, set[0].norm, (long long)bits, where);
+    snprintf(ylab, sizeof ylab, "%s adversarial (%%)", map_name);
+    hl_plot_spec s = {.title = title, .x_label = "ε (0: clean, the attacked queries)", .y_label = ylab,
+                      .legend = true, .grid = true};
+    st = plot_table(t, cols, x, xl, nx, &s, dir, stem, figures, drawn);
+done:
+    hl_table_free(t);
+    return st;
+}
+
+/* Sorted *.png file names of directory d (heap array of heap strings, *n of them). */
+static hl_status list_png(const char *d, char ***out, int *n) {
+    DIR *dh = opendir(d);
+    *out = NULL, *n = 0;
+    if (!dh) return HL_OK; /* no such folder: nothing to list */
+    struct dirent *e;
+    int cap = 0;
+    hl_status st = HL_OK;
+    while ((e = readdir(dh))) {
+        size_t l = strlen(e->d_name);
+        if (l < 5 || strcmp(e->d_name + l - 4, ".png") || e->d_name[0] == '.') continue;
+        if (*n == cap) {
+            cap = cap ? 2 * cap : 32;
+            char **nv = realloc(*out, (size_t)cap * sizeof *nv);
+            if (!nv) { st = hl_error_set(HL_ENOMEM, "report: out of memory"); break; }
+            *out = nv;
+        }
+        if (!((*out)[*n] = strdup(e->d_name))) { st = hl_error_set(HL_ENOMEM, "report: out of memory"); break; }
+        (*n)++;
+    }
+    closedir(dh);
+    if (*n) qsort(*out, (size_t)*n, sizeof **out, cmp_str);
+    return st;
+}
+
+/* A file's whole text (heap), or NULL when unreadable. */
+static char *slurp(const char *path) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    hl_strbuf b = {0};
+    char buf[4096];
+    size_t k;
+    while ((k = fread(buf, 1, sizeof buf, f)) > 0) hl_strbuf_put(&b, buf, k);
+    fclose(f);
+    if (b.oom) free(b.p), b.p = NULL;
+    return b.p;
+}
+
+/* report/index.html through reports/report_html.h: the tables, the figures and example grids the report wrote (the
+ * .png files in its folder and in examples/, each with a caption from its name), the sanity section, the suite as
+ * run (RUNDIR/suite.yaml) and the versions recorded by the cells. */
+static hl_status html_page(const char *rundir, const char *dir, const rcells *cs, const hl_table *const *tabs, int nt,
+                           const char *map_name, const char *sanity) {
+    hl_status st = HL_OK;
+    char **figs = NULL, **exs = NULL, path[4096], exdir[4200], title[300], conv[600], ver[600];
+    int nfig = 0, nex = 0;
+    hl_report_html_figure *ff = NULL, *ef = NULL;
+    char *suite = NULL, (*cap)[160] = NULL, (*expath)[300] = NULL;
+    hl_config *resolved = NULL;
+    HL_TRY(list_png(dir, &figs, &nfig));
+    snprintf(exdir, sizeof exdir, "%s/examples", dir);
+    HL_TRY(list_png(exdir, &exs, &nex));
+    ff = calloc((size_t)HL_MAX(nfig, 1), sizeof *ff), ef = calloc((size_t)HL_MAX(nex, 1), sizeof *ef);
+    if (!ff || !ef) HL_TRY(hl_error_set(HL_ENOMEM, "report: out of memory"));
+    cap = calloc((size_t)HL_MAX(nfig + nex, 1), sizeof *cap);
+    expath = calloc((size_t)HL_MAX(nex, 1), sizeof *expath);
+    if (!cap || !expath) HL_TRY(hl_error_set(HL_ENOMEM, "report: out of memory"));
+    for (int i = 0; i < nfig; i++) {
+        const char *f = figs[i];
+        const char *what = !strncmp(f, "map_vs_bits", 11) ? "clean retrieval vs code length"
+                           : !strncmp(f, "map_vs_eps", 10) ? "retrieval under attack vs ε (ε = 0: clean)"
+                           : !strncmp(f, "pr_", 3)         ? "precision–recall by Hamming radius"
+                           : !strncmp(f, "trace_", 6)      ? "attack objective per step"
+                           : !strncmp(f, "improved_", 9)   ? "share of queries improved per step"
+                                                           : "figure";
+        snprintf(cap[i], sizeof cap[0], "%s (%.*s)", what, (int)(strlen(f) - 4), f);
+        ff[i] = (hl_report_html_figure){.file = f, .caption = cap[i]};
+    }
+    for (int i = 0; i < nex; i++) {
+        snprintf(expath[i], sizeof expath[0], "examples/%s", exs[i]);
+        snprintf(cap[nfig + i], sizeof cap[0], "clean | perturbation ×10 + 0.5 | adversarial: %.*s",
+                 (int)(strlen(exs[i]) - 4), exs[i]);
+        ef[i] = (hl_report_html_figure){.file = expath[i], .caption = cap[nfig + i]};
+    }
+    HL_TRY(join_path(path, 4096, rundir, "suite.resolved.json"));
+    if (hl_json_load_file(path, &resolved) < 0) hl_error_clear();
+    snprintf(title, sizeof title, "hashlab report: %s", resolved ? opt_str(resolved, "name", rundir) : rundir);
+    HL_TRY(join_path(path, 4096, rundir, "suite.yaml"));
+    suite = slurp(path);
+    char where[200];
+    hl_report_where(cs, where, sizeof where);
+    snprintf(conv, sizeof conv,
+             "Scores: %s of the queries (relevance = a shared label), in %%%s; attacked scores on the 8-bit quantised "
+             "adversarial images; every table states its conventions (ties, queries with no relevant item, seeds) in "
+             "its caption. Definitions: docs/METRICS.md in the hashlab repository.",
+             map_name, where);
+    const char *hv = NULL;
+    for (int i = 0; i < cs->n && !hv; i++) hv = opt_str(cs->c[i].root, "versions.hashlab", NULL);
+    snprintf(ver, sizeof ver, "hashlab %s (the cells' result.json \"versions\"); this report by hashlab %s",
+             hv ? hv : "?", HASHLAB_VERSION);
+    hl_report_html_in in = {.title = title, .conventions = conv, .tables = tabs, .ntables = nt, .figures = ff,
+                            .nfigures = nfig, .examples = ef, .nexamples = nex, .sanity_md = sanity,
+                            .suite_yaml = suite, .versions = ver};
+    HL_TRY(join_path(path, 4096, dir, "index.html"));
+    st = hl_report_html_write(path, &in);
+done:
+    free(cap), free(expath);
+    for (int i = 0; i < nfig; i++) free(figs[i]);
+    for (int i = 0; i < nex; i++) free(exs[i]);
+    free(figs), free(exs), free(ff), free(ef), free(suite);
+    hl_config_free(resolved);
+    return st;
 }
 
 hl_status hl_report_build(const char *rundir, const char *const *formats, int nformats, hl_report_summary *out) {
@@ -636,7 +808,9 @@ hl_status hl_report_build(const char *rundir, const char *const *formats, int nf
     int64_t abits[MAX_ATTACK_BITS];
     bool want[HL_TABLE_FORMAT_COUNT] = {false};
     hl_report_summary sum = {0};
-    char dir[4096], path[4096], *examples_md = NULL, *sanity = NULL;
+    char dir[4096], path[4096], *examples_md = NULL, *sanity = NULL, *sanity_copy = NULL;
+    static hl_report_citekeys citekeys;
+    hl_strbuf nofig = {0}; /* figures with nothing to draw, said in tables.md */
     if (out) memset(out, 0, sizeof *out);
     if (!formats) for (int f = 0; f < HL_TABLE_FORMAT_COUNT; f++) want[f] = true;
     for (int i = 0; i < nformats; i++) {
@@ -659,6 +833,9 @@ hl_status hl_report_build(const char *rundir, const char *const *formats, int nf
     snprintf(map_name, sizeof map_name, "mAP@%s", topk && strcmp(topk, "mixed") ? topk : "R");
     if (!radius || !strcmp(radius, "mixed")) radius = "r";
 
+    /* figure titles name the data: ", fashion-mnist (cifar10-1)" */
+    char where[200];
+    hl_report_where(&cs, where, sizeof where);
     int64_t tbits[64];
     int ntb = distinct_bits(&cs, false, tbits, 64);
     if (ntb) {
@@ -690,6 +867,7 @@ hl_status hl_report_build(const char *rundir, const char *const *formats, int nf
     int ncopied;
     HL_TRY(hl_report_examples(&cs, dir, &examples_md, &ncopied));
     HL_TRY(sanity_md(&cs, &sanity));
+    if (sanity && !(sanity_copy = strdup(sanity))) HL_TRY(hl_error_set(HL_ENOMEM, "report: out of memory"));
     if (sanity && examples_md) {
         size_t a = strlen(sanity), b = strlen(examples_md);
         char *both = malloc(a + b + 2);
@@ -702,9 +880,82 @@ hl_status hl_report_build(const char *rundir, const char *const *formats, int nf
         sanity = NULL;
     }
 
+    /* figures: mAP vs bits */
+    char ylab[96];
+    if (ntb && ntb <= HL_PLOT_MAX_TICKS) {
+        double x[HL_PLOT_MAX_TICKS];
+        int cols[HL_PLOT_MAX_TICKS];
+        char lb[HL_PLOT_MAX_TICKS][24];
+        const char *xl[HL_PLOT_MAX_TICKS];
+        for (int b = 0; b < ntb; b++) {
+            char g[32];
+            snprintf(g, sizeof g, "%lld bits", (long long)tbits[b]);
+            snprintf(lb[b], sizeof lb[b], "%lld", (long long)tbits[b]);
+            x[b] = (double)tbits[b];
+            xl[b] = lb[b];
+            cols[b] = hl_table_find_col(tabs[0], hl_table_find_col_group(tabs[0], g), tabs[0]->cols[0].name);
+        }
+        snprintf(ylab, sizeof ylab, "%s clean (%%)", map_name);
+        char title[300];
+        snprintf(title, sizeof title, "Clean retrieval vs code length%s", where);
+        hl_plot_spec s = {.title = title, .x_label = "bits", .y_label = ylab, .legend = true, .grid = true,
+                          .log_x = true};
+        bool drawn;
+        HL_TRY(plot_table(tabs[0], cols, x, xl, ntb, &s, dir, "map_vs_bits", &sum.figures, &drawn));
+        if (!drawn) hl_strbuf_puts(&nofig, "- map_vs_bits: no train cell has a score\n");
+    }
+    /* figures: mAP(adv) vs eps, for each (bits, attack, norm) with >= 2 numeric eps, from ε = 0 (clean) */
+    int nqual = 0;
+    for (int pass = 0; pass < 2; pass++)
+        for (int b = 0; b < nab; b++)
+            for (int k = 0; k < nsets[b];) {
+                int e = k, nx = 0;
+                while (e < nsets[b] && !strcmp(sets[b][e].attack, sets[b][k].attack) &&
+                       !strcmp(sets[b][e].norm, sets[b][k].norm))
+                    nx += isfinite(sets[b][e++].eps);
+                if (nx >= 2 && pass == 0) nqual++;
+                if (nx >= 2 && pass == 1) {
+                    char stem[256], a[96], nrm[32];
+                    hl_report_safe_name(sets[b][k].attack, a, sizeof a);
+                    hl_report_safe_name(sets[b][k].norm, nrm, sizeof nrm);
+                    if (nqual == 1) snprintf(stem, sizeof stem, "map_vs_eps");
+                    else snprintf(stem, sizeof stem, "map_vs_eps_%s_%s_%lldb", a, nrm, (long long)abits[b]);
+                    bool drawn;
+                    HL_TRY(sweep_figure(&cs, abits[b], sets[b] + k, e - k, map_name, where, dir, stem, &sum.figures,
+                                        &drawn));
+                    if (!drawn) {
+                        hl_strbuf_puts(&nofig, "- "), hl_strbuf_puts(&nofig, stem);
+                        hl_strbuf_puts(&nofig, ": no attack cell of the sweep has a score\n");
+                    }
+                }
+                k = e;
+            }
+    /* figures: PR curves by Hamming radius */
+    HL_TRY(hl_report_pr_figures(&cs, dir, &sum.figures));
+    /* figures: the attacks' traces */
+    HL_TRY(hl_report_trace_figures(&cs, dir, &sum.figures));
+    /* figures with nothing to draw: said at the end of tables.md instead of an empty plot */
+    if (nofig.n) {
+        hl_strbuf tail = {0};
+        hl_strbuf_puts(&tail, "## Figures not drawn\n\n");
+        hl_strbuf_put(&tail, nofig.p, nofig.n);
+        if (examples_md) hl_strbuf_puts(&tail, "\n"), hl_strbuf_puts(&tail, examples_md);
+        if (tail.oom) {
+            free(tail.p);
+            HL_TRY(hl_error_set(HL_ENOMEM, "report: out of memory"));
+        }
+        free(examples_md);
+        examples_md = tail.p;
+    }
+    /* citations: methods.bib (the LaTeX captions cite its keys) */
+    int bib_written = 0;
+    HL_TRY(join_path(path, sizeof path, dir, "methods.bib"));
+    HL_TRY(hl_report_bib(&cs, path, &citekeys, &bib_written));
+    sum.tables += bib_written;
+
     /* tables */
     for (int f = 0; f < HL_TABLE_FORMAT_COUNT; f++) {
-        if (!want[f]) continue;
+        if (!want[f] || f == HL_TABLE_HTML) continue; /* html: the report page, index.html, below */
         if (f == HL_TABLE_CSV) {
             hl_config *resolved = NULL;
             const char *suite = "";
@@ -730,74 +981,17 @@ hl_status hl_report_build(const char *rundir, const char *const *formats, int nf
         sum.tables++;
     }
 
-    /* figures: mAP vs bits */
-    char ylab[96], xlab[96];
-    if (ntb && ntb <= HL_PLOT_MAX_TICKS) {
-        double x[HL_PLOT_MAX_TICKS];
-        int cols[HL_PLOT_MAX_TICKS];
-        char lb[HL_PLOT_MAX_TICKS][24];
-        const char *xl[HL_PLOT_MAX_TICKS];
-        for (int b = 0; b < ntb; b++) {
-            char g[32];
-            snprintf(g, sizeof g, "%lld bits", (long long)tbits[b]);
-            snprintf(lb[b], sizeof lb[b], "%lld", (long long)tbits[b]);
-            x[b] = (double)tbits[b];
-            xl[b] = lb[b];
-            cols[b] = hl_table_find_col(tabs[0], hl_table_find_col_group(tabs[0], g), tabs[0]->cols[0].name);
-        }
-        snprintf(ylab, sizeof ylab, "%s (clean)", map_name);
-        hl_plot_spec s = {.title = "Clean retrieval vs code length", .x_label = "bits", .y_label = ylab,
-                          .legend = true, .legend_at = HL_PLOT_BOTTOM_RIGHT, .grid = true, .log_x = true};
-        HL_TRY(plot_table(tabs[0], cols, x, xl, ntb, &s, dir, "map_vs_bits", &sum.figures));
+    /* the HTML page: every table, figure, example grid, the sanity flags, the suite and the versions */
+    if (want[HL_TABLE_HTML]) {
+        HL_TRY(html_page(rundir, dir, &cs, (const hl_table *const *)tabs, nt, map_name, sanity_copy));
+        sum.tables++;
     }
-    /* figures: mAP(adv) vs eps, for each (bits, attack, norm) with >= 2 numeric eps */
-    int nqual = 0, pass;
-    for (pass = 0; pass < 2; pass++) {
-        for (int b = 0; b < nab; b++) {
-            const hl_table *t = tabs[b + (ntb ? 1 : 0)];
-            for (int k = 0; k < nsets[b];) {
-                int e = k;
-                double x[HL_PLOT_MAX_TICKS];
-                int cols[HL_PLOT_MAX_TICKS], nx = 0;
-                const char *xl[HL_PLOT_MAX_TICKS];
-                char cadv[80];
-                snprintf(cadv, sizeof cadv, "%s adv (%%)", map_name);
-                while (e < nsets[b] && !strcmp(sets[b][e].attack, sets[b][k].attack) &&
-                       !strcmp(sets[b][e].norm, sets[b][k].norm)) {
-                    if (isfinite(sets[b][e].eps) && nx < HL_PLOT_MAX_TICKS) {
-                        x[nx] = sets[b][e].eps;
-                        xl[nx] = sets[b][e].eps_text;
-                        cols[nx++] = hl_table_find_col(t, sets[b][e].group, cadv);
-                    }
-                    e++;
-                }
-                if (nx >= 2 && pass == 0) nqual++;
-                if (nx >= 2 && pass == 1) {
-                    char stem[256], a[96], nrm[32];
-                    hl_report_safe_name(sets[b][k].attack, a, sizeof a);
-                    hl_report_safe_name(sets[b][k].norm, nrm, sizeof nrm);
-                    if (nqual == 1) snprintf(stem, sizeof stem, "map_vs_eps");
-                    else snprintf(stem, sizeof stem, "map_vs_eps_%s_%s_%lldb", a, nrm, (long long)abits[b]);
-                    char title[256];
-                    snprintf(title, sizeof title, "%s (%s), %lld bits", sets[b][k].attack, sets[b][k].norm,
-                             (long long)abits[b]);
-                    snprintf(ylab, sizeof ylab, "%s (adversarial)", map_name);
-                    snprintf(xlab, sizeof xlab, "ε");
-                    hl_plot_spec s = {.title = title, .x_label = xlab, .y_label = ylab, .legend = true, .grid = true};
-                    HL_TRY(plot_table(t, cols, x, xl, nx, &s, dir, stem, &sum.figures));
-                }
-                k = e;
-            }
-        }
-    }
-    /* figures: PR curves by Hamming radius */
-    HL_TRY(hl_report_pr_figures(&cs, dir, &sum.figures));
-    /* figures: the attacks' traces */
-    HL_TRY(hl_report_trace_figures(&cs, dir, &sum.figures));
     if (out) *out = sum;
 done:
     free(examples_md);
     free(sanity);
+    free(sanity_copy);
+    free(nofig.p);
     for (int i = 0; i < nt; i++) hl_table_free(tabs[i]);
     cells_free(&cs);
     cells_free(&xs);

@@ -16,18 +16,18 @@ static int cmp_setting(const void *a, const void *b) {
     return c;
 }
 
-/* The s/query column: unranked, no std, decimals giving 3 significant digits to the smallest positive value (so every
- * mean, which is at least that, shows >= 3 significant digits with one number of decimals per column). */
-/* The column group of a setting: "pgd, linf, ε=8/255", or "prosgan, no ε-ball" for norm none; −1 without memory. */
+/* The row group of a setting: "pgd, linf, ε=8/255", or "prosgan, no ε-ball" for norm none; −1 without memory. */
 static int add_setting_group(hl_table *t, const hl_report_setting *a) {
     char name[256];
     if (!strcmp(a->norm, "none")) snprintf(name, sizeof name, "%s, no ε-ball", a->attack);
     else snprintf(name, sizeof name, "%s, %s, ε=%s", a->attack, a->norm, a->eps_text);
-    return hl_table_add_col_group(t, name);
+    return hl_table_add_row_group(t, name);
 }
 
-static hl_table_col_opts spq_opts(double min) {
-    int p = min > 0 ? 2 - (int)floor(log10(min)) : 3;
+/* The ms/query column: unranked, no std, decimals giving 3 significant digits to the smallest positive value (so every
+ * mean, which is at least that, shows >= 3 significant digits with one number of decimals per column). */
+static hl_table_col_opts ms_opts(double min_ms) {
+    int p = min_ms > 0 ? 2 - (int)floor(log10(min_ms)) : 3;
     return (hl_table_col_opts){.precision = HL_MIN(HL_MAX(p, 0), 9), .hide_std = true};
 }
 
@@ -38,13 +38,109 @@ static int find_setting(const hl_report_setting *s, int n, const hl_report_cell 
     return -1;
 }
 
-hl_status hl_report_attack_table(const hl_report_cells *cs, int64_t bits, const char *map_name, hl_table **out,
-                                 hl_report_setting *set, int *nset) {
+static int cmp_name(const void *a, const void *b) { return strcmp(*(const char *const *)a, *(const char *const *)b); }
+
+/* How a column is fed from a cell. */
+typedef enum col_kind {
+    COL_PLAIN,    /* the metric as stored */
+    COL_HEADLINE, /* the metric, with the cell's sanity flags as a note */
+    COL_MS,       /* seconds_per_query × 1000 */
+    COL_DROP      /* relative drop (clean − adv) / clean of the map metric */
+} col_kind;
+
+typedef struct col_spec {
+    const char *name, *metric; /* metric NULL: the map name (adv) or its "(clean)" */
+    hl_table_col_opts opts;
+    col_kind kind;
+    bool targeted_only; /* only for targeted settings */
+} col_spec;
+
+/* Feeds column spec cs of cell c to (row, col). */
+static hl_status feed(hl_table *t, int row, int col, const hl_report_cell *c, const col_spec *sp) {
+    hl_report_topk_names nm;
+    hl_report_metric_names(c, &nm);
+    char clean[80];
+    snprintf(clean, sizeof clean, "%s(clean)", nm.map);
+    const char *metric = sp->metric ? (!strcmp(sp->metric, "(clean)") ? clean : sp->metric) : nm.map;
+    double a, b;
+    switch (sp->kind) {
+    case COL_HEADLINE:
+        return hl_report_feed_headline(t, row, col, c, metric);
+    case COL_MS:
+        if (c->done && hl_report_metric(c, "seconds_per_query", &a)) return hl_table_add_sample(t, row, col, 1000 * a);
+        return hl_report_feed(t, row, col, c, "seconds_per_query");
+    case COL_DROP:
+        if (c->done && hl_report_metric(c, clean, &a) && hl_report_metric(c, nm.map, &b) && a > 0)
+            return hl_table_add_sample(t, row, col, (a - b) / a);
+        return c->done ? HL_OK : hl_report_feed(t, row, col, c, nm.map);
+    default:
+        return hl_report_feed(t, row, col, c, metric);
+    }
+}
+
+/* A per-bit-length table with the attack settings as row groups (set[0..ns), those with `targeted` when
+ * targeted_only) and the victims as rows; columns from specs (a targeted_only column is empty for untargeted rows);
+ * best marked within each setting. */
+static hl_status setting_table(const hl_report_cells *cs, int64_t bits, const hl_report_setting *set, int ns,
+                               bool targeted_only, const col_spec *specs, int nspec, const char *title,
+                               const char *label, const char *cap, hl_table **out) {
     hl_status st = HL_OK;
     hl_table *t = NULL;
+    int groups[HL_REPORT_MAX_SETTINGS], cols[16];
+    HL_TRY(hl_table_create(&t, title, cap));
+    HL_TRY(hl_table_set_label(t, label));
+    hl_table_set_best_per_row_group(t, true);
+    for (int j = 0; j < nspec; j++)
+        if ((cols[j] = hl_table_add_col(t, -1, specs[j].name, specs[j].opts)) < 0)
+            HL_TRY(hl_error_set(HL_ENOMEM, "report: out of memory"));
+    for (int k = 0; k < ns; k++) {
+        groups[k] = -1;
+        if (targeted_only && !set[k].targeted) continue;
+        if ((groups[k] = add_setting_group(t, &set[k])) < 0) HL_TRY(hl_error_set(HL_ENOMEM, "report: out of memory"));
+    }
+    /* rows: each setting's victims, sorted by name */
+    const char **names = malloc((size_t)HL_MAX(cs->n, 1) * sizeof *names);
+    if (!names) HL_TRY(hl_error_set(HL_ENOMEM, "report: out of memory"));
+    for (int k = 0; k < ns; k++) {
+        int m = 0;
+        for (int i = 0; i < cs->n && groups[k] >= 0; i++) {
+            const hl_report_cell *c = &cs->c[i];
+            if (!c->attack || c->bits != bits || find_setting(set, ns, c) != k) continue;
+            bool seen = false;
+            for (int j = 0; j < m && !seen; j++) seen = !strcmp(names[j], c->method);
+            if (!seen) names[m++] = c->method;
+        }
+        qsort(names, (size_t)m, sizeof *names, cmp_name);
+        for (int j = 0; j < m; j++)
+            if (hl_table_add_row(t, groups[k], names[j]) < 0) {
+                free(names);
+                HL_TRY(hl_error_set(HL_ENOMEM, "report: out of memory"));
+            }
+    }
+    free(names);
+    for (int i = 0; i < cs->n; i++) {
+        const hl_report_cell *c = &cs->c[i];
+        if (!c->attack || c->bits != bits) continue;
+        int k = find_setting(set, ns, c);
+        if (k < 0 || groups[k] < 0) continue;
+        int r = hl_table_find_row(t, groups[k], c->method);
+        for (int j = 0; j < nspec; j++)
+            if (!specs[j].targeted_only || set[k].targeted) HL_TRY(feed(t, r, cols[j], c, &specs[j]));
+    }
+done:
+    if (st < 0) {
+        hl_table_free(t);
+        t = NULL;
+    }
+    *out = t;
+    return st;
+}
+
+hl_status hl_report_attack_table(const hl_report_cells *cs, int64_t bits, const char *map_name, hl_table **out,
+                                 hl_report_setting *set, int *nset) {
     int ns = 0;
-    char cap[1024], lead[256], title[64], label[64], cclean[80], cadv[80];
-    double v;
+    char cap[1400], lead[300], title[64], label[64], cclean[80], cadv[80];
+    double v, ms_min = 0;
     for (int i = 0; i < cs->n; i++) {
         const hl_report_cell *c = &cs->c[i];
         if (!c->attack || c->bits != bits) continue;
@@ -60,160 +156,91 @@ hl_status hl_report_attack_table(const hl_report_cells *cs, int64_t bits, const 
             set[k].spq_min = v;
     }
     qsort(set, (size_t)ns, sizeof *set, cmp_setting);
+    *nset = ns;
     bool any_targeted = false;
-    for (int k = 0; k < ns; k++)
+    for (int k = 0; k < ns; k++) {
         any_targeted |= set[k].targeted;
-    snprintf(lead, sizeof lead, "%s in %% of the attacked queries before (clean) and after (adv) the attack", map_name);
+        if (set[k].spq_min > 0 && (!ms_min || 1000 * set[k].spq_min < ms_min)) ms_min = 1000 * set[k].spq_min;
+    }
+    snprintf(lead, sizeof lead,
+             "%s in %% of the attacked queries before (clean) and after (adv) each attack, and its relative drop "
+             "(clean − adv) / clean",
+             map_name);
     hl_report_caption(cs, true, lead,
                       any_targeted
-                          ? "mAP: higher is better (more robust), t-mAP and TSR: lower is better, best in bold; PSNR "
-                            "(dB) and L-inf (×1/255) on the 8-bit quantised adversarial images and attack cost "
-                            "s/query (seconds per attacked query, mean over seeds), not ranked"
-                          : "mAP: higher is better (more robust), best in bold; PSNR (dB) and L-inf (×1/255) on the "
-                            "8-bit quantised adversarial images and attack cost s/query (seconds per attacked "
-                            "query, mean over seeds), not ranked",
+                          ? "adv: higher is better (more robust), t-mAP and TSR@H≤2 (targeted rows): lower is better; "
+                            "best in bold within each attack; PSNR (dB) and L-inf (×1/255) on the 8-bit quantised "
+                            "adversarial images and ms/query (attack time per query, mean over seeds) not ranked"
+                          : "adv: higher is better (more robust), best in bold within each attack; PSNR (dB) and L-inf "
+                            "(×1/255) on the 8-bit quantised adversarial images and ms/query (attack time per query, "
+                            "mean over seeds) not ranked",
                       cap, sizeof cap);
     snprintf(title, sizeof title, "Attacks, %lld bits", (long long)bits);
     snprintf(label, sizeof label, "tab:attack-%lldb", (long long)bits);
-    HL_TRY(hl_table_create(&t, title, cap));
-    HL_TRY(hl_table_set_label(t, label));
-    hl_table_set_latex_wide(t, true);
     snprintf(cclean, sizeof cclean, "%s clean (%%)", map_name);
     snprintf(cadv, sizeof cadv, "%s adv (%%)", map_name);
-    for (int k = 0; k < ns; k++) {
-        int g = set[k].group = add_setting_group(t, &set[k]);
-        bool ok = g >= 0 && hl_table_add_col(t, g, cclean, hl_report_pct_hi) >= 0 &&
-                  hl_table_add_col(t, g, cadv, hl_report_pct_hi) >= 0;
-        if (ok && set[k].targeted)
-            ok = hl_table_add_col(t, g, "t-mAP adv (%)", hl_report_pct_lo) >= 0 &&
-                 hl_table_add_col(t, g, "TSR@H≤2 (%)", hl_report_pct_lo) >= 0;
-        ok = ok && hl_table_add_col(t, g, "PSNR", hl_report_plain2) >= 0 &&
-             hl_table_add_col(t, g, "L-inf", hl_report_plain2) >= 0;
-        ok = ok && hl_table_add_col(t, g, "s/query", spq_opts(set[k].spq_min)) >= 0;
-        if (!ok) {
-            st = hl_error_set(HL_ENOMEM, "report: out of memory");
-            goto done;
-        }
+    const hl_table_col_opts plain = {.precision = 2, .percent = true};
+    col_spec specs[8];
+    int n = 0;
+    specs[n++] = (col_spec){cclean, "(clean)", plain, COL_PLAIN, false};
+    specs[n++] = (col_spec){cadv, NULL, hl_report_pct_hi, COL_HEADLINE, false};
+    specs[n++] = (col_spec){"drop (%)", NULL, hl_report_pct_lo, COL_DROP, false};
+    if (any_targeted) {
+        specs[n++] = (col_spec){"t-mAP adv (%)", "t-mAP@all", hl_report_pct_lo, COL_HEADLINE, true};
+        specs[n++] = (col_spec){"TSR@H≤2 (%)", "TSR@H<=2", hl_report_pct_lo, COL_PLAIN, true};
     }
-    HL_TRY(hl_report_add_method_rows(t, cs, true, bits));
-    for (int i = 0; i < cs->n; i++) {
-        const hl_report_cell *c = &cs->c[i];
-        if (!c->attack || c->bits != bits) continue;
-        int k = find_setting(set, ns, c), r = hl_table_find_row(t, -1, c->method);
-        if (k < 0) continue; /* beyond HL_REPORT_MAX_SETTINGS */
-        hl_report_topk_names nm;
-        hl_report_metric_names(c, &nm);
-        char clean_key[80];
-        snprintf(clean_key, sizeof clean_key, "%s(clean)", nm.map);
-        int g = set[k].group;
-        HL_TRY(hl_report_feed(t, r, hl_table_find_col(t, g, cclean), c, clean_key));
-        if (set[k].targeted) {
-            HL_TRY(hl_report_feed(t, r, hl_table_find_col(t, g, cadv), c, nm.map));
-            HL_TRY(hl_report_feed_headline(t, r, hl_table_find_col(t, g, "t-mAP adv (%)"), c, "t-mAP@all"));
-            HL_TRY(hl_report_feed(t, r, hl_table_find_col(t, g, "TSR@H≤2 (%)"), c, "TSR@H<=2"));
-        } else {
-            HL_TRY(hl_report_feed_headline(t, r, hl_table_find_col(t, g, cadv), c, nm.map));
-        }
-        HL_TRY(hl_report_feed(t, r, hl_table_find_col(t, g, "PSNR"), c, "psnr"));
-        HL_TRY(hl_report_feed(t, r, hl_table_find_col(t, g, "L-inf"), c, "linf_255"));
-        HL_TRY(hl_report_feed(t, r, hl_table_find_col(t, g, "s/query"), c, "seconds_per_query"));
-    }
-done:
-    if (st < 0) {
-        hl_table_free(t);
-        t = NULL;
-    }
-    *out = t;
-    *nset = ns;
-    return st;
+    specs[n++] = (col_spec){"PSNR", "psnr", hl_report_plain2, COL_PLAIN, false};
+    specs[n++] = (col_spec){"L-inf", "linf_255", hl_report_plain2, COL_PLAIN, false};
+    specs[n++] = (col_spec){"ms/query", NULL, ms_opts(ms_min), COL_MS, false};
+    return setting_table(cs, bits, set, ns, false, specs, n, title, label, cap, out);
 }
 
-/* Targeted attacks at one bit length: per targeted setting, t-mAP@all of the clean queries (floor), of the 8-bit
- * adversarial queries (headline) and of the float ones, of the target codes themselves (ceiling), the targeted
- * success rates and the victim passes per query. `set` holds the settings found by attack_table. */
-static const hl_table_col_opts PCT_PLAIN = {.precision = 2, .percent = true};
-
-/* Perceptibility and cost per attack setting at one bit length (rows: victims). Not ranked: a smaller perturbation
- * or a cheaper attack is not "better" without its success next to it (the attack and targeted tables). */
+/* Perceptibility and cost per attack setting at one bit length. Not ranked: a smaller perturbation or a cheaper
+ * attack is not "better" without its success next to it (the attack and targeted tables). */
 hl_status hl_report_percept_table(const hl_report_cells *cs, int64_t bits, const hl_report_setting *set, int ns,
                                   hl_table **out) {
-    hl_status st = HL_OK;
-    hl_table *t = NULL;
     char cap[1024], title[80], label[64];
-    static const hl_table_col_opts P4 = {.precision = 4}, P1 = {.precision = 1};
-    static const struct {
-        const char *col, *metric;
-        const hl_table_col_opts *o;
-    } cols[] = {
-        {"perceptibility", "perceptibility", &P4},
-        {"PSNR", "psnr", &hl_report_plain2},
-        {"SSIM", "ssim", &P4},
-        {"L-inf", "linf_255", &hl_report_plain2},
-        {"s/query", "seconds_per_query", &P4},
-        {"fwd/query", "forwards_per_query", &P1},
-        {"bwd/query", "backwards_per_query", &P1},
+    double ms_min = 0;
+    for (int k = 0; k < ns; k++)
+        if (set[k].spq_min > 0 && (!ms_min || 1000 * set[k].spq_min < ms_min)) ms_min = 1000 * set[k].spq_min;
+    const hl_table_col_opts P4 = {.precision = 4}, P1 = {.precision = 1};
+    const col_spec specs[] = {
+        {"perceptibility", "perceptibility", P4, COL_PLAIN, false},
+        {"PSNR", "psnr", hl_report_plain2, COL_PLAIN, false},
+        {"SSIM", "ssim", P4, COL_PLAIN, false},
+        {"L-inf", "linf_255", hl_report_plain2, COL_PLAIN, false},
+        {"ms/query", NULL, ms_opts(ms_min), COL_MS, false},
+        {"fwd/query", "forwards_per_query", P1, COL_PLAIN, false},
+        {"bwd/query", "backwards_per_query", P1, COL_PLAIN, false},
     };
     hl_report_caption(
         cs, true,
         "Perceptibility and cost of each attack on the 8-bit quantised adversarial images: "
         "perceptibility = sqrt of the mean per-image MSE on [0, 1] pixels (ProS-GAN's measure), PSNR (dB), "
-        "SSIM (Gaussian window 11, σ 1.5), L-inf (×1/255); attack seconds per query and the victim's forward "
+        "SSIM (Gaussian window 11, σ 1.5), L-inf (×1/255); attack milliseconds per query and the victim's forward "
         "and backward passes per query (a fitted attack's one-off fit is in result.json, not here)",
         "not ranked", cap, sizeof cap);
     snprintf(title, sizeof title, "Perceptibility and cost, %lld bits", (long long)bits);
     snprintf(label, sizeof label, "tab:percept-%lldb", (long long)bits);
-    HL_TRY(hl_table_create(&t, title, cap));
-    HL_TRY(hl_table_set_label(t, label));
-    hl_table_set_latex_wide(t, true);
-    int groups[HL_REPORT_MAX_SETTINGS];
-    for (int k = 0; k < ns; k++) {
-        int g = groups[k] = add_setting_group(t, &set[k]);
-        if (g < 0) {
-            st = hl_error_set(HL_ENOMEM, "report: out of memory");
-            goto done;
-        }
-        for (size_t j = 0; j < HL_ARRAY_LEN(cols); j++)
-            if (hl_table_add_col(t, g, cols[j].col, *cols[j].o) < 0) {
-                st = hl_error_set(HL_ENOMEM, "report: out of memory");
-                goto done;
-            }
-    }
-    HL_TRY(hl_report_add_method_rows(t, cs, true, bits));
-    for (int i = 0; i < cs->n; i++) {
-        const hl_report_cell *c = &cs->c[i];
-        if (!c->attack || c->bits != bits) continue;
-        int k = find_setting(set, ns, c), r = hl_table_find_row(t, -1, c->method);
-        if (k < 0) continue;
-        for (size_t j = 0; j < HL_ARRAY_LEN(cols); j++)
-            HL_TRY((j == 1 ? hl_report_feed_headline : hl_report_feed)(t, r, hl_table_find_col(t, groups[k], cols[j].col),
-                                                                      c, cols[j].metric));
-    }
-done:
-    if (st < 0) {
-        hl_table_free(t);
-        t = NULL;
-    }
-    *out = t;
-    return st;
+    return setting_table(cs, bits, set, ns, false, specs, (int)HL_ARRAY_LEN(specs), title, label, cap, out);
 }
 
+/* Targeted attacks at one bit length: per targeted setting, t-mAP@all of the clean queries (floor), of the 8-bit
+ * adversarial queries (headline) and of the float ones, of the target codes themselves (ceiling), the targeted
+ * success rates and the victim passes per query. `set` holds the settings found by attack_table. */
 hl_status hl_report_targeted_table(const hl_report_cells *cs, int64_t bits, const hl_report_setting *set, int ns,
                                    hl_table **out) {
-    hl_status st = HL_OK;
-    hl_table *t = NULL;
     char cap[1024], title[64], label[64];
-    static const struct {
-        const char *col, *metric;
-        int kind;
-    } cols[] = {
-        {"t-mAP clean (%)", "t-mAP@all(clean)", 0},
-        {"t-mAP adv (%)", "t-mAP@all", 1},
-        {"t-mAP float (%)", "t-mAP@all(float)", 1},
-        {"t-mAP anchor (%)", "t-mAP@all(anchor)", 0},
-        {"TSR@H≤0 (%)", "TSR@H<=0", 1},
-        {"TSR@H≤2 (%)", "TSR@H<=2", 1},
-        {"TSR@10-maj (%)", "TSR@10-maj", 1},
-        {"passes/query", "forwards_per_query", 2},
+    const hl_table_col_opts plain = {.precision = 2, .percent = true};
+    const col_spec specs[] = {
+        {"t-mAP clean (%)", "t-mAP@all(clean)", plain, COL_PLAIN, false},
+        {"t-mAP adv (%)", "t-mAP@all", hl_report_pct_lo, COL_HEADLINE, false},
+        {"t-mAP float (%)", "t-mAP@all(float)", hl_report_pct_lo, COL_PLAIN, false},
+        {"t-mAP anchor (%)", "t-mAP@all(anchor)", plain, COL_PLAIN, false},
+        {"TSR@H≤0 (%)", "TSR@H<=0", hl_report_pct_lo, COL_PLAIN, false},
+        {"TSR@H≤2 (%)", "TSR@H<=2", hl_report_pct_lo, COL_PLAIN, false},
+        {"TSR@10-maj (%)", "TSR@10-maj", hl_report_pct_lo, COL_PLAIN, false},
+        {"passes/query", "forwards_per_query", hl_report_plain2, COL_PLAIN, false},
     };
     hl_report_caption(
         cs, true,
@@ -221,49 +248,12 @@ hl_status hl_report_targeted_table(const hl_report_cells *cs, int64_t bits, cons
         "queries for the clean queries (floor), the 8-bit quantised adversarial queries (headline) and the float "
         "ones, and the target code itself (ceiling); TSR@H≤r: share of adversarial codes within Hamming radius r "
         "of the target code; TSR@10-maj: share whose top 10 are in majority of the target label",
-        "t-mAP adv, float and TSR: lower is better (more robust), best in bold; floor, ceiling and victim "
-        "forward passes per query not ranked",
+        "t-mAP adv, float and TSR: lower is better (more robust), best in bold within each attack; floor, ceiling "
+        "and victim forward passes per query not ranked",
         cap, sizeof cap);
     snprintf(title, sizeof title, "Targeted attacks, %lld bits", (long long)bits);
     snprintf(label, sizeof label, "tab:targeted-%lldb", (long long)bits);
-    HL_TRY(hl_table_create(&t, title, cap));
-    HL_TRY(hl_table_set_label(t, label));
-    hl_table_set_latex_wide(t, true);
-    int groups[HL_REPORT_MAX_SETTINGS];
-    for (int k = 0; k < ns; k++) {
-        groups[k] = -1;
-        if (!set[k].targeted) continue;
-        int g = groups[k] = add_setting_group(t, &set[k]);
-        if (g < 0) {
-            st = hl_error_set(HL_ENOMEM, "report: out of memory");
-            goto done;
-        }
-        for (size_t j = 0; j < HL_ARRAY_LEN(cols); j++)
-            if (hl_table_add_col(t, g, cols[j].col,
-                                 cols[j].kind == 1   ? hl_report_pct_lo
-                                 : cols[j].kind == 0 ? PCT_PLAIN
-                                                     : hl_report_plain2) < 0) {
-                st = hl_error_set(HL_ENOMEM, "report: out of memory");
-                goto done;
-            }
-    }
-    HL_TRY(hl_report_add_method_rows(t, cs, true, bits));
-    for (int i = 0; i < cs->n; i++) {
-        const hl_report_cell *c = &cs->c[i];
-        if (!c->attack || c->bits != bits) continue;
-        int k = find_setting(set, ns, c), r = hl_table_find_row(t, -1, c->method);
-        if (k < 0 || groups[k] < 0) continue;
-        for (size_t j = 0; j < HL_ARRAY_LEN(cols); j++)
-            HL_TRY((j == 1 ? hl_report_feed_headline : hl_report_feed)(t, r, hl_table_find_col(t, groups[k], cols[j].col),
-                                                                      c, cols[j].metric));
-    }
-done:
-    if (st < 0) {
-        hl_table_free(t);
-        t = NULL;
-    }
-    *out = t;
-    return st;
+    return setting_table(cs, bits, set, ns, true, specs, (int)HL_ARRAY_LEN(specs), title, label, cap, out);
 }
 
 /* The paper table: rows methods, one column group per bit length with the clean mAP and, for every attack setting

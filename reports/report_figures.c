@@ -113,17 +113,19 @@ static hl_status pr_figure(const hl_report_cells *cs, int64_t bits, const char *
             if (ok) a[len + k] += v, a[3 * len + k] += 1;
         }
     }
-    hl_plot_spec s = {.x_label = "recall", .y_label = "precision", .legend = true, .legend_at = HL_PLOT_BOTTOM_LEFT,
-                      .grid = true, .x_min = -0.02, .x_max = 1.02, .y_min = -0.02, .y_max = 1.02, .n_series = nm};
-    char title[160], stem[64];
-    snprintf(title, sizeof title, "Precision–recall, %lld bits, by Hamming radius r = 0..%lld", (long long)bits,
-             (long long)(len - 1));
+    hl_plot_spec s = {.x_label = "recall (%)", .y_label = "precision (%)", .legend = true,
+                      .legend_at = HL_PLOT_OUTSIDE_RIGHT, .grid = true, .x_min = -2, .x_max = 102, .y_min = -2,
+                      .y_max = 102, .n_series = nm};
+    char title[400], stem[64], where[200];
+    hl_report_where(cs, where, sizeof where);
+    snprintf(title, sizeof title, "Precision–recall by Hamming radius r = 0..%lld, %lld bits%s", (long long)(len - 1),
+             (long long)bits, where);
     s.title = title;
     for (int m = 0; m < nm; m++) {
         double *a = acc + (size_t)m * 4 * (size_t)len;
         for (int64_t k = 0; k < len; k++) { /* means in place: precision into a[0..len), recall into a[len..2len) */
-            a[k] = a[2 * len + k] > 0 ? a[k] / a[2 * len + k] : NAN;
-            a[len + k] = a[3 * len + k] > 0 ? a[len + k] / a[3 * len + k] : NAN;
+            a[k] = a[2 * len + k] > 0 ? 100 * a[k] / a[2 * len + k] : NAN; /* in %, as the tables */
+            a[len + k] = a[3 * len + k] > 0 ? 100 * a[len + k] / a[3 * len + k] : NAN;
         }
         s.series[m] = (hl_plot_series){.label = ms[m], .n = len, .x = a + len, .y = a, .marker = true};
     }

@@ -39,6 +39,8 @@ typedef struct hl_report_cells {
 /* Conventions sentence and seed count for a caption: lead, where (dataset, protocol), ties, zero-relevant, tail. */
 void hl_report_caption(const hl_report_cells *cs, bool attack, const char *lead, const char *tail, char *buf,
                        size_t n);
+/* ", DATASET (PROTOCOL)" when every cell agrees (for figure titles), else "". */
+void hl_report_where(const hl_report_cells *cs, char *buf, size_t n);
 /* Metric `name` of a done cell; false when absent or not a number. */
 bool hl_report_metric(const hl_report_cell *c, const char *name, double *v);
 /* One row per distinct method of the cells of one kind (and bits, when bits > 0), sorted. */
@@ -105,6 +107,17 @@ void hl_report_safe_name(const char *s, char *out, size_t n);
  * skipped. A pr_radius that is not {"precision": [numbers], "recall": [numbers]} with equal, non-zero lengths is
  * HL_EFORMAT naming the file and position. */
 hl_status hl_report_pr_figures(const hl_report_cells *cs, const char *dir, int *figures);
+
+/* Citations (reports/report_cite.c): the keys per method or attack name ("dpsh" -> "li2016dpsh"). */
+#define HL_REPORT_MAX_CITED 64
+typedef struct hl_report_citekeys {
+    char name[HL_REPORT_MAX_CITED][96];
+    char keys[HL_REPORT_MAX_CITED][256]; /* comma-separated BibTeX keys */
+    int n;
+} hl_report_citekeys;
+/* Writes the BibTeX entries the done cells of cs carry (result.json "cite") once each to path (atomically; nothing
+ * when none, *written 0) and fills ck (may be NULL) with each method's and attack's keys. */
+hl_status hl_report_bib(const hl_report_cells *cs, const char *path, hl_report_citekeys *ck, int *written);
 
 /* report/results.csv (reports/report_tidy.c): every metric of every done cell of cs and xs (transfer), one row per
  * (cell, metric), plus per-class rows from the per-query files; suite is the suite's name. Written atomically. */

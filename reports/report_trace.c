@@ -87,7 +87,7 @@ static hl_status setting_figures(const hl_report_cells *cs, const trace_setting 
     for (int f = 0; f < 2; f++) {
         hl_plot_spec sp = {.x_label = "scoring (step; restarts and members one after the other)",
                            .y_label = f ? "share of queries improved" : "mean objective (lower: stronger)",
-                           .legend = true, .grid = true, .n_series = np};
+                           .legend = true, .legend_at = HL_PLOT_OUTSIDE_RIGHT, .grid = true, .n_series = np};
         snprintf(title, sizeof title, "%s (%s, eps %s), %lld bits: %s", s->attack, s->norm, s->eps_text,
                  (long long)s->bits, f ? "queries improved per step" : "objective per step");
         sp.title = title;

@@ -361,6 +361,7 @@ hl_status hl_table_write(const hl_table *t, hl_table_format fmt, FILE *f) {
     case HL_TABLE_LATEX: return hl_table_write_latex(t, f);
     case HL_TABLE_CSV: return hl_table_write_csv(t, f);
     case HL_TABLE_JSON: return hl_table_write_json(t, f);
+    case HL_TABLE_HTML: return hl_table_write_html(t, f);
     default: HL_ASSERT(0, "table format %d", (int)fmt);
     }
 }
@@ -390,7 +391,9 @@ hl_status hl_table_save(const hl_table *t, hl_table_format fmt, const char *path
     return hl_atomic_write_commit(&af);
 }
 
-static const char *const format_names[][2] = {{"md", "markdown"}, {"tex", "latex"}, {"csv", "csv"}, {"json", "json"}};
+static const char *const format_names[][2] = {{"md", "markdown"}, {"tex", "latex"}, {"csv", "csv"}, {"json", "json"},
+                                              {"html", "html"}};
+_Static_assert(HL_ARRAY_LEN(format_names) == HL_TABLE_FORMAT_COUNT, "one name pair per table format");
 
 hl_status hl_table_format_parse(const char *name, hl_table_format *out) {
     for (int i = 0; i < HL_TABLE_FORMAT_COUNT; i++)
@@ -398,11 +401,13 @@ hl_status hl_table_format_parse(const char *name, hl_table_format *out) {
             *out = (hl_table_format)i;
             return HL_OK;
         }
-    return hl_error_set(HL_EINVAL, "unknown table format '%s' (known: md, markdown, tex, latex, csv, json)", name);
+    return hl_error_set(HL_EINVAL, "unknown table format '%s' (known: md, markdown, tex, latex, csv, json, html)",
+                        name);
 }
 
 const char *hl_table_format_ext(hl_table_format fmt) {
-    static const char *const ext[] = {".md", ".tex", ".csv", ".json"};
+    static const char *const ext[] = {".md", ".tex", ".csv", ".json", ".html"};
+    _Static_assert(HL_ARRAY_LEN(ext) == HL_TABLE_FORMAT_COUNT, "one extension per table format");
     HL_ASSERT(fmt >= 0 && fmt < HL_TABLE_FORMAT_COUNT, "table format %d", (int)fmt);
     return ext[fmt];
 }

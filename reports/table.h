@@ -1,4 +1,4 @@
-/* reports/table.h — the report table model (what researchers paste into papers) and its four writers.
+/* reports/table.h — the report table model (what researchers paste into papers) and its five writers.
  *
  * A table has a title, a caption (state the metric conventions there: "mAP@1000, ties by database index, queries
  * with no relevant item count as 0; mean ± std over 3 seeds"), an optional LaTeX label, column groups ("16 bits",
@@ -47,6 +47,21 @@
  *     with their options), notes, and rows (display order) each with a cells array parallel to "columns". A cell
  *     is null when missing without a note, otherwise {"samples", "n", "mean", "std", "display", "best", "second",
  *     "note"} with mean/std null when undefined. Numbers are printed in their shortest round-trip form.
+ *   HTML — an HTML5 fragment (no page around it; reports/report_html.h writes whole pages) for a UTF-8 page:
+ *     <figure class="hl-table" id="label"> (id only when the label is set; white space in it becomes '-') holding a
+ *     <table> with <caption><strong>title</strong>. caption</caption> (hl_table_full_caption's line, the title part
+ *     in <strong>; no <caption> when both are empty); a <thead> whose first row, present only when some column is
+ *     grouped, has one <th colspan="k" scope="colgroup" class="cgroup"> per column group (k = its columns; groups
+ *     without columns omitted) after one blank <td> spanning the row header and the ungrouped columns, then the
+ *     header row (<th scope="col">, the row header first, column names unqualified); one <tbody> per row group
+ *     (the ungrouped rows, if any, in the first), a grouped one opening with the heading row
+ *     <tr class="group"><th colspan="ncols + 1" scope="rowgroup" class="group">; per row
+ *     <th scope="row">name</th> then <td class="num"> cells ("mean ± std", best
+ *     <strong>…</strong>, second <u>…</u>, missing "–" with class "num missing", the note marker <sup>a</sup>
+ *     after the value); then, when there are notes, a <figcaption class="notes"> with a <ul> of
+ *     <li><sup>a</sup> text</li>. Every text (names, title, caption, notes, label) is escaped: & < > " ' become
+ *     &amp; &lt; &gt; &quot; &#39;; other bytes (UTF-8 included) pass through. Numbers right-align through the
+ *     "num" class (the page's stylesheet says how; the fragment has no style of its own).
  */
 #ifndef HL_REPORTS_TABLE_H
 #define HL_REPORTS_TABLE_H
@@ -168,24 +183,35 @@ void hl_table_col_qualified(const hl_table *t, int col, char *buf, size_t n);
 char *hl_table_full_caption(const hl_table *t);
 
 /* Writers. */
-typedef enum hl_table_format { HL_TABLE_MD, HL_TABLE_LATEX, HL_TABLE_CSV, HL_TABLE_JSON, HL_TABLE_FORMAT_COUNT } hl_table_format;
+typedef enum hl_table_format {
+    HL_TABLE_MD,
+    HL_TABLE_LATEX,
+    HL_TABLE_CSV,
+    HL_TABLE_JSON,
+    HL_TABLE_HTML,
+    HL_TABLE_FORMAT_COUNT
+} hl_table_format;
 
 /* Write to an open stream; HL_EIO if the stream reports an error, HL_ENOMEM on allocation failure. */
 hl_status hl_table_write_md(const hl_table *t, FILE *f);
 hl_status hl_table_write_latex(const hl_table *t, FILE *f);
 hl_status hl_table_write_csv(const hl_table *t, FILE *f);
 hl_status hl_table_write_json(const hl_table *t, FILE *f);
+hl_status hl_table_write_html(const hl_table *t, FILE *f);
 hl_status hl_table_write(const hl_table *t, hl_table_format fmt, FILE *f);
 /* The whole output as a heap NUL-terminated string (*out NULL on failure; the caller frees). */
 hl_status hl_table_to_string(const hl_table *t, hl_table_format fmt, char **out);
 /* Atomic file write (core/io/atomic.h): path holds the old file or the complete new one. */
 hl_status hl_table_save(const hl_table *t, hl_table_format fmt, const char *path);
-/* "md"/"markdown", "tex"/"latex", "csv", "json" -> format; HL_EINVAL otherwise (message lists the names). */
+/* "md"/"markdown", "tex"/"latex", "csv", "json", "html" -> format; HL_EINVAL otherwise (message lists the names). */
 hl_status hl_table_format_parse(const char *name, hl_table_format *out);
-/* File extension with the dot: ".md", ".tex", ".csv", ".json". */
+/* File extension with the dot: ".md", ".tex", ".csv", ".json", ".html". */
 const char *hl_table_format_ext(hl_table_format fmt);
 
 /* Shared by the writers: the shortest "%.*g" (up to 17 digits) that reads back as exactly v, into buf (>= 32). */
 void hl_table_fmt_double(double v, char *buf);
+/* Shared by the HTML writers (here and reports/report_html.c): the first n bytes of s to f with & < > " ' escaped
+ * as &amp; &lt; &gt; &quot; &#39;; every other byte (UTF-8 included) passes through. */
+void hl_table_html_escape(FILE *f, const char *s, size_t n);
 
 #endif

@@ -9,7 +9,7 @@ pkgs=(build-essential cmake pkg-config libopenblas-openmp-dev libyaml-dev libpng
       libjpeg-dev libcurl4-openssl-dev libarchive-dev libssl-dev libplplot-dev plplot-driver-cairo
       dataset-fashion-mnist)
 if [[ "${1:-}" == "--bench" ]]; then
-  pkgs+=(python3 python3-numpy python3-torch python3-faiss)
+  pkgs+=(python3 python3-numpy python3-torch python3-faiss chromium)
 fi
 
 missing=()

@@ -159,7 +159,7 @@ Test(suite, protocol_formats_and_duplicates_refused_with_position) {
         {"name: q\ndataset: mnist\nprotocol: cifar10:12\nhashers: [{method: lsh, bits: [8]}]\n",
          "s.yaml:3:11: protocol: unknown split protocol 'cifar10:12'"},
         {"name: q\ndataset: mnist\nreport: {formats: [md, nan, pdf]}\nhashers: [{method: lsh, bits: [8]}]\n",
-         "s.yaml:3:24: report.formats[1]: unknown table format 'nan'"},
+         "s.yaml:3:24: report.formats[1]: unknown format 'nan'"},
         {"name: q\ndataset: mnist\nreport: {formats: [md, markdown]}\nhashers: [{method: lsh, bits: [8]}]\n",
          "s.yaml:3:24: report.formats[1]: 'markdown' is listed twice"},
         {"name: q\ndataset: mnist\nseeds: [0, 1, 0]\nhashers: [{method: lsh, bits: [8]}]\n",

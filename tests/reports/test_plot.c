@@ -57,9 +57,9 @@ static const double pr_c[] = {0.7, 0.6, 0.5, 0.4, 0.3, 0.15};
 static hl_plot_spec pr_spec(void) {
     hl_plot_spec s = {.title = "PR curves (radius 2)", .x_label = "recall", .y_label = "precision", .legend = true,
                       .legend_at = HL_PLOT_BOTTOM_LEFT, .grid = true, .n_series = 3};
-    s.series[0] = (hl_plot_series){"DPSH 32 bits", 6, rec, pr_a, true};
-    s.series[1] = (hl_plot_series){"HashNet 32 bits", 6, rec, pr_b, true};
-    s.series[2] = (hl_plot_series){"LSH", 6, rec, pr_c, false};
+    s.series[0] = (hl_plot_series){"DPSH 32 bits", 6, rec, pr_a, true, NULL};
+    s.series[1] = (hl_plot_series){"HashNet 32 bits", 6, rec, pr_b, true, NULL};
+    s.series[2] = (hl_plot_series){"LSH", 6, rec, pr_c, false, NULL};
     return s;
 }
 
@@ -139,7 +139,7 @@ Test(plot, custom_ticks_and_log_axis) {
     hl_plot_spec s = {.title = "mAP vs #ge", .x_label = "#ge (L-inf)", .y_label = "mAP", .grid = true,
                       .legend = true, .y_min = 0, .y_max = 1, .n_x_ticks = 5, .x_tick_at = eps,
                       .x_tick_labels = labels, .n_series = 1};
-    s.series[0] = (hl_plot_series){"PGD-20", 5, eps, map, true};
+    s.series[0] = (hl_plot_series){"PGD-20", 5, eps, map, true, NULL};
     char *p1 = hl_test_path(dir, "eps.png");
     cr_assert_eq(hl_plot_lines(p1, HL_PLOT_AUTO, &s), HL_OK, "%s", hl_error_last());
     rgba_img im = read_png(p1);
@@ -151,7 +151,7 @@ Test(plot, custom_ticks_and_log_axis) {
     const char *bit_labels[] = {"16", "32", "64", "128"};
     hl_plot_spec l = {.title = "t-mAP vs bits", .x_label = "bits", .y_label = "t-mAP", .log_x = true, .grid = true,
                       .n_x_ticks = 4, .x_tick_at = bits, .x_tick_labels = bit_labels, .n_series = 1};
-    l.series[0] = (hl_plot_series){"targeted", 4, bits, tmap, true};
+    l.series[0] = (hl_plot_series){"targeted", 4, bits, tmap, true, NULL};
     char *p2 = hl_test_path(dir, "bits.png");
     cr_assert_eq(hl_plot_lines(p2, HL_PLOT_AUTO, &l), HL_OK, "%s", hl_error_last());
     im = read_png(p2);
@@ -166,7 +166,7 @@ Test(plot, nan_points_break_the_line) {
     const double x[] = {0.1, 0.3, 0.5, 0.7, 0.9}, y_nan[] = {0.2, NAN, 0.5, INFINITY, 0.8},
                  y_ok[] = {0.2, 0.35, 0.5, 0.65, 0.8};
     hl_plot_spec s = {.x_min = 0, .x_max = 1, .y_min = 0, .y_max = 1, .n_series = 1};
-    s.series[0] = (hl_plot_series){"s", 5, x, y_nan, false};
+    s.series[0] = (hl_plot_series){"s", 5, x, y_nan, false, NULL};
     char *p = hl_test_path(dir, "nan.png");
     cr_assert_eq(hl_plot_lines(p, HL_PLOT_AUTO, &s), HL_OK, "%s", hl_error_last());
     rgba_img im = read_png(p);
@@ -180,7 +180,7 @@ Test(plot, nan_points_break_the_line) {
 
     const double all_nan[] = {NAN, NAN};
     hl_plot_spec e = {.n_series = 1};
-    e.series[0] = (hl_plot_series){"none", 2, x, all_nan, true};
+    e.series[0] = (hl_plot_series){"none", 2, x, all_nan, true, NULL};
     cr_assert_eq(hl_plot_lines(hl_test_path(dir, "empty.pdf"), HL_PLOT_AUTO, &e), HL_OK, "%s", hl_error_last());
     expect_pdf(hl_test_path(dir, "empty.pdf"));
 }
@@ -260,4 +260,32 @@ Test(plot, plplot_fatal_error_is_a_status) {
     rgba_img im = read_png(p);
     cr_assert(im.w == 800 && im.h == 600);
     free(im.px);
+}
+
+static int64_t count_colour(const rgba_img *im, int r, int g, int b) {
+    int64_t k = 0;
+    for (int64_t i = 0; i < (int64_t)im->w * im->h; i++) {
+        const unsigned char *p = im->px + 4 * i;
+        k += abs(p[0] - r) < 40 && abs(p[1] - g) < 40 && abs(p[2] - b) < 40;
+    }
+    return k;
+}
+
+/* Error bars (mean ± std over seeds) add ink in the series colour (same fixed axes), with the legend outside the plot
+ * area; a non-finite half-width draws no bar. */
+Test(plot, error_bars_and_legend_outside) {
+    const char *dir = hl_test_tmpdir();
+    const double x[] = {0, 1, 2, 3}, y[] = {0.8, 0.6, 0.4, 0.2}, err[] = {0.15, 0.15, NAN, 0.15};
+    hl_plot_spec s = {.title = "bars", .x_label = "x", .y_label = "y", .legend = true, .y_min = 0, .y_max = 1,
+                      .legend_at = HL_PLOT_OUTSIDE_RIGHT, .n_series = 1};
+    s.series[0] = (hl_plot_series){.label = "with bars", .n = 4, .x = x, .y = y, .err = NULL};
+    char *p0 = hl_test_path(dir, "nobars.png"), *p1 = hl_test_path(dir, "bars.png");
+    cr_assert_eq(hl_plot_lines(p0, HL_PLOT_AUTO, &s), HL_OK, "%s", hl_error_last());
+    s.series[0].err = err;
+    cr_assert_eq(hl_plot_lines(p1, HL_PLOT_AUTO, &s), HL_OK, "%s", hl_error_last());
+    expect_pdf((hl_plot_lines(hl_test_path(dir, "bars.pdf"), HL_PLOT_AUTO, &s), hl_test_path(dir, "bars.pdf")));
+    rgba_img a = read_png(p0), b = read_png(p1);
+    int64_t ka = count_colour(&a, 0, 114, 178), kb = count_colour(&b, 0, 114, 178);
+    cr_assert(ka > 0 && kb > ka + 100, "series pixels without bars %lld, with bars %lld", (long long)ka, (long long)kb);
+    free(a.px), free(b.px);
 }

@@ -84,6 +84,15 @@ static void train_cell(const char *run, const char *method, int bits, int seed, 
              "\"timings\":{\"fit_s\":0.5}}",
              bits, CONV, method, p2, map, prj, seed);
     write_cell(run, key, js);
+    if (pr) { /* per-query APs (newer runs): the 50 attacked queries score map + 0.03, the other 50 map − 0.03 */
+        char dir[2400], csv[8192];
+        size_t n = (size_t)snprintf(csv, sizeof csv, "query,index,ap,labels\n");
+        for (int q = 0; q < 100; q++)
+            n += (size_t)snprintf(csv + n, sizeof csv - n, "%d,%d,%.17g,%d\n", q, 1000 + q, map + (q < 50 ? 0.03 : -0.03),
+                                  q % 4);
+        snprintf(dir, sizeof dir, "%s/cells/%s", run, key_of(key));
+        hl_test_write_file(hl_test_path(dir, "per_query.csv"), csv, n);
+    }
 }
 
 /* spq <= 0: no seconds_per_query; png_w > 0: an adv_examples.png of png_w × 3 pixels. */
@@ -96,10 +105,16 @@ static void attack_cell(const char *run, const char *method, int seed, int eps, 
              "{\"attack\":\"noise\",\"attack_config\":{\"eps\":\"%d/255\",\"norm\":\"linf\"},\"bits\":32,"
              "\"conventions\":%s,\"dataset\":\"synthetic\",\"eps\":\"%d/255\",\"kind\":\"attack\","
              "\"method\":\"%s\",\"metrics\":{\"linf_255\":%d,\"mAP@1000\":%.17g,\"mAP@1000(clean)\":%.17g,\"psnr\":%.17g,"
-             "\"pert_rmse\":0.01,\"ssim\":0.9%s},\"norm\":\"linf\",\"protocol\":\"cifar10\",\"seed\":%d,"
-             "\"status\":\"done\"}",
+             "\"pert_rmse\":0.01,\"ssim\":0.9%s},\"norm\":\"linf\",\"protocol\":\"cifar10\",\"queries\":50,"
+             "\"seed\":%d,\"status\":\"done\"}",
              eps, CONV, eps, method, eps, adv, clean, psnr, spqj, seed);
     write_cell(run, key, js);
+    char cdir[2400], csv[8192];
+    size_t n = (size_t)snprintf(csv, sizeof csv, "query,index,ap_clean,ap_adv,labels\n");
+    for (int q = 0; q < 50; q++)
+        n += (size_t)snprintf(csv + n, sizeof csv - n, "%d,%d,%.17g,%.17g,%d\n", q, 1000 + q, clean, adv, q % 4);
+    snprintf(cdir, sizeof cdir, "%s/cells/%s", run, key_of(key));
+    hl_test_write_file(hl_test_path(cdir, "per_query.csv"), csv, n);
     if (png_w > 0) {
         uint8_t px[3 * 16 * 3];
         for (int i = 0; i < 3 * png_w * 3; i++) px[i] = (uint8_t)(i * 37 + seed);
@@ -130,7 +145,8 @@ static const char *make_run(const char *name, bool old) {
     for (int m = 0; m < 2; m++)
         for (int s = 0; s < 2; s++)
             for (int e = 4; e <= 8; e += 4) {
-                double clean = 0.40 + 0.20 * m + 0.01 * s, adv = clean - 0.02 * e * (2 - m) - 0.005 * s;
+                /* the attacked queries' clean score: the 32-bit train cell's per-query APs over them (map + 0.03) */
+                double clean = 0.43 + 0.20 * m + 0.01 * s, adv = clean - 0.02 * e * (2 - m) - 0.005 * s;
                 bool lsh8 = m == 1 && e == 8;
                 double spq = old || lsh8 ? 0 : m == 0 ? 0.0123 + 0.001 * s : 0.25 + 0.05 * s;
                 int png_w = old || (lsh8 && s == 0) ? 0 : 2 + 4 * m + 2 * s + (e == 8);
@@ -209,7 +225,8 @@ Test(report, full_run_matches_golden) {
     cr_assert_eq(hl_report_build(run, NULL, 0, &s), HL_OK, "%s", hl_error_last());
     cr_assert_eq(s.cells_done, 16);
     cr_assert_eq(s.cells_failed, 1);
-    cr_assert_eq(s.tables, 7, "md, tex, json + 4 csv, got %d", s.tables); /* clean, attack-32b, summary, percept-32b */
+    cr_assert_eq(s.tables, 9, "md, tex, json, index.html + 4 csv + results.csv, got %d", s.tables); /* clean, attack-32b, summary,
+                                                                                        * percept-32b */
     cr_assert_eq(s.figures, 8, "map_vs_bits, map_vs_eps, pr_16b, pr_32b × png/pdf, got %d", s.figures);
     char rep[1300];
     snprintf(rep, sizeof rep, "%s/report", run);
@@ -247,14 +264,24 @@ Test(report, format_subset) {
     const char *fmts[] = {"csv", "latex"};
     hl_report_summary s;
     cr_assert_eq(hl_report_build(run, fmts, 2, &s), HL_OK, "%s", hl_error_last());
-    cr_assert_eq(s.tables, 5); /* tex + clean, attack, summary and perceptibility csv */
+    cr_assert_eq(s.tables, 6); /* tex + clean, attack, summary and perceptibility csv + results.csv */
     char rep[1300];
     snprintf(rep, sizeof rep, "%s/report", run);
     cr_assert(exists(hl_test_path(rep, "tables.tex")) && exists(hl_test_path(rep, "tables_clean.csv")));
     cr_assert(!exists(hl_test_path(rep, "tables.md")) && !exists(hl_test_path(rep, "tables.json")));
-    const char *bad[] = {"html"};
+    const char *bad[] = {"xlsx"};
     cr_assert_eq(hl_report_build(run, bad, 1, &s), HL_EINVAL);
-    cr_assert(strstr(hl_error_last(), "html"), "%s", hl_error_last());
+    cr_assert(strstr(hl_error_last(), "xlsx"), "%s", hl_error_last());
+    /* html: the one-page report, index.html, with every table and figure */
+    const char *html[] = {"html"};
+    cr_assert_eq(hl_report_build(run, html, 1, &s), HL_OK, "%s", hl_error_last());
+    cr_assert_eq(s.tables, 1);
+    size_t n;
+    char *page = (char *)hl_test_read_file(hl_test_path(rep, "index.html"), &n);
+    cr_assert(strstr(page, "<!DOCTYPE html>") && strstr(page, "Robustness summary") && strstr(page, "Attacks, 32 bits") &&
+                  strstr(page, "src=\"map_vs_eps.png\"") && strstr(page, "src=\"examples/"),
+              "%.3000s", page);
+    free(page);
 }
 
 Test(report, malformed_result_names_file_and_position) {
@@ -305,8 +332,10 @@ Test(report, older_run_without_pr_cost_or_examples) {
     size_t n;
     char *md = (char *)hl_test_read_file(hl_test_path(rep, "tables.md"), &n);
     cr_assert(!strstr(md, "Adversarial examples"), "%s", md);
-    /* the s/query columns are there, with missing cells */
-    cr_assert(strstr(md, "ε=4/255 / s/query |") && strstr(md, " – |"), "%s", md);
+    /* the ms/query column is there, with missing cells; the summary's clean scores over the attacked queries are
+     * unknown without per-query files, and say so */
+    cr_assert(strstr(md, "| ms/query |") && strstr(md, " – |"), "%s", md);
+    cr_assert(strstr(md, "clean score over the attacked queries unknown: no per\\_query.csv"), "%s", md);
     free(md);
 }
 

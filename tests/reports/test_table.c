@@ -353,7 +353,8 @@ Test(table, errors_and_lookup) {
     cr_assert_eq(hl_table_format_parse("markdown", &f), HL_OK);
     cr_assert_eq(f, HL_TABLE_MD);
     cr_assert_eq(hl_table_format_parse("xlsx", &f), HL_EINVAL);
-    cr_assert_str_eq(hl_error_last(), "unknown table format 'xlsx' (known: md, markdown, tex, latex, csv, json)");
+    cr_assert_str_eq(hl_error_last(),
+                     "unknown table format 'xlsx' (known: md, markdown, tex, latex, csv, json, html)");
     cr_assert_str_eq(hl_table_format_ext(HL_TABLE_JSON), ".json");
 
     /* A failing save leaves nothing behind and names the path. */
