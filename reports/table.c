@@ -256,9 +256,10 @@ static hl_table_mark mark_of(const hl_table *t, int row, int col) {
     if (b == HL_TABLE_BETTER_NONE || t->rows[row].cells[col].n == 0) return HL_TABLE_MARK_NONE;
     double mine = shown_mean(t, row, col), best = 0, second = 0;
     bool have_best = false, have_second = false;
-    int g = t->rows[row].group;
+    int g = t->rows[row].group, competitors = 0;
     for (int r = 0; r < t->nrows; r++) {
         if (t->rows[r].cells[col].n == 0 || (t->best_per_row_group && t->rows[r].group != g)) continue;
+        competitors++;
         double x = shown_mean(t, r, col);
         bool better_than_best = b == HL_TABLE_HIGHER ? x > best : x < best;
         if (!have_best || better_than_best) {
@@ -269,6 +270,7 @@ static hl_table_mark mark_of(const hl_table *t, int row, int col) {
             if (!have_second || better_than_second) second = x, have_second = true;
         }
     }
+    if (competitors < 2) return HL_TABLE_MARK_NONE; /* a lone value is not "best" of anything */
     if (mine == best) return HL_TABLE_MARK_BEST;
     if (t->second_best && have_second && mine == second) return HL_TABLE_MARK_SECOND;
     return HL_TABLE_MARK_NONE;

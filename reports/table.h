@@ -22,7 +22,8 @@
  * Best marking: for a column whose `better` is HIGHER or LOWER, every non-missing cell whose DISPLAYED (rounded)
  * mean equals the best displayed mean is best (ties are all best); with second-best enabled, the cells at the next
  * distinct displayed value are second. The competition is over all rows, or within each row group
- * (hl_table_set_best_per_row_group); ungrouped rows then form their own group.
+ * (hl_table_set_best_per_row_group); ungrouped rows then form their own group. A competition with fewer than two
+ * non-missing cells marks nothing (a lone value is not "best").
  *
  * Display order: ungrouped columns first, then the columns of group 0, 1, … (insertion order within a group); rows
  * likewise (ungrouped rows first, then by row group). Ids returned by the add functions never change.

@@ -144,7 +144,7 @@ Test(table, cell_view_display) {
     cr_assert_eq(v.n, 2);
     cr_assert_str_eq(v.mean_str, "55.00");
     cr_assert_str_eq(v.std_str, "7.07"); /* 100 × sqrt(0.005) = 7.071 */
-    cr_assert_eq(v.mark, HL_TABLE_MARK_BEST);
+    cr_assert_eq(v.mark, HL_TABLE_MARK_NONE, "a one-row table marks nothing");
     cr_assert_eq(v.note, -1);
     hl_table_cell_get(t, r, raw, &v);
     cr_assert_str_eq(v.mean_str, "0.000", "negative zero shown as 0.000, got %s", v.mean_str); /* -0.00015 */
@@ -214,6 +214,8 @@ Test(table, best_per_row_group) {
     cr_assert_eq(v.mark, HL_TABLE_MARK_NONE);
     hl_table_set_best_per_row_group(t, true);
     hl_table_cell_get(t, r2, c, &v);
+    cr_assert_eq(v.mark, HL_TABLE_MARK_NONE, "z is alone in its group: nothing to be best of");
+    hl_table_cell_get(t, r0, c, &v);
     cr_assert_eq(v.mark, HL_TABLE_MARK_BEST);
     hl_table_cell_get(t, r1, c, &v);
     cr_assert_eq(v.mark, HL_TABLE_MARK_NONE);
