@@ -10,11 +10,12 @@
 #include "reports/table.h"
 
 static const char report_usage[] =
-    "usage: hashlab report RUNDIR [--format md,tex,csv,json]\n"
+    "usage: hashlab report RUNDIR [--format md,tex,csv,json,html]\n"
     "  reads RUNDIR/cells/*/result.json and writes RUNDIR/report/: tables.md, tables.tex, tables.json (all tables),\n"
     "  tables_clean.csv and tables_attack_<bits>b.csv (one per table), map_vs_bits.{png,pdf} and\n"
     "  map_vs_eps*.{png,pdf} (when an attack was run at several eps)\n"
-    "  --format  comma-separated subset of md, tex, csv, json (default: all); figures are always written\n";
+    "  --format  comma-separated subset of md, tex, csv, json, html (default: all; html = index.html, one page);\n"
+    "            figures are always written\n";
 
 #define MAX_FORMATS 8
 

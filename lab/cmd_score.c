@@ -1,4 +1,4 @@
-/* lab/cmd_score.c — `hashlab score`: retrieval metrics (METRICS.md) of codes and labels saved as .npy by any
+/* lab/cmd_score.c — `hashlab score`: retrieval metrics (docs/METRICS.md) of codes and labels saved as .npy by any
  * framework. Exit 0 on success, 1 when the files are unusable (shapes, counts, bits, values), 2 on bad usage. */
 #include <math.h>
 #include <stdio.h>
@@ -162,7 +162,7 @@ int hl_cmd_score(int argc, char **argv) {
                                                                                                  : "counted as AP 0",
                (long long)r.unlabelled_queries);
         printf("  mean size of the distance bucket holding the R-th item: %.2f\n", r.mean_tie_bucket);
-        printf("Conventions (METRICS.md): ranked by Hamming distance, ties %s; mAP@R over %s; relevant = shares a "
+        printf("Conventions (docs/METRICS.md): ranked by Hamming distance, ties %s; mAP@R over %s; relevant = shares a "
                "label; P/R@H<=%d averaged over queries (precision 0 for an empty ball).\n",
                o.ties == HL_TIES_INDEX      ? "broken by database index (ties: index)"
                : o.ties == HL_TIES_EXPECTED ? "averaged exactly over random orders (ties: expected)"

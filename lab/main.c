@@ -106,7 +106,7 @@ static const hl_cmd hl_cmds[] = {
     {"status", "RUNDIR", "progress of a run's grid of cells", hl_cmd_status},
     {"bench", "engine|retrieval [options] [--json]", "run a benchmark workload (BENCH.md)", cmd_bench},
     {"data", "fetch cifar10|cifar100 | info NAME", "download or inspect a dataset", hl_cmd_data},
-    {"score", "--query-codes Q.npy --db-codes D.npy ...", "score codes from any framework (METRICS.md)", hl_cmd_score},
+    {"score", "--query-codes Q.npy --db-codes D.npy ...", "score codes from any framework (docs/METRICS.md)", hl_cmd_score},
     {"list", "[--plugin PATH]... [NAME]", "registered hashers and attacks, or one's parameters", hl_cmd_list},
     {"report", "RUNDIR [--format md,tex,csv,json]", "rebuild tables and figures from stored results", hl_cmd_report},
     {"version", "", "print the version", cmd_version},
@@ -120,6 +120,8 @@ static int cmd_help(int argc, char **argv) {
     for (size_t i = 0; i < HL_ARRAY_LEN(hl_cmds); i++)
         printf("  %-8s %-52s %s\n", hl_cmds[i].name, hl_cmds[i].args, hl_cmds[i].help);
     printf("\nenvironment: HASHLAB_THREADS (default: all cores), HASHLAB_LOG (error|warn|info|debug)\n");
+    printf("documentation (in the hashlab repository): docs/METRICS.md (metric definitions), docs/attacks.md (attacks,\n"
+           "the auto ensemble), docs/sanity.md (sanity flags), suites/README.md (suite format)\n");
     return 0;
 }
 

@@ -693,6 +693,36 @@ done:
     return st;
 }
 
+/* " Methods: dpsh~\\cite{li2016dpsh}, pgd~\\cite{...}." for the methods and attacks a table shows (its rows, and its
+ * row and column groups named "ATTACK, ..." or "ATTACK"), as raw LaTeX after its caption. */
+static hl_status cite_table(hl_table *t, const hl_report_citekeys *ck) {
+    hl_strbuf b = {0};
+    for (int k = 0; k < ck->n; k++) {
+        const char *nm = ck->name[k];
+        size_t l = strlen(nm);
+        bool shown = hl_table_find_row(t, -1, nm) >= 0;
+        for (int g = 0; g < t->nrow_groups && !shown; g++) {
+            shown = hl_table_find_row(t, g, nm) >= 0 ||
+                    (!strncmp(t->row_groups[g], nm, l) && (t->row_groups[g][l] == ',' || !t->row_groups[g][l]));
+        }
+        for (int g = 0; g < t->ncol_groups && !shown; g++)
+            shown = !strncmp(t->col_groups[g], nm, l) && (t->col_groups[g][l] == ',' || !t->col_groups[g][l]);
+        for (int c = 0; c < t->ncols && !shown; c++) /* summary columns "pgd 8/255 (%)" */
+            shown = !strncmp(t->cols[c].name, nm, l) && t->cols[c].name[l] == ' ';
+        if (!shown) continue;
+        hl_strbuf_puts(&b, b.n ? ", " : " Methods: ");
+        for (const char *p = nm; *p; p++) { /* names are [a-z0-9_-]: escape the underscore */
+            if (*p == '_') hl_strbuf_puts(&b, "\\_");
+            else hl_strbuf_put(&b, p, 1);
+        }
+        hl_strbuf_puts(&b, "~\\cite{"), hl_strbuf_puts(&b, ck->keys[k]), hl_strbuf_puts(&b, "}");
+    }
+    if (b.n) hl_strbuf_puts(&b, ".");
+    hl_status st = b.oom ? hl_error_set(HL_ENOMEM, "report: out of memory") : hl_table_set_latex_cite(t, b.p ? b.p : "");
+    free(b.p);
+    return st;
+}
+
 /* Sorted *.png file names of directory d (heap array of heap strings, *n of them). */
 static hl_status list_png(const char *d, char ***out, int *n) {
     DIR *dh = opendir(d);
@@ -801,8 +831,8 @@ hl_status hl_report_build(const char *rundir, const char *const *formats, int nf
     HL_ASSERT(rundir && (formats || nformats == 0) && nformats >= 0, "hl_report_build: bad arguments");
     hl_status st = HL_OK;
     rcells cs = {0}, xs = {0};
-    hl_table *tabs[3 * MAX_ATTACK_BITS + 2 + MAX_TRANSFER_TABLES] = {0};
-    char csv[3 * MAX_ATTACK_BITS + 2 + MAX_TRANSFER_TABLES][96];
+    hl_table *tabs[4 * MAX_ATTACK_BITS + 2 + MAX_TRANSFER_TABLES] = {0};
+    char csv[4 * MAX_ATTACK_BITS + 2 + MAX_TRANSFER_TABLES][96];
     hl_report_setting sets[MAX_ATTACK_BITS][HL_REPORT_MAX_SETTINGS];
     int nsets[MAX_ATTACK_BITS] = {0}, nt = 0;
     int64_t abits[MAX_ATTACK_BITS];
@@ -849,6 +879,10 @@ hl_status hl_report_build(const char *rundir, const char *const *formats, int nf
     }
     HL_TRY(hl_report_summary_table(&cs, map_name, abits, nab, sets, nsets, &tabs[nt]));
     if (tabs[nt]) snprintf(csv[nt++], sizeof csv[0], "tables_summary.csv");
+    for (int b = 0; b < nab; b++) {
+        HL_TRY(hl_report_rank_table(&cs, abits[b], map_name, sets[b], nsets[b], &tabs[nt]));
+        if (tabs[nt]) snprintf(csv[nt++], sizeof csv[0], "tables_rank_%lldb.csv", (long long)abits[b]);
+    }
     for (int b = 0; b < nab; b++) {
         bool any = false;
         for (int k = 0; k < nsets[b]; k++) any |= sets[b][k].targeted;
@@ -952,6 +986,7 @@ hl_status hl_report_build(const char *rundir, const char *const *formats, int nf
     HL_TRY(join_path(path, sizeof path, dir, "methods.bib"));
     HL_TRY(hl_report_bib(&cs, path, &citekeys, &bib_written));
     sum.tables += bib_written;
+    for (int i = 0; i < nt; i++) HL_TRY(cite_table(tabs[i], &citekeys));
 
     /* tables */
     for (int f = 0; f < HL_TABLE_FORMAT_COUNT; f++) {

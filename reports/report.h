@@ -15,15 +15,21 @@
  *                                   adv_examples.png, adv_codes.npy, adv_images.npy, ...
  *   RUNDIR/cells/KEY/per_query.csv  one row per query, AP@R as in metrics (%.9g; "nan" for a query skipped under
  *                                   zero_relevant = skip), written atomically; query = position in the query list
- *                                   (split order), index = dataset index. Header:
- *                                     train cells:  query,index,ap
- *                                     attack cells: query,index,ap_clean,ap_adv   (the attacked subset, m rows)
+ *                                   (split order), index = dataset index, then the AP columns, then labels (the
+ *                                   query's label names joined by '|'). Header:
+ *                                     train cells:  query,index,ap,labels
+ *                                     attack cells: query,index,ap_clean,ap_adv[,tap_adv][,winner,ap_M...],labels
+ *                                                   (the attacked subset, m rows; tap_adv: targeted AP, targeted
+ *                                                   attacks; winner and one ap_/tap_ column per member: the auto
+ *                                                   ensemble)
  *                                   The mean of a column is the cell's mAP@R (clean: "mAP@R(clean)") under "count".
  *   RUNDIR/cells/KEY/adv_images.npy attack cells: ALL adversarial images of the attacked subset, 8-bit lossless:
  *                                   uint8 [m, c, h, w] = round(x·255) of the quantised images, rows in the order of
  *                                   per_query.csv (artifacts/attack_queries.npy).
  *   RUNDIR/log.txt                  the run log
- *   RUNDIR/report/                  this module's output: tables.{md,tex,csv,json}, *.png, *.pdf
+ *   RUNDIR/report/                  this module's output: tables.{md,tex,json}, tables_*.csv, results.csv (tidy:
+ *                                   one row per cell and metric, per-class rows), methods.bib, index.html (one
+ *                                   page with everything), *.png, *.pdf, examples/
  *
  * result.json is canonical JSON (core/config.h hl_config_canonical_json: sorted keys, no whitespace) of:
  *   {
@@ -36,13 +42,21 @@
  *     "dataset": "fashion-mnist", "protocol": "cifar10", "split_hash": "<hex>",
  *     "queries": 1000, "database": 64000,
  *     "conventions": {"topk": "1000" | "all", "radius": 2, "ties": "index", "zero_relevant": "count"},
- *     "metrics": {                          (done only; names as in METRICS.md)
+ *     "metrics": {                          (done only; names as in docs/METRICS.md)
  *        train cells:  "mAP@1000" (or "mAP@all"), "P@H<=2", "R@H<=2", "mean_tie_bucket"
  *        attack cells: the same names computed on the adversarial queries, plus "mAP@1000(clean)" for the same
  *                      query subset, and "pert_rmse", "linf_255", "psnr", "ssim" (on the 8-bit quantised images);
- *                      targeted attacks add "t-mAP@all", "t-mAP@all(clean)", "TSR@H<=0", "TSR@H<=2";
- *                      and "seconds_per_query" = timings.attack_s / m (a timing: differs between runs)
+ *                      targeted attacks add "t-mAP@all", "t-mAP@all(clean)", "t-mAP@all(float)",
+ *                      "t-mAP@all(anchor)", "TSR@H<=0", "TSR@H<=2", "TSR@10-maj", "TSR@100-maj"; every attack cell
+ *                      also "mAP@R(float)", "perceptibility", "forwards_per_query", "backwards_per_query",
+ *                      "zero_grad_fraction" and "seconds_per_query" = timings.attack_s / m (a timing: differs between
+ *                      runs); docs/METRICS.md defines them all
  *     },
+ *     "sanity": {"flags": [...], evidence}  (attack cells: lab/sanity.h, docs/sanity.md)
+ *     "ensemble": {"version", "members": [...]}   (the auto attack: attacks/auto.h)
+ *     "trace": {"loss": [...], "improved": [...]} (iterative attacks)
+ *     "cite": "BibTeX"                      (the class's citation, when it has one)
+ *     "attack_kind": "gradient" | "gradient-free" | "ensemble" | "baseline" | "fitted"   (attack cells)
  *     "pr_radius": {"precision": [K+1], "recall": [K+1]}   (train cells: eval/retrieval.h hl_retrieval_pr_radius,
  *                      mean over the split's queries, entry r = the ball d <= r, r = 0..K with K = bits; recall is
  *                      non-decreasing in r and recall[K] = fraction of queries with a relevant database item)

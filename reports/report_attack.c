@@ -45,7 +45,7 @@ typedef enum col_kind {
     COL_PLAIN,    /* the metric as stored */
     COL_HEADLINE, /* the metric, with the cell's sanity flags as a note */
     COL_MS,       /* seconds_per_query × 1000 */
-    COL_DROP      /* relative drop (clean − adv) / clean of the map metric */
+    COL_DROP      /* relative drop (clean - adv) / clean of the map metric */
 } col_kind;
 
 typedef struct col_spec {
@@ -164,7 +164,7 @@ hl_status hl_report_attack_table(const hl_report_cells *cs, int64_t bits, const 
     }
     snprintf(lead, sizeof lead,
              "%s in %% of the attacked queries before (clean) and after (adv) each attack, and its relative drop "
-             "(clean − adv) / clean",
+             "(clean - adv) / clean",
              map_name);
     hl_report_caption(cs, true, lead,
                       any_targeted
@@ -418,3 +418,110 @@ done:
 }
 
 /* ---- output ---- */
+
+/* ---- ranking by worst case ---- */
+
+#define RANK_SEEDS 32
+typedef struct rank_row {
+    const char *method;
+    int64_t seed[RANK_SEEDS];
+    double worst[RANK_SEEDS], clean[RANK_SEEDS]; /* per seed: the lowest attacked score, the clean one */
+    int n;
+    double mean_worst, mean_clean;
+} rank_row;
+
+static int cmp_rank(const void *a, const void *b) {
+    const rank_row *x = a, *y = b;
+    if (x->mean_worst != y->mean_worst) return x->mean_worst > y->mean_worst ? -1 : 1;
+    return strcmp(x->method, y->method);
+}
+
+hl_status hl_report_rank_table(const hl_report_cells *cs, int64_t bits, const char *map_name,
+                               const hl_report_setting *set, int ns, hl_table **out) {
+    hl_status st = HL_OK;
+    hl_table *t = NULL;
+    rank_row *rows = NULL;
+    int nr = 0, best_count = 0;
+    const hl_report_setting *wc = NULL;
+    double v;
+    *out = NULL;
+    for (int k = 0; k < ns; k++) { /* the headline threat */
+        if (set[k].targeted || !strcmp(set[k].norm, "none")) continue;
+        int count = 0;
+        for (int j = 0; j < ns; j++)
+            count += !set[j].targeted && !strcmp(set[j].norm, set[k].norm) && !strcmp(set[j].eps_text, set[k].eps_text);
+        int score = count + (!strcmp(set[k].attack, "auto") ? 1000 : 0);
+        if (score > best_count) best_count = score, wc = &set[k];
+    }
+    if (!wc || best_count % 1000 < 2) return HL_OK; /* one attack: nothing to rank by */
+    int nattacks = best_count % 1000;
+    if (!(rows = calloc((size_t)HL_MAX(cs->n, 1), sizeof *rows))) return hl_error_set(HL_ENOMEM, "report: out of memory");
+    for (int i = 0; i < cs->n; i++) {
+        const hl_report_cell *c = &cs->c[i];
+        if (!c->attack || !c->done || c->bits != bits || strcmp(c->norm, wc->norm) || strcmp(c->eps_text, wc->eps_text) ||
+            hl_report_metric(c, "t-mAP@all", &v))
+            continue;
+        hl_report_topk_names nm;
+        hl_report_metric_names(c, &nm);
+        char clean[80];
+        snprintf(clean, sizeof clean, "%s(clean)", nm.map);
+        double adv, cl;
+        if (!hl_report_metric(c, nm.map, &adv) || !hl_report_metric(c, clean, &cl)) continue;
+        int r = 0;
+        while (r < nr && strcmp(rows[r].method, c->method)) r++;
+        if (r == nr) rows[nr++].method = c->method;
+        int slot = 0;
+        while (slot < rows[r].n && rows[r].seed[slot] != c->seed) slot++;
+        if (slot == rows[r].n) {
+            if (rows[r].n == RANK_SEEDS) continue; /* more seeds than a table shows */
+            rows[r].n++;
+            rows[r].seed[slot] = c->seed, rows[r].worst[slot] = INFINITY, rows[r].clean[slot] = cl;
+        }
+        rows[r].worst[slot] = fmin(rows[r].worst[slot], adv);
+    }
+    for (int r = 0; r < nr; r++) {
+        rows[r].mean_worst = hl_table_mean(rows[r].worst, rows[r].n);
+        rows[r].mean_clean = hl_table_mean(rows[r].clean, rows[r].n);
+    }
+    if (nr < 2) goto done;
+    qsort(rows, (size_t)nr, sizeof *rows, cmp_rank);
+    char title[80], label[64], cap[1200], lead[400], wcol[120], ccol[96];
+    snprintf(title, sizeof title, "Ranking by worst-case robustness, %lld bits", (long long)bits);
+    snprintf(label, sizeof label, "tab:rank-%lldb", (long long)bits);
+    snprintf(lead, sizeof lead,
+             "Victims ranked by their worst case: per seed the lowest %s over the %d untargeted attacks at %s ε=%s, "
+             "mean over seeds; clean %s and the relative drop (clean - worst) / clean over the same attacked queries",
+             map_name, nattacks, wc->norm, wc->eps_text, map_name);
+    hl_report_caption(cs, true, lead, "rank 1 is the most robust", cap, sizeof cap);
+    HL_TRY(hl_table_create(&t, title, cap));
+    HL_TRY(hl_table_set_label(t, label));
+    snprintf(wcol, sizeof wcol, "worst case (%%)");
+    snprintf(ccol, sizeof ccol, "clean (%%)");
+    const hl_table_col_opts rank_o = {.precision = 0, .hide_std = true}, pct = {.precision = 2, .percent = true};
+    int c_rank = hl_table_add_col(t, -1, "rank", rank_o), c_clean = hl_table_add_col(t, -1, ccol, pct),
+        c_worst = hl_table_add_col(t, -1, wcol, hl_report_pct_hi),
+        c_drop = hl_table_add_col(t, -1, "drop (%)", hl_report_pct_lo);
+    if (c_rank < 0 || c_clean < 0 || c_worst < 0 || c_drop < 0) HL_TRY(hl_error_set(HL_ENOMEM, "report: out of memory"));
+    for (int r = 0; r < nr; r++) {
+        int row = hl_table_add_row(t, -1, rows[r].method);
+        if (row < 0) HL_TRY(hl_error_set(HL_ENOMEM, "report: out of memory"));
+        /* rank: 1 + the number of victims with a strictly better mean worst case (ties share a rank) */
+        int rank = 1;
+        for (int j = 0; j < nr; j++) rank += rows[j].mean_worst > rows[r].mean_worst;
+        HL_TRY(hl_table_add_sample(t, row, c_rank, rank));
+        for (int s = 0; s < rows[r].n; s++) {
+            HL_TRY(hl_table_add_sample(t, row, c_clean, rows[r].clean[s]));
+            HL_TRY(hl_table_add_sample(t, row, c_worst, rows[r].worst[s]));
+            if (rows[r].clean[s] > 0)
+                HL_TRY(hl_table_add_sample(t, row, c_drop, (rows[r].clean[s] - rows[r].worst[s]) / rows[r].clean[s]));
+        }
+    }
+done:
+    free(rows);
+    if (st < 0) {
+        hl_table_free(t);
+        t = NULL;
+    }
+    *out = t;
+    return st;
+}

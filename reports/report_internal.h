@@ -85,6 +85,13 @@ hl_status hl_report_summary_table(const hl_report_cells *cs, const char *map_nam
                                   hl_report_setting (*sets)[HL_REPORT_MAX_SETTINGS], const int *nsets,
                                   hl_table **out);
 
+/* Ranking at one bit length, when it has more than one untargeted attack at its headline threat (the `auto` ensemble's,
+ * else the norm and ε most of its untargeted settings share): the victims sorted by their worst case (per seed, the
+ * lowest score over those attacks; mean over seeds), with rank, clean score over the attacked queries, worst case
+ * and relative drop. *out NULL when there is nothing to rank. */
+hl_status hl_report_rank_table(const hl_report_cells *cs, int64_t bits, const char *map_name,
+                               const hl_report_setting *set, int ns, hl_table **out);
+
 /* Transfer matrices from the transfer cells xs: for every transferred attack setting (attack name, norm, ε), a table
  * "Transfer: ATTACK" with one row per source model (the attack's victim) and one column per target model (the model
  * that scores the source's 8-bit adversarial images), values mAP@R of the adversarial queries in % (map_name); for a

@@ -42,8 +42,9 @@ hl_status hl_table_create(hl_table **out, const char *title, const char *caption
     t->title = dup_str(title);
     t->caption = dup_str(caption);
     t->label = dup_str("");
+    t->latex_cite = dup_str("");
     t->row_header = dup_str("Method");
-    if (!t->title || !t->caption || !t->label || !t->row_header) {
+    if (!t->title || !t->caption || !t->label || !t->latex_cite || !t->row_header) {
         hl_table_free(t);
         return hl_error_set(HL_ENOMEM, "table: out of memory");
     }
@@ -73,11 +74,13 @@ void hl_table_free(hl_table *t) {
     free(t->title);
     free(t->caption);
     free(t->label);
+    free(t->latex_cite);
     free(t->row_header);
     free(t);
 }
 
 hl_status hl_table_set_label(hl_table *t, const char *label) { return replace_str(&t->label, label); }
+hl_status hl_table_set_latex_cite(hl_table *t, const char *tex) { return replace_str(&t->latex_cite, tex); }
 hl_status hl_table_set_row_header(hl_table *t, const char *text) { return replace_str(&t->row_header, text); }
 void hl_table_set_second_best(hl_table *t, bool on) { t->second_best = on; }
 void hl_table_set_best_per_row_group(hl_table *t, bool on) { t->best_per_row_group = on; }

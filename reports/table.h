@@ -109,6 +109,7 @@ typedef struct hl_table_row {
 
 typedef struct hl_table {
     char *title, *caption, *label, *row_header; /* never NULL ("" when unset); row_header defaults to "Method" */
+    char *latex_cite;          /* raw LaTeX appended to the LaTeX caption (citations), never NULL ("" when unset) */
     bool second_best;          /* mark second best (default false) */
     bool best_per_row_group;   /* compete within row groups (default false: over all rows) */
     bool latex_wide;           /* LaTeX table* instead of table (default false) */
@@ -138,6 +139,9 @@ void hl_table_free(hl_table *t);
 
 /* Options. The setters copy their strings (NULL means ""). */
 hl_status hl_table_set_label(hl_table *t, const char *label);
+/* Raw LaTeX appended to the LaTeX caption only, unescaped (e.g. " Methods: DPSH~\cite{li2016dpsh}."); the other
+ * formats ignore it. */
+hl_status hl_table_set_latex_cite(hl_table *t, const char *tex);
 hl_status hl_table_set_row_header(hl_table *t, const char *text);
 void hl_table_set_second_best(hl_table *t, bool on);
 void hl_table_set_best_per_row_group(hl_table *t, bool on);

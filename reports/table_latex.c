@@ -9,6 +9,9 @@ static const struct {
 } unicode_map[] = {
     {"\xc2\xb1", "$\\pm$"},     {"\xc3\x97", "$\\times$"}, {"\xe2\x89\xa4", "$\\leq$"}, {"\xe2\x89\xa5", "$\\geq$"},
     {"\xce\xb5", "$\\varepsilon$"}, {"\xe2\x80\x93", "--"},  {"\xe2\x80\x94", "---"},   {"\xc2\xb7", "$\\cdot$"},
+    {"\xe2\x88\x92", "$-$"},      {"\xcf\x83", "$\\sigma$"}, {"\xce\xb1", "$\\alpha$"}, {"\xce\xb2", "$\\beta$"},
+    {"\xce\xbb", "$\\lambda$"},  {"\xce\xbc", "$\\mu$"},    {"\xe2\x86\x92", "$\\to$"}, {"\xe2\x89\x88", "$\\approx$"},
+    {"\xe2\x80\xa6", "\\dots{}"}, {"\xe2\x80\x98", "`"},      {"\xe2\x80\x99", "'"},
 };
 
 /* Writes s with LaTeX specials escaped; line breaks become spaces. */
@@ -36,7 +39,17 @@ static void put_tex(FILE *f, const char *s) {
         case '>': fputs("\\textgreater{}", f); break;
         case '|': fputs("\\textbar{}", f); break;
         case '\n': case '\r': fputc(' ', f); break;
-        default: fputc(*s, f);
+        default:
+            if ((unsigned char)*s >= 0x80) { /* any other non-ASCII character: its code point, so pdflatex never fails */
+                unsigned char c = (unsigned char)*s;
+                int len = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
+                unsigned cp = len == 1 ? c : c & (0x3fu >> (len - 1));
+                for (int k = 1; k < len && ((unsigned char)s[k] & 0xc0) == 0x80; k++) cp = cp << 6 | (s[k] & 0x3f);
+                fprintf(f, "\\texttt{U+%04X}", cp);
+                for (int k = 1; k < len && s[1] && ((unsigned char)s[1] & 0xc0) == 0x80; k++) s++;
+            } else {
+                fputc(*s, f);
+            }
         }
         s++;
     }
@@ -97,9 +110,10 @@ hl_status hl_table_write_latex(const hl_table *t, FILE *f) {
     char *cap = hl_table_full_caption(t);
     if (!cap) return hl_error_set(HL_ENOMEM, "table: out of memory");
     fprintf(f, "\\begin{%s}[t]\n\\centering\n", env);
-    if (*cap) {
+    if (*cap || *t->latex_cite) {
         fputs("\\caption{", f);
         put_tex(f, cap);
+        fputs(t->latex_cite, f); /* raw LaTeX: citations */
         fputs("}\n", f);
     }
     if (*t->label) {

@@ -100,3 +100,59 @@ Test(like_for_like, summary_clean_is_over_the_attacked_queries) {
     free(cells);
     free(suite);
 }
+
+/* The LaTeX tables compile with a stock TeX Live (pdflatex, booktabs) and their citations resolve against
+ * methods.bib (bibtex): no LaTeX error, no undefined citation. Skipped, visibly, where pdflatex is not installed
+ * (`apt-get install texlive-latex-base texlive-latex-recommended`). */
+Test(like_for_like, latex_tables_and_citations_compile) {
+    if (system("command -v pdflatex >/dev/null 2>&1 && command -v bibtex >/dev/null 2>&1") != 0) {
+        fprintf(stderr, "SKIPPED: like_for_like::latex_tables_and_citations_compile: pdflatex or bibtex not installed\n");
+        cr_skip_test("pdflatex or bibtex not installed");
+    }
+    char *suite = write_suite("name: tex\n"
+                              "dataset: synthetic\n"
+                              "synthetic: {n: 300, c: 1, h: 8, w: 8, classes: 3}\n"
+                              "protocol: cifar10-1:60/60\n"
+                              "threads: 1\n"
+                              "attack_queries: 20\n"
+                              "hashers:\n"
+                              "  - method: lsh\n"
+                              "    bits: [8, 16]\n"
+                              "  - method: itq\n"
+                              "    bits: [8, 16]\n"
+                              "attacks:\n"
+                              "  - method: pgd\n"
+                              "    eps: 8/255\n"
+                              "    steps: 5\n"
+                              "  - method: pgd\n"
+                              "    name: dhta\n"
+                              "    targeted: true\n"
+                              "    eps: 8/255\n"
+                              "    steps: 5\n");
+    const char *rd = tmp_dir("tex");
+    hl_run_summary sum;
+    cr_assert_eq(run(suite, rd, NULL, false, &sum), HL_OK, "%s", hl_error_last());
+    char rep[1300], cmd[4096], p[1400];
+    snprintf(rep, sizeof rep, "%s/report", rd);
+    snprintf(p, sizeof p, "%s/doc.tex", rep);
+    const char *doc = "\\documentclass{article}\n\\usepackage[utf8]{inputenc}\n\\usepackage[T1]{fontenc}\n"
+                      "\\usepackage{booktabs}\n\\begin{document}\n\\input{tables.tex}\n\\bibliographystyle{plain}\n"
+                      "\\bibliography{methods}\n\\end{document}\n";
+    hl_test_write_file(p, doc, strlen(doc));
+    snprintf(cmd, sizeof cmd,
+             "cd %s && pdflatex -interaction=nonstopmode -halt-on-error doc.tex >/dev/null 2>&1 && bibtex doc >/dev/null "
+             "2>&1 && pdflatex -interaction=nonstopmode -halt-on-error doc.tex >/dev/null 2>&1 && pdflatex "
+             "-interaction=nonstopmode -halt-on-error doc.tex >/dev/null 2>&1",
+             rep);
+    cr_assert_eq(system(cmd), 0, "LaTeX failed: see %s/doc.log", rep);
+    size_t len = 0;
+    snprintf(p, sizeof p, "%s/doc.log", rep);
+    char *log = (char *)hl_test_read_file(p, &len);
+    cr_assert(!strstr(log, "undefined") && !strstr(log, "\n!"), "%s", log);
+    free(log);
+    snprintf(p, sizeof p, "%s/tables.tex", rep);
+    char *tex = (char *)hl_test_read_file(p, &len);
+    cr_assert(strstr(tex, "itq~\\cite{gong2011itq}") && strstr(tex, "pgd~\\cite{madry2018pgd"), "%s", tex);
+    free(tex);
+    free(suite);
+}
