@@ -2,6 +2,7 @@
  * its planned cells (a dry run: nothing trains). Suites whose dataset is not on this machine are still loaded and
  * schema-checked, and the test says which it could not plan. */
 #include <dirent.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -114,4 +115,102 @@ Test(suites, fashion_full_has_fashion_robusts_hashers) {
     cr_assert(r->output && f->output && !strcmp(r->output, f->output), "outputs differ");
     free(jr), free(jf);
     hl_suite_free(r), hl_suite_free(f);
+}
+
+/* The main job's suite (`make run`: quick.yaml, 500 of its 1,000 queries attacked) compares like with like: its
+ * summary's clean column is each model's clean score over the attacked queries — the attack cells' "(clean)" — and
+ * not its score over all queries; and its index.html loads in a real browser (headless chromium, when installed)
+ * with every table and figure. Runs where Fashion-MNIST is installed (about 10 s on 2 cores). */
+Test(suites, quick_compares_like_with_like_and_its_page_loads) {
+    char path[1024];
+    snprintf(path, sizeof path, "%s/quick.yaml", SUITES_DIR);
+    hl_suite *s = NULL;
+    cr_assert_eq(hl_suite_load(&s, path), HL_OK, "%s", hl_error_last());
+    if (plan(path, s->dataset) < 0) {
+        hl_suite_free(s);
+        fprintf(stderr, "SKIPPED: suites::quick_compares_like_with_like: Fashion-MNIST is not installed\n");
+        cr_skip_test("Fashion-MNIST is not installed");
+    }
+    hl_suite_free(s);
+    hl_run_opts o;
+    hl_run_summary sum;
+    hl_run_opts_default(&o);
+    o.suite_path = path;
+    o.output = hl_test_path(hl_test_tmpdir(), "quick_run");
+    o.progress = HL_PROGRESS_QUIET;
+    static FILE *devnull;
+    if (!devnull) devnull = fopen("/dev/null", "w");
+    o.out = devnull;
+    cr_assert_eq(hl_run_suite(&o, &sum), HL_OK, "%s", hl_error_last());
+    cr_assert_eq(sum.failed, 0);
+    /* the summary's clean column against the attack cells' clean scores (results.csv holds both) */
+    char p[1300], line[1024];
+    snprintf(p, sizeof p, "%s/report/results.csv", o.output);
+    FILE *f = fopen(p, "r");
+    cr_assert_not_null(f, "%s", p);
+    double att[2][3][4] = {{{0}}}; /* [lsh|itq][bits 16,32,64][seed 0..2, count] summed clean over the noise cells */
+    int cnt[2][3] = {{0}};
+    while (fgets(line, sizeof line, f)) {
+        char method[32], name[32], attack[32], metric[64];
+        int bits, seed;
+        double v;
+        if (sscanf(line, "quick,%31[^,],%31[^,],%d,%d,%31[^,],%*[^,],%*[^,],%*[^,],%*[^,],%63[^,],%lf", method, name,
+                   &bits, &seed, attack, metric, &v) != 7 ||
+            strcmp(metric, "mAP@1000(clean)"))
+            continue;
+        int m = !strcmp(name, "itq"), b = bits == 16 ? 0 : bits == 32 ? 1 : 2;
+        att[m][b][seed] = v;
+        cnt[m][b]++;
+    }
+    fclose(f);
+    snprintf(p, sizeof p, "%s/report/tables_summary.csv", o.output);
+    f = fopen(p, "r");
+    cr_assert_not_null(f, "%s", p);
+    char head[4096];
+    cr_assert_not_null(fgets(head, sizeof head, f));
+    int checked = 0;
+    while (fgets(line, sizeof line, f)) {
+        int m = !strncmp(line, "itq,", 4) ? 1 : !strncmp(line, "lsh,", 4) ? 0 : -1;
+        if (m < 0) continue;
+        for (int b = 0; b < 3; b++) {
+            char col[64];
+            snprintf(col, sizeof col, "%d bits / clean (%%) mean", 16 << b);
+            int k = 0, at = -1;
+            for (const char *c = head; c; c = strchr(c, ','), c = c ? c + 1 : NULL, k++)
+                if (!strncmp(c, col, strlen(col))) at = k;
+            cr_assert(at >= 0, "no '%s' in %s", col, head);
+            const char *c = line;
+            for (int j = 0; j < at && c; j++) c = strchr(c, ','), c = c ? c + 1 : NULL;
+            cr_assert_not_null(c);
+            double shown = strtod(c, NULL), want = 0;
+            cr_assert_eq(cnt[m][b], 3 * 3, "3 noise settings x 3 seeds");
+            for (int sd = 0; sd < 3; sd++) want += att[m][b][sd];
+            want = 100 * want / 3; /* each seed's attack cells share one clean score; the mean over seeds */
+            cr_assert(fabs(shown - want) < 1e-6, "%s %d bits: summary clean %.8f, attacked queries' %.8f",
+                      m ? "itq" : "lsh", 16 << b, shown, want);
+            checked++;
+        }
+    }
+    fclose(f);
+    cr_assert_eq(checked, 6);
+    /* the page, in a real browser */
+    if (system("command -v chromium >/dev/null 2>&1") != 0) {
+        fprintf(stderr, "SKIPPED: suites::quick page check in chromium: chromium is not installed\n");
+        return;
+    }
+    char cmd[4096], dom[1300];
+    snprintf(dom, sizeof dom, "%s/dom.html", o.output);
+    snprintf(cmd, sizeof cmd,
+             "timeout 90 chromium --headless --no-sandbox --disable-gpu --user-data-dir=%s/chrome "
+             "--dump-dom file://%s/report/index.html > %s 2>/dev/null",
+             o.output, o.output, dom);
+    cr_assert_eq(system(cmd), 0, "%s", cmd);
+    size_t len = 0;
+    char *d = (char *)hl_test_read_file(dom, &len);
+    int tables = 0, imgs = 0;
+    for (const char *q = d; (q = strstr(q, "<table")); q++) tables++;
+    for (const char *q = d; (q = strstr(q, "<img")); q++) imgs++;
+    cr_assert(tables >= 6 && imgs >= 8 && strstr(d, "Robustness summary") && strstr(d, "Clean retrieval"),
+              "tables %d, images %d", tables, imgs);
+    free(d);
 }
