@@ -522,7 +522,17 @@ static hl_status clean_table(const rcells *cs, const char *map_name, const char 
     int64_t bits[64];
     int nb = distinct_bits(cs, false, bits, 64);
     char cap[2048], lead[256], cmap[80], cprec[80], fit[1024];
-    snprintf(lead, sizeof lead, "%s and P@H≤%s in %%", map_name, radius);
+    const char *nq = NULL; /* the train cells' query count (every query of the split), when they agree */
+    for (int i = 0; i < cs->n; i++) {
+        const char *x = cs->c[i].attack ? NULL : opt_str(cs->c[i].root, "queries", NULL);
+        if (x && !nq) nq = x;
+        else if (x && strcmp(x, nq)) {
+            nq = NULL;
+            break;
+        }
+    }
+    snprintf(lead, sizeof lead, "%s and P@H≤%s in %% over %s%s queries", map_name, radius, nq ? "all " : "the",
+             nq ? nq : "");
     hl_report_caption(cs, false, lead, "higher is better, best in bold", cap, sizeof cap);
     fit_on_sentence(cs, fit, sizeof fit);
     if (strlen(cap) + strlen(fit) < sizeof cap) strcat(cap, fit);

@@ -162,10 +162,12 @@ hl_status hl_report_attack_table(const hl_report_cells *cs, int64_t bits, const 
         any_targeted |= set[k].targeted;
         if (set[k].spq_min > 0 && (!ms_min || 1000 * set[k].spq_min < ms_min)) ms_min = 1000 * set[k].spq_min;
     }
+    char nq[48] = "";
+    if (cs->attacked_queries > 0) snprintf(nq, sizeof nq, "%lld ", (long long)cs->attacked_queries);
     snprintf(lead, sizeof lead,
-             "%s in %% of the attacked queries before (clean) and after (adv) each attack, and its relative drop "
+             "%s in %% of the %sattacked queries before (clean) and after (adv) each attack, and its relative drop "
              "(clean - adv) / clean",
-             map_name);
+             map_name, nq);
     hl_report_caption(cs, true, lead,
                       any_targeted
                           ? "adv: higher is better (more robust), t-mAP and TSR@H≤2 (targeted rows): lower is better; "
