@@ -242,7 +242,16 @@ double hl_table_std(const double *v, int n) {
 
 /* Display text of x under the column options; "-0.00" becomes "0.00". */
 static void fmt_display(double x, const hl_table_col_opts *o, char *buf, size_t n) {
-    snprintf(buf, n, "%.*f", o->precision, o->percent ? 100.0 * x : x);
+    double y = o->percent ? 100.0 * x : x;
+    int prec = o->precision;
+    if (o->sig > 0 && y != 0 && isfinite(y)) {
+        prec = o->sig - 1 - (int)floor(log10(fabs(y)));
+        char t[64];
+        snprintf(t, sizeof t, "%.*f", HL_MIN(HL_MAX(prec, 0), 9), y); /* rounding may add a digit: 9.996 -> 10.00 */
+        if (fabs(strtod(t, NULL)) >= pow(10.0, o->sig - prec)) prec--;
+        prec = HL_MIN(HL_MAX(prec, 0), 9);
+    }
+    snprintf(buf, n, "%.*f", prec, y);
     if (buf[0] == '-' && strspn(buf + 1, "0.") == strlen(buf + 1)) memmove(buf, buf + 1, strlen(buf));
 }
 

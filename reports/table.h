@@ -81,6 +81,8 @@ typedef enum hl_table_better {
 
 typedef struct hl_table_col_opts {
     int precision;          /* decimals shown, 0..9 */
+    int sig;                /* > 0: instead, each value with this many significant digits (decimals 0..9), e.g. 3:
+                             * 214, 1.62, 0.00337 — for columns whose values span orders of magnitude (time) */
     bool percent;           /* show 100 × value (e.g. mAP 0.7123 -> 71.23) */
     hl_table_better better; /* best/second marking direction */
     bool hide_std;          /* never show "± std" in this column */

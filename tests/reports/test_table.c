@@ -379,3 +379,22 @@ Test(table, empty_table) {
     free(s);
     hl_table_free(t);
 }
+
+/* sig: every value with that many significant digits, whatever its magnitude (ms per query spans orders). */
+Test(table, significant_digits_per_value) {
+    hl_table *t;
+    cr_assert_eq(hl_table_create(&t, NULL, NULL), HL_OK);
+    int c = hl_table_add_col(t, -1, "ms", (hl_table_col_opts){.precision = 3, .sig = 3, .hide_std = true});
+    const double v[] = {214.46872, 1.61865, 0.0033712, 9.996, 0.0, 123456.7};
+    const char *want[] = {"214", "1.62", "0.00337", "10.0", "0.000", "123457"};
+    for (int i = 0; i < 6; i++) {
+        char name[8];
+        snprintf(name, sizeof name, "r%d", i);
+        int r = hl_table_add_row(t, -1, name);
+        cr_assert_eq(hl_table_add_sample(t, r, c, v[i]), HL_OK);
+        hl_table_cell_view view;
+        hl_table_cell_get(t, r, c, &view);
+        cr_assert_str_eq(view.mean_str, want[i], "%.9g shown as %s", v[i], view.mean_str);
+    }
+    hl_table_free(t);
+}
