@@ -12,8 +12,9 @@
 static const char report_usage[] =
     "usage: hashlab report RUNDIR [--format md,tex,csv,json,html]\n"
     "  reads RUNDIR/cells/*/result.json and writes RUNDIR/report/: tables.md, tables.tex, tables.json (all tables),\n"
-    "  tables_clean.csv and tables_attack_<bits>b.csv (one per table), map_vs_bits.{png,pdf} and\n"
-    "  map_vs_eps*.{png,pdf} (when an attack was run at several eps)\n"
+    "  tables_*.csv (one per table), results.csv (tidy: one row per cell and metric, per-class rows), methods.bib\n"
+    "  (cited by tables.tex), index.html (one page with everything), and figures as .png and .pdf: map_vs_bits,\n"
+    "  map_vs_eps* (an attack at several eps), pr_<bits>b, trace_* and improved_* (attack traces)\n"
     "  --format  comma-separated subset of md, tex, csv, json, html (default: all; html = index.html, one page);\n"
     "            figures are always written\n";
 
