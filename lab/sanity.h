@@ -21,13 +21,17 @@
  * victim and norm none; the evidence says why.
  *
  * Exact attack on a linear hasher (L∞): f(x) = Wx + b (W and b read off the hasher by forwarding 0 and the unit
- * images, then checked on the clean queries). Bit k of clean code c can flip alone iff
+ * images, then checked on the clean queries). Bit k of clean code c can flip on its own only if
  *     Σ_j |W_kj|·room_kj > c_k·f_k(x),  room_kj = min(ε, x_j − lo) when c_k·W_kj > 0, else min(ε, hi − x_j),
- * (the largest decrease of c_k·f_k over the box ∩ ball). No attack flips a bit outside this set U, so the best AP over
- * the codes reachable by flipping any subset of U (every subset when |U| ≤ 8; queries with more are left out and
- * counted) bounds every attack: map_bound ≤ any attack's mAP (targeted: ≥ its t-mAP). The bound is attained (exact)
- * on a query whose best subset has at most one bit. Reported: the attack's score and the bound over the same queries,
- * the gap, the queries covered and those where the bound is exact. */
+ * (the largest decrease of c_k·f_k over the box ∩ ball), and no attack flips a bit outside this set U. Two scores
+ * bracket the optimum of each query:
+ *   closed_form  achievable: the best score over the codes of the corner images that push one bit of U as far as the
+ *                budget allows (y_j = clamp(x_j − ε·sign(c_k W_kj))) and of the corner that moves the whole linear
+ *                objective (Σ_k c_k f_k down, or Σ_k t_k f_k up toward the target); every query
+ *   bound        unbeatable: the best score over every code that flips any subset of U (queries with |U| <= 8; the
+ *                others are left out and counted): bound <= any attack's mAP (targeted: >= its t-mAP)
+ * Reported: the attack's score, closed_form and their gap over all queries; bound, the attack and closed_form over
+ * the bounded queries; certified_queries, where the attack reaches the bound (provably optimal there). */
 #ifndef HL_LAB_SANITY_H
 #define HL_LAB_SANITY_H
 

@@ -170,13 +170,17 @@ Test(sanity, ensemble_and_flags_end_to_end) {
         cr_assert_eq(hl_config_get_double(t, "sanity.probe.score", &score), HL_OK, "%s", hl_error_last());
         cr_assert_eq(hl_config_get_double(t, "sanity.probe.floor", &floor), HL_OK, "%s", hl_error_last());
         cr_assert(score <= floor + 0.05, "%s: probe %g, floor %g", models[k], score, floor);
-        if (k == 1) { /* ITQ is linear: no attack can go below the exact bound */
-            double bound = NAN, atk = NAN, covered = 0;
+        if (k == 1) { /* ITQ is linear: no attack goes below the bound, and the closed-form attack is achievable */
+            double bound = NAN, atk = NAN, cf = NAN, covered = 0, certified = -1;
             cr_assert_eq(hl_config_get_double(t, "sanity.exact.bound", &bound), HL_OK, "%s", hl_error_last());
-            cr_assert_eq(hl_config_get_double(t, "sanity.exact.attack_score", &atk), HL_OK);
+            cr_assert_eq(hl_config_get_double(t, "sanity.exact.attack_score_bounded", &atk), HL_OK);
+            cr_assert_eq(hl_config_get_double(t, "sanity.exact.closed_form_bounded", &cf), HL_OK);
             cr_assert_eq(hl_config_get_double(t, "sanity.exact.queries", &covered), HL_OK);
-            cr_assert(covered > 0 && bound <= atk + 1e-12, "bound %g, attack %g over %g queries", bound, atk,
-                      covered);
+            cr_assert_eq(hl_config_get_double(t, "sanity.exact.certified_queries", &certified), HL_OK);
+            cr_assert(covered > 0 && bound <= atk + 1e-12 && bound <= cf + 1e-12 && certified >= 0 &&
+                          certified <= covered,
+                      "bound %g, attack %g, closed form %g over %g queries (%g certified)", bound, atk, cf, covered,
+                      certified);
         } else {
             cr_assert_null(hl_config_path(t, "sanity.exact"), "dpsh is not linear");
         }
