@@ -240,12 +240,22 @@ static int check_scalar(const hl_config *n, const hl_param_spec *s, hl_param_typ
             if (k == len && strncmp(p, str, k) == 0) return 0;
             p += k + (p[k] == '|');
         }
-        char allowed[512] = "";
+        char allowed[512] = "", best[128] = "", dym[160] = "";
         size_t a = 0;
         for (const char *p = c; *p && a + 2 < sizeof allowed; p++)
             a += (size_t)snprintf(allowed + a, sizeof allowed - a, *p == '|' ? ", " : "%c", *p);
-        hl_config_errors_add(e, n->file, n->line, n->col, "%s%s'%s' is not allowed (allowed: %s)", name,
-                             *name ? ": " : "", str, allowed);
+        int bd = 1 << 30; /* the closest choice, when close enough to be a typo: "fashion_mnist" -> "fashion-mnist" */
+        for (const char *p = c; *p;) {
+            size_t k = strcspn(p, "|");
+            char choice[128];
+            snprintf(choice, sizeof choice, "%.*s", (int)HL_MIN(k, sizeof choice - 1), p);
+            int dd = hl_edit_distance(str, choice);
+            if (dd < bd) bd = dd, snprintf(best, sizeof best, "%s", choice);
+            p += k + (p[k] == '|');
+        }
+        if (best[0] && bd <= 2 + (int)strlen(best) / 4) snprintf(dym, sizeof dym, "; did you mean '%s'?", best);
+        hl_config_errors_add(e, n->file, n->line, n->col, "%s%s'%s' is not allowed (allowed: %s)%s", name,
+                             *name ? ": " : "", str, allowed, dym);
         return 1;
     }
     return 0;

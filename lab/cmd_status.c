@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "lab/plugin.h"
 #include "lab/commands.h"
@@ -12,7 +13,7 @@
 #include "reports/result.h"
 #include "reports/sanity.h"
 
-static const char status_usage[] = "usage: hashlab status RUNDIR\n"
+static const char status_usage[] = "usage: hashlab status RUNDIR | SUITE.yaml (its output directory)\n"
                                    "  lists every cell (state done/failed/pending/invalid, kind, key prefix, label) and totals\n";
 
 int hl_cmd_status(int argc, char **argv) {
@@ -22,7 +23,21 @@ int hl_cmd_status(int argc, char **argv) {
         return help ? 0 : 2;
     }
     const char *dir = argv[0];
-    char p[1200];
+    char p[1300], outdir[1200];
+    /* a suite file instead of a run directory: the suite's output directory (where `hashlab run` put it) */
+    struct stat sb;
+    if (stat(dir, &sb) == 0 && S_ISREG(sb.st_mode)) {
+        hl_suite *fs = NULL;
+        if (hl_suite_load(&fs, dir) < 0) {
+            fprintf(stderr, "hashlab status: %s is a file, not a run directory, and not a suite: %s\n", dir,
+                    hl_error_last());
+            return 1;
+        }
+        if (fs->output) snprintf(outdir, sizeof outdir, "%s", fs->output);
+        else snprintf(outdir, sizeof outdir, "runs/%s", fs->name); /* as `hashlab run` names it */
+        hl_suite_free(fs);
+        dir = outdir;
+    }
     hl_suite *s = NULL;
     hl_config *man = NULL;
     hl_cell *cells = NULL;

@@ -407,6 +407,10 @@ hl_status hl_run_suite(const hl_run_opts *o, hl_run_summary *sum) {
         for (int64_t j = rs.cells[i].parent; in && j >= 0; j = rs.cells[j].parent) sel[j] = true;
     }
     for (int64_t i = 0; i < rs.ncells; i++) sum->selected += sel[i];
+    if (o->only && o->only[0] && sum->selected == 0)
+        HL_TRY(hl_error_set(HL_EINVAL, "--only '%s' matches no cell of %s (labels look like %s; `hashlab run %s --dry-run` "
+                            "lists them)", o->only, rs.suite->name, rs.ncells ? rs.cells[rs.ncells - 1].label : "none",
+                            o->suite_path));
     if (o->dry_run) {
         fprintf(out, "plan for %s (%lld cells, %lld selected) into %s\n", rs.suite->name, (long long)rs.ncells,
                 (long long)sum->selected, sum->rundir);
