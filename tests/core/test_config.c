@@ -214,7 +214,7 @@ Test(config_schema, validate_collects_sorted_errors) {
                           "(valid: lr, epochs, norm, eps, bits, method, shuffle)\n"
                           "t.yaml:5:1: missing required key 'method' in hasher 'adsh'\n"
                           "t.yaml:6:10: epochs: 0 is out of range [1, 1000]\n"
-                          "t.yaml:7:10: norm: 'l3' is not allowed (allowed: linf, l2)\n"
+                          "t.yaml:7:10: norm: 'l3' is not allowed (allowed: linf, l2); did you mean 'l2'?\n"
                           "t.yaml:8:10: eps: expected a number or a fraction like 8/255, got '8/'\n"
                           "t.yaml:9:10: shuffle: expected true or false, got '2'");
     cr_assert_str_eq(hl_error_last(), rep);

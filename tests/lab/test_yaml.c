@@ -162,7 +162,7 @@ Test(yaml, bad_suite_reports_every_error_sorted) {
              "verbose, quiet, norm, bits, rates, tags, nothing, empty, quoted, metrics, hashers)\n"
              "%s:4:6: eps: expected a number or a fraction like 8/255, got '8/0' (denominator is zero)\n"
              "%s:5:10: verbose: expected true or false, got 'maybe'\n"
-             "%s:6:7: norm: 'l3' is not allowed (allowed: linf, l2)\n"
+             "%s:6:7: norm: 'l3' is not allowed (allowed: linf, l2); did you mean 'l2'?\n"
              "%s:7:12: bits[1]: expected an integer, got 'x'\n"
              "%s:7:15: bits[2]: 128 is out of range [8, 64]\n"
              "%s:9:6: metrics.R: -5 is out of range [1, inf)\n"
