@@ -2,6 +2,7 @@
 #include "lab/runner.h"
 
 #include <signal.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -85,6 +86,23 @@ static hl_status validate(const hl_suite *s) {
         if (params && hl_config_validate(params, cls->params, cls->n_params, false, what, &errs) > 0) continue;
         hl_attack_opts ao;
         hl_attack *a = NULL;
+        /* ε on [0, 1] pixels above the sanity bound is almost always 8 meant as 8/255: refused unless the suite says
+         * eps_unbounded_ok (a suite-level key, so it never changes a cell's key) */
+        bool unbounded_ok = false;
+        const hl_config *en = hl_config_get(e, "eps"), *uo = hl_config_get(s->raw, "eps_unbounded_ok");
+        if (uo) hl_config_as_bool(uo, &unbounded_ok);
+        if (en && !unbounded_ok && hl_run_attack_opts(s->attacks[i].node, 0, &ao) == HL_OK) {
+            double bound = ao.threat.norm == HL_NORM_LINF ? 64.0 / 255 : ao.threat.norm == HL_NORM_L2 ? 16.0 : INFINITY;
+            if (ao.threat.eps.value > bound + 1e-12)
+                hl_config_errors_add(&errs, en->file, en->line, en->col,
+                                     "eps %s is above the sanity bound for %s on [0, 1] pixels (%s)%s; set "
+                                     "eps_unbounded_ok: true at the top of the suite to run it anyway",
+                                     en->text, hl_norm_name(ao.threat.norm),
+                                     ao.threat.norm == HL_NORM_LINF ? "64/255" : "16",
+                                     ao.threat.norm == HL_NORM_LINF && ao.threat.eps.value >= 1
+                                         ? ": did you mean a fraction of 255, such as 8/255?"
+                                         : "");
+        }
         if (hl_run_attack_opts(s->attacks[i].node, 0, &ao) < 0 ||
             hl_attack_create(&a, cls->name, hl_config_get(s->attacks[i].node, "params"), &ao) < 0)
             hl_config_errors_add(&errs, e->file, e->line, e->col, "%s", hl_error_last());

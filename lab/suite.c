@@ -64,7 +64,8 @@ static const hl_param_spec transfer_fields[] = {
 };
 
 static const hl_param_spec report_fields[] = {
-    {"formats", HL_PARAM_STRING_LIST, "[md, tex, csv, json]", NULL, NULL, "table formats: md tex csv json", NULL, 0},
+    {"formats", HL_PARAM_STRING_LIST, "[md, tex, csv, json, html]", NULL, NULL, "table formats: md tex csv json html",
+     NULL, 0},
 };
 
 #define N_OF(a) ((int)HL_ARRAY_LEN(a))
@@ -92,6 +93,8 @@ static const hl_param_spec suite_spec[] = {
     {"report", HL_PARAM_MAP, "{}", NULL, NULL, "report options", report_fields, N_OF(report_fields)},
     {"output", HL_PARAM_STRING, "null", NULL, NULL, "run directory (default runs/<name>)", NULL, 0},
     {"plugins", HL_PARAM_STRING_LIST, "[]", NULL, NULL, "shared objects with extra hashers/attacks", NULL, 0},
+    {"eps_unbounded_ok", HL_PARAM_BOOL, "false", NULL, NULL,
+     "allow eps above the sanity bound (L-inf 64/255, L2 16 on [0,1] pixels): eps: 8 usually means 8/255", NULL, 0},
 };
 
 void hl_suite_free(hl_suite *s) {

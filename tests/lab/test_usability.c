@@ -59,3 +59,23 @@ Test(usability, status_takes_the_suite_file) {
     cr_assert(strstr(out, "lsh/8b/seed0") && strstr(out, "1 cells: 1 done"), "%s", out);
     free(suite);
 }
+
+/* eps: 8 on [0, 1] pixels constrains nothing: refused at file:line:col with the likely meaning, unless the suite
+ * says eps_unbounded_ok (which does not change any cell's key). */
+Test(usability, eps_above_the_sanity_bound_is_refused) {
+    char text[1024];
+    snprintf(text, sizeof text, "%sattacks:\n  - method: noise\n    eps: 8\n  - method: noise\n    norm: l2\n    eps: 20\n",
+             SMALL);
+    char *suite = write_suite(text);
+    hl_run_summary sum;
+    cr_assert_lt(run(suite, tmp_dir("eps"), NULL, true, &sum), 0);
+    const char *m = hl_error_last();
+    cr_assert(strstr(m, "s.yaml:11:10: eps 8 is above the sanity bound for linf") && strstr(m, "such as 8/255") &&
+                  strstr(m, "s.yaml:14:10: eps 20 is above the sanity bound for l2"),
+              "%s", m);
+    free(suite);
+    snprintf(text, sizeof text, "%seps_unbounded_ok: true\nattacks:\n  - method: noise\n    eps: 8\n", SMALL);
+    suite = write_suite(text);
+    cr_assert_eq(run(suite, tmp_dir("eps_ok"), NULL, true, &sum), HL_OK, "%s", hl_error_last());
+    free(suite);
+}
