@@ -80,7 +80,8 @@ static hl_status setting_figures(const hl_report_cells *cs, const trace_setting 
         }
     if (!(xs = malloc((size_t)HL_MAX(xmax, 1) * sizeof *xs))) HL_TRY(hl_error_set(HL_ENOMEM, "report: out of memory"));
     for (int64_t i = 0; i < xmax; i++) xs[i] = (double)i;
-    char a[96], nrm[32], e[64], stem[300], title[300];
+    char a[96], nrm[32], e[64], stem[300], title[600], where[200];
+    hl_report_where(cs, where, sizeof where);
     hl_report_safe_name(s->attack, a, sizeof a);
     hl_report_safe_name(s->norm, nrm, sizeof nrm);
     hl_report_safe_name(s->eps_text, e, sizeof e);
@@ -88,8 +89,8 @@ static hl_status setting_figures(const hl_report_cells *cs, const trace_setting 
         hl_plot_spec sp = {.x_label = "scoring (step; restarts and members one after the other)",
                            .y_label = f ? "share of queries improved" : "mean objective (lower: stronger)",
                            .legend = true, .legend_at = HL_PLOT_OUTSIDE_RIGHT, .grid = true, .n_series = np};
-        snprintf(title, sizeof title, "%s (%s, eps %s), %lld bits: %s", s->attack, s->norm, s->eps_text,
-                 (long long)s->bits, f ? "queries improved per step" : "objective per step");
+        snprintf(title, sizeof title, "%s (%s, eps %s), %lld bits%s: %s", s->attack, s->norm, s->eps_text,
+                 (long long)s->bits, where, f ? "queries improved per step" : "objective per step");
         sp.title = title;
         for (int j = 0; j < np; j++)
             sp.series[j] = (hl_plot_series){.label = pick[j]->method, .n = len[f][j], .x = xs, .y = ys[f][j]};
