@@ -21,7 +21,7 @@
 #include "attacks/threat.h"
 #include "hashers/hasher.h"
 
-#define HL_ATTACK_ABI 2 /* 2: the class gained `cite` */
+#define HL_ATTACK_ABI 3 /* 2: the class gained `cite`; 3: `version` */
 
 typedef struct hl_attack hl_attack;
 
@@ -87,6 +87,7 @@ typedef struct hl_attack_class {
     const char *name;            /* (keep second) registry key, YAML `method:` value */
     const char *summary;
     const char *cite;            /* NULL, or the BibTeX entries of the attack's paper(s): the report's methods.bib */
+    const char *version;         /* NULL = "1"; bump it whenever a change alters results (part of the cell keys) */
     const hl_param_spec *params; /* attack-specific keys */
     int n_params;
     size_t size;                 /* sizeof the instance struct; it begins with an hl_attack */

@@ -31,7 +31,7 @@
 #include "core/data/dataset.h"
 #include "core/nn/params.h"
 
-#define HL_HASHER_ABI 2 /* 2: the class gained `cite` */
+#define HL_HASHER_ABI 3 /* 2: the class gained `cite`; 3: `version` */
 
 typedef struct hl_hasher hl_hasher;
 
@@ -60,6 +60,8 @@ typedef struct hl_hasher_class {
     const char *name;            /* registry key and YAML `method:` value, [a-z0-9_]+ */
     const char *summary;         /* one line for `hashlab list` */
     const char *cite;            /* NULL, or the BibTeX entries of the method's paper(s): the report's methods.bib */
+    const char *version;         /* NULL = "1"; bump it whenever a change alters results: it is part of the cell
+                                  * keys (lab/suite.h), so runs recompute instead of reusing stale numbers */
     const hl_param_spec *params; /* method-specific keys (bits and seed are the driver's) */
     int n_params;
     size_t size;                 /* sizeof the instance struct; it begins with an hl_hasher */

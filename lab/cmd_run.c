@@ -8,10 +8,12 @@
 #include "lab/suite.h"
 
 static const char run_usage[] =
-    "usage: hashlab run SUITE.yaml [--dry-run] [--only PATTERN] [--shard i/n] [--fail-fast] [--quiet] [--verbose]\n"
-    "                  [--threads N] [--output DIR]\n"
+    "usage: hashlab run SUITE.yaml [--dry-run] [--only PATTERN] [--force PATTERN] [--shard i/n] [--fail-fast]\n"
+    "                  [--quiet] [--verbose] [--threads N] [--output DIR]\n"
     "  --dry-run     print every cell (state, kind, key prefix, label) and run nothing\n"
     "  --only P      cells whose label matches the shell pattern P (e.g. 'itq/*', '*/noise')\n"
+    "  --force P     run the cells matching P again even when done, with every cell computed from them (the old\n"
+    "                result is kept as result.json.forced)\n"
     "  --shard i/n   the i-th of n shards (train cells round-robin, attacks with their train cell)\n"
     "  --fail-fast   stop at the first failed cell\n"
     "  --threads N   threads (0 = all cores; default: the suite's)\n"
@@ -28,13 +30,15 @@ int hl_cmd_run(int argc, char **argv) {
         else if (!strcmp(a, "--fail-fast")) o.fail_fast = true;
         else if (!strcmp(a, "--quiet")) o.progress = HL_PROGRESS_QUIET;
         else if (!strcmp(a, "--verbose")) o.progress = HL_PROGRESS_VERBOSE;
-        else if (!strcmp(a, "--only") || !strcmp(a, "--output") || !strcmp(a, "--shard") || !strcmp(a, "--threads")) {
+        else if (!strcmp(a, "--only") || !strcmp(a, "--force") || !strcmp(a, "--output") || !strcmp(a, "--shard") ||
+                 !strcmp(a, "--threads")) {
             if (!val) {
                 fprintf(stderr, "hashlab run: %s needs a value\n%s", a, run_usage);
                 return 2;
             }
             i++;
             if (!strcmp(a, "--only")) o.only = val;
+            else if (!strcmp(a, "--force")) o.force = val;
             else if (!strcmp(a, "--output")) o.output = val;
             else if (!strcmp(a, "--shard")) {
                 if (hl_shard_parse(val, &o.shard_index, &o.shard_count) < 0) {

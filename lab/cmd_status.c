@@ -1,10 +1,12 @@
 /* lab/cmd_status.c — `hashlab status RUNDIR`: every cell of RUNDIR/suite.yaml with its state, and totals. The grid
  * comes from the copied suite and the split hash from RUNDIR/split/manifest.json (nothing is loaded or run).
  * Exit 0 when readable (whatever the states), 1 when RUNDIR is not a run directory, 2 on bad usage. */
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "lab/plugin.h"
 #include "lab/commands.h"
@@ -45,6 +47,8 @@ int hl_cmd_status(int argc, char **argv) {
     int rc = 1;
     snprintf(p, sizeof p, "%s/suite.yaml", dir);
     if (hl_suite_load(&s, p) < 0) goto done;
+    /* the run's plugins: their content is part of the keys of the cells they compute */
+    if (hl_plugins_load_env() < 0 || hl_plugins_load_list(dir) < 0) goto done;
     snprintf(p, sizeof p, "%s/split/manifest.json", dir);
     if (hl_store_read_json(p, &man) < 0) goto done;
     const hl_config *h = hl_config_path(man, "sha256.split");
@@ -89,6 +93,20 @@ int hl_cmd_status(int argc, char **argv) {
                flagged ? "  FLAGS: " : "", flagged ? f->flags : "", ev ? " (" : "", ev ? f->evidence : "",
                ev ? ")" : "");
     }
+    /* results in cells/ that no cell of the suite has any more: computed by other code (a bumped method version, a
+     * rebuilt plugin) or other settings; kept, never used */
+    int64_t stale = 0;
+    snprintf(p, sizeof p, "%s/cells", dir);
+    DIR *dh = opendir(p);
+    for (struct dirent *e; dh && (e = readdir(dh));) {
+        if (e->d_name[0] == '.') continue;
+        bool known = false;
+        for (int64_t i = 0; i < n && !known; i++) known = !strcmp(cells[i].key, e->d_name);
+        char rp[1600];
+        snprintf(rp, sizeof rp, "%s/%s/result.json", p, e->d_name);
+        if (!known && access(rp, F_OK) == 0) stale++;
+    }
+    if (dh) closedir(dh);
     printf("%lld cells: %lld done, %lld failed, %lld pending", (long long)n, (long long)count[HL_CELL_STATE_DONE],
            (long long)count[HL_CELL_STATE_FAILED], (long long)count[HL_CELL_STATE_PENDING]);
     if (nflagged) printf(", %lld with sanity flags (warnings: see result.json's \"sanity\")", (long long)nflagged);
@@ -96,6 +114,9 @@ int hl_cmd_status(int argc, char **argv) {
         printf(", %lld invalid (hashlab run sets them aside and runs them again)",
                (long long)count[HL_CELL_STATE_INVALID]);
     printf("\n");
+    if (stale)
+        printf("%lld stale result%s in %s/cells: from other code (a method's version, a rebuilt plugin) or other "
+               "settings than the suite's now; kept, not used\n", (long long)stale, stale == 1 ? "" : "s", dir);
     rc = 0;
 status_done:
     for (int64_t i = 0; i < n && res && errs; i++) {

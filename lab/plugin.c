@@ -11,8 +11,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "lab/plugin.h"
+#include "core/strbuf.h"
+#include "core/hash.h"
+#include "lab/store.h"
 
 static hl_plugin *g_plugins;
 static int g_n, g_cap;
@@ -167,6 +171,25 @@ static bool is_function(void *sym) {
     return type == STT_FUNC || type == STT_GNU_IFUNC;
 }
 
+/* SHA-256 (hex) of a file's bytes. */
+static hl_status file_sha256(const char *path, char out[65]) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return hl_error_set(HL_EIO, "%s: cannot read plugin: %s", path, strerror(errno));
+    hl_strbuf b = {0};
+    char buf[65536];
+    size_t k;
+    while ((k = fread(buf, 1, sizeof buf, f)) > 0) hl_strbuf_put(&b, buf, k);
+    bool err = ferror(f);
+    fclose(f);
+    if (b.oom || err) {
+        free(b.p);
+        return hl_error_set(b.oom ? HL_ENOMEM : HL_EIO, "%s: cannot read plugin", path);
+    }
+    hl_sha256_hex(b.p ? b.p : "", b.n, out);
+    free(b.p);
+    return HL_OK;
+}
+
 static void unregister(const hl_plugin_info *info) {
     for (const hl_hasher_class *const *c = info->hashers; c && *c; c++) hl_hasher_class_unregister(*c);
     for (const hl_attack_class *const *c = info->attacks; c && *c; c++) hl_attack_class_unregister(*c);
@@ -222,7 +245,9 @@ hl_status hl_plugin_load(const char *path) {
         if ((st = hl_hasher_class_register(*c)) < 0) goto unregister;
     for (const hl_attack_class *const *c = info->attacks; c && *c; c++)
         if ((st = hl_attack_class_register(*c)) < 0) goto unregister;
-    g_plugins[g_n++] = (hl_plugin){.path = real, .handle = handle, .info = info};
+    g_plugins[g_n] = (hl_plugin){.path = real, .handle = handle, .info = info};
+    if ((st = file_sha256(real, g_plugins[g_n].sha256)) < 0) goto unregister;
+    g_n++;
     hl_msg(HL_LOG_DEBUG, "loaded plugin %s (%s)", real, info->name ? info->name : "?");
     real = NULL, handle = NULL;
     goto done;
@@ -318,4 +343,61 @@ void hl_plugins_unload_all(void) {
     }
     free(g_plugins);
     g_plugins = NULL, g_n = g_cap = 0;
+}
+
+hl_status hl_plugins_write_list(const char *dir) {
+    hl_status st = HL_OK;
+    char p[4200];
+    hl_config *root = hl_config_new(HL_CONFIG_MAP, NULL, "", 0, 0), *list = hl_config_new(HL_CONFIG_SEQ, NULL, "", 0, 0);
+    if (!root || !list) HL_TRY(hl_error_set(HL_ENOMEM, "out of memory"));
+    for (int i = 0; i < g_n; i++) {
+        hl_config *e = hl_config_new(HL_CONFIG_MAP, NULL, "", 0, 0), *a = hl_config_new(HL_CONFIG_SCALAR, g_plugins[i].path, "", 0, 0),
+                  *h = hl_config_new(HL_CONFIG_SCALAR, g_plugins[i].sha256, "", 0, 0);
+        if (a) a->quoted = true;
+        if (h) h->quoted = true;
+        if (!e || !a || !h) {
+            hl_config_free(e), hl_config_free(a), hl_config_free(h);
+            HL_TRY(hl_error_set(HL_ENOMEM, "out of memory"));
+        }
+        if ((st = hl_config_map_put(e, "path", 0, 0, a)) < 0) { /* map_put and seq_push free their value on failure */
+            hl_config_free(h), hl_config_free(e);
+            goto done;
+        }
+        if ((st = hl_config_map_put(e, "sha256", 0, 0, h)) < 0) {
+            hl_config_free(e);
+            goto done;
+        }
+        if ((st = hl_config_seq_push(list, e)) < 0) goto done;
+    }
+    HL_TRY(hl_config_map_put(root, "plugins", 0, 0, list));
+    list = NULL;
+    snprintf(p, sizeof p, "%s/plugins.json", dir);
+    st = hl_store_write_json(p, root);
+done:
+    hl_config_free(list);
+    hl_config_free(root);
+    return st;
+}
+
+hl_status hl_plugins_load_list(const char *dir) {
+    char p[4200];
+    hl_config *root = NULL;
+    snprintf(p, sizeof p, "%s/plugins.json", dir);
+    if (access(p, F_OK) != 0) return HL_OK;
+    if (hl_store_read_json(p, &root) < 0) {
+        hl_msg(HL_LOG_WARN, "%s", hl_error_last());
+        hl_error_clear();
+        return HL_OK;
+    }
+    const hl_config *list = hl_config_get(root, "plugins");
+    for (int64_t i = 0; list && list->kind == HL_CONFIG_SEQ && i < hl_config_len(list); i++) {
+        const hl_config *path = hl_config_get(hl_config_at(list, i), "path");
+        if (!path || path->kind != HL_CONFIG_SCALAR) continue;
+        if (hl_plugin_load(path->text) < 0) {
+            hl_msg(HL_LOG_WARN, "plugin of this run not loaded (its cells show as pending): %s", hl_error_last());
+            hl_error_clear();
+        }
+    }
+    hl_config_free(root);
+    return HL_OK;
 }

@@ -49,6 +49,8 @@ typedef struct hl_plugin {
     char *path;                /* real path */
     void *handle;              /* dlopen handle */
     const hl_plugin_info *info;
+    char sha256[65];           /* of the file's bytes at load: part of the key of every cell its classes compute
+                                * (lab/suite.h), so a rebuilt plugin re-runs its cells */
 } hl_plugin;
 
 hl_status hl_plugin_load(const char *path);
@@ -56,6 +58,13 @@ hl_status hl_plugin_load(const char *path);
 hl_status hl_plugins_load_config(const hl_config *list);
 /* HASHLAB_PLUGIN_PATH (unset or empty: nothing). */
 hl_status hl_plugins_load_env(void);
+
+/* DIR/plugins.json, atomically: {"plugins": [{"path": real path, "sha256": hex}, ...]} of the loaded plugins, so
+ * `hashlab status` and the tests can load the same files (and notice when one changed: the cell keys differ). */
+hl_status hl_plugins_write_list(const char *dir);
+/* Loads every plugin DIR/plugins.json lists (none when the file is absent); a listed file that is missing or fails
+ * to load is skipped with a warning (its cells then show as pending: their keys need the plugin). */
+hl_status hl_plugins_load_list(const char *dir);
 
 int hl_plugin_count(void);
 const hl_plugin *hl_plugin_at(int i);

@@ -361,6 +361,7 @@ static hl_status write_run_files(hl_run_state *rs) {
     HL_TRY(hl_atomic_write_file(p, buf, len));
     snprintf(p, sizeof p, "%s/suite.resolved.json", rs->store.dir);
     HL_TRY(hl_store_write_json(p, rs->suite->resolved));
+    HL_TRY(hl_plugins_write_list(rs->store.dir));
     snprintf(p, sizeof p, "%s/split/manifest.json", rs->store.dir);
     if (access(p, F_OK) != 0) HL_TRY(hl_split_write_manifest(&rs->split, &rs->data, p));
     snprintf(p, sizeof p, "%s/artifacts/attack_queries.npy", rs->store.dir);
@@ -394,7 +395,7 @@ static void run_state_free(hl_run_state *rs) {
 hl_status hl_run_suite(const hl_run_opts *o, hl_run_summary *sum) {
     hl_status st = HL_OK;
     hl_run_state rs;
-    bool *sel = NULL;
+    bool *sel = NULL, *forced = NULL;
     FILE *out = o->out ? o->out : stdout;
     memset(&rs, 0, sizeof rs);
     memset(sum, 0, sizeof *sum);
@@ -418,9 +419,23 @@ hl_status hl_run_suite(const hl_run_opts *o, hl_run_summary *sum) {
     sum->cells = rs.ncells;
     sel = calloc((size_t)(rs.ncells ? rs.ncells : 1), sizeof *sel);
     if (!sel) HL_TRY(hl_error_set(HL_ENOMEM, "out of memory"));
+    /* --force: the matching cells and every cell computed from them (cells come parents first) */
+    forced = calloc((size_t)(rs.ncells ? rs.ncells : 1), sizeof *forced);
+    if (!forced) HL_TRY(hl_error_set(HL_ENOMEM, "out of memory"));
+    int64_t nforced = 0;
+    for (int64_t i = 0; o->force && i < rs.ncells; i++) {
+        const hl_cell *c = &rs.cells[i];
+        forced[i] = hl_cell_matches(c, o->force) || (c->parent >= 0 && forced[c->parent]) ||
+                    (c->kind == HL_CELL_TRANSFER && c->target >= 0 && forced[c->target]);
+        nforced += forced[i];
+    }
+    if (o->force && o->force[0] && nforced == 0)
+        HL_TRY(hl_error_set(HL_EINVAL, "--force '%s' matches no cell of %s (labels look like %s)", o->force,
+                            rs.suite->name, rs.ncells ? rs.cells[rs.ncells - 1].label : "none"));
     for (int64_t i = 0; i < rs.ncells; i++) {
         bool in = (o->shard_count <= 0 || hl_cell_in_shard(rs.cells, i, o->shard_index, o->shard_count)) &&
                   hl_cell_matches(&rs.cells[i], o->only);
+        in = in || (forced[i] && (o->shard_count <= 0 || hl_cell_in_shard(rs.cells, i, o->shard_index, o->shard_count)));
         if (in) sel[i] = true;
         for (int64_t j = rs.cells[i].parent; in && j >= 0; j = rs.cells[j].parent) sel[j] = true;
     }
@@ -455,6 +470,17 @@ hl_status hl_run_suite(const hl_run_opts *o, hl_run_summary *sum) {
         if (!sel[i]) continue;
         char *why = NULL;
         hl_cell_state cs = hl_store_cell_state(rs.store.dir, rs.cells[i].key, hl_cell_kind_name(rs.cells[i].kind), &why);
+        if (forced[i] && cs != HL_CELL_STATE_PENDING) { /* --force: keep the old result beside, run it again */
+            char cd[1200], from[1300], to[1300];
+            hl_store_cell_dir(rs.store.dir, rs.cells[i].key, cd, sizeof cd);
+            snprintf(from, sizeof from, "%s/result.json", cd);
+            snprintf(to, sizeof to, "%s/result.json.forced", cd);
+            if (rename(from, to) == 0) {
+                hl_store_log(&rs.store, "cell %s: forced, previous result kept as result.json.forced",
+                             rs.cells[i].label);
+                cs = HL_CELL_STATE_PENDING;
+            }
+        }
         if (cs == HL_CELL_STATE_DONE) {
             sum->skipped++;
             continue;
@@ -517,6 +543,7 @@ hl_status hl_run_suite(const hl_run_opts *o, hl_run_summary *sum) {
     }
 done:
     free(sel);
+    free(forced);
     run_state_free(&rs);
     return st;
 }

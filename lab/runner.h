@@ -49,6 +49,8 @@ typedef struct hl_run_opts {
     const char *suite_path;       /* required */
     const char *output;           /* run directory override (NULL: suite's output, else runs/<name>) */
     const char *only;             /* fnmatch pattern over cell labels (NULL: all) */
+    const char *force;            /* fnmatch pattern: matching cells (and the cells that depend on them) run again
+                                   * even when done; their old result.json is kept as result.json.forced */
     int shard_index, shard_count; /* shard_count 0: no sharding */
     bool dry_run, fail_fast;
     int threads;                  /* < 0: the suite's `threads` */

@@ -9,6 +9,7 @@
 #include "core/config_schema.h"
 #include "core/data/split.h"
 #include "core/hash.h"
+#include "lab/plugin.h"
 #include "lab/yaml_load.h"
 #include "reports/table.h"
 
@@ -387,6 +388,17 @@ static hl_status key_of(hl_config *m, char key[65]) {
     return st;
 }
 
+/* What the key knows of the code computing a cell: "plugin:<sha256 of the .so>" for a class a plugin provides,
+ * "v<version>" for a built-in whose version is not "1" (a class bumps it when its results change), nothing otherwise
+ * (so the keys of built-ins at version 1 are those of runs made before versions existed). A class not registered
+ * (yet) contributes nothing either: validation reports unknown methods. */
+static void code_id(const void *cls, const char *version, char *buf, size_t n) {
+    const hl_plugin *p = cls ? hl_plugin_of(cls) : NULL;
+    buf[0] = 0;
+    if (p) snprintf(buf, n, "plugin:%s%s%s", p->sha256, version ? ":v" : "", version ? version : "");
+    else if (version && strcmp(version, "1")) snprintf(buf, n, "v%s", version);
+}
+
 static hl_status train_key(const hl_suite *s, const char *split_hash, int64_t h, int64_t bits, int64_t seed,
                            char key[65]) {
     hl_status st = HL_OK;
@@ -405,6 +417,11 @@ static hl_status train_key(const hl_suite *s, const char *split_hash, int64_t h,
     HL_TRY(put_clone(m, "params", hl_config_get(s->hashers[h].node, "params")));
     HL_TRY(put_int(m, "bits", bits));
     HL_TRY(put_int(m, "seed", seed));
+    const hl_hasher_class *hc = hl_hasher_class_find(s->hashers[h].method);
+    hl_error_clear();
+    char code[120];
+    code_id(hc, hc ? hc->version : NULL, code, sizeof code);
+    if (code[0]) HL_TRY(put_text(m, "code", code));
     return key_of(m, key);
 done:
     hl_config_free(m);
@@ -419,6 +436,11 @@ static hl_status attack_key(const hl_suite *s, const char *parent_key, int64_t a
     HL_TRY(put_text(m, "train", parent_key));
     HL_TRY(put_clone(m, "attack_queries", hl_config_get(s->resolved, "attack_queries")));
     HL_TRY(put_clone(m, "attack", s->attacks[a].node));
+    const hl_attack_class *ac = hl_attack_class_find(s->attacks[a].method);
+    hl_error_clear();
+    char code[120];
+    code_id(ac, ac ? ac->version : NULL, code, sizeof code);
+    if (code[0]) HL_TRY(put_text(m, "code", code));
     return key_of(m, key);
 done:
     hl_config_free(m);

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "lab/plugin.h"
 #include "lab/runner.h"
 #include "lab/store.h"
 #include "lab/suite.h"
@@ -50,6 +51,7 @@ static inline void cells_of(const char *rundir, hl_cell **cells, int64_t *n) {
     hl_suite *s = NULL;
     hl_config *man = NULL;
     cr_assert_eq(hl_suite_load(&s, hl_test_path(rundir, "suite.yaml")), HL_OK, "%s", hl_error_last());
+    cr_assert_eq(hl_plugins_load_list(rundir), HL_OK, "%s", hl_error_last()); /* plugin hashes are in the keys */
     cr_assert_eq(hl_store_read_json(hl_test_path(rundir, "split/manifest.json"), &man), HL_OK, "%s", hl_error_last());
     cr_assert_eq(hl_suite_expand(s, hl_config_path(man, "sha256.split")->text, cells, n), HL_OK);
     hl_config_free(man);

@@ -3,6 +3,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "test_run.h"
 
@@ -77,5 +79,72 @@ Test(usability, eps_above_the_sanity_bound_is_refused) {
     snprintf(text, sizeof text, "%seps_unbounded_ok: true\nattacks:\n  - method: noise\n    eps: 8\n", SMALL);
     suite = write_suite(text);
     cr_assert_eq(run(suite, tmp_dir("eps_ok"), NULL, true, &sum), HL_OK, "%s", hl_error_last());
+    free(suite);
+}
+
+/* A cell's key knows the code that computes it: the same plugin rebuilt with other code re-runs its cells (the old
+ * results are then stale, and `hashlab status` says so); --force re-runs matching cells and what depends on them. */
+Test(usability, changed_plugin_and_force_rerun_cells) {
+    const char *dir = tmp_dir("plug");
+    mkdir(dir, 0755);
+    char so[1200], cmd[4096], text[2048];
+    snprintf(so, sizeof so, "%s/toy.so", dir);
+    snprintf(cmd, sizeof cmd, "cp %s %s", HL_EXAMPLE_PLUGIN, so);
+    cr_assert_eq(system(cmd), 0);
+    const char *rd = tmp_dir("plug_run");
+    snprintf(text, sizeof text,
+             "name: plug\ndataset: synthetic\nsynthetic: {n: 300, c: 1, h: 8, w: 8, classes: 3}\n"
+             "protocol: cifar10-1:30/60\nthreads: 1\nplugins: ['%s']\nhashers:\n  - method: toy\n    bits: [8]\n"
+             "  - method: lsh\n    bits: [8]\nattacks:\n  - method: noise\n    eps: 8/255\n",
+             so);
+    char *suite = write_suite(text);
+    char out[8192];
+    /* one process per run, as a user runs it: the plugin is loaded fresh each time */
+    snprintf(cmd, sizeof cmd, "%s/hashlab run %s --output %s --quiet 2>&1 | tail -1", HL_BUILD_DIR, suite, rd);
+    FILE *ps = popen(cmd, "r");
+    size_t got = fread(out, 1, sizeof out - 1, ps);
+    out[got] = 0;
+    pclose(ps);
+    cr_assert(strstr(out, "ran 4 cells (0 failed)"), "%s", out);
+    ps = popen(cmd, "r");
+    got = fread(out, 1, sizeof out - 1, ps);
+    out[got] = 0;
+    pclose(ps);
+    cr_assert(strstr(out, "ran 0 cells") && strstr(out, "skipped 4 done"), "%s", out);
+    /* the plugin rebuilt with other code: its two cells run again, LSH's do not */
+    snprintf(text, sizeof text, "cp %s %s", HL_EXAMPLE_PLUGIN_FLIP, so);
+    cr_assert_eq(system(text), 0);
+    ps = popen(cmd, "r");
+    got = fread(out, 1, sizeof out - 1, ps);
+    out[got] = 0;
+    pclose(ps);
+    cr_assert(strstr(out, "ran 2 cells (0 failed), skipped 2 done"), "%s", out);
+    snprintf(text, sizeof text, "%s/hashlab status %s 2>&1", HL_BUILD_DIR, rd);
+    ps = popen(text, "r");
+    got = fread(out, 1, sizeof out - 1, ps);
+    out[got] = 0;
+    pclose(ps);
+    cr_assert(strstr(out, "4 cells: 4 done") && strstr(out, "2 stale results"), "%s", out);
+    /* --force on LSH's train cell re-runs it and its attack, keeping the old results beside */
+    snprintf(text, sizeof text, "%s/hashlab run %s --output %s --quiet --force 'lsh/8b/seed0' 2>&1 | tail -1",
+             HL_BUILD_DIR, suite, rd);
+    ps = popen(text, "r");
+    got = fread(out, 1, sizeof out - 1, ps);
+    out[got] = 0;
+    pclose(ps);
+    cr_assert(strstr(out, "ran 2 cells (0 failed), skipped 2 done"), "%s", out);
+    hl_cell *cells = NULL;
+    int64_t n = 0;
+    cells_of(rd, &cells, &n);
+    char p[1400];
+    snprintf(p, sizeof p, "%s/cells/%s/result.json.forced", rd, cell_by_label(cells, n, "lsh/8b/seed0/noise:linf:8/255")->key);
+    cr_assert_eq(access(p, F_OK), 0, "%s kept", p);
+    snprintf(text, sizeof text, "%s/hashlab run %s --output %s --quiet --force 'nothing*' 2>&1", HL_BUILD_DIR, suite, rd);
+    ps = popen(text, "r");
+    got = fread(out, 1, sizeof out - 1, ps);
+    out[got] = 0;
+    cr_assert_neq(pclose(ps), 0);
+    cr_assert(strstr(out, "--force 'nothing*' matches no cell"), "%s", out);
+    free(cells);
     free(suite);
 }

@@ -30,6 +30,9 @@ static hl_status toy_init(hl_hasher *self, const hl_config *cfg, const hl_datase
     float gain;
     (void)seed;
     if ((st = hl_config_get_float(cfg, "gain", &gain)) < 0) return st;
+#ifdef EXAMPLE_FLIP /* the same plugin rebuilt with other code (tests/lab/test_usability.c): its cells must run again */
+    gain = -gain;
+#endif
     return sign_pattern_init(&self->params, bits, (int64_t)info->c * info->h * info->w, gain, &m->W, &m->b);
 }
 
