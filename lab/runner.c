@@ -413,7 +413,15 @@ hl_status hl_run_suite(const hl_run_opts *o, hl_run_summary *sum) {
     if (o->threads >= 0) hl_threads_set(o->threads);
     else if (threads > 0) hl_threads_set((int)threads);
     else hl_threads_init();
-    HL_TRY(load_data(&rs));
+    bool no_data = false; /* --dry-run without the dataset: the plan, with what needs the data marked */
+    if ((st = load_data(&rs)) == HL_ENOTFOUND && o->dry_run) {
+        fprintf(out, "note: %s\n      the plan below has no cell keys or states: they need the data's split\n",
+                hl_error_last());
+        hl_error_clear();
+        st = HL_OK, no_data = true;
+        snprintf(rs.split_hash, sizeof rs.split_hash, "%s", "unknown");
+    }
+    if (st < 0) goto done;
     HL_TRY(hl_suite_expand(rs.suite, rs.split_hash, &rs.cells, &rs.ncells));
     rundir_of(o, rs.suite, sum->rundir, sizeof sum->rundir);
     sum->cells = rs.ncells;
@@ -449,6 +457,11 @@ hl_status hl_run_suite(const hl_run_opts *o, hl_run_summary *sum) {
                 (long long)sum->selected, sum->rundir);
         for (int64_t i = 0; i < rs.ncells; i++) {
             if (!sel[i]) continue;
+            if (no_data) {
+                fprintf(out, "  %-8s %-8s %-12s  %s\n", "?", hl_cell_kind_name(rs.cells[i].kind), "(needs data)",
+                        rs.cells[i].label);
+                continue;
+            }
             hl_cell_state cs =
                 hl_store_cell_state(sum->rundir, rs.cells[i].key, hl_cell_kind_name(rs.cells[i].kind), NULL);
             fprintf(out, "  %-8s %-8s %.12s  %s\n", hl_cell_state_name(cs), hl_cell_kind_name(rs.cells[i].kind),

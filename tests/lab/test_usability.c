@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/data/dataset.h"
 #include "test_run.h"
 
 Test(usability, misspelt_dataset_gets_a_suggestion) {
@@ -146,5 +147,27 @@ Test(usability, changed_plugin_and_force_rerun_cells) {
     cr_assert_neq(pclose(ps), 0);
     cr_assert(strstr(out, "--force 'nothing*' matches no cell"), "%s", out);
     free(cells);
+    free(suite);
+}
+
+/* --dry-run needs no data: without CIFAR-10 it prints the plan, says why keys and states are missing, and succeeds. */
+Test(usability, dry_run_without_the_data) {
+    hl_dataset d;
+    if (hl_dataset_open(&d, "cifar10", NULL) == HL_OK) {
+        hl_dataset_free(&d);
+        cr_skip_test("CIFAR-10 is on this machine");
+    }
+    hl_error_clear();
+    char *suite = write_suite("name: nodata\ndataset: cifar10\nprotocol: cifar10-1\nhashers:\n  - method: lsh\n"
+                              "    bits: [16, 32]\nattacks:\n  - method: noise\n    eps: 8/255\n");
+    char cmd[2048], out[8192];
+    snprintf(cmd, sizeof cmd, "%s/hashlab run %s --dry-run --output %s 2>&1", HL_BUILD_DIR, suite, tmp_dir("nodata"));
+    FILE *ps = popen(cmd, "r");
+    size_t got = fread(out, 1, sizeof out - 1, ps);
+    out[got] = 0;
+    cr_assert_eq(pclose(ps), 0, "%s", out);
+    cr_assert(strstr(out, "dataset 'cifar10' not found") && strstr(out, "hashlab data fetch cifar10") &&
+                  strstr(out, "plan for nodata (4 cells, 4 selected)") && strstr(out, "(needs data)  lsh/32b/seed0/noise"),
+              "%s", out);
     free(suite);
 }
