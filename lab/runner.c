@@ -275,6 +275,10 @@ static hl_status run_cell(hl_run_state *rs, const hl_cell *c) {
     snprintf(path, sizeof path, "%s/result.json", dir);
     if (wst >= 0) wst = hl_store_mkdirs(dir);
     if (wst >= 0) wst = hl_store_write_json(path, res);
+    if (wst >= 0 && st >= 0 && hl_store_label_link(rs->store.dir, c->label, c->key, c->kind == HL_CELL_TRAIN) < 0) {
+        hl_msg(HL_LOG_WARN, "cell %s: no by-label link: %s", c->label, hl_error_last()); /* a convenience only */
+        hl_error_clear();
+    }
     if (wst < 0) { /* the cell's outcome is lost: say why (the next run does the cell again) */
         hl_msg(HL_LOG_ERROR, "cell %s failed: cannot write its result: %s", c->label, hl_error_last());
         hl_store_log(&rs->store, "cell %s failed: cannot write its result: %s", c->label, hl_error_last());

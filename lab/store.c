@@ -146,3 +146,44 @@ void hl_store_log(hl_store *s, const char *fmt, ...) {
     fputc('\n', s->log);
     fflush(s->log);
 }
+
+hl_status hl_store_label_link(const char *rundir, const char *label, const char *key, bool train) {
+    char rel[1024], path[3000], tmp[3100], target[3100], dir[3000];
+    size_t k = 0;
+    int slashes = 0; /* the label's first three components (method/bits/seed) are folders, the rest one name */
+    const char *arrow = strstr(label, "=>");
+    for (const char *c = label; *c && k + 8 < sizeof rel; c++) {
+        if (arrow && c == arrow) {
+            k += (size_t)snprintf(rel + k, sizeof rel - k, "-to-");
+            c++; /* skip '>' */
+        } else if (*c == '/' && slashes < 3 && (!arrow || c < arrow)) {
+            slashes++;
+            rel[k++] = '/';
+        } else {
+            bool ok = (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') || *c == '.' ||
+                      *c == '_' || *c == '-';
+            rel[k++] = ok ? *c : '-';
+        }
+    }
+    rel[k] = 0;
+    if (train) snprintf(rel + k, sizeof rel - k, "/train");
+    int up = 1; /* by-label, then one per folder of rel */
+    for (const char *c = rel; *c; c++) up += *c == '/';
+    snprintf(path, sizeof path, "%s/by-label/%s", rundir, rel);
+    snprintf(dir, sizeof dir, "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (slash) *slash = 0;
+    hl_status st = hl_store_mkdirs(dir);
+    if (st < 0) return st;
+    size_t t = 0;
+    for (int i = 0; i < up; i++) t += (size_t)snprintf(target + t, sizeof target - t, "../");
+    snprintf(target + t, sizeof target - t, "cells/%s", key);
+    snprintf(tmp, sizeof tmp, "%s.tmp-%d", path, (int)getpid());
+    unlink(tmp);
+    if (symlink(target, tmp) != 0 || rename(tmp, path) != 0) {
+        st = hl_error_set(HL_EIO, "%s: cannot link to %s: %s", path, target, strerror(errno));
+        unlink(tmp);
+        return st;
+    }
+    return HL_OK;
+}

@@ -56,6 +56,11 @@ hl_status hl_store_set_aside(const char *rundir, const char *key);
 
 /* Canonical JSON (hl_config_canonical_json) of tree, written atomically with a trailing newline. */
 hl_status hl_store_write_json(const char *path, const hl_config *tree);
+/* RUNDIR/by-label/<readable path> -> ../…/cells/KEY, a relative symlink replaced atomically, so people can browse a
+ * run by label: "adsh/32b/seed0" -> adsh/32b/seed0/train, "adsh/32b/seed0/pgd:linf:8/255" ->
+ * adsh/32b/seed0/pgd-linf-8-255, a transfer's "A=>B/16b/seed0" -> A/…-to-B-16b-seed0. Characters other than
+ * [A-Za-z0-9._-] in a component become '-'. */
+hl_status hl_store_label_link(const char *rundir, const char *label, const char *key, bool train);
 /* Parses a JSON file strictly (core/io/json.h) into a tree. */
 hl_status hl_store_read_json(const char *path, hl_config **out);
 

@@ -60,6 +60,10 @@ Test(usability, status_takes_the_suite_file) {
     out[got] = 0;
     cr_assert_eq(pclose(ps), 0, "%s", out);
     cr_assert(strstr(out, "lsh/8b/seed0") && strstr(out, "1 cells: 1 done"), "%s", out);
+    /* readable links into the store */
+    char p[1300];
+    snprintf(p, sizeof p, "%s/by-label/lsh/8b/seed0/train/result.json", rd);
+    cr_assert_eq(access(p, F_OK), 0, "%s", p);
     free(suite);
 }
 
