@@ -55,7 +55,7 @@ static void cells_free(rcells *cs) {
     memset(cs, 0, sizeof *cs);
 }
 
-static const char *opt_str(const hl_config *map, const char *path, const char *dflt) {
+const char *hl_report_str(const hl_config *map, const char *path, const char *dflt) {
     const hl_config *n = hl_config_path(map, path);
     return n && n->kind == HL_CONFIG_SCALAR ? n->text : dflt;
 }
@@ -77,7 +77,7 @@ static hl_status read_cell(const char *path, rcell *c) {
     HL_TRY(hl_config_get_string(c->root, "method", &c->method));
     HL_TRY(hl_config_get_int_range(c->root, "bits", 1, 1 << 20, &c->bits));
     HL_TRY(hl_config_get_int(c->root, "seed", &c->seed));
-    c->error = opt_str(c->root, "error", "failed (no message)");
+    c->error = hl_report_str(c->root, "error", "failed (no message)");
     c->metrics = hl_config_get(c->root, "metrics");
     if (c->transfer) {
         HL_TRY(hl_config_get_string(c->root, "target_method", &c->target_method));
@@ -85,8 +85,8 @@ static hl_status read_cell(const char *path, rcell *c) {
     }
     if (c->attack) {
         HL_TRY(hl_config_get_string(c->root, "attack", &c->attack_name));
-        c->norm = opt_str(c->root, "norm", opt_str(c->root, "attack_config.norm", "?"));
-        c->eps_text = opt_str(c->root, "eps", opt_str(c->root, "attack_config.eps", "?"));
+        c->norm = hl_report_str(c->root, "norm", hl_report_str(c->root, "attack_config.norm", "?"));
+        c->eps_text = hl_report_str(c->root, "eps", hl_report_str(c->root, "attack_config.eps", "?"));
         hl_fraction f;
         const char *why;
         c->eps = hl_config_parse_fraction(c->eps_text, &f, &why) == HL_OK ? f.value : NAN;
@@ -246,7 +246,7 @@ static const char *common_conv(const rcells *cs, const char *key) {
     const char *v = NULL;
     snprintf(path, sizeof path, "conventions.%s", key);
     for (int i = 0; i < cs->n; i++) {
-        const char *x = opt_str(cs->c[i].root, path, NULL);
+        const char *x = hl_report_str(cs->c[i].root, path, NULL);
         if (!x) continue;
         if (!v) v = x;
         else if (strcmp(v, x) != 0) return "mixed";
@@ -257,7 +257,7 @@ static const char *common_conv(const rcells *cs, const char *key) {
 static const char *common_field(const rcells *cs, const char *key) {
     const char *v = NULL;
     for (int i = 0; i < cs->n; i++) {
-        const char *x = opt_str(cs->c[i].root, key, NULL);
+        const char *x = hl_report_str(cs->c[i].root, key, NULL);
         if (!x) continue;
         if (!v) v = x;
         else if (strcmp(v, x) != 0) return NULL;
@@ -344,144 +344,10 @@ hl_status hl_report_feed_headline(hl_table *t, int row, int col, const rcell *c,
     return hl_report_note(t, row, col, c, "sanity", c->flags);
 }
 
-/* A per_query.csv's column `name` (numbers) into a fresh array by row, with the rows' query positions; *n rows.
- * HL_ENOTFOUND without the file or the column. */
-static hl_status per_query_column(const char *dir, const char *name, int64_t **pos, double **val, int64_t *n) {
-    hl_status st = HL_OK;
-    char p[4200], *line = NULL;
-    size_t cap = 0;
-    int64_t m = 0, mcap = 0;
-    *pos = NULL, *val = NULL, *n = 0;
-    snprintf(p, sizeof p, "%s/per_query.csv", dir);
-    FILE *f = fopen(p, "r");
-    if (!f) return hl_error_set(HL_ENOTFOUND, "%s: cannot open: %s", p, strerror(errno));
-    int col = -1;
-    if (getline(&line, &cap, f) > 0) {
-        int k = 0;
-        for (char *t = strtok(line, ",\n"); t; t = strtok(NULL, ",\n"), k++)
-            if (!strcmp(t, name)) col = k;
-    }
-    if (col < 0) HL_TRY(hl_error_set(HL_ENOTFOUND, "%s: no column '%s'", p, name));
-    while (getline(&line, &cap, f) > 0) {
-        if (m == mcap) {
-            mcap = mcap ? 2 * mcap : 1024;
-            int64_t *np = realloc(*pos, (size_t)mcap * sizeof *np);
-            if (np) *pos = np;
-            double *nv = realloc(*val, (size_t)mcap * sizeof *nv);
-            if (nv) *val = nv;
-            if (!np || !nv) HL_TRY(hl_error_set(HL_ENOMEM, "report: out of memory"));
-        }
-        char *s0 = line, *end;
-        (*pos)[m] = strtoll(s0, &end, 10);
-        if (end == s0) HL_TRY(hl_error_set(HL_EFORMAT, "%s: row %lld has no query position", p, (long long)m + 1));
-        for (int k = 0; k < col && s0; k++) s0 = strchr(s0, ','), s0 = s0 ? s0 + 1 : NULL;
-        (*val)[m] = s0 ? strtod(s0, &end) : NAN;
-        if (!s0 || end == s0) HL_TRY(hl_error_set(HL_EFORMAT, "%s: row %lld: no number in '%s'", p, (long long)m + 1, name));
-        m++;
-    }
-    *n = m;
-done:
-    free(line);
-    fclose(f);
-    if (st < 0) free(*pos), free(*val), *pos = NULL, *val = NULL;
-    return st;
-}
-
-/* Like for like: the attacked queries are the same for every attack cell of a run (the suite's attack_queries
- * first queries of the query list); each train cell's clean score over exactly those queries goes to
- * c->clean_attacked, so a table never sets a clean score over all queries beside attacked scores over a subset. */
-static hl_status clean_over_attacked(rcells *cs) {
-    hl_status st = HL_OK;
-    int64_t *apos = NULL, na = 0, *pos = NULL, n = 0;
-    double *val = NULL;
-    bool *in = NULL;
-    int64_t maxpos = -1;
-    cs->attacked_queries = 0;
-    for (int i = 0; i < cs->n; i++) {
-        rcell *c = &cs->c[i];
-        c->clean_attacked = NAN;
-        double q;
-        if (!c->attack || !c->done || !hl_config_parse_double(opt_str(c->root, "queries", ""), &q)) continue;
-        if (cs->attacked_queries == 0) cs->attacked_queries = (int64_t)q;
-        else if (cs->attacked_queries != (int64_t)q) cs->attacked_queries = -1;
-        if (!apos) {
-            double *unused = NULL;
-            if (per_query_column(c->dir, "ap_adv", &apos, &unused, &na) < 0) hl_error_clear(), apos = NULL, na = 0;
-            free(unused);
-        }
-    }
-    for (int64_t k = 0; k < na; k++) maxpos = HL_MAX(maxpos, apos[k]);
-    if (!na || !(in = calloc((size_t)(maxpos + 1), sizeof *in))) goto done;
-    for (int64_t k = 0; k < na; k++) in[apos[k]] = true;
-    for (int i = 0; i < cs->n; i++) {
-        rcell *c = &cs->c[i];
-        if (c->attack || !c->done) continue;
-        if (per_query_column(c->dir, "ap", &pos, &val, &n) < 0) {
-            hl_error_clear();
-            continue;
-        }
-        double s = 0;
-        int64_t k = 0;
-        for (int64_t j = 0; j < n; j++)
-            if (pos[j] >= 0 && pos[j] <= maxpos && in[pos[j]] && isfinite(val[j])) s += val[j], k++;
-        if (k == na) c->clean_attacked = s / (double)k;
-        free(pos), free(val);
-        pos = NULL, val = NULL;
-    }
-done:
-    free(apos), free(in), free(pos), free(val);
-    return st;
-}
-
-/* The sanity flags of every done attack cell (reports/sanity.h) into c->flags / c->evidence. */
-static hl_status sanity_flags(rcells *cs) {
-    hl_status st = HL_OK;
-    hl_sanity_fact *f = calloc((size_t)HL_MAX(cs->n, 1), sizeof *f);
-    int *of = malloc((size_t)HL_MAX(cs->n, 1) * sizeof *of), nf = 0;
-    if (!f || !of) HL_TRY(hl_error_set(HL_ENOMEM, "report: out of memory"));
-    for (int i = 0; i < cs->n; i++) of[i] = hl_sanity_fact_of(cs->c[i].root, &f[nf]) ? nf++ : -1;
-    hl_sanity_cross(f, nf);
-    for (int i = 0; i < cs->n; i++) {
-        if (of[i] < 0 || !f[of[i]].flags[0]) continue;
-        cs->c[i].flags = strdup(f[of[i]].flags);
-        cs->c[i].evidence = strdup(f[of[i]].evidence);
-        if (!cs->c[i].flags || !cs->c[i].evidence) HL_TRY(hl_error_set(HL_ENOMEM, "report: out of memory"));
-    }
-done:
-    free(f), free(of);
-    return st;
-}
-
-/* tables.md's "Sanity checks" section: every flagged cell with its flags, evidence and the result.json that holds
- * the per-cell evidence; NULL when no cell raised a flag. */
-static hl_status sanity_md(const rcells *cs, char **out) {
-    hl_strbuf b = {0};
-    *out = NULL;
-    for (int i = 0; i < cs->n; i++) {
-        const rcell *c = &cs->c[i];
-        if (!c->flags) continue;
-        if (!b.p)
-            hl_strbuf_puts(&b, "## Sanity checks\n\nWarnings raised on attacked models (docs/sanity.md says what each "
-                               "flag measures); a flagged score may overstate robustness.\n\n");
-        const char *label = opt_str(c->root, "label", c->method), *key = opt_str(c->root, "key", "");
-        hl_strbuf_puts(&b, "- `"), hl_strbuf_puts(&b, label), hl_strbuf_puts(&b, "`: **");
-        hl_strbuf_puts(&b, c->flags), hl_strbuf_puts(&b, "**");
-        if (c->evidence && c->evidence[0]) hl_strbuf_puts(&b, " ("), hl_strbuf_puts(&b, c->evidence), hl_strbuf_puts(&b, ")");
-        hl_strbuf_puts(&b, "; per-cell evidence: cells/"), hl_strbuf_put(&b, key, strlen(key) < 12 ? strlen(key) : 12);
-        hl_strbuf_puts(&b, "…/result.json, \"sanity\"\n");
-    }
-    if (b.oom) {
-        free(b.p);
-        return hl_error_set(HL_ENOMEM, "report: out of memory");
-    }
-    *out = b.p;
-    return HL_OK;
-}
-
 /* ---- tables ---- */
 
 void hl_report_metric_names(const rcell *c, hl_report_topk_names *nm) {
-    const char *topk = opt_str(c->root, "conventions.topk", "1000"), *r = opt_str(c->root, "conventions.radius", "2");
+    const char *topk = hl_report_str(c->root, "conventions.topk", "1000"), *r = hl_report_str(c->root, "conventions.radius", "2");
     snprintf(nm->map, sizeof nm->map, "mAP@%s", topk);
     snprintf(nm->prec, sizeof nm->prec, "P@H<=%s", r);
 }
@@ -497,7 +363,7 @@ static void fit_on_sentence(const rcells *cs, char *buf, size_t n) {
     buf[0] = 0;
     for (int i = 0; i < cs->n; i++)
         if (!cs->c[i].attack) {
-            const char *f = opt_str(cs->c[i].root, "fit_on", NULL);
+            const char *f = hl_report_str(cs->c[i].root, "fit_on", NULL);
             if (f) strset_add(&kinds, f);
         }
     if (!kinds.n) return;
@@ -505,7 +371,7 @@ static void fit_on_sentence(const rcells *cs, char *buf, size_t n) {
     for (int k = 0; k < kinds.n && len < n; k++) {
         strset ms = {.n = 0};
         for (int i = 0; i < cs->n; i++) {
-            const char *f = cs->c[i].attack ? NULL : opt_str(cs->c[i].root, "fit_on", NULL);
+            const char *f = cs->c[i].attack ? NULL : hl_report_str(cs->c[i].root, "fit_on", NULL);
             if (f && strcmp(f, kinds.v[k]) == 0) strset_add(&ms, cs->c[i].method);
         }
         qsort(ms.v, (size_t)ms.n, sizeof *ms.v, cmp_str);
@@ -524,7 +390,7 @@ static hl_status clean_table(const rcells *cs, const char *map_name, const char 
     char cap[2048], lead[256], cmap[80], cprec[80], fit[1024];
     const char *nq = NULL; /* the train cells' query count (every query of the split), when they agree */
     for (int i = 0; i < cs->n; i++) {
-        const char *x = cs->c[i].attack ? NULL : opt_str(cs->c[i].root, "queries", NULL);
+        const char *x = cs->c[i].attack ? NULL : hl_report_str(cs->c[i].root, "queries", NULL);
         if (x && !nq) nq = x;
         else if (x && strcmp(x, nq)) {
             nq = NULL;
@@ -623,220 +489,6 @@ done:
     return st;
 }
 
-/* Line chart of one column per x point (cols[j]; x0 >= 0: a first point at x[0] from column x0, e.g. ε = 0 from the
- * clean column) for every row: the mean of the row's samples in the table's unit (× 100 for percent columns) with
- * ± one std as error bars when a cell has 2 or more seeds, NaN when missing. Nothing is drawn when no point is
- * finite (*drawn false): the report says so instead of writing an empty figure. */
-static hl_status plot_table(const hl_table *t, const int *cols, const double *x, const char *const *xl, int nx,
-                            hl_plot_spec *spec, const char *dir, const char *stem, int *figures, bool *drawn) {
-    double y[HL_PLOT_MAX_SERIES][HL_PLOT_MAX_TICKS], e[HL_PLOT_MAX_SERIES][HL_PLOT_MAX_TICKS];
-    bool any = false;
-    spec->n_series = HL_MIN(t->nrows, HL_PLOT_MAX_SERIES);
-    spec->n_x_ticks = nx;
-    spec->x_tick_at = x;
-    spec->x_tick_labels = xl;
-    spec->legend_at = HL_PLOT_OUTSIDE_RIGHT;
-    for (int s = 0; s < spec->n_series; s++) {
-        int r = t->row_order[s];
-        bool err = false;
-        for (int j = 0; j < nx; j++) {
-            hl_table_cell_view v;
-            hl_table_cell_get(t, r, cols[j], &v);
-            double k = t->cols[cols[j]].opts.percent ? 100.0 : 1.0;
-            y[s][j] = v.n ? k * v.mean : NAN;
-            e[s][j] = v.n >= 2 ? k * v.std : NAN;
-            err |= v.n >= 2;
-            any |= isfinite(y[s][j]);
-        }
-        spec->series[s] = (hl_plot_series){.label = t->rows[r].name, .n = nx, .x = x, .y = y[s], .marker = true,
-                                           .err = err ? e[s] : NULL};
-    }
-    *drawn = any;
-    return any ? hl_report_plot_both(dir, stem, spec, figures) : HL_OK;
-}
-
-/* mAP vs ε of one attack (settings set[0..n) at `bits`, one norm): a small table with one column per ε, the first
- * ε = 0 (each victim's clean score over the attacked queries, from the attack cells' "(clean)"), one row per victim,
- * samples per seed; drawn with plot_table (error bars with 2 or more seeds). */
-static hl_status sweep_figure(const rcells *cs, int64_t bits, const hl_report_setting *set, int n, const char *map_name,
-                              const char *where, const char *dir, const char *stem, int *figures, bool *drawn) {
-    hl_status st = HL_OK;
-    hl_table *t = NULL;
-    double x[HL_PLOT_MAX_TICKS];
-    const char *xl[HL_PLOT_MAX_TICKS];
-    int cols[HL_PLOT_MAX_TICKS], nx = 0, at[HL_REPORT_MAX_SETTINGS];
-    const hl_table_col_opts pct = {.precision = 2, .percent = true};
-    char clean[80], ylab[128], title[512];
-    *drawn = false;
-    HL_TRY(hl_table_create(&t, "sweep", NULL));
-    x[nx] = 0, xl[nx] = "0", cols[nx++] = hl_table_add_col(t, -1, "0", pct);
-    for (int k = 0; k < n && nx < HL_PLOT_MAX_TICKS; k++) {
-        at[k] = -1;
-        if (!isfinite(set[k].eps)) continue;
-        x[nx] = set[k].eps, xl[nx] = set[k].eps_text;
-        at[k] = cols[nx++] = hl_table_add_col(t, -1, set[k].eps_text, pct);
-    }
-    HL_TRY(hl_report_add_method_rows(t, cs, true, bits));
-    for (int i = 0; i < cs->n; i++) {
-        const rcell *c = &cs->c[i];
-        if (!c->attack || !c->done || c->bits != bits) continue;
-        int k = 0;
-        while (k < n && (strcmp(set[k].attack, c->attack_name) || strcmp(set[k].norm, c->norm) ||
-                         strcmp(set[k].eps_text, c->eps_text)))
-            k++;
-        if (k == n || at[k] < 0) continue;
-        int r = hl_table_find_row(t, -1, c->method);
-        hl_report_topk_names nm;
-        hl_report_metric_names(c, &nm);
-        snprintf(clean, sizeof clean, "%s(clean)", nm.map);
-        double v;
-        if (hl_report_metric(c, nm.map, &v)) HL_TRY(hl_table_add_sample(t, r, at[k], v));
-        if (k == 0 && hl_report_metric(c, clean, &v)) HL_TRY(hl_table_add_sample(t, r, cols[0], v));
-    }
-    snprintf(title, sizeof title, "%s (%s), %lld bits%s", set[0].attack, set[0].norm, (long long)bits, where);
-    snprintf(ylab, sizeof ylab, "%s adversarial (%%)", map_name);
-    hl_plot_spec s = {.title = title, .x_label = "ε (0: clean, the attacked queries)", .y_label = ylab,
-                      .legend = true, .grid = true};
-    st = plot_table(t, cols, x, xl, nx, &s, dir, stem, figures, drawn);
-done:
-    hl_table_free(t);
-    return st;
-}
-
-/* " Methods: dpsh~\\cite{li2016dpsh}, pgd~\\cite{...}." for the methods and attacks a table shows (its rows, and its
- * row and column groups named "ATTACK, ..." or "ATTACK"), as raw LaTeX after its caption. */
-static hl_status cite_table(hl_table *t, const hl_report_citekeys *ck) {
-    hl_strbuf b = {0};
-    for (int k = 0; k < ck->n; k++) {
-        const char *nm = ck->name[k];
-        size_t l = strlen(nm);
-        bool shown = hl_table_find_row(t, -1, nm) >= 0;
-        for (int g = 0; g < t->nrow_groups && !shown; g++) {
-            shown = hl_table_find_row(t, g, nm) >= 0 ||
-                    (!strncmp(t->row_groups[g], nm, l) && (t->row_groups[g][l] == ',' || !t->row_groups[g][l]));
-        }
-        for (int g = 0; g < t->ncol_groups && !shown; g++)
-            shown = !strncmp(t->col_groups[g], nm, l) && (t->col_groups[g][l] == ',' || !t->col_groups[g][l]);
-        for (int c = 0; c < t->ncols && !shown; c++) /* summary columns "pgd 8/255 (%)" */
-            shown = !strncmp(t->cols[c].name, nm, l) && t->cols[c].name[l] == ' ';
-        if (!shown) continue;
-        hl_strbuf_puts(&b, b.n ? ", " : " Methods: ");
-        for (const char *p = nm; *p; p++) { /* names are [a-z0-9_-]: escape the underscore */
-            if (*p == '_') hl_strbuf_puts(&b, "\\_");
-            else hl_strbuf_put(&b, p, 1);
-        }
-        hl_strbuf_puts(&b, "~\\cite{"), hl_strbuf_puts(&b, ck->keys[k]), hl_strbuf_puts(&b, "}");
-    }
-    if (b.n) hl_strbuf_puts(&b, ".");
-    hl_status st = b.oom ? hl_error_set(HL_ENOMEM, "report: out of memory") : hl_table_set_latex_cite(t, b.p ? b.p : "");
-    free(b.p);
-    return st;
-}
-
-/* Sorted *.png file names of directory d (heap array of heap strings, *n of them). */
-static hl_status list_png(const char *d, char ***out, int *n) {
-    DIR *dh = opendir(d);
-    *out = NULL, *n = 0;
-    if (!dh) return HL_OK; /* no such folder: nothing to list */
-    struct dirent *e;
-    int cap = 0;
-    hl_status st = HL_OK;
-    while ((e = readdir(dh))) {
-        size_t l = strlen(e->d_name);
-        if (l < 5 || strcmp(e->d_name + l - 4, ".png") || e->d_name[0] == '.') continue;
-        if (*n == cap) {
-            cap = cap ? 2 * cap : 32;
-            char **nv = realloc(*out, (size_t)cap * sizeof *nv);
-            if (!nv) { st = hl_error_set(HL_ENOMEM, "report: out of memory"); break; }
-            *out = nv;
-        }
-        if (!((*out)[*n] = strdup(e->d_name))) { st = hl_error_set(HL_ENOMEM, "report: out of memory"); break; }
-        (*n)++;
-    }
-    closedir(dh);
-    if (*n) qsort(*out, (size_t)*n, sizeof **out, cmp_str);
-    return st;
-}
-
-/* A file's whole text (heap), or NULL when unreadable. */
-static char *slurp(const char *path) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    hl_strbuf b = {0};
-    char buf[4096];
-    size_t k;
-    while ((k = fread(buf, 1, sizeof buf, f)) > 0) hl_strbuf_put(&b, buf, k);
-    fclose(f);
-    if (b.oom) free(b.p), b.p = NULL;
-    return b.p;
-}
-
-/* report/index.html through reports/report_html.h: the tables, the figures and example grids the report wrote (the
- * .png files in its folder and in examples/, each with a caption from its name), the sanity section, the suite as
- * run (RUNDIR/suite.yaml) and the versions recorded by the cells. */
-static hl_status html_page(const char *rundir, const char *dir, const rcells *cs, const hl_table *const *tabs, int nt,
-                           const char *map_name, const char *sanity) {
-    hl_status st = HL_OK;
-    char **figs = NULL, **exs = NULL, path[4096], exdir[4200], title[300], conv[600], ver[600];
-    int nfig = 0, nex = 0;
-    hl_report_html_figure *ff = NULL, *ef = NULL;
-    char *suite = NULL, (*cap)[160] = NULL, (*expath)[300] = NULL;
-    hl_config *resolved = NULL;
-    HL_TRY(list_png(dir, &figs, &nfig));
-    snprintf(exdir, sizeof exdir, "%s/examples", dir);
-    HL_TRY(list_png(exdir, &exs, &nex));
-    ff = calloc((size_t)HL_MAX(nfig, 1), sizeof *ff), ef = calloc((size_t)HL_MAX(nex, 1), sizeof *ef);
-    if (!ff || !ef) HL_TRY(hl_error_set(HL_ENOMEM, "report: out of memory"));
-    cap = calloc((size_t)HL_MAX(nfig + nex, 1), sizeof *cap);
-    expath = calloc((size_t)HL_MAX(nex, 1), sizeof *expath);
-    if (!cap || !expath) HL_TRY(hl_error_set(HL_ENOMEM, "report: out of memory"));
-    for (int i = 0; i < nfig; i++) {
-        const char *f = figs[i];
-        const char *what = !strncmp(f, "map_vs_bits", 11) ? "clean retrieval vs code length"
-                           : !strncmp(f, "map_vs_eps", 10) ? "retrieval under attack vs ε (ε = 0: clean)"
-                           : !strncmp(f, "pr_", 3)         ? "precision–recall by Hamming radius"
-                           : !strncmp(f, "trace_", 6)      ? "attack objective per step"
-                           : !strncmp(f, "improved_", 9)   ? "share of queries improved per step"
-                                                           : "figure";
-        snprintf(cap[i], sizeof cap[0], "%s (%.*s)", what, (int)(strlen(f) - 4), f);
-        ff[i] = (hl_report_html_figure){.file = f, .caption = cap[i]};
-    }
-    for (int i = 0; i < nex; i++) {
-        snprintf(expath[i], sizeof expath[0], "examples/%s", exs[i]);
-        snprintf(cap[nfig + i], sizeof cap[0], "clean | perturbation ×10 + 0.5 | adversarial: %.*s",
-                 (int)(strlen(exs[i]) - 4), exs[i]);
-        ef[i] = (hl_report_html_figure){.file = expath[i], .caption = cap[nfig + i]};
-    }
-    HL_TRY(join_path(path, 4096, rundir, "suite.resolved.json"));
-    if (hl_json_load_file(path, &resolved) < 0) hl_error_clear();
-    snprintf(title, sizeof title, "hashlab report: %s", resolved ? opt_str(resolved, "name", rundir) : rundir);
-    HL_TRY(join_path(path, 4096, rundir, "suite.yaml"));
-    suite = slurp(path);
-    char where[200];
-    hl_report_where(cs, where, sizeof where);
-    snprintf(conv, sizeof conv,
-             "Scores: %s of the queries (relevance = a shared label), in %%%s; attacked scores on the 8-bit quantised "
-             "adversarial images; every table states its conventions (ties, queries with no relevant item, seeds) in "
-             "its caption. Definitions: docs/METRICS.md in the hashlab repository.",
-             map_name, where);
-    const char *hv = NULL;
-    for (int i = 0; i < cs->n && !hv; i++) hv = opt_str(cs->c[i].root, "versions.hashlab", NULL);
-    snprintf(ver, sizeof ver, "hashlab %s (the cells' result.json \"versions\"); this report by hashlab %s",
-             hv ? hv : "?", HASHLAB_VERSION);
-    hl_report_html_in in = {.title = title, .conventions = conv, .tables = tabs, .ntables = nt, .figures = ff,
-                            .nfigures = nfig, .examples = ef, .nexamples = nex, .sanity_md = sanity,
-                            .suite_yaml = suite, .versions = ver};
-    HL_TRY(join_path(path, 4096, dir, "index.html"));
-    st = hl_report_html_write(path, &in);
-done:
-    free(cap), free(expath);
-    for (int i = 0; i < nfig; i++) free(figs[i]);
-    for (int i = 0; i < nex; i++) free(exs[i]);
-    free(figs), free(exs), free(ff), free(ef), free(suite);
-    hl_config_free(resolved);
-    return st;
-}
-
 hl_status hl_report_build(const char *rundir, const char *const *formats, int nformats, hl_report_summary *out) {
     HL_ASSERT(rundir && (formats || nformats == 0) && nformats >= 0, "hl_report_build: bad arguments");
     hl_status st = HL_OK;
@@ -861,8 +513,8 @@ hl_status hl_report_build(const char *rundir, const char *const *formats, int nf
     HL_TRY(read_cells(rundir, &cs));
     for (int i = 0; i < cs.n; i++) cs.c[i].done ? sum.cells_done++ : sum.cells_failed++;
     HL_TRY(split_transfer(&cs, &xs));
-    HL_TRY(sanity_flags(&cs));
-    HL_TRY(clean_over_attacked(&cs));
+    HL_TRY(hl_report_sanity_flags(&cs));
+    HL_TRY(hl_report_clean_over_attacked(&cs));
     HL_TRY(join_path(dir, sizeof dir, rundir, "report"));
     if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
         st = hl_error_set(HL_EIO, "%s: cannot create the report directory: %s", dir, strerror(errno));
@@ -910,7 +562,7 @@ hl_status hl_report_build(const char *rundir, const char *const *formats, int nf
     /* adversarial example grids (copied first: tables.md lists them) */
     int ncopied;
     HL_TRY(hl_report_examples(&cs, dir, &examples_md, &ncopied));
-    HL_TRY(sanity_md(&cs, &sanity));
+    HL_TRY(hl_report_sanity_md(&cs, &sanity));
     if (sanity && !(sanity_copy = strdup(sanity))) HL_TRY(hl_error_set(HL_ENOMEM, "report: out of memory"));
     if (sanity && examples_md) {
         size_t a = strlen(sanity), b = strlen(examples_md);
@@ -945,7 +597,7 @@ hl_status hl_report_build(const char *rundir, const char *const *formats, int nf
         hl_plot_spec s = {.title = title, .x_label = "bits", .y_label = ylab, .legend = true, .grid = true,
                           .log_x = true};
         bool drawn;
-        HL_TRY(plot_table(tabs[0], cols, x, xl, ntb, &s, dir, "map_vs_bits", &sum.figures, &drawn));
+        HL_TRY(hl_report_plot_table(tabs[0], cols, x, xl, ntb, &s, dir, "map_vs_bits", &sum.figures, &drawn));
         if (!drawn) hl_strbuf_puts(&nofig, "- map_vs_bits: no train cell has a score\n");
     }
     /* figures: mAP(adv) vs eps, for each (bits, attack, norm) with >= 2 numeric eps, from ε = 0 (clean) */
@@ -965,7 +617,7 @@ hl_status hl_report_build(const char *rundir, const char *const *formats, int nf
                     if (nqual == 1) snprintf(stem, sizeof stem, "map_vs_eps");
                     else snprintf(stem, sizeof stem, "map_vs_eps_%s_%s_%lldb", a, nrm, (long long)abits[b]);
                     bool drawn;
-                    HL_TRY(sweep_figure(&cs, abits[b], sets[b] + k, e - k, map_name, where, dir, stem, &sum.figures,
+                    HL_TRY(hl_report_sweep_figure(&cs, abits[b], sets[b] + k, e - k, map_name, where, dir, stem, &sum.figures,
                                         &drawn));
                     if (!drawn) {
                         hl_strbuf_puts(&nofig, "- "), hl_strbuf_puts(&nofig, stem);
@@ -996,7 +648,7 @@ hl_status hl_report_build(const char *rundir, const char *const *formats, int nf
     HL_TRY(join_path(path, sizeof path, dir, "methods.bib"));
     HL_TRY(hl_report_bib(&cs, path, &citekeys, &bib_written));
     sum.tables += bib_written;
-    for (int i = 0; i < nt; i++) HL_TRY(cite_table(tabs[i], &citekeys));
+    for (int i = 0; i < nt; i++) HL_TRY(hl_report_cite_table(tabs[i], &citekeys));
 
     /* tables */
     for (int f = 0; f < HL_TABLE_FORMAT_COUNT; f++) {
@@ -1006,7 +658,7 @@ hl_status hl_report_build(const char *rundir, const char *const *formats, int nf
             const char *suite = "";
             HL_TRY(join_path(path, sizeof path, rundir, "suite.resolved.json"));
             if (hl_json_load_file(path, &resolved) < 0) hl_error_clear();
-            else suite = opt_str(resolved, "name", "");
+            else suite = hl_report_str(resolved, "name", "");
             HL_TRY(join_path(path, sizeof path, dir, "results.csv"));
             st = hl_report_results_csv(&cs, &xs, suite, path);
             hl_config_free(resolved);
@@ -1028,7 +680,7 @@ hl_status hl_report_build(const char *rundir, const char *const *formats, int nf
 
     /* the HTML page: every table, figure, example grid, the sanity flags, the suite and the versions */
     if (want[HL_TABLE_HTML]) {
-        HL_TRY(html_page(rundir, dir, &cs, (const hl_table *const *)tabs, nt, map_name, sanity_copy));
+        HL_TRY(hl_report_page(rundir, dir, &cs, (const hl_table *const *)tabs, nt, map_name, sanity_copy));
         sum.tables++;
     }
     if (out) *out = sum;

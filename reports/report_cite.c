@@ -85,3 +85,34 @@ done:
     free(b.keys);
     return st;
 }
+
+/* " Methods: dpsh~\\cite{li2016dpsh}, pgd~\\cite{...}." for the methods and attacks a table shows (its rows, and its
+ * row and column groups named "ATTACK, ..." or "ATTACK"), as raw LaTeX after its caption. */
+hl_status hl_report_cite_table(hl_table *t, const hl_report_citekeys *ck) {
+    hl_strbuf b = {0};
+    for (int k = 0; k < ck->n; k++) {
+        const char *nm = ck->name[k];
+        size_t l = strlen(nm);
+        bool shown = hl_table_find_row(t, -1, nm) >= 0;
+        for (int g = 0; g < t->nrow_groups && !shown; g++) {
+            shown = hl_table_find_row(t, g, nm) >= 0 ||
+                    (!strncmp(t->row_groups[g], nm, l) && (t->row_groups[g][l] == ',' || !t->row_groups[g][l]));
+        }
+        for (int g = 0; g < t->ncol_groups && !shown; g++)
+            shown = !strncmp(t->col_groups[g], nm, l) && (t->col_groups[g][l] == ',' || !t->col_groups[g][l]);
+        for (int c = 0; c < t->ncols && !shown; c++) /* summary columns "pgd 8/255 (%)" */
+            shown = !strncmp(t->cols[c].name, nm, l) && t->cols[c].name[l] == ' ';
+        if (!shown) continue;
+        hl_strbuf_puts(&b, b.n ? ", " : " Methods: ");
+        for (const char *p = nm; *p; p++) { /* names are [a-z0-9_-]: escape the underscore */
+            if (*p == '_') hl_strbuf_puts(&b, "\\_");
+            else hl_strbuf_put(&b, p, 1);
+        }
+        hl_strbuf_puts(&b, "~\\cite{"), hl_strbuf_puts(&b, ck->keys[k]), hl_strbuf_puts(&b, "}");
+    }
+    if (b.n) hl_strbuf_puts(&b, ".");
+    hl_status st = b.oom ? hl_error_set(HL_ENOMEM, "report: out of memory") : hl_table_set_latex_cite(t, b.p ? b.p : "");
+    free(b.p);
+    return st;
+}
+

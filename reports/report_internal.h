@@ -39,6 +39,19 @@ typedef struct hl_report_cells {
 /* Conventions sentence and seed count for a caption: lead, where (dataset, protocol), ties, zero-relevant, tail. */
 void hl_report_caption(const hl_report_cells *cs, bool attack, const char *lead, const char *tail, char *buf,
                        size_t n);
+/* A scalar at a dotted path of a result tree, or dflt. */
+const char *hl_report_str(const hl_config *map, const char *path, const char *dflt);
+
+/* ---- what the report adds to the cells it read (reports/report_annotate.c) ---- */
+/* Like for like: every train cell's clean score over exactly the attacked queries (the mean of its per_query.csv's
+ * AP at the attack cells' query positions) into c->clean_attacked (NaN when unknown), and cs->attacked_queries. */
+hl_status hl_report_clean_over_attacked(hl_report_cells *cs);
+/* The sanity flags of every done attack cell (its own and across cells, reports/sanity.h) into c->flags and
+ * c->evidence. */
+hl_status hl_report_sanity_flags(hl_report_cells *cs);
+/* tables.md's "Sanity checks" section (heap), NULL when no cell raised a flag. */
+hl_status hl_report_sanity_md(const hl_report_cells *cs, char **out);
+
 /* ", DATASET (PROTOCOL)" when every cell agrees (for figure titles), else "". */
 void hl_report_where(const hl_report_cells *cs, char *buf, size_t n);
 /* Metric `name` of a done cell; false when absent or not a number. */
@@ -70,6 +83,16 @@ typedef struct hl_report_setting {
     int group;
     double spq_min; /* smallest positive seconds_per_query of the setting's cells (0: none) */
 } hl_report_setting;
+
+/* ---- figures from tables (reports/report_sweep.c) ---- */
+/* Line chart of column cols[j] at x[j] (labels xl) for every row of t: mean in the table's unit, ± std bars with two
+ * or more seeds; nothing drawn (*drawn false) when no point is finite. Writes DIR/STEM.{png,pdf}. */
+hl_status hl_report_plot_table(const hl_table *t, const int *cols, const double *x, const char *const *xl, int nx,
+                               hl_plot_spec *spec, const char *dir, const char *stem, int *figures, bool *drawn);
+/* mAP vs ε of one attack (settings set[0..n) at `bits`), from ε = 0 (clean over the attacked queries). */
+hl_status hl_report_sweep_figure(const hl_report_cells *cs, int64_t bits, const hl_report_setting *set, int n,
+                                 const char *map_name, const char *where, const char *dir, const char *stem,
+                                 int *figures, bool *drawn);
 
 /* Attack table of one bit length; fills set[0..*nset) with its settings (sorted), each with its column group. */
 hl_status hl_report_attack_table(const hl_report_cells *cs, int64_t bits, const char *map_name, hl_table **out,
@@ -125,6 +148,14 @@ typedef struct hl_report_citekeys {
 /* Writes the BibTeX entries the done cells of cs carry (result.json "cite") once each to path (atomically; nothing
  * when none, *written 0) and fills ck (may be NULL) with each method's and attack's keys. */
 hl_status hl_report_bib(const hl_report_cells *cs, const char *path, hl_report_citekeys *ck, int *written);
+
+/* The raw LaTeX " Methods: name~\\cite{keys}, ..." for the methods and attacks table t shows (its rows, row and
+ * column groups named "ATTACK, ..." and summary columns "ATTACK ..."), set as t's LaTeX citation. */
+hl_status hl_report_cite_table(hl_table *t, const hl_report_citekeys *ck);
+/* report/index.html (reports/report_page.c): tabs[0..nt), the *.png in dir and dir/examples, the sanity section, the
+ * run's suite.yaml and versions. */
+hl_status hl_report_page(const char *rundir, const char *dir, const hl_report_cells *cs, const hl_table *const *tabs,
+                         int nt, const char *map_name, const char *sanity);
 
 /* report/results.csv (reports/report_tidy.c): every metric of every done cell of cs and xs (transfer), one row per
  * (cell, metric), plus per-class rows from the per-query files; suite is the suite's name. Written atomically. */
