@@ -58,6 +58,16 @@ static inline void cells_of(const char *rundir, hl_cell **cells, int64_t *n) {
     hl_suite_free(s);
 }
 
+/* Runs a shell command, its stdout (and stderr if the command redirects it) into out (NUL-terminated, truncated to
+ * n - 1 bytes); returns its exit status as pclose gives it. */
+static inline int run_capture(const char *cmd, char *out, size_t n) {
+    FILE *ps = popen(cmd, "r");
+    cr_assert_not_null(ps, "%s", cmd);
+    size_t got = fread(out, 1, n - 1, ps);
+    out[got] = 0;
+    return pclose(ps);
+}
+
 /* The cell labelled `label` among cells[0..n) (fails the test when absent). */
 static inline const hl_cell *cell_by_label(const hl_cell *cells, int64_t n, const char *label) {
     for (int64_t i = 0; i < n; i++)

@@ -48,12 +48,9 @@ static char *flags_of(const hl_config *t) {
 }
 
 static char *capture(const char *cmd) {
-    FILE *ps = popen(cmd, "r");
-    cr_assert_not_null(ps);
     char *out = calloc(1, 65536);
-    size_t got = fread(out, 1, 65535, ps);
-    out[got] = 0;
-    pclose(ps);
+    cr_assert_not_null(out);
+    run_capture(cmd, out, 65536);
     return out;
 }
 

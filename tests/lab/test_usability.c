@@ -54,11 +54,8 @@ Test(usability, status_takes_the_suite_file) {
     cr_assert_eq(run(suite, NULL, NULL, false, &sum), HL_OK, "%s", hl_error_last());
     char cmd[2048];
     snprintf(cmd, sizeof cmd, "%s/hashlab status %s 2>&1", HL_BUILD_DIR, suite);
-    FILE *ps = popen(cmd, "r");
     char out[4096];
-    size_t got = fread(out, 1, sizeof out - 1, ps);
-    out[got] = 0;
-    cr_assert_eq(pclose(ps), 0, "%s", out);
+    cr_assert_eq(run_capture(cmd, out, sizeof out), 0, "%s", out);
     cr_assert(strstr(out, "lsh/8b/seed0") && strstr(out, "1 cells: 1 done"), "%s", out);
     /* readable links into the store */
     char p[1300];
@@ -106,37 +103,22 @@ Test(usability, changed_plugin_and_force_rerun_cells) {
     char out[8192];
     /* one process per run, as a user runs it: the plugin is loaded fresh each time */
     snprintf(cmd, sizeof cmd, "%s/hashlab run %s --output %s --quiet 2>&1 | tail -1", HL_BUILD_DIR, suite, rd);
-    FILE *ps = popen(cmd, "r");
-    size_t got = fread(out, 1, sizeof out - 1, ps);
-    out[got] = 0;
-    pclose(ps);
+    run_capture(cmd, out, sizeof out);
     cr_assert(strstr(out, "ran 4 cells (0 failed)"), "%s", out);
-    ps = popen(cmd, "r");
-    got = fread(out, 1, sizeof out - 1, ps);
-    out[got] = 0;
-    pclose(ps);
+    run_capture(cmd, out, sizeof out);
     cr_assert(strstr(out, "ran 0 cells") && strstr(out, "skipped 4 done"), "%s", out);
     /* the plugin rebuilt with other code: its two cells run again, LSH's do not */
     snprintf(text, sizeof text, "cp %s %s", HL_EXAMPLE_PLUGIN_FLIP, so);
     cr_assert_eq(system(text), 0);
-    ps = popen(cmd, "r");
-    got = fread(out, 1, sizeof out - 1, ps);
-    out[got] = 0;
-    pclose(ps);
+    run_capture(cmd, out, sizeof out);
     cr_assert(strstr(out, "ran 2 cells (0 failed), skipped 2 done"), "%s", out);
     snprintf(text, sizeof text, "%s/hashlab status %s 2>&1", HL_BUILD_DIR, rd);
-    ps = popen(text, "r");
-    got = fread(out, 1, sizeof out - 1, ps);
-    out[got] = 0;
-    pclose(ps);
+    run_capture(text, out, sizeof out);
     cr_assert(strstr(out, "4 cells: 4 done") && strstr(out, "2 stale results"), "%s", out);
     /* --force on LSH's train cell re-runs it and its attack, keeping the old results beside */
     snprintf(text, sizeof text, "%s/hashlab run %s --output %s --quiet --force 'lsh/8b/seed0' 2>&1 | tail -1",
              HL_BUILD_DIR, suite, rd);
-    ps = popen(text, "r");
-    got = fread(out, 1, sizeof out - 1, ps);
-    out[got] = 0;
-    pclose(ps);
+    run_capture(text, out, sizeof out);
     cr_assert(strstr(out, "ran 2 cells (0 failed), skipped 2 done"), "%s", out);
     hl_cell *cells = NULL;
     int64_t n = 0;
@@ -145,10 +127,7 @@ Test(usability, changed_plugin_and_force_rerun_cells) {
     snprintf(p, sizeof p, "%s/cells/%s/result.json.forced", rd, cell_by_label(cells, n, "lsh/8b/seed0/noise:linf:8/255")->key);
     cr_assert_eq(access(p, F_OK), 0, "%s kept", p);
     snprintf(text, sizeof text, "%s/hashlab run %s --output %s --quiet --force 'nothing*' 2>&1", HL_BUILD_DIR, suite, rd);
-    ps = popen(text, "r");
-    got = fread(out, 1, sizeof out - 1, ps);
-    out[got] = 0;
-    cr_assert_neq(pclose(ps), 0);
+    cr_assert_neq(run_capture(text, out, sizeof out), 0);
     cr_assert(strstr(out, "--force 'nothing*' matches no cell"), "%s", out);
     free(cells);
     free(suite);
@@ -166,10 +145,7 @@ Test(usability, dry_run_without_the_data) {
                               "    bits: [16, 32]\nattacks:\n  - method: noise\n    eps: 8/255\n");
     char cmd[2048], out[8192];
     snprintf(cmd, sizeof cmd, "%s/hashlab run %s --dry-run --output %s 2>&1", HL_BUILD_DIR, suite, tmp_dir("nodata"));
-    FILE *ps = popen(cmd, "r");
-    size_t got = fread(out, 1, sizeof out - 1, ps);
-    out[got] = 0;
-    cr_assert_eq(pclose(ps), 0, "%s", out);
+    cr_assert_eq(run_capture(cmd, out, sizeof out), 0, "%s", out);
     cr_assert(strstr(out, "dataset 'cifar10' not found") && strstr(out, "hashlab data fetch cifar10") &&
                   strstr(out, "plan for nodata (4 cells, 4 selected)") && strstr(out, "(needs data)  lsh/32b/seed0/noise"),
               "%s", out);
