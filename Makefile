@@ -35,7 +35,7 @@ build: configure
 # runs/quick/report/.
 run: build
 	$(BUILD)/hashlab run suites/quick.yaml
-	@echo "report: runs/quick/report/tables.md (also .tex .csv .json, figures *.png *.pdf)"
+	@echo "report: runs/quick/report/index.html (one page; also tables.md .tex .json, *.csv, results.csv, methods.bib, figures *.png *.pdf)"
 
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
