@@ -219,7 +219,7 @@ static bool class_has_param(const hl_hasher_class *cls, const char *name) {
 
 /* Hasher of cell c (train cell or an attack cell's train cell), created with the suite's params. A method with a
  * `backbone` key that the entry leaves empty gets the suite's `backbone`. */
-static hl_status make_hasher(hl_run_state *rs, const hl_cell *c, hl_hasher **h, hl_config *res) {
+hl_status hl_cell_make_hasher(hl_run_state *rs, const hl_cell *c, hl_hasher **h, hl_config *res) {
     hl_status st = HL_OK;
     const hl_suite_hasher *sh = &rs->suite->hashers[c->hasher];
     hl_dataset_info info = hl_dataset_info_of(&rs->data);
@@ -279,7 +279,7 @@ hl_status hl_cell_run_train(hl_run_state *rs, const hl_cell *c, hl_config *res) 
     char dir[1200], p[1400];
     const hl_split *sp = &rs->split;
     double t0 = hl_time_s(), t_fit, t_enc, t_score;
-    HL_TRY(make_hasher(rs, c, &h, res));
+    HL_TRY(hl_cell_make_hasher(rs, c, &h, res));
     /* The cell's folder exists before the fit: methods may write what a user watches during training there (GAN
      * sample grids). */
     hl_store_cell_dir(rs->store.dir, c->key, dir, sizeof dir);
@@ -465,7 +465,7 @@ hl_status hl_cell_run_attack(hl_run_state *rs, const hl_cell *c, hl_config *res)
     if (hl_store_cell_state(rs->store.dir, tc->key, "train", NULL) != HL_CELL_STATE_DONE)
         HL_TRY(hl_error_set(HL_EINVAL, "its train cell %s is not done", tc->label));
     hl_store_cell_dir(rs->store.dir, tc->key, tdir, sizeof tdir);
-    HL_TRY(make_hasher(rs, tc, &h, res));
+    HL_TRY(hl_cell_make_hasher(rs, tc, &h, res));
     snprintf(p, sizeof p, "%s/model.safetensors", tdir);
     HL_TRY(hl_hasher_load(h, p));
     snprintf(p, sizeof p, "%s/db_codes.npy", tdir);
@@ -652,7 +652,7 @@ hl_status hl_cell_run_transfer(hl_run_state *rs, const hl_cell *c, hl_config *re
     HL_TRY(hl_config_get_bool(sa->node, "targeted", &targeted));
     hl_store_cell_dir(rs->store.dir, src->key, sdir, sizeof sdir);
     hl_store_cell_dir(rs->store.dir, tc->key, tdir, sizeof tdir);
-    HL_TRY(make_hasher(rs, tc, &h, scratch));
+    HL_TRY(hl_cell_make_hasher(rs, tc, &h, scratch));
     HL_TRY(hl_run_put_clone(res, "target_hasher_params", hl_config_get(scratch, "hasher_params")));
     snprintf(p, sizeof p, "%s/model.safetensors", tdir);
     HL_TRY(hl_hasher_load(h, p));

@@ -288,6 +288,42 @@ static hl_status run_cell(hl_run_state *rs, const hl_cell *c) {
     return wst < 0 ? wst : (st < 0 ? st : HL_OK);
 }
 
+/* The checks that need the data's shape (ITQ's bits against the image size, a backbone against the image size, ...):
+ * every hasher entry is created once per bit length for this data, before anything runs; every failure is reported
+ * at its `bits` entry, all at once. */
+static hl_status check_with_data(hl_run_state *rs) {
+    hl_config_errors errs = {0};
+    const hl_config *raw = hl_config_get(rs->suite->raw, "hashers");
+    for (int64_t i = 0; i < rs->ncells; i++) {
+        const hl_cell *c = &rs->cells[i];
+        if (c->kind != HL_CELL_TRAIN) continue;
+        bool first = true; /* one check per (entry, bits): the seed does not change the shapes */
+        for (int64_t j = 0; j < i && first; j++)
+            first = !(rs->cells[j].kind == HL_CELL_TRAIN && rs->cells[j].hasher == c->hasher &&
+                      rs->cells[j].bits == c->bits);
+        if (!first) continue;
+        hl_hasher *h = NULL;
+        hl_config *scratch = hl_config_new(HL_CONFIG_MAP, NULL, "", 0, 0);
+        if (!scratch) return hl_error_set(HL_ENOMEM, "out of memory");
+        if (hl_cell_make_hasher(rs, c, &h, scratch) < 0) {
+            const hl_config *e = hl_config_at(raw, c->hasher), *bits = hl_config_get(e, "bits"), *at = bits;
+            for (int64_t k = 0; bits && bits->kind == HL_CONFIG_SEQ && k < hl_config_len(bits); k++) {
+                int64_t v;
+                if (hl_config_as_int(hl_config_at(bits, k), &v) == HL_OK && v == c->bits) at = hl_config_at(bits, k);
+            }
+            if (!at) at = e;
+            hl_config_errors_add(&errs, at->file, at->line, at->col, "%lld bits on %s: %s", (long long)c->bits,
+                                 rs->suite->dataset, hl_error_last());
+            hl_error_clear();
+        }
+        hl_hasher_free(h);
+        hl_config_free(scratch);
+    }
+    hl_status st = hl_config_errors_finish(&errs, NULL);
+    hl_config_errors_free(&errs);
+    return st;
+}
+
 static const char *rundir_of(const hl_run_opts *o, const hl_suite *s, char *buf, size_t n) {
     if (o->output) snprintf(buf, n, "%s", o->output);
     else if (s->output) snprintf(buf, n, "%s", s->output);
@@ -427,6 +463,7 @@ hl_status hl_run_suite(const hl_run_opts *o, hl_run_summary *sum) {
     }
     if (st < 0) goto done;
     HL_TRY(hl_suite_expand(rs.suite, rs.split_hash, &rs.cells, &rs.ncells));
+    if (!no_data) HL_TRY(check_with_data(&rs));
     rundir_of(o, rs.suite, sum->rundir, sizeof sum->rundir);
     sum->cells = rs.ncells;
     sel = calloc((size_t)(rs.ncells ? rs.ncells : 1), sizeof *sel);

@@ -44,6 +44,10 @@ hl_status hl_run_put_num(hl_config *m, const char *key, double v);
 hl_status hl_run_put_clone(hl_config *m, const char *key, const hl_config *v);
 hl_status hl_run_put_node(hl_config *m, const char *key, hl_config *v); /* takes ownership */
 
+/* The hasher of train cell c for the run's data (resolved params, the suite's backbone where the class takes one)
+ * into *h; its resolved params go to res "hasher_params". */
+hl_status hl_cell_make_hasher(hl_run_state *rs, const hl_cell *c, hl_hasher **h, hl_config *res);
+
 /* Cell executors: fill res with hasher_params, queries, database, metrics and timings (status/error are the
  * runner's). Any status < 0 fails the cell (an interrupt too: the runner then writes nothing). */
 hl_status hl_cell_run_train(hl_run_state *rs, const hl_cell *c, hl_config *res);

@@ -151,3 +151,20 @@ Test(usability, dry_run_without_the_data) {
               "%s", out);
     free(suite);
 }
+
+/* Checks that need the data's shape run before anything trains, every failure at its `bits` entry at once: ITQ
+ * cannot have more bits than the image has pixels. Nothing is written. */
+Test(usability, bits_checked_against_the_data_before_running) {
+    char *suite = write_suite("name: bigitq\ndataset: synthetic\nsynthetic: {n: 300, c: 1, h: 8, w: 8, classes: 3}\n"
+                              "protocol: cifar10-1:30/60\nhashers:\n  - method: itq\n    bits: [8, 128]\n"
+                              "  - method: lsh\n    bits: [8]\n  - method: itq\n    name: itq2\n    bits: [256]\n");
+    const char *rd = tmp_dir("bigitq");
+    hl_run_summary sum;
+    cr_assert_lt(run(suite, rd, NULL, false, &sum), 0);
+    const char *m = hl_error_last();
+    cr_assert(strstr(m, "s.yaml:7:15: 128 bits on synthetic: hasher 'itq': 128 bits exceed the image dimension 64") &&
+                  strstr(m, "s.yaml:12:12: 256 bits on synthetic"),
+              "%s", m);
+    cr_assert_neq(access(rd, F_OK), 0, "nothing is written");
+    free(suite);
+}

@@ -78,7 +78,25 @@ static const hl_hasher_class bin_hasher = {
     .forward = bin_forward,
 };
 
-static const hl_hasher_class *const hashers[] = {&bin_hasher, NULL};
+/* `failfit`: the binarising model whose fit always fails, a failure no check before a run can see (the lab's
+ * failed-cell handling is tested with it). */
+static hl_status fail_fit(hl_hasher *self, const hl_dataset *train, const int64_t *idx, int64_t n, bool labels) {
+    (void)self, (void)train, (void)idx, (void)n, (void)labels;
+    return hl_error_set(HL_ERR, "failfit: this test model always fails to fit");
+}
+
+static const hl_hasher_class fail_hasher = {
+    .abi = HL_HASHER_ABI,
+    .name = "failfit",
+    .summary = "test plugin: a model whose fit always fails",
+    .size = sizeof(binarize),
+    .flags = HL_HASHER_DIFFERENTIABLE | HL_HASHER_SUPERVISED,
+    .init = bin_init,
+    .fit = fail_fit,
+    .forward = bin_forward,
+};
+
+static const hl_hasher_class *const hashers[] = {&bin_hasher, &fail_hasher, NULL};
 static const hl_plugin_info info = {.abi = HL_PLUGIN_ABI, .name = "binarize", .hashers = hashers};
 
 const hl_plugin_info *hl_plugin_v1(void);
