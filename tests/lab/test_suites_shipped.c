@@ -12,6 +12,7 @@
 #include "lab/runner.h"
 #include "lab/suite.h"
 #include "test_common.h"
+#include "test_run.h"
 
 #define SUITES_DIR HL_TEST_DATA_DIR "/../../suites"
 
@@ -25,17 +26,8 @@ static int64_t plan(const char *path, const char *dataset) {
         }
         hl_dataset_free(&d);
     }
-    hl_run_opts o;
     hl_run_summary sum;
-    hl_run_opts_default(&o);
-    o.suite_path = path;
-    o.output = hl_test_path(hl_test_tmpdir(), "plan");
-    o.dry_run = true;
-    o.progress = HL_PROGRESS_QUIET;
-    static FILE *devnull;
-    if (!devnull) devnull = fopen("/dev/null", "w");
-    o.out = devnull;
-    cr_assert_eq(hl_run_suite(&o, &sum), HL_OK, "%s: %s", path, hl_error_last());
+    cr_assert_eq(run(path, tmp_dir("plan"), NULL, true, &sum), HL_OK, "%s: %s", path, hl_error_last());
     return sum.cells;
 }
 
@@ -84,19 +76,12 @@ Test(suites, cifar_robust_refuses_clearly_without_the_data) {
     hl_error_clear();
     char path[1024];
     snprintf(path, sizeof path, "%s/cifar_robust.yaml", SUITES_DIR);
-    hl_run_opts o;
     hl_run_summary sum;
-    hl_run_opts_default(&o);
-    o.suite_path = path;
-    o.output = hl_test_path(hl_test_tmpdir(), "cifar_run");
-    o.progress = HL_PROGRESS_QUIET;
-    static FILE *devnull;
-    if (!devnull) devnull = fopen("/dev/null", "w");
-    o.out = devnull;
-    cr_assert_eq(hl_run_suite(&o, &sum), HL_ENOTFOUND, "%s", hl_error_last());
+    const char *rd = tmp_dir("cifar_run");
+    cr_assert_eq(run(path, rd, NULL, false, &sum), HL_ENOTFOUND, "%s", hl_error_last());
     cr_assert(strstr(hl_error_last(), "dataset 'cifar10' not found") &&
               strstr(hl_error_last(), "hashlab data fetch cifar10"), "%s", hl_error_last());
-    cr_assert_neq(access(o.output, F_OK), 0, "no run directory is created");
+    cr_assert_neq(access(rd, F_OK), 0, "no run directory is created");
 }
 
 /* fashion_full.yaml shares its run directory with fashion_robust.yaml and says its hashers are fashion_robust's: the
@@ -132,20 +117,13 @@ Test(suites, quick_compares_like_with_like_and_its_page_loads) {
         cr_skip_test("Fashion-MNIST is not installed");
     }
     hl_suite_free(s);
-    hl_run_opts o;
     hl_run_summary sum;
-    hl_run_opts_default(&o);
-    o.suite_path = path;
-    o.output = hl_test_path(hl_test_tmpdir(), "quick_run");
-    o.progress = HL_PROGRESS_QUIET;
-    static FILE *devnull;
-    if (!devnull) devnull = fopen("/dev/null", "w");
-    o.out = devnull;
-    cr_assert_eq(hl_run_suite(&o, &sum), HL_OK, "%s", hl_error_last());
+    const char *rd = tmp_dir("quick_run");
+    cr_assert_eq(run(path, rd, NULL, false, &sum), HL_OK, "%s", hl_error_last());
     cr_assert_eq(sum.failed, 0);
     /* the summary's clean column against the attack cells' clean scores (results.csv holds both) */
     char p[1300], line[1024];
-    snprintf(p, sizeof p, "%s/report/results.csv", o.output);
+    snprintf(p, sizeof p, "%s/report/results.csv", rd);
     FILE *f = fopen(p, "r");
     cr_assert_not_null(f, "%s", p);
     double att[2][3][4] = {{{0}}}; /* [lsh|itq][bits 16,32,64][seed 0..2, count] summed clean over the noise cells */
@@ -163,7 +141,7 @@ Test(suites, quick_compares_like_with_like_and_its_page_loads) {
         cnt[m][b]++;
     }
     fclose(f);
-    snprintf(p, sizeof p, "%s/report/tables_summary.csv", o.output);
+    snprintf(p, sizeof p, "%s/report/tables_summary.csv", rd);
     f = fopen(p, "r");
     cr_assert_not_null(f, "%s", p);
     char head[4096];
@@ -199,11 +177,11 @@ Test(suites, quick_compares_like_with_like_and_its_page_loads) {
         return;
     }
     char cmd[4096], dom[1300];
-    snprintf(dom, sizeof dom, "%s/dom.html", o.output);
+    snprintf(dom, sizeof dom, "%s/dom.html", rd);
     snprintf(cmd, sizeof cmd,
              "timeout 90 chromium --headless --no-sandbox --disable-gpu --user-data-dir=%s/chrome "
              "--dump-dom file://%s/report/index.html > %s 2>/dev/null",
-             o.output, o.output, dom);
+             rd, rd, dom);
     cr_assert_eq(system(cmd), 0, "%s", cmd);
     size_t len = 0;
     char *d = (char *)hl_test_read_file(dom, &len);
