@@ -30,7 +30,8 @@ typedef enum hl_status {
     HL_EMISMATCH = -7,   /* shapes, names or sizes disagree with what was expected */
     HL_ENUMERIC = -8,    /* NaN or Inf where a finite number was required */
     HL_EDEVICE = -9,     /* requested device unavailable */
-    HL_EUNSUPPORTED = -10 /* valid request this build does not support */
+    HL_EUNSUPPORTED = -10, /* valid request this build does not support */
+    HL_EINTR = -11       /* stopped on request (Ctrl-C: core/job.h) at a safe point; what was finished is kept */
 } hl_status;
 
 /* Sets the calling thread's last-error message and returns `code` (so `return hl_error_set(...)` reads well).

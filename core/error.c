@@ -56,6 +56,7 @@ const char *hl_status_name(hl_status s) {
     case HL_ENUMERIC: return "ENUMERIC";
     case HL_EDEVICE: return "EDEVICE";
     case HL_EUNSUPPORTED: return "EUNSUPPORTED";
+    case HL_EINTR: return "EINTR";
     }
     return "?";
 }

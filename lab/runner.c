@@ -11,6 +11,7 @@
 #include "core/config_schema.h"
 #include "core/io/atomic.h"
 #include "core/io/npy.h"
+#include "core/job.h"
 #include "core/version.h"
 #include "eval/codes_io.h"
 #include "eval/targets.h"
@@ -18,23 +19,24 @@
 #include "lab/runner_impl.h"
 #include "reports/report.h"
 
-static volatile sig_atomic_t g_stop;
+void hl_run_request_stop(void) { hl_job_request_stop(); }
+bool hl_run_stopping(void) { return hl_job_stop_requested(); }
 
-void hl_run_request_stop(void) { g_stop = 1; }
-bool hl_run_stopping(void) { return g_stop != 0; }
-
+/* First Ctrl-C: stop at the next safe point (the work checkpoints and unwinds). Second: leave at once — everything
+ * that counts as done was written atomically, so nothing half-written is ever taken as done. */
 static void on_signal(int sig) {
-    (void)sig;
-    hl_run_request_stop();
-}
-
-void hl_run_install_signals(void) {
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
+    if (hl_job_stop_requested()) {
+        static const char msg[] = "\nhashlab: second interrupt: exiting now (finished cells and saved checkpoints "
+                                  "are kept)\n";
+        ssize_t w = write(2, msg, sizeof msg - 1);
+        (void)w;
+        _exit(sig == SIGTERM ? 143 : 130);
+    }
+    hl_job_request_stop();
+    static const char msg[] = "\nhashlab: interrupt: stopping at the next safe point (a few seconds); press Ctrl-C "
+                              "again to exit at once\n";
+    ssize_t w = write(2, msg, sizeof msg - 1);
+    (void)w;
 }
 
 void hl_run_opts_default(hl_run_opts *o) {
@@ -441,7 +443,7 @@ hl_status hl_run_suite(const hl_run_opts *o, hl_run_summary *sum) {
     memset(sum, 0, sizeof *sum);
     rs.o = o;
     rs.store.lock_fd = -1;
-    g_stop = 0;
+    hl_job_clear_stop();
     HL_TRY(hl_plugins_load_env());
     HL_TRY(hl_suite_load(&rs.suite, o->suite_path));
     HL_TRY(hl_plugins_load_config(hl_config_get(rs.suite->raw, "plugins")));
