@@ -39,6 +39,15 @@ static void on_signal(int sig) {
     (void)w;
 }
 
+void hl_run_install_signals(void) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+}
+
 void hl_run_opts_default(hl_run_opts *o) {
     memset(o, 0, sizeof *o);
     o->threads = -1;
