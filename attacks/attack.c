@@ -5,6 +5,8 @@
 
 #include "attacks/attack.h"
 
+#include "core/job.h"
+
 #include "core/io/checkpoint.h"
 
 void hl_attack_opts_default(hl_attack_opts *o) {
@@ -223,6 +225,8 @@ hl_status hl_attack_run(hl_attack *a, hl_hasher *victim, hl_ctx *ctx, const floa
         memcpy(x_adv + i0 * d, at->data, (size_t)(b * d) * sizeof(float));
         hl_tensor_free(xt), hl_tensor_free(at);
         xt = at = NULL;
+        hl_job_progress("attack", i0 + b, n, NULL);
+        if (i0 + b < n && (st = hl_job_check()) < 0) goto done;
     }
 done:
     hl_tensor_free(xt);

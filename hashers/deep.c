@@ -17,6 +17,8 @@
  */
 #include "hashers/deep.h"
 
+#include "core/job.h"
+
 #include <math.h>
 #include <errno.h>
 #include <stdlib.h>
@@ -339,6 +341,9 @@ void hl_deep_log_epoch(const hl_hasher *h, int64_t epoch, int64_t epochs, double
                        const hl_deep_trainer *t) {
     const char *name = h->cls->name;
     double lr = t && t->opt ? hl_optim_get_lr(t->opt) : 0, secs = t ? hl_time_s() - t->t0 : 0;
+    char detail[64];
+    snprintf(detail, sizeof detail, "loss %.4f", loss);
+    hl_job_progress("fit", epoch + 1, epochs, detail);
     if (d)
         hl_msg(HL_LOG_INFO, "%s %db: epoch %lld/%lld loss %.4f lr %.3g codes: %.1f%% distinct, bit balance min %.2f "
                "mean %.2f (%.1f s)", name, h->bits, (long long)(epoch + 1), (long long)epochs, loss, lr,

@@ -9,6 +9,8 @@
 #include "core/ops/ops.h"
 #include "hashers/hasher.h"
 
+#include "core/job.h"
+
 hl_dataset_info hl_dataset_info_of(const hl_dataset *d) {
     return (hl_dataset_info){.c = d->c, .h = d->h, .w = d->w, .nlabels = d->labels.nlabels};
 }
@@ -185,6 +187,8 @@ static hl_status encode(hl_codes *out, hl_hasher *h, hl_ctx *ctx, const hl_datas
         ctx->k->base->to_host(b * h->bits, ut->data, u);
         hl_codes_pack(&c, u);
         hl_ctx_reset(ctx);
+        hl_job_progress("encode", i0 + b, n, NULL);
+        if (i0 + b < n) HL_TRY(hl_job_check()); /* Ctrl-C: encoding is cheap to redo, nothing is kept */
     }
 done:
     hl_ctx_set_train(ctx, train);
