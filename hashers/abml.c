@@ -317,6 +317,7 @@ static bool next_unlabelled(abml_run *r, hl_batch *ub) {
  * are already on the tape of t.ctx, Gsup [m, K] = dL_sup/dout_l from the host. */
 static hl_status mutual_step(abml_run *r, hl_tensor *x_l, hl_tensor *f_l, hl_tensor *out_l, const float *Gsup,
                              const hl_dataset *unl) {
+    if (hl_deep_trainer_check(&r->t) < 0) return HL_EINTR;
     abml *m = r->m;
     hl_ctx *ctx = r->t.ctx;
     int K = r->K;
@@ -478,7 +479,27 @@ static hl_status abml_train(hl_hasher *self, const hl_dataset *train, const int6
             r.have_unl = true;
         }
     }
-    for (int64_t e = 0; e < E; e++) {
+    /* resumable: the similarity bank, the generator and its head with their optimizers, the noise stream and the
+     * position in the unlabelled stream */
+    struct { int64_t epoch, step, uepoch; } upos = {0};
+    hl_train_state_blob(&r.t.state, "V", V, (size_t)(n * K) * sizeof *V);
+    hl_train_state_blob(&r.t.state, "U", U, (size_t)(n * K) * sizeof *U);
+    hl_train_state_blob(&r.t.state, "diversity", &div, sizeof div);
+    if (mutual) {
+        hl_train_state_params(&r.t.state, "G", &m->pg);
+        hl_train_state_params(&r.t.state, "adv", &m->pa);
+        hl_train_state_optim(&r.t.state, "opt_G", r.opt_g);
+        hl_train_state_optim(&r.t.state, "opt_adv", r.opt_a);
+        hl_train_state_blob(&r.t.state, "noise", &r.noise, sizeof r.noise);
+        hl_train_state_blob(&r.t.state, "unlabelled", &upos, sizeof upos);
+    }
+    int64_t e0;
+    HL_TRY(hl_deep_trainer_resume(&r.t, &e0));
+    if (e0 > 0 && r.have_unl) {
+        hl_batcher_seek(&r.ub, upos.epoch, upos.step);
+        r.uepoch = upos.uepoch;
+    }
+    for (int64_t e = e0; e < E; e++) {
         hl_deep_trainer_epoch(&r.t, e);
         if (r.opt_a) hl_optim_set_lr(r.opt_a, hl_optim_get_lr(r.t.opt));
         hl_batcher_start(&bt, e);
@@ -516,7 +537,7 @@ static hl_status abml_train(hl_hasher *self, const hl_dataset *train, const int6
                 st = hl_deep_trainer_step(&r.t, out, G);
             }
             if (st < 0) {
-                hl_error_wrap("epoch %lld", (long long)(e + 1));
+                if (st != HL_EINTR) hl_error_wrap("epoch %lld", (long long)(e + 1));
                 goto done;
             }
             loss_sum += loss * (double)b.m;
@@ -530,6 +551,8 @@ static hl_status abml_train(hl_hasher *self, const hl_dataset *train, const int6
                    r.sum_d / (double)HL_MAX(r.nsteps, 1), r.sum_g / (double)HL_MAX(r.nsteps, 1));
             HL_TRY(write_grid(&r, train, idx, ns, zfix, scratch, e));
         }
+        if (r.have_unl) upos.epoch = r.ub.epoch, upos.step = r.ub.step, upos.uepoch = r.uepoch;
+        HL_TRY(hl_deep_trainer_epoch_end(&r.t, e));
     }
     if (div.collapsed)
         hl_msg(HL_LOG_WARN, "abml %db: training ended with COLLAPSED codes (%d of %d bits constant, mean bit balance "

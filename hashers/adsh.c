@@ -316,7 +316,10 @@ static hl_status adsh_fit(hl_hasher *self, const hl_dataset *d, const int64_t *i
     adsh_fini(self); /* a refit forgets the codes of the previous fit */
     HL_TRY(hl_labels_subset(&ld, &d->labels, idx, n));
     HL_TRY(hl_deep_trainer_begin(&t, self, &m->o));
-    for (int64_t it = 0; it < m->o.epochs; it++) {
+    hl_train_state_blob(&t.state, "V", w.V, nk * sizeof *w.V); /* the rest is recomputed every outer iteration */
+    int64_t it0;
+    HL_TRY(hl_deep_trainer_resume(&t, &it0));
+    for (int64_t it = it0; it < m->o.epochs; it++) {
         double loss = 0;
         hl_deep_trainer_epoch(&t, it);
         /* Ω: ns distinct rows of the database (sorted: S0 blocks then read the label rows in order) */
@@ -341,6 +344,7 @@ static hl_status adsh_fit(hl_hasher *self, const hl_dataset *d, const int64_t *i
         hl_msg(HL_LOG_DEBUG, "adsh %db: database codes V: %.1f%% distinct, bit balance min %.2f mean %.2f", K,
                100 * dv_db.distinct_frac, dv_db.min_balance, dv_db.mean_balance);
         hl_deep_log_epoch(self, it, m->o.epochs, loss, &dv, &t);
+        HL_TRY(hl_deep_trainer_epoch_end(&t, it));
     }
     if (m->o.epochs > 0) HL_TRY(keep_codes(m, w.V, idx, n));
     HL_TRY(hl_deep_recalibrate_bn(self, &m->net, &m->o, d, idx, n));

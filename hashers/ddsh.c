@@ -364,7 +364,11 @@ static hl_status ddsh_fit(hl_hasher *self, const hl_dataset *train, const int64_
     hl_rng r = hl_rng_make(self->seed, 0x64647368 /* "ddsh" */);
     for (int64_t i = 0; i < n * c; i++) w.B[i] = (hl_rng_u32(&r) & 1) ? 1.0f : -1.0f;
     HL_TRY(hl_deep_trainer_begin(&t, self, &d->o));
-    for (int64_t e = 0; e < E; e++) {
+    hl_train_state_blob(&t.state, "B", w.B, (size_t)(n * c) * sizeof *w.B);
+    hl_train_state_blob(&t.state, "rng", &r, sizeof r);
+    int64_t e0;
+    HL_TRY(hl_deep_trainer_resume(&t, &e0));
+    for (int64_t e = e0; e < E; e++) {
         /* Ω = m random positions (in draw order), Γ = the others in ascending order */
         hl_rng_permutation(&r, w.pos, n);
         memset(w.in_omega, 0, (size_t)n);
@@ -406,6 +410,7 @@ static hl_status ddsh_fit(hl_hasher *self, const hl_dataset *train, const int64_
         for (int i = 0; i < m; i++) memcpy(w.B + w.pos[i] * c, w.Bo + (int64_t)i * c, (size_t)c * sizeof *w.B);
         hl_code_diversity div = hl_code_diversity_of(w.B, n, c);
         hl_deep_log_epoch(self, e, E, loss, &div, &t);
+        HL_TRY(hl_deep_trainer_epoch_end(&t, e));
     }
     HL_TRY(hl_deep_recalibrate_bn(self, &d->net, &d->o, train, idx, n));
 done:

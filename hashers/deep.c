@@ -17,6 +17,7 @@
  */
 #include "hashers/deep.h"
 
+#include "core/hash.h"
 #include "core/job.h"
 
 #include <math.h>
@@ -120,8 +121,27 @@ static hl_lr_schedule schedule_of(const hl_deep_opts *o) {
     }
 }
 
+/* SHA-256 of {method, version, bits, seed, resolved params}. */
+static hl_status fit_fingerprint(const hl_hasher *h, char out[65]) {
+    char *json = NULL, *buf = NULL;
+    hl_status st = hl_config_canonical_json(h->cfg, &json);
+    if (st < 0) return st;
+    size_t n = strlen(json) + 256;
+    if (!(buf = malloc(n))) {
+        free(json);
+        return hl_error_set(HL_ENOMEM, "out of memory");
+    }
+    snprintf(buf, n, "%s|%s|%d|%llu|%s", h->cls->name, h->cls->version ? h->cls->version : "1", h->bits,
+             (unsigned long long)h->seed, json);
+    hl_sha256_hex(buf, strlen(buf), out);
+    free(buf);
+    free(json);
+    return HL_OK;
+}
+
 hl_status hl_deep_trainer_begin(hl_deep_trainer *t, hl_hasher *h, const hl_deep_opts *o) {
     hl_status st = HL_OK;
+    char what[96], fp[65];
     memset(t, 0, sizeof *t);
     t->h = h;
     t->o = o;
@@ -136,17 +156,55 @@ hl_status hl_deep_trainer_begin(hl_deep_trainer *t, hl_hasher *h, const hl_deep_
     c.weight_decay = (float)o->weight_decay;
     if (o->optimizer == HL_OPTIM_SGD) c.momentum = (float)o->momentum;
     HL_TRY(hl_optim_create(&t->opt, &h->params, &c));
+    HL_TRY(fit_fingerprint(h, fp));
+    snprintf(what, sizeof what, "%s %db", h->cls->name, h->bits);
+    hl_train_state_init(&t->state, h->workdir, HL_DEEP_FIT_STATE, what, o->epochs, fp);
+    hl_train_state_params(&t->state, "model", &h->params);
+    hl_train_state_optim(&t->state, "opt", t->opt);
+    hl_train_state_blob(&t->state, "ctx_rng", &t->ctx->rng, sizeof t->ctx->rng);
+    hl_train_state_blob(&t->state, "steps", &t->steps, sizeof t->steps);
 done:
     if (st < 0) hl_deep_trainer_end(t);
     return st;
 }
 
+hl_status hl_deep_trainer_resume(hl_deep_trainer *t, int64_t *first_epoch) {
+    hl_status st = hl_train_state_resume(&t->state, first_epoch);
+    if (st == HL_EMISMATCH || st == HL_EFORMAT) { /* another configuration's state: keep it aside, start over */
+        char aside[1300];
+        snprintf(aside, sizeof aside, "%s.stale", t->state.path);
+        hl_msg(HL_LOG_WARN, "%s; set aside as %s, training from the start", hl_error_last(), aside);
+        hl_error_clear();
+        if (rename(t->state.path, aside) != 0)
+            return hl_error_set(HL_EIO, "%s: cannot set aside a stale training state", t->state.path);
+        *first_epoch = 0;
+        st = HL_OK;
+    }
+    return st;
+}
+
+hl_status hl_deep_trainer_epoch_end(hl_deep_trainer *t, int64_t epoch) {
+    return hl_train_state_epoch_end(&t->state, epoch + 1);
+}
+
 void hl_deep_trainer_epoch(hl_deep_trainer *t, int64_t epoch) {
+    t->epoch = epoch;
     hl_optim_set_lr(t->opt, (float)hl_lr_at(&t->sched, t->o->lr, (int)HL_MIN(epoch, 1000000000)));
+}
+
+hl_status hl_deep_trainer_check(hl_deep_trainer *t) {
+    if (!hl_job_stop_requested()) return HL_OK;
+    hl_tape_clear(t->ctx);
+    return hl_error_set(HL_EINTR, "interrupted during epoch %lld/%lld of %s %db (%s)", (long long)t->epoch + 1,
+                        (long long)t->o->epochs, t->h->cls->name, t->h->bits,
+                        t->state.on ? "the state after the last finished epoch is saved: the next run resumes there"
+                                    : "nothing saved");
 }
 
 hl_status hl_deep_trainer_step(hl_deep_trainer *t, hl_tensor *out, const float *grad) {
     int64_t n = hl_tensor_numel(out);
+    hl_status st = hl_deep_trainer_check(t);
+    if (st < 0) return st;
     for (int64_t i = 0; i < n; i++)
         if (!isfinite(grad[i])) {
             hl_tape_clear(t->ctx);

@@ -34,6 +34,7 @@
 #include "core/nn/backbone.h"
 #include "core/nn/gan.h"
 #include "core/optim.h"
+#include "core/io/train_state.h"
 #include "core/lr_schedule.h"
 #include "core/data/batch.h"
 #include "hashers/hasher.h"
@@ -101,17 +102,37 @@ typedef struct hl_deep_trainer {
     hl_optim *opt;         /* over every parameter of h->params */
     hl_lr_schedule sched;  /* from o->lr_schedule and o->epochs */
     int64_t steps;         /* optimizer steps taken */
+    int64_t epoch;         /* the epoch being trained (hl_deep_trainer_epoch) */
     double t0;             /* hl_time_s() at begin */
+    hl_train_state state;  /* what resumes an interrupted fit (core/io/train_state.h) */
 } hl_deep_trainer;
 
-/* Creates the ctx (train mode) and the optimizer for h->params. */
+/* Creates the ctx (train mode) and the optimizer for h->params, and the fit's training state: with h->workdir set it
+ * lives in <workdir>/fit_state.safetensors (HL_DEEP_FIT_STATE) and already holds h->params, the optimizer, the
+ * ctx's RNG and the step count. Its fingerprint is the SHA-256 of {method, version, bits, seed, resolved params}:
+ * the data is identified by the directory (the lab's cell directory is keyed by the split). */
+#define HL_DEEP_FIT_STATE "fit_state.safetensors"
 hl_status hl_deep_trainer_begin(hl_deep_trainer *t, hl_hasher *h, const hl_deep_opts *o);
+/* Resumable fits (every deep hasher):
+ *     HL_TRY(hl_deep_trainer_begin(&t, self, &m->o));
+ *     hl_train_state_blob(&t.state, "U", U, bytes);            // everything else the loop carries across epochs
+ *     int64_t e0;  HL_TRY(hl_deep_trainer_resume(&t, &e0));
+ *     for (e = e0; e < E; e++) { ...; HL_TRY(hl_deep_trainer_epoch_end(&t, e)); }
+ * resume restores the state of the last finished epoch (a state that does not match this fit — another
+ * configuration — is set aside as fit_state.safetensors.stale with a warning, and the fit starts over);
+ * epoch_end saves it after epoch e (0-based) and returns HL_EINTR when a stop was requested (core/job.h). Stop
+ * requests are also seen between steps (hl_deep_trainer_step returns HL_EINTR): that epoch's partial work is
+ * dropped. */
+hl_status hl_deep_trainer_resume(hl_deep_trainer *t, int64_t *first_epoch);
+hl_status hl_deep_trainer_epoch_end(hl_deep_trainer *t, int64_t epoch);
 /* Sets the learning rate of `epoch` (0-based) from the schedule. */
 void hl_deep_trainer_epoch(hl_deep_trainer *t, int64_t epoch);
 /* hl_backward_seed(ctx, out, grad) with grad = dL/dout ([numel(out)] host floats), optimizer step, zero grad.
  * A non-finite loss gradient is HL_ERR "dpsh diverged at step S (non-finite gradient); lower lr" (no step taken;
- * callers add the epoch). */
+ * callers add the epoch); a stop request is HL_EINTR (no step taken). */
 hl_status hl_deep_trainer_step(hl_deep_trainer *t, hl_tensor *out, const float *grad);
+/* HL_EINTR (the tape cleared) when a stop was requested: for loops that step their own optimizers. */
+hl_status hl_deep_trainer_check(hl_deep_trainer *t);
 void hl_deep_trainer_end(hl_deep_trainer *t);
 
 /* Batcher options of the shared keys (shuffle on, seed from the hasher seed, augmentation per o->augment, a last

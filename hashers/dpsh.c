@@ -145,7 +145,11 @@ static hl_status dpsh_fit(hl_hasher *self, const hl_dataset *train, const int64_
     HL_TRY(hl_deep_centre_bits(&m->base, &m->net, train, idx, n, U));
     HL_TRY(hl_batcher_init(&bt, train, idx, n, &bo));
     HL_TRY(hl_deep_trainer_begin(&t, self, &m->o));
-    for (int64_t e = 0; e < E; e++) {
+    hl_train_state_blob(&t.state, "U", U, (size_t)(n * K) * sizeof *U);
+    hl_train_state_blob(&t.state, "diversity", &div, sizeof div);
+    int64_t e0;
+    HL_TRY(hl_deep_trainer_resume(&t, &e0));
+    for (int64_t e = e0; e < E; e++) {
         hl_deep_trainer_epoch(&t, e);
         hl_batcher_start(&bt, e);
         hl_batch b;
@@ -160,7 +164,7 @@ static hl_status dpsh_fit(hl_hasher *self, const hl_dataset *train, const int64_
             double loss = hl_dpsh_loss(u->data, b.m, K, U, n, S, m->eta, theta, G, NULL);
             if (m->balance > 0) loss += balance_term(u->data, b.m, K, m->balance, G);
             if ((st = hl_deep_trainer_step(&t, u, G)) < 0) {
-                hl_error_wrap("epoch %lld", (long long)(e + 1));
+                if (st != HL_EINTR) hl_error_wrap("epoch %lld", (long long)(e + 1));
                 goto done;
             }
             loss_sum += loss * (double)b.m;
@@ -168,6 +172,7 @@ static hl_status dpsh_fit(hl_hasher *self, const hl_dataset *train, const int64_
         }
         div = hl_code_diversity_of(U, n, K);
         hl_deep_log_epoch(self, e, E, loss_sum / (double)HL_MAX(seen, 1), &div, &t);
+        HL_TRY(hl_deep_trainer_epoch_end(&t, e));
     }
     if (div.collapsed)
         hl_msg(HL_LOG_WARN, "dpsh %db: training ended with COLLAPSED codes (%d of %d bits constant, mean bit balance "

@@ -448,6 +448,7 @@ typedef struct gan_sums {
  * on the tape and the semantic gradient Gs = dL/du [B, K] (host). */
 static hl_status adversarial_step(hashgan *m, hl_deep_trainer *t, hl_optim *og, hl_optim *od, hl_rng *r,
                                   hl_tensor *x, hl_tensor *u, const float *Gs, gan_sums *acc) {
+    if (hl_deep_trainer_check(t) < 0) return HL_EINTR;
     hl_ctx *ctx = t->ctx;
     int64_t B = u->shape[0];
     int K = m->base.bits, Z = (int)m->noise_dim;
@@ -571,7 +572,19 @@ static hl_status hashgan_fit(hl_hasher *self, const hl_dataset *train, const int
     hl_batcher_opts bo = hl_deep_batcher_opts(self, &m->o);
     HL_TRY(hl_batcher_init(&bt, train, idx, n, &bo));
     HL_TRY(hl_deep_trainer_begin(&t, self, &m->o));
-    for (int64_t e = 0; e < E; e++) {
+    /* resumable: the bank U, G and D with their optimizers, the noise stream */
+    hl_train_state_blob(&t.state, "U", U, (size_t)(n * K) * sizeof *U);
+    hl_train_state_blob(&t.state, "diversity", &div, sizeof div);
+    hl_train_state_blob(&t.state, "noise", &noise, sizeof noise);
+    if (m->adversarial) {
+        hl_train_state_params(&t.state, "G", &m->pg);
+        hl_train_state_params(&t.state, "D", &m->pd);
+        hl_train_state_optim(&t.state, "opt_G", og);
+        hl_train_state_optim(&t.state, "opt_D", od);
+    }
+    int64_t e0;
+    HL_TRY(hl_deep_trainer_resume(&t, &e0));
+    for (int64_t e = e0; e < E; e++) {
         hl_deep_trainer_epoch(&t, e);
         hl_batcher_start(&bt, e);
         hl_batch b;
@@ -596,7 +609,7 @@ static hl_status hashgan_fit(hl_hasher *self, const hl_dataset *train, const int
             if (m->adversarial) st = adversarial_step(m, &t, og, od, &noise, x, u, Gs, &gs);
             else st = hl_deep_trainer_step(&t, u, Gs);
             if (st < 0) {
-                hl_error_wrap("epoch %lld", (long long)(e + 1));
+                if (st != HL_EINTR) hl_error_wrap("epoch %lld", (long long)(e + 1));
                 goto done;
             }
             loss_sum += loss * (double)b.m;
@@ -611,6 +624,7 @@ static hl_status hashgan_fit(hl_hasher *self, const hl_dataset *train, const int
                    gs.adv_d * w, gs.recon * w);
         hl_deep_log_epoch(self, e, E, loss_sum * w, &div, &t);
         if (m->adversarial) HL_TRY(hl_deep_write_samples(self, "G", &m->gen, zs, 64, e));
+        HL_TRY(hl_deep_trainer_epoch_end(&t, e));
     }
     if (div.collapsed)
         hl_msg(HL_LOG_WARN, "hashgan %db: training ended with COLLAPSED codes (%d of %d bits constant, mean bit "

@@ -299,6 +299,16 @@ typedef struct nml_stage {
     int64_t nimp;
 } nml_stage;
 
+/* What a resumed fit needs besides the stage's arrays: where it stopped, and the stage's scalars. */
+typedef struct nml_pos {
+    int64_t seg, e_done, epoch, step, N;
+} nml_pos;
+typedef struct nml_saved {
+    int N, target, G;
+    double nmom;
+    int64_t nimp;
+} nml_saved;
+
 /* Redundancy graph for `target` groups from the current statistics (active phase; also at truncation). */
 static void stage_regroup(nml_stage *g, int target) {
     hl_nml_correlation(g->s, g->ss, g->nmom, g->N, g->rho);
@@ -357,8 +367,14 @@ static hl_status nml_fit(hl_hasher *self, const hl_dataset *train, const int64_t
     hl_params_set_requires_grad_prefix(&self->params, "final.", false);
     float *W = m->net.head.w->data, *b = m->net.head.b->data;
     int N = N0;
+    /* Resumable: the position (stage, its epochs done, the global epoch, the stage's step count, N) and the stage's
+     * statistics are saved with the model after every epoch; a resumed fit jumps to that stage (the earlier stages'
+     * merges are in the saved weights) without redoing its set-up. */
+    nml_pos pos = {0};
+    nml_saved gs = {0};
+    bool checked = false;
     for (int seg = 0; seg < segs; seg++) {
-        const int64_t ep = E / segs + (seg < E % segs), steps = ep * nb;
+        int64_t ep = E / segs + (seg < E % segs), steps = ep * nb, e_start = 0;
         g.N = N, g.target = seg < m->stages ? hl_nml_stage_bits(N0, K, m->stages, seg + 1) : N;
         g.nmom = 0, g.nimp = 0;
         memset(g.s, 0, (size_t)N * sizeof *g.s), memset(g.ss, 0, (size_t)N * N * sizeof *g.ss);
@@ -370,7 +386,25 @@ static hl_status nml_fit(hl_hasher *self, const hl_dataset *train, const int64_t
         HL_TRY(hl_deep_trainer_begin(&t, self, &m->o));
         training = true;
         int64_t step = 0;
-        for (int64_t e = 0; e < ep; e++, epoch++) {
+        hl_train_state_blob(&t.state, "pos", &pos, sizeof pos);
+        hl_train_state_blob(&t.state, "stage", &gs, sizeof gs);
+        hl_train_state_blob(&t.state, "group", g.group, (size_t)N0 * sizeof *g.group);
+        hl_train_state_blob(&t.state, "imp", g.imp, (size_t)N0 * sizeof *g.imp);
+        hl_train_state_blob(&t.state, "s", g.s, (size_t)N0 * sizeof *g.s);
+        hl_train_state_blob(&t.state, "ss", g.ss, (size_t)N0 * N0 * sizeof *g.ss);
+        hl_train_state_blob(&t.state, "A", g.A, (size_t)N0 * N0 * sizeof *g.A);
+        hl_train_state_blob(&t.state, "Ahat", g.Ahat, (size_t)N0 * N0 * sizeof *g.Ahat);
+        if (!checked) {
+            int64_t done_epochs = 0;
+            checked = true;
+            HL_TRY(hl_deep_trainer_resume(&t, &done_epochs));
+            if (done_epochs > 0) {
+                seg = (int)pos.seg, N = (int)pos.N, e_start = pos.e_done, epoch = pos.epoch, step = pos.step;
+                g.N = gs.N, g.target = gs.target, g.G = gs.G, g.nmom = gs.nmom, g.nimp = gs.nimp;
+                ep = E / segs + (seg < E % segs), steps = ep * nb;
+            }
+        }
+        for (int64_t e = e_start; e < ep; e++, epoch++) {
             hl_deep_trainer_epoch(&t, epoch);
             hl_batcher_start(&bt, epoch);
             hl_batch bat;
@@ -406,6 +440,9 @@ static hl_status nml_fit(hl_hasher *self, const hl_dataset *train, const int64_t
             }
             hl_code_diversity div = hl_code_diversity_of(U, seen, N);
             hl_deep_log_epoch(self, epoch, E, lsum / (double)HL_MAX(seen, 1), &div, &t);
+            pos = (nml_pos){.seg = seg, .e_done = e + 1, .epoch = epoch + 1, .step = step, .N = N};
+            gs = (nml_saved){.N = g.N, .target = g.target, .G = g.G, .nmom = g.nmom, .nimp = g.nimp};
+            HL_TRY(hl_deep_trainer_epoch_end(&t, epoch));
         }
         hl_deep_trainer_end(&t);
         training = false;

@@ -324,7 +324,21 @@ static hl_status ssah_train(ssah *m, const hl_dataset *train, const int64_t *idx
     }
     int64_t uepoch = 0;
     if (semi) hl_batcher_start(&bu, uepoch);
-    for (int64_t e = 0; e < E; e++) {
+    /* resumable: the bank U, the A-Net with its optimizer, the random-mode draw counter, the unlabelled stream */
+    struct { int64_t epoch, step, uepoch; } upos = {0};
+    hl_train_state_blob(&t.state, "U", U, (size_t)(n * K) * sizeof *U);
+    hl_train_state_blob(&t.state, "diversity", &div, sizeof div);
+    hl_train_state_params(&t.state, "anet", &m->a.p);
+    if (m->a.opt) hl_train_state_optim(&t.state, "opt_anet", m->a.opt);
+    hl_train_state_blob(&t.state, "rng_step", &m->rng_step, sizeof m->rng_step);
+    hl_train_state_blob(&t.state, "unlabelled", &upos, sizeof upos);
+    int64_t e0;
+    HL_TRY(hl_deep_trainer_resume(&t, &e0));
+    if (e0 > 0 && semi) {
+        hl_batcher_seek(&bu, upos.epoch, upos.step);
+        uepoch = upos.uepoch;
+    }
+    for (int64_t e = e0; e < E; e++) {
         const double pace = hl_ssah_pace(m->pace_start, e, E);
         hl_deep_trainer_epoch(&t, e);
         hl_batcher_start(&bt, e);
@@ -380,7 +394,7 @@ static hl_status ssah_train(ssah *m, const hl_dataset *train, const int64_t *idx
                 cons_sum += lc;
             }
             if ((st = hl_deep_trainer_step(&t, o, G)) < 0) {
-                hl_error_wrap("epoch %lld", (long long)(e + 1));
+                if (st != HL_EINTR) hl_error_wrap("epoch %lld", (long long)(e + 1));
                 goto done;
             }
             /* (3) A-step: H-Net frozen; (L_H(x̃) − τ)² through H-Net and the warp into the A-Net */
@@ -410,6 +424,8 @@ static hl_status ssah_train(ssah *m, const hl_dataset *train, const int64_t *idx
                    pace * m->max_angle, clean_sum / (double)HL_MAX(steps, 1), hard_sum / (double)HL_MAX(steps, 1),
                    cons_sum / (double)HL_MAX(steps, 1));
         HL_TRY(write_grid(m, t.ctx, train, idx, n, e, pace));
+        if (semi) upos.epoch = bu.epoch, upos.step = bu.step, upos.uepoch = uepoch;
+        HL_TRY(hl_deep_trainer_epoch_end(&t, e));
     }
     if (div.collapsed)
         hl_msg(HL_LOG_WARN, "ssah %db: training ended with COLLAPSED codes (%d of %d bits constant); lower lr", K,

@@ -73,6 +73,13 @@ void hl_batcher_start(hl_batcher *b, int64_t epoch) {
     b->step = 0;
 }
 
+void hl_batcher_seek(hl_batcher *b, int64_t epoch, int64_t step) {
+    hl_batcher_start(b, epoch);
+    HL_ASSERT(step >= 0, "batcher: step %lld", (long long)step);
+    b->pos = HL_MIN(b->n, step * b->o.batch);
+    b->step = step;
+}
+
 int64_t hl_batcher_count(const hl_batcher *b) {
     int64_t full = b->n / b->o.batch, rest = b->n % b->o.batch;
     bool last = rest > 0 && !b->o.drop_last && !(b->o.drop_single && rest == 1 && full > 0);

@@ -67,6 +67,9 @@ hl_status hl_batcher_init(hl_batcher *b, const hl_dataset *d, const int64_t *idx
 void hl_batcher_free(hl_batcher *b); /* NULL-safe; leaves *b zeroed */
 /* Rewinds to the start of `epoch` (>= 0), computing its order. */
 void hl_batcher_start(hl_batcher *b, int64_t epoch);
+/* Rewinds to `epoch` and skips its first `step` batches (resuming a stream of batches: the next batch is the one
+ * an uninterrupted batcher would give after step batches of that epoch). */
+void hl_batcher_seek(hl_batcher *b, int64_t epoch, int64_t step);
 /* Fills *out with the next batch of the current epoch; false (and *out zeroed) when the epoch is over. */
 bool hl_batcher_next(hl_batcher *b, hl_batch *out);
 /* Batches per epoch: ceil(n / B), or floor(n / B) with drop_last. */
