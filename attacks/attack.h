@@ -80,6 +80,8 @@ typedef struct hl_attack_fit_data {
     const hl_labels *db_labels; /* their label sets: the distinct ones are the candidate targets */
     uint64_t seed;
     const char *workdir;        /* NULL, or a directory where fit may write sample grids */
+    const char *state_file;     /* NULL, or a file name inside workdir where a long fit keeps its resumable state
+                                 * after every epoch (core/io/train_state.h): an interrupted fit continues there */
 } hl_attack_fit_data;
 
 typedef struct hl_attack_class {

@@ -70,7 +70,10 @@
 #include <string.h>
 
 #include "attacks/prosgan.h"
+#include "core/hash.h"
 #include "core/io/grid.h"
+#include "core/io/train_state.h"
+#include "core/job.h"
 #include "core/nn/layers.h"
 #include "core/optim.h"
 #include "core/tape.h"
@@ -530,6 +533,8 @@ static hl_status fit_gan(prosgan *p, hl_hasher *victim, hl_ctx *ctx, const hl_at
     int64_t per = n / B, T = per * p->gan_epochs, t = 0;
     pg_disc D;
     hl_optim *og = NULL, *od = NULL;
+    hl_train_state ts;
+    memset(&ts, 0, sizeof ts);
     int64_t *perm = malloc((size_t)n * sizeof *perm), *bi = malloc((size_t)B * sizeof *bi);
     float *x = malloc((size_t)(B * d) * sizeof *x), *yt = malloc((size_t)(B * L) * sizeof *yt);
     float *yr = malloc((size_t)(B * (L + 1)) * sizeof *yr), *yf = malloc((size_t)(B * (L + 1)) * sizeof *yf);
@@ -540,10 +545,30 @@ static hl_status fit_gan(prosgan *p, hl_hasher *victim, hl_ctx *ctx, const hl_at
     hl_params_set_requires_grad_prefix(&p->base.params, "P.", false);
     HL_TRY(adam(&og, &p->base.params, p->lr));
     HL_TRY(adam(&od, &D.p, p->lr));
-    for (int64_t e = 0; e < p->gan_epochs; e++) {
+    /* resumable stage 2: the networks (prototype net included), D, both optimizers, the stream and the step count;
+     * stage 1 is redone on a resume (deterministic, and short next to stage 2) and then overwritten */
+    char fp[65], *json = NULL;
+    HL_TRY(hl_config_canonical_json(p->base.cfg, &json));
+    hl_sha256_hex(json, strlen(json), fp);
+    free(json);
+    hl_train_state_init(&ts, data->state_file ? data->workdir : NULL, data->state_file, "prosgan stage 2",
+                        p->gan_epochs, fp);
+    hl_train_state_params(&ts, "attack", &p->base.params);
+    hl_train_state_params(&ts, "D", &D.p);
+    hl_train_state_optim(&ts, "opt_G", og);
+    hl_train_state_optim(&ts, "opt_D", od);
+    hl_train_state_blob(&ts, "rng", r, sizeof *r);
+    hl_train_state_blob(&ts, "t", &t, sizeof t);
+    int64_t e0 = 0;
+    HL_TRY(hl_train_state_resume(&ts, &e0));
+    for (int64_t e = e0; e < p->gan_epochs; e++) {
         double sums[4] = {0};
         hl_rng_permutation(r, perm, n);
         for (int64_t it = 0; it < per; it++, t++) {
+            if (hl_job_stop_requested())
+                HL_TRY(hl_error_set(HL_EINTR, "interrupted during epoch %lld/%lld of prosgan stage 2 (%s)",
+                                    (long long)e + 1, (long long)p->gan_epochs,
+                                    ts.on ? "the state after the last finished epoch is saved" : "nothing saved"));
             int64_t h = T / 2;
             float mult = t < h ? 1.0f : 1.0f - (float)(t + 1 - h) / (float)(T - h + 1);
             hl_optim_set_lr(og, p->lr * mult);
@@ -596,6 +621,10 @@ static hl_status fit_gan(prosgan *p, hl_hasher *victim, hl_ctx *ctx, const hl_at
         hl_msg(HL_LOG_INFO, "prosgan epoch %lld/%lld: rec %.5f ham %.4f adv %.4f D %.4f", (long long)e + 1,
                (long long)p->gan_epochs, sums[0] / m, sums[1] / m, sums[2] / m, sums[3] / md);
         if (data->workdir && p->grid > 0) HL_TRY(write_grid(p, ctx, data, targets, nt, e));
+        char detail[64];
+        snprintf(detail, sizeof detail, "rec %.5f", sums[0] / m);
+        hl_job_progress("fit", e + 1, p->gan_epochs, detail);
+        HL_TRY(hl_train_state_epoch_end(&ts, e + 1));
     }
 done:
     hl_ctx_reset(ctx);

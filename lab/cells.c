@@ -69,7 +69,9 @@ done:
 }
 
 static hl_status stop_check(void) {
-    return hl_run_stopping() ? hl_error_set(HL_ERR, "interrupted") : HL_OK;
+    return hl_run_stopping() ? hl_error_set(HL_EINTR, "interrupted between the cell's steps (a fit's state is kept "
+                                            "until the cell is done)")
+                             : HL_OK;
 }
 
 /* Retrieval metrics under the suite's names into map m (prefix: "" or the "(clean)" suffix for mAP only). */
@@ -420,6 +422,8 @@ static hl_status fit_attack(hl_run_state *rs, const hl_suite_attack *sa, const c
     hl_sha256_hex(json, strlen(json), hex);
     snprintf(dir, sizeof dir, "%s/attack_fits", tdir);
     snprintf(path, sizeof path, "%s/%s-%.16s.safetensors", dir, sa->method, hex);
+    char state[200];
+    snprintf(state, sizeof state, "%s-%.16s.fit_state.safetensors", sa->method, hex);
     if (!(info = hl_config_new(HL_CONFIG_MAP, NULL, "", 0, 0))) HL_TRY(hl_error_set(HL_ENOMEM, "out of memory"));
     HL_TRY(hl_run_put_str(info, "file", path + strlen(tdir) + 1));
     if (access(path, F_OK) == 0) {
@@ -428,11 +432,14 @@ static hl_status fit_attack(hl_run_state *rs, const hl_suite_attack *sa, const c
     } else {
         HL_TRY(hl_store_mkdirs(dir));
         hl_attack_fit_data fd = {.train = &rs->data, .idx = rs->split.train.idx, .n = rs->split.train.n,
-                                 .db_codes = db, .db_labels = &rs->dblab, .seed = a->opts.seed, .workdir = dir};
+                                 .db_codes = db, .db_labels = &rs->dblab, .seed = a->opts.seed, .workdir = dir, .state_file = state};
         hl_msg(HL_LOG_INFO, "fitting attack '%s' on its victim (%lld training images); cached in %s", sa->name,
                (long long)fd.n, path);
         HL_TRY(hl_attack_fit(a, h, rs->ctx, &fd));
         HL_TRY(hl_attack_save(a, path));
+        char sp[1600];
+        snprintf(sp, sizeof sp, "%s/%s", dir, state);
+        unlink(sp); /* the fit is saved: its resumable state is no longer needed */
         HL_TRY(hl_run_put_str(info, "state", "fitted"));
         HL_TRY(hl_run_put_num(info, "fit_forwards_per_image", (double)a->forwards / (double)fd.n));
         a->forwards = a->backwards = a->zero_grads = 0; /* the per-query counters are for the attack itself */

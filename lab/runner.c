@@ -11,10 +11,12 @@
 #include "core/config_schema.h"
 #include "core/io/atomic.h"
 #include "core/io/npy.h"
+#include "core/io/train_state.h"
 #include "core/job.h"
 #include "core/version.h"
 #include "eval/codes_io.h"
 #include "eval/targets.h"
+#include "hashers/deep.h"
 #include "lab/plugin.h"
 #include "lab/runner_impl.h"
 #include "reports/report.h"
@@ -265,7 +267,24 @@ static hl_status run_cell(hl_run_state *rs, const hl_cell *c) {
          : c->kind == HL_CELL_ATTACK ? hl_cell_run_attack(rs, c, res)
                                      : hl_cell_run_transfer(rs, c, res);
     for (int i = 0; i < 2; i++) hl_progress_end(&rs->prog[i], st >= 0);
-    if (hl_run_stopping()) {
+    if (hl_run_stopping() && st < 0) { /* nothing of this cell is written; say what its work left behind */
+        char why[600], fs[1300], kept[1500] = "";
+        snprintf(why, sizeof why, "%s", hl_error_last());
+        int64_t done = 0, total = 0;
+        hl_store_cell_dir(rs->store.dir, c->key, fs, sizeof fs);
+        strncat(fs, "/" HL_DEEP_FIT_STATE, sizeof fs - strlen(fs) - 1);
+        if (c->kind == HL_CELL_TRAIN && hl_train_state_peek(fs, &done, &total) == HL_OK)
+            snprintf(kept, sizeof kept, "; kept: its fit after epoch %lld/%lld in %s", (long long)done,
+                     (long long)total, fs);
+        hl_error_clear();
+        snprintf(rs->stopped, sizeof rs->stopped, "%s %s stopped: %s%s", hl_cell_kind_name(c->kind), c->label, why,
+                 kept);
+        const char *delay = getenv("HASHLAB_TEST_STOP_DELAY_MS"); /* TEST-ONLY hook (runner.h) */
+        if (delay) {
+            long ms = strtol(delay, NULL, 10);
+            struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L};
+            nanosleep(&ts, NULL);
+        }
         hl_config_free(res);
         return HL_OK;
     }
@@ -286,6 +305,11 @@ static hl_status run_cell(hl_run_state *rs, const hl_cell *c) {
     snprintf(path, sizeof path, "%s/result.json", dir);
     if (wst >= 0) wst = hl_store_mkdirs(dir);
     if (wst >= 0) wst = hl_store_write_json(path, res);
+    if (wst >= 0 && st >= 0 && c->kind == HL_CELL_TRAIN) { /* done: the fit's resumable state is not needed */
+        char fs[1400];
+        snprintf(fs, sizeof fs, "%s/" HL_DEEP_FIT_STATE, dir);
+        unlink(fs);
+    }
     if (wst >= 0 && st >= 0 && hl_store_label_link(rs->store.dir, c->label, c->key, c->kind == HL_CELL_TRAIN) < 0) {
         hl_msg(HL_LOG_WARN, "cell %s: no by-label link: %s", c->label, hl_error_last()); /* a convenience only */
         hl_error_clear();
@@ -571,8 +595,9 @@ hl_status hl_run_suite(const hl_run_opts *o, hl_run_summary *sum) {
             sum->waiting++;
             continue;
         }
+        rs.stopped[0] = 0;
         hl_status cst = run_cell(&rs, &rs.cells[i]);
-        if (hl_run_stopping()) break;
+        if (rs.stopped[0]) break; /* stopped mid-cell: nothing recorded (a cell that finished is recorded) */
         sum->ran++;
         if (cst < 0) sum->failed++;
         if (kill_after > 0 && sum->ran == kill_after) /* TEST-ONLY hook (runner.h) */
@@ -590,6 +615,13 @@ hl_status hl_run_suite(const hl_run_opts *o, hl_run_summary *sum) {
     fprintf(out, "%s: ran %lld cells (%lld failed), skipped %lld done%s%s\n", sum->rundir, (long long)sum->ran,
             (long long)sum->failed, (long long)sum->skipped, sum->invalid ? ", re-ran invalid results" : "",
             sum->interrupted ? ", interrupted" : "");
+    if (sum->interrupted) { /* what is kept, and how to go on */
+        fprintf(out, "interrupted: the %lld cells finished in this run are kept", (long long)sum->ran);
+        if (rs.stopped[0]) fprintf(out, "; %s", rs.stopped);
+        fprintf(out, "\nresume with the same command (hashlab run %s ...): done cells are skipped, an interrupted fit "
+                "continues from its last saved epoch\n", o->suite_path);
+        hl_store_log(&rs.store, "interrupted%s%s", rs.stopped[0] ? ": " : "", rs.stopped);
+    }
     if (!sum->interrupted) {
         hl_report_summary rep;
         char **fmts = NULL;

@@ -28,15 +28,22 @@
  * images under 11×11, a PSNR of identical images) are written as null.
  * A failing cell writes result.json with "status": "failed" and "error", is logged, and the run continues (stops
  * with fail_fast); when even result.json cannot be written, the reason is logged and printed. Targeted attacks are refused in validation (not supported by the runner yet).
- * Interruption: hl_run_request_stop() (what cmd_run's SIGINT/SIGTERM handler calls) makes the runner stop at the
- * next check (between cells and between the steps of a cell) without writing the current cell's result.json;
- * summary.interrupted is set and hl_run_suite returns HL_OK.
+ * Interruption: hl_run_request_stop() (what cmd_run's SIGINT/SIGTERM handler calls; core/job.h) makes the work stop
+ * at its next safe point — between optimizer steps of a fit, between attack and encoding batches, between the steps
+ * of a cell — without writing the current cell's result.json (a cell that finished is recorded). A deep hasher's or
+ * a fitted attack's fit saves its whole training state after every epoch (train cell: CELL/fit_state.safetensors,
+ * removed once the cell is done; ProS-GAN: TRAIN_CELL/attack_fits/<name>.fit_state.safetensors), so the next run
+ * resumes the fit from its last finished epoch, bit for bit. summary.interrupted is set, the summary says which
+ * cell stopped and what it kept, and hl_run_suite returns HL_OK. A second SIGINT/SIGTERM exits at once (130/143):
+ * every file that marks work as done is written atomically, so nothing half-written is taken as done.
  * Progress: one lab/progress.h task per cell on stderr (opts.progress) and the same lines, plain, in RUNDIR/log.txt.
  * At the end, hl_report_build(RUNDIR) (HL_EUNSUPPORTED is only a warning); its status is summary.report_status.
  *
  * TEST-ONLY hook: when the environment variable HASHLAB_TEST_KILL_AFTER=k (k >= 1) is set, the runner raises
  * SIGKILL right after the k-th cell it executes has written its result.json (to test resuming after a crash);
- * with HASHLAB_TEST_KILL_SIGNAL=INT as well it raises SIGINT instead (to test the clean stop).
+ * with HASHLAB_TEST_KILL_SIGNAL=INT as well it raises SIGINT instead (to test the clean stop). With
+ * HASHLAB_TEST_STOP_DELAY_MS=t, a cell stopped by a stop request waits t ms before the runner unwinds (so that a test
+ * can deliver the second Ctrl-C deterministically).
  */
 #ifndef HL_LAB_RUNNER_H
 #define HL_LAB_RUNNER_H

@@ -26,6 +26,7 @@ typedef struct hl_run_state {
     char map_name[40], p_name[40], r_name[40]; /* "mAP@1000", "P@H<=2", "R@H<=2" */
     hl_progress prog[2];      /* [0] terminal, [1] log.txt */
     int64_t step;
+    char stopped[3000];       /* the cell an interrupt stopped, and what it kept ("" if none) */
 } hl_run_state;
 
 /* True once a stop was requested (signal). */

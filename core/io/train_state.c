@@ -324,6 +324,21 @@ done:
     return st;
 }
 
+hl_status hl_train_state_peek(const char *path, int64_t *done, int64_t *total) {
+    hl_safetensors *sf = NULL;
+    if (access(path, F_OK) != 0) return hl_error_set(HL_ENOTFOUND, "%s: no training state", path);
+    hl_status st = hl_safetensors_open(&sf, path);
+    if (st < 0) return st;
+    bool ok1, ok2;
+    const char *fmt = hl_safetensors_meta(sf, "format");
+    *done = parse_i64(hl_safetensors_meta(sf, "done"), &ok1);
+    *total = parse_i64(hl_safetensors_meta(sf, "total"), &ok2);
+    if (!fmt || strcmp(fmt, HL_TRAIN_STATE_FORMAT) || !ok1 || !ok2)
+        st = hl_error_set(HL_EFORMAT, "%s: not a training state", path);
+    hl_safetensors_close(sf);
+    return st;
+}
+
 void hl_train_state_remove(const hl_train_state *s) {
     if (s->on) unlink(s->path);
 }

@@ -80,6 +80,9 @@ hl_status hl_train_state_save(hl_train_state *s, int64_t done);
 /* hl_train_state_save, then hl_job_check(): HL_EINTR when a stop was requested, with the message
  * "interrupted after epoch D/T of WHAT (state saved)". */
 hl_status hl_train_state_epoch_end(hl_train_state *s, int64_t done);
+/* Epochs finished and planned of the state file at path (HL_ENOTFOUND when there is none; HL_EFORMAT when it is
+ * not a training state). For messages ("kept: epoch 4/8"). */
+hl_status hl_train_state_peek(const char *path, int64_t *done, int64_t *total);
 /* Deletes the state file (nothing when disabled or absent). */
 void hl_train_state_remove(const hl_train_state *s);
 

@@ -19,6 +19,7 @@
 
 #include "attacks/attack.h"
 #include "attacks/prosgan.h"
+#include "core/job.h"
 #include "core/nn/layers.h"
 #include "core/optim.h"
 #include "core/tape.h"
@@ -354,4 +355,55 @@ Test(prosgan_e2e, fit_attack_save_load_and_threat_models, .timeout = 300) {
     free(x), free(xa), free(xb), free(xc);
     hl_attack_free(a), hl_attack_free(b), hl_attack_free(c);
     world_free(&w);
+}
+
+/* ---- resumable fit ---- */
+
+static int64_t pg_stop_at;
+static void pg_stop_hook(void *user, const char *phase, int64_t done, int64_t total, const char *detail) {
+    (void)user, (void)total, (void)detail;
+    if (!strcmp(phase, "fit") && done == pg_stop_at) hl_job_request_stop();
+}
+
+/* Stage 2 stopped after its first epoch and resumed by a fresh attack gives the generator of an uninterrupted fit,
+ * bit for bit. */
+Test(prosgan_api, interrupted_fit_resumes_to_the_same_generator) {
+    hl_dataset set;
+    hl_test_synthetic(&set, 48, 1, 12, 4, 2);
+    hl_dataset_info info = hl_dataset_info_of(&set);
+    hl_hasher *h = NULL;
+    cr_assert((h = hl_test_victim(&info, 8, 1, 800)) != NULL);
+    hl_ctx *ctx = hl_test_ctx();
+    int64_t tr[32], q[16];
+    for (int i = 0; i < 32; i++) tr[i] = i;
+    for (int i = 0; i < 16; i++) q[i] = 32 + i;
+    hl_codes db;
+    hl_labels dbl;
+    cr_assert_eq(hl_hasher_encode(&db, h, ctx, &set, q, 16, 16), HL_OK, "%s", hl_error_last());
+    cr_assert_eq(hl_labels_subset(&dbl, &set.labels, q, 16), HL_OK);
+    const char *kv[] = {"proto_steps", "2", "gan_epochs", "3", "batch", "8", "width", "8", "d_width", "4", NULL};
+    const char *dir = hl_test_tmpdir();
+    hl_attack_fit_data fd = {.train = &set, .idx = tr, .n = 32, .db_codes = &db, .db_labels = &dbl, .seed = 1,
+                             .workdir = dir, .state_file = "whole.fit_state"};
+    hl_attack *a = make_attack(kv, HL_NORM_NONE);
+    cr_assert_eq(hl_attack_fit(a, h, ctx, &fd), HL_OK, "%s", hl_error_last());
+    fd.state_file = "stopped.fit_state";
+    hl_attack *b = make_attack(kv, HL_NORM_NONE);
+    pg_stop_at = 1;
+    hl_job_set_progress(pg_stop_hook, NULL);
+    hl_status st = hl_attack_fit(b, h, ctx, &fd);
+    hl_job_set_progress(NULL, NULL);
+    hl_job_clear_stop();
+    cr_assert_eq(st, HL_EINTR, "%s", hl_error_last());
+    cr_assert(strstr(hl_error_last(), "epoch 1/3"), "%s", hl_error_last());
+    hl_attack *c = make_attack(kv, HL_NORM_NONE);
+    cr_assert_eq(hl_attack_fit(c, h, ctx, &fd), HL_OK, "%s", hl_error_last());
+    const hl_params *pa = &a->params, *pc = &c->params;
+    cr_assert_eq(pa->slab_len, pc->slab_len);
+    cr_assert(!memcmp(pa->data, pc->data, (size_t)pa->slab_len * sizeof(float)), "resumed generator differs");
+    hl_attack_free(a), hl_attack_free(b), hl_attack_free(c);
+    hl_codes_free(&db), hl_labels_free(&dbl);
+    hl_ctx_free(ctx);
+    hl_hasher_free(h);
+    hl_dataset_free(&set);
 }
