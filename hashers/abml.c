@@ -588,6 +588,7 @@ static hl_tensor *abml_forward(hl_hasher *self, hl_ctx *ctx, hl_tensor *x) {
 const hl_hasher_class hl_hasher_abml = {
     .abi = HL_HASHER_ABI,
     .name = "abml",
+    .version = "2", /* 2: the step schedule's milestones are ⌈E/3⌉, ⌈2E/3⌉ (hashers/deep.c) */
     .summary = "ABML (Wang et al., TNNLS'22): semi-supervised hashing, hash net + generator in adversarial mutual "
                "learning, Weibull cross-entropy (reconstruction)",
     .cite = "@article{wang2022abml,\n  author = {Guan'an Wang and Qinghao Hu and Yang Yang and Jian Cheng and Zeng-Guang Hou},\n  title = {Adversarial Binary Mutual Learning for Semi-Supervised Deep Hashing},\n  journal = {IEEE Transactions on Neural Networks and Learning Systems},\n  volume = {33},\n  number = {8},\n  pages = {4110--4124},\n  year = {2022},\n  doi = {10.1109/TNNLS.2021.3055834}\n}\n",

@@ -378,6 +378,7 @@ static hl_status adsh_learned_codes(hl_hasher *self, const int64_t *idx, int64_t
 const hl_hasher_class hl_hasher_adsh = {
     .abi = HL_HASHER_ABI,
     .name = "adsh",
+    .version = "2", /* 2: the step schedule's milestones are ⌈E/3⌉, ⌈2E/3⌉ (hashers/deep.c) */
     .summary = "ADSH (Jiang & Li, AAAI'18): asymmetric deep supervised hashing; database codes learned directly, "
                "a network for queries (optimizer: ours Adam 1e-3 from scratch; paper SGD on a pretrained CNN-F)",
     .cite = "@inproceedings{jiang2018adsh,\n  author = {Qing-Yuan Jiang and Wu-Jun Li},\n  title = {Asymmetric Deep Supervised Hashing},\n  booktitle = {Proceedings of the Thirty-Second AAAI Conference on Artificial Intelligence (AAAI)},\n  year = {2018}\n}\n",

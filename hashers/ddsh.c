@@ -426,6 +426,7 @@ static hl_tensor *ddsh_forward(hl_hasher *self, hl_ctx *ctx, hl_tensor *x) {
 const hl_hasher_class hl_hasher_ddsh = {
     .abi = HL_HASHER_ABI,
     .name = "ddsh",
+    .version = "2", /* 2: the step schedule's milestones are ⌈E/3⌉, ⌈2E/3⌉ (hashers/deep.c) */
     .summary = "DDSH (Jiang, Cui & Li, TIP'18): column sampling, bit-wise discrete coding of the sampled points' "
                "codes by a balanced BQP heuristic, deep features fitted to them",
     .cite = "@article{jiang2018ddsh,\n  author = {Qing-Yuan Jiang and Xue Cui and Wu-Jun Li},\n  title = {Deep Discrete Supervised Hashing},\n  journal = {IEEE Transactions on Image Processing},\n  volume = {27},\n  number = {12},\n  pages = {5996--6009},\n  year = {2018}\n}\n",

@@ -3,7 +3,11 @@
  *
  * Learning-rate schedules from the `lr_schedule` key, for E = epochs (core/lr_schedule.h):
  *   constant   lr
- *   step       MultiStepLR at epochs max(1, ⌊E/3⌋) and max(1, ⌊2E/3⌋), γ = 0.1 (lr/10, then lr/100)
+ *   step       MultiStepLR at epochs ⌈E/3⌉ and ⌈2E/3⌉, γ = 0.1 (lr/10, then lr/100): the schedule scales with the
+ *              run, so every run spends its first third at the full rate, and a short one never drops twice at once
+ *              (E = 1: lr; E = 2: lr, lr/10; E = 3: lr, lr/10, lr/100; E = 4: lr, lr, lr/10, lr/100; E = 150: at 50
+ *              and 100). Until version 2 of the deep hashers it was max(1, ⌊E/3⌋), max(1, ⌊2E/3⌋), which ran a
+ *              2-epoch fit's second epoch at lr/100.
  *   cosine     CosineAnnealingLR with T_max = max(1, E), eta_min = 0
  *   logspace   lr · 0.01^(t/(E−1)), i.e. numpy.logspace(log10 lr, log10 lr − 2, E) (ADSH/DDSH's logspace(−2, −4))
  *
@@ -112,7 +116,7 @@ static hl_lr_schedule schedule_of(const hl_deep_opts *o) {
     int E = (int)HL_MIN(o->epochs, 1000000000);
     switch (o->lr_schedule) {
     case HL_LR_STEP: {
-        int ms[2] = {HL_MAX(1, E / 3), HL_MAX(1, 2 * E / 3)};
+        int ms[2] = {(E + 2) / 3, (2 * E + 2) / 3}; /* ⌈E/3⌉, ⌈2E/3⌉ */
         return hl_lr_multistep(2, ms, 0.1f);
     }
     case HL_LR_COSINE: return hl_lr_cosine(HL_MAX(1, E), 0.0f);

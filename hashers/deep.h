@@ -21,7 +21,7 @@
  *
  * Shared keys (HL_DEEP_PARAMS): backbone ("" = the suite's `backbone`, else cnn-small), init_from (safetensors of
  * backbone weights, "" = none), epochs, batch, lr, optimizer (sgd|adam), momentum (SGD, 0.9), weight_decay,
- * lr_schedule (constant|step|cosine|logspace: step divides by 10 at 1/3 and 2/3 of the epochs, logspace ends at
+ * lr_schedule (constant|step|cosine|logspace: step divides by 10 at epochs ⌈E/3⌉ and ⌈2E/3⌉, logspace ends at
  * lr/100 — ADSH/DDSH's logspace(−2, −4)), augment (random crop with 2-pixel padding + horizontal flip for
  * 3-channel data, crop only for 1-channel).
  *
@@ -53,7 +53,7 @@
     {.name = "momentum", .type = HL_PARAM_FLOAT, .def = "0.9", .range = "[0, 1)", .doc = "SGD momentum"},           \
     {.name = "weight_decay", .type = HL_PARAM_FLOAT, .def = wd, .range = "[0, 1]", .doc = "L2 weight decay"},       \
     {.name = "lr_schedule", .type = HL_PARAM_ENUM, .def = "step", .choices = "constant|step|cosine|logspace",       \
-     .doc = "step: lr/10 at 1/3 and 2/3 of training; logspace: geometric decay to lr/100"},                         \
+     .doc = "step: lr/10 at epochs ceil(E/3) and ceil(2E/3); logspace: geometric decay to lr/100"},                         \
     {.name = "augment", .type = HL_PARAM_BOOL, .def = "false", .doc = "random 2-pixel-padded crops (+ flips for RGB)"}
 
 #define HL_DEEP_N_PARAMS 10

@@ -194,6 +194,7 @@ static hl_tensor *dpsh_forward(hl_hasher *self, hl_ctx *ctx, hl_tensor *x) {
 const hl_hasher_class hl_hasher_dpsh = {
     .abi = HL_HASHER_ABI,
     .name = "dpsh",
+    .version = "2", /* 2: the step schedule's milestones are ⌈E/3⌉, ⌈2E/3⌉ (hashers/deep.c) */
     .summary = "DPSH (Li, Wang & Kang, IJCAI'16): pairwise-label likelihood + quantisation, the standard attack "
                "victim",
     .cite = "@inproceedings{li2016dpsh,\n  author = {Wu-Jun Li and Sheng Wang and Wang-Cheng Kang},\n  title = {Feature Learning Based Deep Supervised Hashing with Pairwise Labels},\n  booktitle = {Proceedings of the Twenty-Fifth International Joint Conference on Artificial Intelligence (IJCAI)},\n  pages = {1711--1717},\n  year = {2016}\n}\n",

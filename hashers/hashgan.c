@@ -646,6 +646,7 @@ static hl_tensor *hashgan_forward(hl_hasher *self, hl_ctx *ctx, hl_tensor *x) {
 const hl_hasher_class hl_hasher_hashgan = {
     .abi = HL_HASHER_ABI,
     .name = "hashgan",
+    .version = "2", /* 2: the step schedule's milestones are ⌈E/3⌉, ⌈2E/3⌉ (hashers/deep.c) */
     .summary = "USPAH (Deng et al., TIP'19; not Cao's or Dizaji's HashGAN): unsupervised encoder/generator/(image, "
                "code) pair discriminator guided by a feature+neighbour similarity matrix (reconstruction)",
     .cite = "@article{deng2019uspah,\n  author = {Cheng Deng and Erkun Yang and Tongliang Liu and Jie Li and Wei Liu and Dacheng Tao},\n  title = {Unsupervised Semantic-Preserving Adversarial Hashing for Image Search},\n  journal = {IEEE Transactions on Image Processing},\n  volume = {28},\n  number = {8},\n  pages = {4032--4044},\n  year = {2019},\n  doi = {10.1109/TIP.2019.2903661}\n}\n",

@@ -474,6 +474,7 @@ done:
 const hl_hasher_class hl_hasher_nmlayer = {
     .abi = HL_HASHER_ABI,
     .name = "nmlayer",
+    .version = "2", /* 2: the step schedule's milestones are ⌈E/3⌉, ⌈2E/3⌉ (hashers/deep.c) */
     .summary = "NMLayer (Fu et al., IJCAI'19): progressive merging of redundant hash neurons from a long code to K "
                "bits (merge rule and base loss reconstructed)",
     .cite = "@inproceedings{fu2019nmlayer,\n  author = {Chaoyou Fu and Liangchen Song and Xiang Wu and Guoli Wang and Ran He},\n  title = {Neurons Merging Layer: Towards Progressive Redundancy Reduction for Deep Supervised Hashing},\n  booktitle = {Proceedings of the Twenty-Eighth International Joint Conference on Artificial Intelligence (IJCAI)},\n  year = {2019}\n}\n",

@@ -458,6 +458,7 @@ static hl_tensor *ssah_forward(hl_hasher *self, hl_ctx *ctx, hl_tensor *x) {
 const hl_hasher_class hl_hasher_ssah = {
     .abi = HL_HASHER_ABI,
     .name = "ssah",
+    .version = "2", /* 2: the step schedule's milestones are ⌈E/3⌉, ⌈2E/3⌉ (hashers/deep.c) */
     .summary = "SSAH (Jin et al., AAAI'20): semi-supervised self-paced adversarial hashing; A-Net hard samples "
                "(pixel occlusion + rotation), self-paced hardness, consistency loss — reconstruction",
     .cite = "@inproceedings{jin2020ssah,\n  author = {Sheng Jin and Shangchen Zhou and Yao Liu and Chao Chen and Xiaoshuai Sun and Hongxun Yao and Xian-Sheng Hua},\n  title = {{SSAH}: Semi-Supervised Adversarial Deep Hashing with Self-Paced Hard Sample Generation},\n  booktitle = {Proceedings of the Thirty-Fourth AAAI Conference on Artificial Intelligence (AAAI)},\n  pages = {11157--11164},\n  year = {2020}\n}\n",

@@ -9,6 +9,7 @@
 #include "attacks/victim.h"
 #include "core/rng.h"
 #include "eval/attack_metrics.h"
+#include "hashers/deep.h"
 
 #define TOL_FLOAT_8BIT 0.02 /* float vs 8-bit score */
 #define TOL_FLOOR 0.05      /* ε = 1 probe vs the floor / ceiling */
@@ -473,5 +474,36 @@ hl_status hl_cell_sanity(hl_run_state *rs, const hl_cell *c, const hl_cell_sanit
     s = NULL;
 done:
     hl_config_free(s);
+    return st;
+}
+
+hl_status hl_cell_code_sanity(const hl_cell *c, const hl_codes *db, hl_config *res) {
+    hl_status st = HL_OK;
+    hl_config *s = new_map(), *m = new_map();
+    float *u = malloc((size_t)HL_MAX(1, db->n * db->bits) * sizeof *u);
+    const char *raised[2];
+    int nr = 0;
+    if (!s || !m || !u) HL_TRY(hl_error_set(HL_ENOMEM, "out of memory checking the codes"));
+    hl_codes_unpack(db, u);
+    hl_code_diversity d = hl_code_diversity_of(u, db->n, db->bits);
+    if (d.collapsed) raised[nr++] = "codes_collapsed";
+    else if (db->n >= 2 && (d.distinct_frac < HL_SANITY_MIN_DISTINCT || d.constant_bits > 0))
+        raised[nr++] = "low_code_diversity";
+    if (nr)
+        hl_msg(HL_LOG_WARN, "cell %s: database codes: %.1f%% distinct, %d of %d bits constant, bit balance min %.3f "
+               "mean %.3f", c->label, 100 * d.distinct_frac, d.constant_bits, d.bits, d.min_balance, d.mean_balance);
+    HL_TRY(put_flag_list(s, raised, nr, c));
+    HL_TRY(hl_run_put_num(m, "distinct_frac", d.distinct_frac));
+    HL_TRY(hl_run_put_num(m, "min_balance", d.min_balance));
+    HL_TRY(hl_run_put_num(m, "mean_balance", d.mean_balance));
+    HL_TRY(hl_run_put_int(m, "constant_bits", d.constant_bits));
+    HL_TRY(hl_run_put_node(s, "codes", m));
+    m = NULL;
+    st = hl_run_put_node(res, "sanity", s);
+    s = NULL;
+done:
+    hl_config_free(s);
+    hl_config_free(m);
+    free(u);
     return st;
 }

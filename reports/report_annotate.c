@@ -136,7 +136,7 @@ hl_status hl_report_sanity_md(const rcells *cs, char **out) {
         const rcell *c = &cs->c[i];
         if (!c->flags) continue;
         if (!b.p)
-            hl_strbuf_puts(&b, "## Sanity checks\n\nWarnings raised on attacked models (docs/sanity.md says what each "
+            hl_strbuf_puts(&b, "## Sanity checks\n\nWarnings raised on models and attacks (docs/sanity.md says what each "
                                "flag measures); a flagged score may overstate robustness.\n\n");
         const char *label = opt_str(c->root, "label", c->method), *key = opt_str(c->root, "key", "");
         hl_strbuf_puts(&b, "- `"), hl_strbuf_puts(&b, label), hl_strbuf_puts(&b, "`: **");

@@ -10,8 +10,45 @@ static const char *str_at(const hl_config *root, const char *path, const char *d
     return n && n->kind == HL_CONFIG_SCALAR ? n->text : dflt;
 }
 
+static void own_flags(const hl_config *root, hl_sanity_fact *x) {
+    const hl_config *fl = hl_config_path(root, "sanity.flags");
+    size_t k = 0;
+    for (int64_t i = 0; fl && fl->kind == HL_CONFIG_SEQ && i < hl_config_len(fl); i++) {
+        const hl_config *e = hl_config_at(fl, i);
+        if (e->kind == HL_CONFIG_SCALAR && k < sizeof x->flags)
+            k += (size_t)snprintf(x->flags + k, sizeof x->flags - k, "%s%s", k ? ", " : "", e->text);
+    }
+}
+
+/* A train cell: its code checks (lab/sanity.h), with the measures as evidence; no ε, so no check across cells. */
+static bool train_fact_of(const hl_config *root, hl_sanity_fact *f) {
+    hl_sanity_fact x = {0};
+    double v;
+    x.model = str_at(root, "method", "?");
+    x.attack = "clean", x.norm = "-", x.eps_text = "-", x.kind = "train";
+    x.eps = NAN;
+    x.bits = hl_config_parse_double(str_at(root, "bits", ""), &v) ? (int64_t)v : 0;
+    x.seed = hl_config_parse_double(str_at(root, "seed", ""), &v) ? (int64_t)v : 0;
+    char name[80];
+    snprintf(name, sizeof name, "mAP@%s", str_at(root, "conventions.topk", "1000"));
+    const hl_config *m = hl_config_get(hl_config_get(root, "metrics"), name);
+    x.score = m && m->kind == HL_CONFIG_SCALAR && hl_config_parse_double(m->text, &v) ? v : NAN;
+    own_flags(root, &x);
+    double d = NAN, mb = NAN;
+    hl_config_parse_double(str_at(root, "sanity.codes.distinct_frac", "nan"), &d);
+    hl_config_parse_double(str_at(root, "sanity.codes.mean_balance", "nan"), &mb);
+    if (x.flags[0])
+        snprintf(x.evidence, sizeof x.evidence, "database codes %.1f%% distinct, %s of %lld bits constant, mean bit "
+                 "balance %.3f", 100 * d, str_at(root, "sanity.codes.constant_bits", "?"), (long long)x.bits, mb);
+    *f = x;
+    return true;
+}
+
 bool hl_sanity_fact_of(const hl_config *root, hl_sanity_fact *f) {
-    if (strcmp(str_at(root, "kind", ""), "attack") || strcmp(str_at(root, "status", ""), "done")) return false;
+    if (strcmp(str_at(root, "status", ""), "done")) return false;
+    const char *kind = str_at(root, "kind", "");
+    if (!strcmp(kind, "train")) return train_fact_of(root, f);
+    if (strcmp(kind, "attack")) return false;
     hl_sanity_fact x = {0};
     x.model = str_at(root, "method", "?");
     x.attack = str_at(root, "attack", "?");
@@ -31,13 +68,7 @@ bool hl_sanity_fact_of(const hl_config *root, hl_sanity_fact *f) {
     else snprintf(name, sizeof name, "mAP@%s", str_at(root, "conventions.topk", "1000"));
     const hl_config *m = hl_config_get(hl_config_get(root, "metrics"), name);
     x.score = m && m->kind == HL_CONFIG_SCALAR && hl_config_parse_double(m->text, &v) ? v : NAN;
-    const hl_config *fl = hl_config_path(root, "sanity.flags");
-    size_t k = 0;
-    for (int64_t i = 0; fl && fl->kind == HL_CONFIG_SEQ && i < hl_config_len(fl); i++) {
-        const hl_config *e = hl_config_at(fl, i);
-        if (e->kind == HL_CONFIG_SCALAR && k < sizeof x.flags)
-            k += (size_t)snprintf(x.flags + k, sizeof x.flags - k, "%s%s", k ? ", " : "", e->text);
-    }
+    own_flags(root, &x);
     *f = x;
     return true;
 }

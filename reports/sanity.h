@@ -33,7 +33,8 @@ typedef struct hl_sanity_fact {
     char evidence[768];  /* what the cross-cell flags measured, "; "-separated */
 } hl_sanity_fact;
 
-/* Fills f from a result.json tree; false (f untouched) unless it is a done attack cell. */
+/* Fills f from a result.json tree; false (f untouched) unless it is a done attack or train cell (a train cell has
+ * kind "train", attack "clean", eps NaN, its code flags and their measures as evidence). */
 bool hl_sanity_fact_of(const hl_config *root, hl_sanity_fact *f);
 /* Adds the cross-cell flags and evidence to facts f[0..n). */
 void hl_sanity_cross(hl_sanity_fact *f, int n);
