@@ -372,3 +372,28 @@ Test(deep, write_samples_into_workdir) {
     hl_hasher_free(h);
     hl_dataset_free(&d);
 }
+
+/* The step schedule scales with short runs: milestones ⌈E/3⌉, ⌈2E/3⌉, never two drops at once. */
+Test(deep, step_schedule_scales_with_short_runs) {
+    hl_dataset_info info = {1, 8, 8, 2};
+    hl_hasher *h = NULL;
+    cr_assert_eq(hl_hasher_create_class(&h, &deeptest_class, NULL, &info, 4, 5), HL_OK, "%s", hl_error_last());
+    deeptest *m = (deeptest *)h;
+    m->o.lr = 1.0;
+    m->o.lr_schedule = HL_LR_STEP;
+    const struct { int E; double lr[5]; } cases[] = {
+        {1, {1}}, {2, {1, 0.1}}, {3, {1, 0.1, 0.01}}, {4, {1, 1, 0.1, 0.01}}, {5, {1, 1, 0.1, 0.1, 0.01}},
+    };
+    for (int c = 0; c < 5; c++) {
+        m->o.epochs = cases[c].E;
+        hl_deep_trainer t;
+        cr_assert_eq(hl_deep_trainer_begin(&t, h, &m->o), HL_OK, "%s", hl_error_last());
+        for (int e = 0; e < cases[c].E; e++) {
+            hl_deep_trainer_epoch(&t, e);
+            cr_assert_float_eq(hl_optim_get_lr(t.opt), cases[c].lr[e], 1e-6, "E=%d epoch %d: lr %g", cases[c].E, e,
+                               hl_optim_get_lr(t.opt));
+        }
+        hl_deep_trainer_end(&t);
+    }
+    hl_hasher_free(h);
+}
