@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "attacks/attack.h"
+#include "attacks/auto.h"
 
 #include "core/job.h"
 
@@ -99,6 +100,32 @@ hl_status hl_attack_trace_reserve(hl_attack *a, int64_t len) {
     return HL_OK;
 }
 
+hl_status hl_attack_keep(hl_attack *a, hl_train_state *ts, const char *prefix, int64_t n) {
+    char nm[32];
+#define KEEP(field, ptr, bytes)                                                                                       \
+    do {                                                                                                              \
+        snprintf(nm, sizeof nm, "%s%s", prefix, field);                                                               \
+        hl_train_state_blob(ts, nm, ptr, bytes);                                                                      \
+    } while (0)
+    KEEP("forwards", &a->forwards, sizeof a->forwards);
+    KEEP("backwards", &a->backwards, sizeof a->backwards);
+    KEEP("zero_grads", &a->zero_grads, sizeof a->zero_grads);
+    snprintf(nm, sizeof nm, "%strace_sum", prefix);
+    size_t bytes = 0;
+    if (a->trace_len == 0 && ts->on && hl_train_state_peek_blob(ts->path, nm, &bytes) == HL_OK && bytes > 0) {
+        hl_status st = hl_attack_trace_reserve(a, (int64_t)(bytes / sizeof *a->trace_loss_sum));
+        if (st < 0) return st;
+    }
+    hl_error_clear();
+    if (a->trace_len > 0) {
+        KEEP("trace_sum", a->trace_loss_sum, (size_t)a->trace_len * sizeof *a->trace_loss_sum);
+        KEEP("trace_n", a->trace_loss_n, (size_t)a->trace_len * sizeof *a->trace_loss_n);
+        KEEP("trace_improved", a->trace_improved, (size_t)a->trace_len * sizeof *a->trace_improved);
+    }
+#undef KEEP
+    return hl_auto_keep(a, ts, prefix, n);
+}
+
 /* Freezes the victim's parameters (saving their flags into was[np]) or restores them. */
 static void victim_freeze(hl_hasher *victim, bool *was, bool freeze) {
     int np = hl_params_count(&victim->params);
@@ -190,7 +217,8 @@ hl_status hl_attack_run(hl_attack *a, hl_hasher *victim, hl_ctx *ctx, const floa
     for (int64_t i0 = 0; i0 < n; i0 += batch) {
         int64_t b = HL_MIN((int64_t)batch, n - i0);
         hl_codes tgt, src;
-        hl_attack_goal g = {.query_id = ids, .judge = goal ? goal->judge : NULL, .first = i0};
+        hl_attack_goal g = {.query_id = ids, .judge = goal ? goal->judge : NULL,
+                            .first = (goal ? goal->first : 0) + i0, .total = goal ? goal->total : 0};
         for (int64_t j = 0; j < b; j++) ids[j] = goal && goal->query_id ? goal->query_id[i0 + j] : i0 + j;
         if (goal && goal->target) tgt = rows(goal->target, i0, b), g.target = &tgt;
         if (goal && goal->source) src = rows(goal->source, i0, b), g.source = &src;
@@ -225,7 +253,7 @@ hl_status hl_attack_run(hl_attack *a, hl_hasher *victim, hl_ctx *ctx, const floa
         memcpy(x_adv + i0 * d, at->data, (size_t)(b * d) * sizeof(float));
         hl_tensor_free(xt), hl_tensor_free(at);
         xt = at = NULL;
-        hl_job_progress("attack", i0 + b, n, NULL);
+        hl_job_progress("attack", g.first + b, goal && goal->total > 0 ? goal->total : n, NULL);
         if (i0 + b < n && (st = hl_job_check()) < 0) goto done;
     }
 done:

@@ -19,6 +19,7 @@
 #define HL_ATTACK_H
 
 #include "attacks/threat.h"
+#include "core/io/train_state.h"
 #include "hashers/hasher.h"
 
 #define HL_ATTACK_ABI 3 /* 2: the class gained `cite`; 3: `version` */
@@ -67,7 +68,10 @@ typedef struct hl_attack_goal {
     const hl_labels *target_labels; /* targeted: the target label set of each query [n rows] (what label-conditioned
                                      * attacks such as ProS-GAN aim at); NULL when the caller has none */
     const hl_attack_judge *judge;   /* NULL: attacks that choose among candidates score them by their codes */
-    int64_t first;                  /* set by the driver: the position of this batch's first image in the run */
+    int64_t first;                  /* caller: the position of the call's first image in the whole job (a long list
+                                     * attacked in several calls; 0 otherwise); perturb gets the position of its
+                                     * batch's first image in the job */
+    int64_t total;                  /* caller: images of the whole job, for progress reports (0: this call's n) */
 } hl_attack_goal;
 
 /* What an attack with HL_ATTACK_NEEDS_FIT learns from, once per victim (the lab passes the protocol's train list and
@@ -178,5 +182,14 @@ hl_status hl_attack_load(hl_attack *a, const hl_hasher *victim, const char *path
  * position in x. goal may be NULL (untargeted, ids 0..n-1). */
 hl_status hl_attack_run(hl_attack *a, hl_hasher *victim, hl_ctx *ctx, const float *x, float *x_adv, int64_t n,
                         const hl_attack_goal *goal, int batch);
+
+/* Resumable jobs (the lab checkpoints an attack cell every chunk of queries, attacking chunk k with goal->first at
+ * its position): registers in ts everything the attack accumulates over calls — its cost counters, its trace (a trace
+ * not reserved yet is reserved with the length saved in ts's file, when there is one) and an ensemble's record and
+ * members (attacks/auto.h) sized for n queries — under names that start with prefix. Register again before every
+ * save (a trace reserved by the first call is then included). Resuming = restoring these, then attacking the
+ * remaining chunks: per-image results never depend on batch composition (core/ctx.h batch invariance, per-query
+ * seeds), so the job ends exactly as one uninterrupted call would. */
+hl_status hl_attack_keep(hl_attack *a, hl_train_state *ts, const char *prefix, int64_t n);
 
 #endif

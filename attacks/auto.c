@@ -252,6 +252,35 @@ done:
     return st;
 }
 
+hl_status hl_auto_keep(hl_attack *self, hl_train_state *ts, const char *prefix, int64_t n) {
+    if (!self || self->cls != &hl_attack_auto) return HL_OK;
+    auto_attack *a = (auto_attack *)self;
+    char nm[32];
+    hl_status st = grow(a, HL_MAX(n, 1));
+    if (st < 0) return st;
+#define KEEP(field, ptr, bytes)                                                                                       \
+    do {                                                                                                              \
+        snprintf(nm, sizeof nm, "%s%s", prefix, field);                                                               \
+        hl_train_state_blob(ts, nm, ptr, bytes);                                                                      \
+    } while (0)
+    KEEP("rec_forwards", a->rec.forwards, sizeof a->rec.forwards);
+    KEEP("rec_backwards", a->rec.backwards, sizeof a->rec.backwards);
+    KEEP("rec_zero_grads", a->rec.zero_grads, sizeof a->rec.zero_grads);
+    KEEP("rec_seconds", a->rec.seconds, sizeof a->rec.seconds);
+    KEEP("rec_wins", a->rec.wins, sizeof a->rec.wins);
+    KEEP("rec_n", &a->rec.n, sizeof a->rec.n);
+    KEEP("rec_winner", a->winner, (size_t)n * sizeof *a->winner);
+    KEEP("rec_score", a->score, (size_t)(n * N_MEMBERS) * sizeof *a->score);
+#undef KEEP
+    for (int i = 0; i < N_MEMBERS; i++) {
+        if (!a->m[i]) continue;
+        char p[32];
+        snprintf(p, sizeof p, "%sm%d_", prefix, i);
+        if ((st = hl_attack_keep(a->m[i], ts, p, n)) < 0) return st;
+    }
+    return HL_OK;
+}
+
 const hl_auto_record *hl_auto_record_of(const hl_attack *a) {
     if (!a || a->cls != &hl_attack_auto) return NULL;
     auto_attack *x = (auto_attack *)a;

@@ -33,4 +33,8 @@ typedef struct hl_auto_record {
 /* The record of an `auto` attack (valid until the attack is freed or runs again), NULL for any other attack. */
 const hl_auto_record *hl_auto_record_of(const hl_attack *a);
 
+/* hl_attack_keep's part for an ensemble (nothing for other attacks): the record (per member counters, seconds, wins;
+ * per query winners and scores, sized for n queries) and every member's own counters and trace (prefix "<p>m<i>_"). */
+hl_status hl_auto_keep(hl_attack *a, hl_train_state *ts, const char *prefix, int64_t n);
+
 #endif

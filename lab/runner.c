@@ -244,6 +244,17 @@ done:
     return st;
 }
 
+/* Removes DIR/attack_partial/ (the chunks of a finished attack cell). */
+static void remove_partial(const char *dir) {
+    char pd[1400], f[1500];
+    snprintf(pd, sizeof pd, "%s/attack_partial", dir);
+    for (int64_t k = 0;; k++) {
+        snprintf(f, sizeof f, "%s/chunk_%04lld.npy", pd, (long long)k);
+        if (unlink(f) != 0) break;
+    }
+    rmdir(pd);
+}
+
 /* Runs one cell and writes its result.json (unless interrupted). Returns the cell's status. */
 static hl_status run_cell(hl_run_state *rs, const hl_cell *c) {
     hl_config *res = NULL;
@@ -276,6 +287,11 @@ static hl_status run_cell(hl_run_state *rs, const hl_cell *c) {
         if (c->kind == HL_CELL_TRAIN && hl_train_state_peek(fs, &done, &total) == HL_OK)
             snprintf(kept, sizeof kept, "; kept: its fit after epoch %lld/%lld in %s", (long long)done,
                      (long long)total, fs);
+        hl_store_cell_dir(rs->store.dir, c->key, fs, sizeof fs);
+        strncat(fs, "/" HL_RUN_ATTACK_STATE, sizeof fs - strlen(fs) - 1);
+        if (c->kind == HL_CELL_ATTACK && hl_train_state_peek(fs, &done, &total) == HL_OK)
+            snprintf(kept, sizeof kept, "; kept: %lld of %lld chunks of its queries (%s)", (long long)done,
+                     (long long)total, fs);
         hl_error_clear();
         snprintf(rs->stopped, sizeof rs->stopped, "%s %s stopped: %s%s", hl_cell_kind_name(c->kind), c->label, why,
                  kept);
@@ -305,10 +321,11 @@ static hl_status run_cell(hl_run_state *rs, const hl_cell *c) {
     snprintf(path, sizeof path, "%s/result.json", dir);
     if (wst >= 0) wst = hl_store_mkdirs(dir);
     if (wst >= 0) wst = hl_store_write_json(path, res);
-    if (wst >= 0 && st >= 0 && c->kind == HL_CELL_TRAIN) { /* done: the fit's resumable state is not needed */
+    if (wst >= 0 && st >= 0) { /* done: the resumable states of its fit or attack are not needed */
         char fs[1400];
-        snprintf(fs, sizeof fs, "%s/" HL_DEEP_FIT_STATE, dir);
+        snprintf(fs, sizeof fs, "%s/%s", dir, c->kind == HL_CELL_TRAIN ? HL_DEEP_FIT_STATE : HL_RUN_ATTACK_STATE);
         unlink(fs);
+        if (c->kind == HL_CELL_ATTACK) remove_partial(dir);
     }
     if (wst >= 0 && st >= 0 && hl_store_label_link(rs->store.dir, c->label, c->key, c->kind == HL_CELL_TRAIN) < 0) {
         hl_msg(HL_LOG_WARN, "cell %s: no by-label link: %s", c->label, hl_error_last()); /* a convenience only */

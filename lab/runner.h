@@ -33,7 +33,9 @@
  * of a cell — without writing the current cell's result.json (a cell that finished is recorded). A deep hasher's or
  * a fitted attack's fit saves its whole training state after every epoch (train cell: CELL/fit_state.safetensors,
  * removed once the cell is done; ProS-GAN: TRAIN_CELL/attack_fits/<name>.fit_state.safetensors), so the next run
- * resumes the fit from its last finished epoch, bit for bit. summary.interrupted is set, the summary says which
+ * resumes the fit from its last finished epoch, bit for bit. An attack cell saves its adversarial images and the
+ * attack's accumulators every 64 queries (CELL/attack_partial/, CELL/attack_state.safetensors; lab/cells.c) and
+ * resumes after the last saved chunk. summary.interrupted is set, the summary says which
  * cell stopped and what it kept, and hl_run_suite returns HL_OK. A second SIGINT/SIGTERM exits at once (130/143):
  * every file that marks work as done is written atomically, so nothing half-written is taken as done.
  * Progress: one lab/progress.h task per cell on stderr (opts.progress) and the same lines, plain, in RUNDIR/log.txt.
@@ -43,7 +45,8 @@
  * SIGKILL right after the k-th cell it executes has written its result.json (to test resuming after a crash);
  * with HASHLAB_TEST_KILL_SIGNAL=INT as well it raises SIGINT instead (to test the clean stop). With
  * HASHLAB_TEST_STOP_DELAY_MS=t, a cell stopped by a stop request waits t ms before the runner unwinds (so that a test
- * can deliver the second Ctrl-C deterministically).
+ * can deliver the second Ctrl-C deterministically). With HASHLAB_TEST_STOP_AFTER_CHUNK=k, an attack cell requests a
+ * stop right after saving its k-th chunk of queries (to test resuming an attack cell).
  */
 #ifndef HL_LAB_RUNNER_H
 #define HL_LAB_RUNNER_H

@@ -55,6 +55,9 @@ hl_status hl_cell_run_train(hl_run_state *rs, const hl_cell *c, hl_config *res);
 hl_status hl_cell_run_attack(hl_run_state *rs, const hl_cell *c, hl_config *res);
 hl_status hl_cell_run_transfer(hl_run_state *rs, const hl_cell *c, hl_config *res);
 
+/* An attack cell's resumable state (lab/cells.c: attack_chunks), removed with CELL/attack_partial/ once it is done. */
+#define HL_RUN_ATTACK_STATE "attack_state.safetensors"
+
 /* Anchor items per attacked query in artifacts/anchor_indices.npy (DHTA's n_t = 9; an attack's n_t <= this). */
 #define HL_RUN_ANCHORS 9
 

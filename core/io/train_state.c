@@ -20,7 +20,10 @@ void hl_train_state_init(hl_train_state *s, const char *dir, const char *file, c
     snprintf(s->what, sizeof s->what, "%s", what ? what : "training");
     snprintf(s->fingerprint, sizeof s->fingerprint, "%s", fingerprint ? fingerprint : "");
     s->total = total;
+    snprintf(s->unit, sizeof s->unit, "epoch");
 }
+
+void hl_train_state_set_unit(hl_train_state *s, const char *unit) { snprintf(s->unit, sizeof s->unit, "%s", unit); }
 
 static hl_train_item *add(hl_train_state *s, hl_train_item_kind kind, const char *name) {
     HL_ASSERT(s->n < HL_TRAIN_STATE_MAX, "hl_train_state: more than %d items", HL_TRAIN_STATE_MAX);
@@ -212,7 +215,7 @@ hl_status hl_train_state_epoch_end(hl_train_state *s, int64_t done) {
     hl_status st = hl_train_state_save(s, done);
     if (st < 0) return st;
     if (hl_job_stop_requested())
-        return hl_error_set(HL_EINTR, "interrupted after epoch %lld/%lld of %s (%s)", (long long)done,
+        return hl_error_set(HL_EINTR, "interrupted after %s %lld/%lld of %s (%s)", s->unit, (long long)done,
                             (long long)s->total, s->what, s->on ? "state saved: the next run resumes there" : "");
     return HL_OK;
 }
@@ -313,7 +316,8 @@ hl_status hl_train_state_resume(hl_train_state *s, int64_t *done) {
         hl_optim_state_apply_meta(it->optim, (const char *const *)ok_k, (const char *const *)ok_v, n);
     }
     *done = d;
-    hl_msg(HL_LOG_INFO, "%s: resuming from epoch %lld/%lld (%s)", s->what, (long long)d, (long long)s->total, s->path);
+    hl_msg(HL_LOG_INFO, "%s: resuming after %s %lld/%lld (%s)", s->what, s->unit, (long long)d, (long long)s->total,
+           s->path);
 done:
     for (int i = 0; stage && i < p.n; i++) free(stage[i]);
     free(stage);
@@ -337,6 +341,21 @@ hl_status hl_train_state_peek(const char *path, int64_t *done, int64_t *total) {
         st = hl_error_set(HL_EFORMAT, "%s: not a training state", path);
     hl_safetensors_close(sf);
     return st;
+}
+
+hl_status hl_train_state_peek_blob(const char *path, const char *name, size_t *bytes) {
+    hl_safetensors *sf = NULL;
+    char key[128];
+    bool ok;
+    if (access(path, F_OK) != 0) return hl_error_set(HL_ENOTFOUND, "%s: no training state", path);
+    hl_status st = hl_safetensors_open(&sf, path);
+    if (st < 0) return st;
+    snprintf(key, sizeof key, "blob.%s.bytes", name);
+    int64_t b = parse_i64(hl_safetensors_meta(sf, key), &ok);
+    hl_safetensors_close(sf);
+    if (!ok || b < 0) return hl_error_set(HL_ENOTFOUND, "%s: no blob '%s'", path, name);
+    *bytes = (size_t)b;
+    return HL_OK;
 }
 
 void hl_train_state_remove(const hl_train_state *s) {

@@ -39,7 +39,7 @@
 #include "core/optim.h"
 
 #define HL_TRAIN_STATE_FORMAT "hashlab-train-state-1"
-#define HL_TRAIN_STATE_MAX 24
+#define HL_TRAIN_STATE_MAX 64
 
 typedef enum hl_train_item_kind { HL_TRAIN_PARAMS, HL_TRAIN_OPTIM, HL_TRAIN_BLOB } hl_train_item_kind;
 
@@ -57,6 +57,7 @@ typedef struct hl_train_state {
     char path[1280];
     char what[96];       /* "dpsh 32b": messages */
     char fingerprint[80];
+    char unit[24];       /* what `done` counts, for messages: "epoch" (default) */
     int64_t total;       /* epochs planned */
     hl_train_item item[HL_TRAIN_STATE_MAX];
     int n;
@@ -66,6 +67,8 @@ typedef struct hl_train_state {
 /* dir NULL or "": disabled. file: the name inside dir. fingerprint: any string (NULL = ""). */
 void hl_train_state_init(hl_train_state *s, const char *dir, const char *file, const char *what, int64_t total,
                          const char *fingerprint);
+/* What a step of `done` is called in messages ("epoch" by default; "chunk of queries", ...). */
+void hl_train_state_set_unit(hl_train_state *s, const char *unit);
 /* Registration (names unique per state, [A-Za-z0-9_]+, < 32 bytes; at most HL_TRAIN_STATE_MAX items: both are
  * programming errors, HL_ASSERT). The registered memory must stay valid until the last save / resume. */
 void hl_train_state_params(hl_train_state *s, const char *name, hl_params *p);
@@ -73,7 +76,7 @@ void hl_train_state_optim(hl_train_state *s, const char *name, hl_optim *o);
 void hl_train_state_blob(hl_train_state *s, const char *name, void *data, size_t bytes);
 
 /* *done = epochs finished by the saved state (0 when disabled or no file), everything registered restored. Logs
- * "dpsh 32b: resuming from epoch 4/8 (PATH)". HL_EMISMATCH / HL_EFORMAT as above; nothing is changed then. */
+ * "dpsh 32b: resuming after epoch 4/8 (PATH)". HL_EMISMATCH / HL_EFORMAT as above; nothing is changed then. */
 hl_status hl_train_state_resume(hl_train_state *s, int64_t *done);
 /* Saves the registered state as "done epochs finished" (nothing when disabled). */
 hl_status hl_train_state_save(hl_train_state *s, int64_t done);
@@ -83,6 +86,9 @@ hl_status hl_train_state_epoch_end(hl_train_state *s, int64_t done);
 /* Epochs finished and planned of the state file at path (HL_ENOTFOUND when there is none; HL_EFORMAT when it is
  * not a training state). For messages ("kept: epoch 4/8"). */
 hl_status hl_train_state_peek(const char *path, int64_t *done, int64_t *total);
+/* Bytes of blob `name` in the state file at path (HL_ENOTFOUND when there is no file or no such blob): lets a
+ * caller size a buffer that exists only after the first save (an attack's trace) before registering it. */
+hl_status hl_train_state_peek_blob(const char *path, const char *name, size_t *bytes);
 /* Deletes the state file (nothing when disabled or absent). */
 void hl_train_state_remove(const hl_train_state *s);
 
