@@ -229,7 +229,7 @@ static hl_status result_header(hl_run_state *rs, const hl_cell *c, hl_config **o
         const hl_cell *tc = &rs->cells[c->parent];
         if (c->kind == HL_CELL_TRANSFER) tc = &rs->cells[tc->parent];
         HL_TRY(hl_run_put_str(res, "train_key", tc->key));
-        HL_TRY(hl_run_put_str(res, "eps", hl_config_get(an, "eps")->text));
+        HL_TRY(hl_run_put_str(res, "eps", s->attacks[c->attack].eps_text)); /* as written; attack_config: canonical */
         HL_TRY(hl_run_put_str(res, "norm", hl_config_get(an, "norm")->text));
     }
     ver = hl_config_new(HL_CONFIG_MAP, NULL, "", 0, 0);
