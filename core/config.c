@@ -410,6 +410,20 @@ char *hl_fraction_format(const hl_fraction *f, char *buf, size_t n) {
     return buf;
 }
 
+char *hl_fraction_format_written(const char *text, char *buf, size_t n) {
+    hl_fraction f;
+    const char *why;
+    if (n) buf[0] = 0;
+    if (!text || hl_config_parse_fraction(text, &f, &why) < 0) return NULL;
+    const char *slash = strchr(text, '/');
+    if (!slash) return hl_config_format_double(f.value, buf, n);
+    int64_t p = 0, q = 0; /* as parsed: integers, checked above */
+    sscanf(text, "%" SCNd64, &p);
+    sscanf(slash + 1, "%" SCNd64, &q);
+    snprintf(buf, n, "%" PRId64 "/%" PRId64, p, q);
+    return buf;
+}
+
 /* ---- typed reads ---- */
 
 /* "FILE:L:C: PATH: expected X, got 'text'" (or "got a map"). */

@@ -102,6 +102,11 @@ bool hl_config_is_null_text(const char *s);
 hl_status hl_config_parse_fraction(const char *s, hl_fraction *out, const char **why);
 /* "8/255", "-3/4", "2" (den 1), or the shortest round-trip decimal when den == 0. Returns buf. */
 char *hl_fraction_format(const hl_fraction *f, char *buf, size_t n);
+/* A fraction's text as the user wrote it, for labels and reports (canonical JSON and cell keys keep
+ * hl_fraction_format's reduced form): "P/Q" unreduced ("48/255", not "16/85"; spaces and a '+' dropped), a decimal
+ * or an integer as its shortest round-trip decimal ("0.031" rather than "31/1000", "0.5", "8", "1e-3" -> "0.001").
+ * Returns buf, or NULL (buf "") when text is not a fraction. */
+char *hl_fraction_format_written(const char *text, char *buf, size_t n);
 /* Shortest "%.{15,16,17}g" text that reads back as exactly x. Returns buf. */
 char *hl_config_format_double(double x, char *buf, size_t n);
 

@@ -12,7 +12,8 @@ static void usage(FILE *f) {
                "[--no-progress]\n"
                "       hashlab data info NAME [--root DIR]      (NAME: cifar10 cifar100 fashion-mnist mnist)\n"
                "  --root DIR   where datasets live (default: $HASHLAB_DATA, else ~/.cache/hashlab)\n"
-               "  --url, --md5 a mirror of the archive and its MD5 (both together)\n"
+               "  --url, --md5 a mirror of the archive and its MD5 (both together; or set HASHLAB_FETCH_URL_CIFAR10\n"
+               "               and HASHLAB_FETCH_MD5_CIFAR10, ..._CIFAR100, which `hashlab run --fetch` uses too)\n"
                "  --force      download and unpack again even if the dataset is present\n");
 }
 
@@ -73,6 +74,9 @@ static int data_fetch(int argc, char **argv) {
     if (url) {
         o.url = url;
         o.md5 = md5;
+    } else if (hl_fetch_mirror_from_env(&o, src, NULL) < 0) { /* HASHLAB_FETCH_URL_<NAME> + _MD5_<NAME> */
+        fprintf(stderr, "hashlab data fetch: %s\n", hl_error_last());
+        return 2;
     }
     o.force = force;
     o.progress = progress;

@@ -1,6 +1,7 @@
 /* lab/cmd_run.c — `hashlab run SUITE`: exit 0 when every selected cell is done, 1 when a cell failed or the run
  * could not start, 2 on bad usage, 130 when interrupted (SIGINT/SIGTERM). */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "lab/commands.h"
@@ -9,8 +10,8 @@
 
 static const char run_usage[] =
     "usage: hashlab run SUITE.yaml [--dry-run] [--only PATTERN] [--force PATTERN] [--shard i/n] [--fail-fast]\n"
-    "                  [--quiet] [--verbose] [--threads N] [--output DIR]\n"
-    "  --dry-run     print every cell (state, kind, key prefix, label) and run nothing\n"
+    "                  [--quiet] [--verbose] [--threads N] [--output DIR] [--fetch]\n"
+    "  --dry-run     print every cell (state, kind, key prefix, label) and run nothing (never fetches)\n"
     "  --only P      cells whose label matches the shell pattern P (e.g. 'itq/*', '*/noise')\n"
     "  --force P     run the cells matching P again even when done, with every cell computed from them (the old\n"
     "                result is kept as result.json.forced)\n"
@@ -18,6 +19,9 @@ static const char run_usage[] =
     "  --fail-fast   stop at the first failed cell\n"
     "  --threads N   threads (0 = all cores; default: the suite's)\n"
     "  --output DIR  run directory (default: the suite's output, else runs/<name>)\n"
+    "  --fetch       download a missing dataset hashlab knows (cifar10, cifar100) into the suite's data_root, else\n"
+    "                $HASHLAB_DATA or ~/.cache/hashlab (also: HASHLAB_FETCH=1; a mirror: HASHLAB_FETCH_URL_CIFAR10\n"
+    "                and HASHLAB_FETCH_MD5_CIFAR10)\n"
     "Done cells are skipped; failed and missing ones run. Ctrl-C stops after the current step (exit 130).\n";
 
 int hl_cmd_run(int argc, char **argv) {
@@ -28,6 +32,7 @@ int hl_cmd_run(int argc, char **argv) {
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) { printf("%s", run_usage); return 0; }
         else if (!strcmp(a, "--dry-run")) o.dry_run = true;
         else if (!strcmp(a, "--fail-fast")) o.fail_fast = true;
+        else if (!strcmp(a, "--fetch")) o.fetch = true;
         else if (!strcmp(a, "--quiet")) o.progress = HL_PROGRESS_QUIET;
         else if (!strcmp(a, "--verbose")) o.progress = HL_PROGRESS_VERBOSE;
         else if (!strcmp(a, "--only") || !strcmp(a, "--force") || !strcmp(a, "--output") || !strcmp(a, "--shard") ||
@@ -62,6 +67,8 @@ int hl_cmd_run(int argc, char **argv) {
         fprintf(stderr, "hashlab run: missing SUITE.yaml\n%s", run_usage);
         return 2;
     }
+    const char *fetch_env = getenv("HASHLAB_FETCH");
+    if (fetch_env && fetch_env[0] && strcmp(fetch_env, "0") != 0) o.fetch = true;
     hl_run_install_signals();
     hl_run_summary sum;
     if (hl_run_suite(&o, &sum) < 0) {

@@ -18,6 +18,7 @@
 #include "eval/targets.h"
 #include "hashers/deep.h"
 #include "lab/plugin.h"
+#include "lab/run_data.h"
 #include "lab/runner_impl.h"
 #include "reports/report.h"
 
@@ -144,8 +145,9 @@ static hl_status load_data(hl_run_state *rs) {
         HL_TRY(hl_dataset_synthetic(&rs->data, &so));
     } else {
         const hl_config *root = hl_config_get(r, "data_root");
-        HL_TRY(hl_dataset_open(&rs->data, rs->suite->dataset,
-                               root && root->kind == HL_CONFIG_SCALAR ? root->text : NULL));
+        const char *dir = root && root->kind == HL_CONFIG_SCALAR ? root->text : NULL;
+        HL_TRY(hl_run_data_open(&rs->data, rs->suite->dataset, dir, rs->o->suite_path, rs->o->fetch && !rs->o->dry_run,
+                                rs->o->progress != HL_PROGRESS_QUIET));
     }
     HL_TRY(hl_split_make(&rs->split, &rs->data, rs->suite->protocol, (uint64_t)rs->suite->split_seed));
     HL_TRY(hl_split_hash(&rs->split, rs->split_hash));
@@ -227,7 +229,7 @@ static hl_status result_header(hl_run_state *rs, const hl_cell *c, hl_config **o
         const hl_cell *tc = &rs->cells[c->parent];
         if (c->kind == HL_CELL_TRANSFER) tc = &rs->cells[tc->parent];
         HL_TRY(hl_run_put_str(res, "train_key", tc->key));
-        HL_TRY(hl_run_put_str(res, "eps", hl_config_get(an, "eps")->text));
+        HL_TRY(hl_run_put_str(res, "eps", s->attacks[c->attack].eps_text)); /* as written; attack_config: canonical */
         HL_TRY(hl_run_put_str(res, "norm", hl_config_get(an, "norm")->text));
     }
     ver = hl_config_new(HL_CONFIG_MAP, NULL, "", 0, 0);

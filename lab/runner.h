@@ -8,7 +8,8 @@
  *   1. plugins (HASHLAB_PLUGIN_PATH, then the suite's `plugins:`), hl_suite_load, then a validation pass over every
  *      hasher and attack entry (class exists, params valid against its schema, attack options accepted) — every
  *      problem reported at once as FILE:LINE:COL lines before anything trains (HL_EINVAL, nothing written);
- *   2. the dataset (by name, data_root first; or synthetic) and the split (protocol, split_seed), its hash into the
+ *   2. the dataset (by name, data_root first; or synthetic; a missing CIFAR-10/100 fetched when opts.fetch and not a
+ *      dry run, else refused with the exact commands that get it: lab/run_data.h) and the split (protocol, split_seed), its hash into the
  *      cell keys (hl_suite_expand); the selection: --shard, then --only (an attack cell selected pulls in its train
  *      cell);
  *   3. dry run: prints the plan (label, kind, key prefix, state) to opts.out and stops — nothing is written;
@@ -63,6 +64,8 @@ typedef struct hl_run_opts {
                                    * even when done; their old result.json is kept as result.json.forced */
     int shard_index, shard_count; /* shard_count 0: no sharding */
     bool dry_run, fail_fast;
+    bool fetch;                   /* a missing dataset hashlab can download is fetched (never in a dry run);
+                                   * `hashlab run --fetch` or HASHLAB_FETCH=1 (lab/cmd_run.c) */
     int threads;                  /* < 0: the suite's `threads` */
     hl_progress_mode progress;    /* default NORMAL */
     FILE *out;                    /* plan and summary lines (default stdout; NULL-safe) */

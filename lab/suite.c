@@ -209,13 +209,14 @@ static hl_status check_names(const hl_suite *s) {
                 return hl_config_error(n, HL_EINVAL,
                                        "attacks: entries %lld and %lld are both '%s' at %s eps %s on a common bit "
                                        "length; give one a `name:`", (long long)j + 1, (long long)i + 1, a->name, na,
-                                       ea);
+                                       a->eps_text[0] ? a->eps_text : ea);
             }
         }
     return HL_OK;
 }
 
-/* "name:linf:8/255" / "name:none": an attack entry's threat label (what follows the train label in a cell label). */
+/* "name:linf:8/255" / "name:none": an attack entry's threat label (what follows the train label in a cell label),
+ * ε as written (eps_text). */
 static hl_status threat_label(const hl_suite_attack *a, char *buf, size_t n) {
     const char *norm = NULL;
     hl_fraction eps;
@@ -224,15 +225,22 @@ static hl_status threat_label(const hl_suite_attack *a, char *buf, size_t n) {
     if (st == HL_OK) st = hl_config_get_fraction(a->node, "eps", &eps);
     if (st < 0) return st;
     if (!strcmp(norm, "none")) snprintf(buf, n, "%s:none", a->name);
-    else snprintf(buf, n, "%s:%s:%s", a->name, norm, hl_fraction_format(&eps, e, sizeof e));
+    else snprintf(buf, n, "%s:%s:%s", a->name, norm, a->eps_text[0] ? a->eps_text : hl_fraction_format(&eps, e, 64));
     return HL_OK;
 }
 
-/* True when transfer pattern p (an entry name, or a full threat label) names attack entry a. */
+/* True when transfer pattern p (an entry name, or a full threat label) names attack entry a; the label's ε may be
+ * written another way with the same value (16/85 for 48/255, 1/2 for 0.5). */
 static bool transfer_names(const char *p, const hl_suite_attack *a) {
     char lab[160];
     if (!strcmp(p, a->name)) return true;
-    return threat_label(a, lab, sizeof lab) == HL_OK && !strcmp(p, lab);
+    if (threat_label(a, lab, sizeof lab) < 0) return false;
+    if (!strcmp(p, lab)) return true;
+    const char *pc = strrchr(p, ':'), *lc = strrchr(lab, ':'), *why;
+    hl_fraction x, y;
+    return pc && lc && pc - p == lc - lab && !strncmp(p, lab, (size_t)(pc - p)) &&
+           hl_config_parse_fraction(pc + 1, &x, &why) == HL_OK && hl_config_parse_fraction(lc + 1, &y, &why) == HL_OK &&
+           x.value == y.value;
 }
 
 /* transfer: {attacks, bits}; every pattern must name at least one attack entry. */
@@ -336,6 +344,9 @@ hl_status hl_suite_from_config(hl_suite **out, hl_config *root) {
         HL_TRY(hl_config_get_string(a->node, "name", &a->name));
         if (!a->name[0]) a->name = a->method;
         HL_TRY(hl_config_get_int_list(a->node, "bits", &a->bits, &a->nbits));
+        const hl_config *e = hl_config_get(hl_config_at(hl_config_get(root, "attacks"), i), "eps");
+        if (!e || e->kind != HL_CONFIG_SCALAR) e = hl_config_get(a->node, "eps"); /* the default */
+        hl_fraction_format_written(e ? e->text : NULL, a->eps_text, sizeof a->eps_text);
     }
     HL_TRY(check_names(s));
     HL_TRY(load_transfer(s));

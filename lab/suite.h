@@ -41,6 +41,7 @@
  * Every key is checked against the schema below (unknown keys, types, ranges, enum values) and every problem is
  * reported at once with file:line:col. The resolved suite (defaults filled in, values canonical) is what cell keys
  * are computed from, so `eps: 8/255` and `eps: 0.0313725...` name different cells but `1e-3` and `0.001` do not.
+ * Labels and results print ε as it was written (`48/255`, `0.031`: hl_suite_attack.eps_text), not canonically.
  *
  * Cells: a TRAIN cell per (hasher entry × bits × seed), then an ATTACK cell per (train cell × attack entry whose
  * `bits` admit it), then a TRANSFER cell per (attack cell named in `transfer` × train cell of an attacked entry with
@@ -75,6 +76,8 @@ typedef struct hl_suite_attack {
     const char *name;  /* `name:` or the method */
     int64_t *bits;     /* code lengths it applies to (nbits 0: all) */
     int64_t nbits;
+    char eps_text[64]; /* ε as written (hl_fraction_format_written: "48/255", "0.031"), for cell labels and
+                        * result.json's "eps"; the node (and so the key) keeps the canonical "16/85", "31/1000" */
 } hl_suite_attack;
 
 typedef struct hl_suite {

@@ -176,6 +176,31 @@ done:
     return st;
 }
 
+/* True when text is a fraction in its canonical (reduced) form: "16/85", "31/1000", "8". */
+static bool eps_canonical(const char *text) {
+    hl_fraction f;
+    const char *why;
+    char buf[64];
+    return hl_config_parse_fraction(text, &f, &why) == HL_OK && !strcmp(hl_fraction_format(&f, buf, sizeof buf), text);
+}
+
+/* ε as written ("48/255", "0.031") in every cell of one attack and norm with the same ε value: results written
+ * before result.json said ε as written carry the canonical text ("16/85", "31/1000") under the same cell keys, so
+ * a run directory may hold both; the tables and figures would otherwise split one setting in two. */
+static void unify_eps_texts(rcells *cs) {
+    for (int i = 0; i < cs->n; i++) {
+        rcell *a = &cs->c[i];
+        if (!a->attack || isnan(a->eps)) continue;
+        for (int j = 0; j < cs->n; j++) {
+            rcell *b = &cs->c[j];
+            if (b->attack && b->eps == a->eps && strcmp(a->eps_text, b->eps_text) != 0 &&
+                !strcmp(a->attack_name, b->attack_name) && !strcmp(a->norm, b->norm) && eps_canonical(b->eps_text) &&
+                !eps_canonical(a->eps_text))
+                b->eps_text = a->eps_text; /* borrowed from a's tree, which lives as long as b's */
+        }
+    }
+}
+
 /* Moves the transfer cells of cs into xs (they have their own tables; every other table reads train and attack
  * cells only). */
 static hl_status split_transfer(rcells *cs, rcells *xs) {
@@ -511,6 +536,7 @@ hl_status hl_report_build(const char *rundir, const char *const *formats, int nf
         want[f] = true;
     }
     HL_TRY(read_cells(rundir, &cs));
+    unify_eps_texts(&cs);
     for (int i = 0; i < cs.n; i++) cs.c[i].done ? sum.cells_done++ : sum.cells_failed++;
     HL_TRY(split_transfer(&cs, &xs));
     HL_TRY(hl_report_sanity_flags(&cs));

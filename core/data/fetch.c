@@ -59,6 +59,31 @@ void hl_fetch_opts_for(hl_fetch_opts *o, const hl_fetch_source *s, const char *r
     o->retry_wait_s = 2.0;
 }
 
+static bool valid_md5(const char *s);
+
+hl_status hl_fetch_mirror_from_env(hl_fetch_opts *o, const hl_fetch_source *s, bool *used) {
+    HL_ASSERT(o && s, "NULL options or source");
+    char uvar[64], mvar[64], up[32];
+    size_t k = 0;
+    for (; s->name[k] && k < sizeof up - 1; k++)
+        up[k] = (char)(s->name[k] >= 'a' && s->name[k] <= 'z' ? s->name[k] - 'a' + 'A' : s->name[k]);
+    up[k] = 0;
+    snprintf(uvar, sizeof uvar, "HASHLAB_FETCH_URL_%s", up);
+    snprintf(mvar, sizeof mvar, "HASHLAB_FETCH_MD5_%s", up);
+    const char *url = getenv(uvar), *md5 = getenv(mvar);
+    bool has_url = url && url[0], has_md5 = md5 && md5[0];
+    if (used) *used = false;
+    if (!has_url && !has_md5) return HL_OK;
+    if (!has_url || !has_md5)
+        return hl_error_set(HL_EINVAL, "%s is set but %s is not: a mirror of %s needs both (its URL and the MD5 of "
+                            "its archive)", has_url ? uvar : mvar, has_url ? mvar : uvar, s->name);
+    if (!valid_md5(md5)) return hl_error_set(HL_EINVAL, "%s: '%s' is not an MD5 (32 hex digits)", mvar, md5);
+    o->url = url;
+    o->md5 = md5;
+    if (used) *used = true;
+    return HL_OK;
+}
+
 hl_status hl_fetch_default_root(char *buf, size_t n) {
     const char *env = getenv("HASHLAB_DATA");
     if (env && env[0]) {

@@ -90,6 +90,13 @@ const char *hl_fetch_source_names(void);
  * 2 s apart. */
 void hl_fetch_opts_for(hl_fetch_opts *o, const hl_fetch_source *s, const char *root);
 
+/* The mirror override of source s, for machines behind a proxy or firewall: when HASHLAB_FETCH_URL_<NAME> and
+ * HASHLAB_FETCH_MD5_<NAME> (NAME in upper case: CIFAR10, CIFAR100) are both set and non-empty, o->url and o->md5
+ * point at them (the environment's strings) and *used (if non-NULL) is set; when neither is, *o is untouched. One
+ * without the other, or an MD5 that is not 32 hex digits, is HL_EINVAL naming both variables (a mirror must come
+ * with its checksum). `hashlab data fetch` (without --url) and `hashlab run --fetch` apply it. */
+hl_status hl_fetch_mirror_from_env(hl_fetch_opts *o, const hl_fetch_source *s, bool *used);
+
 /* Where `hashlab data fetch` puts datasets by default: $HASHLAB_DATA if set and non-empty, else ~/.cache/hashlab
  * ($HOME, else the passwd entry). One of the places hl_dataset_open searches (core/data/dataset.h). */
 hl_status hl_fetch_default_root(char *buf, size_t n);

@@ -186,6 +186,26 @@ Test(config, fractions_exact) {
     cr_assert_str_eq(hl_config_format_double(0.1 + 0.2, buf, sizeof buf), "0.30000000000000004");
 }
 
+/* ε in labels and reports: a fraction as written (not reduced), a decimal as its shortest round-trip decimal. */
+Test(config, fractions_as_written) {
+    static const char *const cases[][2] = {
+        {"8/255", "8/255"},   {"48/255", "48/255"}, {"16/510", "16/510"}, {"8 / 255", "8/255"}, {"+6/3", "6/3"},
+        {"-3/4", "-3/4"},     {"0/5", "0/5"},       {"0.031", "0.031"},   {"0.0313725", "0.0313725"},
+        {"0.5", "0.5"},       {"0.50", "0.5"},      {"1e-3", "0.001"},    {"-1.25e-2", "-0.0125"},
+        {"2.5e2", "250"},     {"8", "8"},           {"0", "0"},           {"1e-05", "1e-05"},
+        {"0.0313725490196078431372549", "0.03137254901960784"},
+    };
+    char buf[64];
+    for (size_t i = 0; i < HL_ARRAY_LEN(cases); i++) {
+        cr_assert_not_null(hl_fraction_format_written(cases[i][0], buf, sizeof buf), "'%s'", cases[i][0]);
+        cr_assert_str_eq(buf, cases[i][1], "'%s'", cases[i][0]);
+    }
+    cr_assert_null(hl_fraction_format_written("1/0", buf, sizeof buf));
+    cr_assert_str_eq(buf, "");
+    cr_assert_null(hl_fraction_format_written("abc", buf, sizeof buf));
+    cr_assert_null(hl_fraction_format_written(NULL, buf, sizeof buf));
+}
+
 /* ---- schemas ---- */
 
 static const hl_param_spec adsh[] = {

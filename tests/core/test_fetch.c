@@ -23,6 +23,7 @@
 #include "core/io/atomic.h"
 #include "core/rng.h"
 #include "test_common.h"
+#include "test_http.h"
 
 /* ---- synthetic archives ---- */
 
@@ -100,118 +101,6 @@ static void md5_of(const unsigned char *p, size_t n, char out[33]) {
     FILE *f = fopen(path, "wb");
     cr_assert(f && fwrite(p, 1, n, f) == n && fclose(f) == 0);
     cr_assert_eq(hl_fetch_md5_file(path, out), HL_OK, "%s", hl_error_last());
-}
-
-/* ---- the server ---- */
-
-typedef struct server {
-    int fd, port;
-    pthread_t th;
-    atomic_int stop, requests;
-    int64_t range[16]; /* Range start of request i, -1 without one */
-    const unsigned char *body;
-    size_t len;
-    int status;     /* 0: serve the body; else answer this status */
-    int drop_first; /* the first drop_first responses stop after drop_after body bytes and close */
-    size_t drop_after;
-    int ignore_range; /* answer 200 with the whole body to a Range request */
-} server;
-
-static void send_all(int c, const void *p, size_t n) {
-    for (size_t w = 0; w < n;) {
-        ssize_t k = send(c, (const char *)p + w, n - w, MSG_NOSIGNAL);
-        if (k <= 0) return;
-        w += (size_t)k;
-    }
-}
-
-static void serve_one(server *s, int c) {
-    char req[8192] = "";
-    size_t n = 0;
-    while (n < sizeof req - 1 && !strstr(req, "\r\n\r\n")) {
-        ssize_t k = recv(c, req + n, sizeof req - 1 - n, 0);
-        if (k <= 0) return;
-        n += (size_t)k;
-        req[n] = 0;
-    }
-    for (size_t i = 0; i < n; i++) req[i] = (char)(req[i] >= 'A' && req[i] <= 'Z' ? req[i] - 'A' + 'a' : req[i]);
-    int idx = atomic_load(&s->requests);
-    const char *r = strstr(req, "\r\nrange: bytes=");
-    int64_t start = r ? strtoll(r + 15, NULL, 10) : -1;
-    if (idx < 16) s->range[idx] = start;
-    atomic_fetch_add(&s->requests, 1);
-    char h[512];
-    if (strncmp(req, "get /redirect ", 14) == 0) {
-        snprintf(h, sizeof h,
-                 "HTTP/1.1 302 Found\r\nLocation: /data.tar.gz\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
-        send_all(c, h, strlen(h));
-        return;
-    }
-    if (s->status) {
-        snprintf(h, sizeof h, "HTTP/1.1 %d Nope\r\nContent-Length: 4\r\nConnection: close\r\n\r\nnope", s->status);
-        send_all(c, h, strlen(h));
-        return;
-    }
-    size_t from = 0;
-    if (start >= 0 && !s->ignore_range) {
-        if ((size_t)start >= s->len) {
-            snprintf(h, sizeof h,
-                     "HTTP/1.1 416 Range Not Satisfiable\r\nContent-Range: bytes */%zu\r\n"
-                     "Content-Length: 0\r\nConnection: close\r\n\r\n",
-                     s->len);
-            send_all(c, h, strlen(h));
-            return;
-        }
-        from = (size_t)start;
-        snprintf(h, sizeof h,
-                 "HTTP/1.1 206 Partial Content\r\nContent-Range: bytes %zu-%zu/%zu\r\nContent-Length: %zu\r\n"
-                 "Connection: close\r\n\r\n",
-                 from, s->len - 1, s->len, s->len - from);
-    } else {
-        snprintf(h, sizeof h, "HTTP/1.1 200 OK\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n", s->len);
-    }
-    send_all(c, h, strlen(h));
-    size_t n_body = s->len - from;
-    if (idx < s->drop_first && s->drop_after < n_body) n_body = s->drop_after;
-    send_all(c, s->body + from, n_body);
-}
-
-static void *server_main(void *arg) {
-    server *s = arg;
-    while (!atomic_load(&s->stop)) {
-        struct pollfd p = {.fd = s->fd, .events = POLLIN};
-        if (poll(&p, 1, 50) <= 0) continue;
-        int c = accept(s->fd, NULL, NULL);
-        if (c < 0) continue;
-        struct timeval tv = {2, 0};
-        setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-        serve_one(s, c);
-        shutdown(c, SHUT_RDWR);
-        close(c);
-    }
-    return NULL;
-}
-
-static void server_start(server *s, const unsigned char *body, size_t len) {
-    memset(s, 0, sizeof *s);
-    s->body = body;
-    s->len = len;
-    s->fd = socket(AF_INET, SOCK_STREAM, 0);
-    cr_assert(s->fd >= 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = 0};
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t al = sizeof a;
-    cr_assert_eq(bind(s->fd, (struct sockaddr *)&a, sizeof a), 0, "bind: %s", strerror(errno));
-    cr_assert_eq(listen(s->fd, 8), 0);
-    cr_assert_eq(getsockname(s->fd, (struct sockaddr *)&a, &al), 0);
-    s->port = ntohs(a.sin_port);
-    cr_assert_eq(pthread_create(&s->th, NULL, server_main, s), 0);
-}
-
-static void server_stop(server *s) {
-    atomic_store(&s->stop, 1);
-    pthread_join(s->th, NULL);
-    close(s->fd);
 }
 
 /* ---- fixture ---- */
