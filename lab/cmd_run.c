@@ -1,15 +1,17 @@
 /* lab/cmd_run.c — `hashlab run SUITE`: exit 0 when every selected cell is done, 1 when a cell failed or the run
  * could not start, 2 on bad usage, 130 when interrupted (SIGINT/SIGTERM). */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "lab/commands.h"
+#include "lab/overrides.h"
 #include "lab/runner.h"
 #include "lab/suite.h"
 
 static const char run_usage[] =
     "usage: hashlab run SUITE.yaml [--dry-run] [--only PATTERN] [--force PATTERN] [--shard i/n] [--fail-fast]\n"
-    "                  [--quiet] [--verbose] [--threads N] [--output DIR]\n"
+    "                  [--quiet] [--verbose] [--threads N] [--output DIR] [--set-file FRAGMENT.yaml]... [PATH=VALUE]...\n"
     "  --dry-run     print every cell (state, kind, key prefix, label) and run nothing\n"
     "  --only P      cells whose label matches the shell pattern P (e.g. 'itq/*', '*/noise')\n"
     "  --force P     run the cells matching P again even when done, with every cell computed from them (the old\n"
@@ -18,11 +20,16 @@ static const char run_usage[] =
     "  --fail-fast   stop at the first failed cell\n"
     "  --threads N   threads (0 = all cores; default: the suite's)\n"
     "  --output DIR  run directory (default: the suite's output, else runs/<name>)\n"
+    "  --set-file F  a YAML mapping merged over the suite (maps merge, lists and values replace); repeatable\n"
+    "  PATH=VALUE    override: hashers.dpsh.params.epochs=5 'seeds=[0,1]' 'attacks[0].eps=16/255' (entries of\n"
+    "                hashers/attacks by name or [i]); a comma sweeps: attacks.pgd.eps=4/255,8/255 (suites/README.md)\n"
     "Done cells are skipped; failed and missing ones run. Ctrl-C stops after the current step (exit 130).\n";
 
-int hl_cmd_run(int argc, char **argv) {
+static int run_main(int argc, char **argv, const char **files, const char **items) {
     hl_run_opts o;
+    hl_overrides ov = {.set_files = files, .items = items};
     hl_run_opts_default(&o);
+    o.overrides = &ov;
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) { printf("%s", run_usage); return 0; }
@@ -31,7 +38,7 @@ int hl_cmd_run(int argc, char **argv) {
         else if (!strcmp(a, "--quiet")) o.progress = HL_PROGRESS_QUIET;
         else if (!strcmp(a, "--verbose")) o.progress = HL_PROGRESS_VERBOSE;
         else if (!strcmp(a, "--only") || !strcmp(a, "--force") || !strcmp(a, "--output") || !strcmp(a, "--shard") ||
-                 !strcmp(a, "--threads")) {
+                 !strcmp(a, "--threads") || !strcmp(a, "--set-file")) {
             if (!val) {
                 fprintf(stderr, "hashlab run: %s needs a value\n%s", a, run_usage);
                 return 2;
@@ -40,6 +47,7 @@ int hl_cmd_run(int argc, char **argv) {
             if (!strcmp(a, "--only")) o.only = val;
             else if (!strcmp(a, "--force")) o.force = val;
             else if (!strcmp(a, "--output")) o.output = val;
+            else if (!strcmp(a, "--set-file")) files[ov.nset_files++] = val;
             else if (!strcmp(a, "--shard")) {
                 if (hl_shard_parse(val, &o.shard_index, &o.shard_count) < 0) {
                     fprintf(stderr, "hashlab run: %s\n", hl_error_last());
@@ -53,8 +61,10 @@ int hl_cmd_run(int argc, char **argv) {
         } else if (a[0] == '-') {
             fprintf(stderr, "hashlab run: unknown option '%s'\n%s", a, run_usage);
             return 2;
+        } else if (o.suite_path && strchr(a, '=')) {
+            items[ov.nitems++] = a;
         } else if (o.suite_path) {
-            fprintf(stderr, "hashlab run: unexpected argument '%s'\n%s", a, run_usage);
+            fprintf(stderr, "hashlab run: unexpected argument '%s' (an override is PATH=VALUE)\n%s", a, run_usage);
             return 2;
         } else o.suite_path = a;
     }
@@ -70,4 +80,14 @@ int hl_cmd_run(int argc, char **argv) {
     }
     if (sum.interrupted) return 130;
     return sum.failed > 0 || (sum.report_status < 0 && sum.report_status != HL_EUNSUPPORTED) ? 1 : 0;
+}
+
+int hl_cmd_run(int argc, char **argv) {
+    const char **files = calloc((size_t)argc + 1, sizeof *files), **items = calloc((size_t)argc + 1, sizeof *items);
+    int rc = 1;
+    if (files && items) rc = run_main(argc, argv, files, items);
+    else fprintf(stderr, "hashlab run: out of memory\n");
+    free(files);
+    free(items);
+    return rc;
 }
