@@ -35,7 +35,7 @@ typedef enum hl_status {
 } hl_status;
 
 /* Sets the calling thread's last-error message and returns `code` (so `return hl_error_set(...)` reads well).
- * `code` must be negative. The message is truncated to 1023 bytes. */
+ * `code` must be negative. The message is truncated to 8191 bytes (a validation report of 20 problems fits). */
 hl_status hl_error_set(hl_status code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Prepends "prefix: " to the current message (adds context while unwinding). Returns the current code. */
 hl_status hl_error_wrap(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

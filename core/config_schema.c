@@ -60,6 +60,22 @@ hl_status hl_config_errors_finish(hl_config_errors *e, char **text) {
     if (e->oom) return hl_error_set(HL_ENOMEM, "out of memory collecting configuration errors");
     if (!e->n) return HL_OK;
     qsort(e->items, (size_t)e->n, sizeof *e->items, cmp_err);
+    int64_t kept = 0; /* one problem found twice (the copies of a swept entry share their values) is reported once */
+    for (int64_t i = 0; i < e->n; i++) {
+        bool dup = false;
+        for (int64_t j = kept - 1; j >= 0 && !dup; j--) {
+            const hl_config_error_item *a = &e->items[i], *b = &e->items[j];
+            if (strcmp(a->file, b->file) || a->line != b->line || a->col != b->col) break;
+            dup = !strcmp(a->msg, b->msg);
+        }
+        if (dup) {
+            free(e->items[i].file);
+            free(e->items[i].msg);
+        } else {
+            e->items[kept++] = e->items[i];
+        }
+    }
+    e->n = kept;
     size_t cap = 64;
     int64_t shown = HL_MIN(e->n, (int64_t)HL_CONFIG_MAX_ERRORS);
     for (int64_t i = 0; i < shown; i++) cap += strlen(e->items[i].file) + strlen(e->items[i].msg) + 40;
@@ -102,23 +118,24 @@ const char *hl_param_type_name(hl_param_type t) {
 
 int hl_edit_distance(const char *a, const char *b) {
     size_t la = strlen(a), lb = strlen(b);
-    int *row = malloc((lb + 1) * sizeof *row);
-    HL_ASSERT(row, "out of memory in edit distance");
-    for (size_t j = 0; j <= lb; j++) row[j] = (int)j;
+    int *buf = malloc(3 * (lb + 1) * sizeof *buf);
+    HL_ASSERT(buf, "out of memory in edit distance");
+    int *prev2 = buf, *prev = buf + lb + 1, *row = buf + 2 * (lb + 1);
+    for (size_t j = 0; j <= lb; j++) prev[j] = (int)j;
     for (size_t i = 1; i <= la; i++) {
-        int diag = row[0];
         row[0] = (int)i;
         for (size_t j = 1; j <= lb; j++) {
-            int up = row[j];
-            int v = diag + (a[i - 1] != b[j - 1]);
-            v = HL_MIN(v, up + 1);
+            int v = prev[j - 1] + (a[i - 1] != b[j - 1]);
+            v = HL_MIN(v, prev[j] + 1);
             v = HL_MIN(v, row[j - 1] + 1);
+            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) v = HL_MIN(v, prev2[j - 2] + 1);
             row[j] = v;
-            diag = up;
         }
+        int *t = prev2;
+        prev2 = prev, prev = row, row = t;
     }
-    int d = row[lb];
-    free(row);
+    int d = prev[lb];
+    free(buf);
     return d;
 }
 

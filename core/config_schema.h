@@ -22,7 +22,8 @@
  *
  * Errors are collected, not returned one at a time: hl_config_validate appends every problem of a tree to an
  * hl_config_errors list (so a suite validator can check the suite keys, every hasher and every attack, then report
- * all at once). hl_config_errors_finish sorts them by file:line:col, keeps the first HL_CONFIG_MAX_ERRORS (then
+ * all at once). hl_config_errors_finish sorts them by file:line:col, drops repeats (the same message at the same
+ * position), keeps the first HL_CONFIG_MAX_ERRORS (then
  * "... and N more errors"), and returns one line per error, e.g.
  *
  *     s.yaml:4:5: unknown key 'lr_rate' in hasher 'adsh'; did you mean 'lr'? (valid: lr, epochs, norm, method)
@@ -82,7 +83,7 @@ void hl_config_errors_add(hl_config_errors *e, const char *file, int line, int c
     __attribute__((format(printf, 5, 6)));
 /* Sorted report (see above). HL_OK with *text = NULL when there are no errors; else HL_EINVAL, *text the full
  * report (malloc'd, free(); pass text = NULL not to get it) and the last error set to the report (truncated to
- * hl_error_set's 1023 bytes). */
+ * hl_error_set's 8191 bytes). */
 hl_status hl_config_errors_finish(hl_config_errors *e, char **text);
 void hl_config_errors_free(hl_config_errors *e);
 
@@ -112,7 +113,8 @@ const char *hl_param_type_name(hl_param_type t);
  * separated by two spaces, no trailing spaces. *out malloc'd (free()). */
 hl_status hl_param_schema_format(const hl_param_spec *specs, int n, char **out);
 
-/* Levenshtein distance (bytes), used for "did you mean" suggestions. */
+/* Edit distance (bytes): insertions, deletions, substitutions and transpositions of adjacent bytes ("dsph" ->
+ * "dpsh" is 1) each count 1 (optimal string alignment); used for "did you mean" suggestions. */
 int hl_edit_distance(const char *a, const char *b);
 
 #endif

@@ -6,7 +6,7 @@
 #include <string.h>
 #include <time.h>
 
-static _Thread_local char hl__err_msg[1024];
+static _Thread_local char hl__err_msg[8192]; /* room for a report of HL_CONFIG_MAX_ERRORS problems */
 static _Thread_local hl_status hl__err_code;
 
 hl_status hl_error_set(hl_status code, const char *fmt, ...) {

@@ -5,12 +5,14 @@
 #include <string.h>
 
 #include "lab/commands.h"
+#include "lab/overrides.h"
 #include "lab/runner.h"
 #include "lab/suite.h"
 
 static const char run_usage[] =
     "usage: hashlab run SUITE.yaml [--dry-run] [--only PATTERN] [--force PATTERN] [--shard i/n] [--fail-fast]\n"
-    "                  [--quiet] [--verbose] [--threads N] [--output DIR] [--fetch]\n"
+    "                  [--quiet] [--verbose] [--threads N] [--output DIR] [--fetch] [--set-file FRAGMENT.yaml]...\n"
+    "                  [PATH=VALUE]...\n"
     "  --dry-run     print every cell (state, kind, key prefix, label) and run nothing (never fetches)\n"
     "  --only P      cells whose label matches the shell pattern P (e.g. 'itq/*', '*/noise')\n"
     "  --force P     run the cells matching P again even when done, with every cell computed from them (the old\n"
@@ -22,11 +24,18 @@ static const char run_usage[] =
     "  --fetch       download a missing dataset hashlab knows (cifar10, cifar100) into the suite's data_root, else\n"
     "                $HASHLAB_DATA or ~/.cache/hashlab (also: HASHLAB_FETCH=1; a mirror: HASHLAB_FETCH_URL_CIFAR10\n"
     "                and HASHLAB_FETCH_MD5_CIFAR10)\n"
-    "Done cells are skipped; failed and missing ones run. Ctrl-C stops after the current step (exit 130).\n";
+    "  --set-file F  a YAML mapping merged over the suite (maps merge, lists and values replace); repeatable\n"
+    "  PATH=VALUE    override: hashers.dpsh.params.epochs=5 'seeds=[0,1]' 'attacks[0].eps=16/255' (entries of\n"
+    "                hashers/attacks by name or [i]); a comma sweeps: attacks.pgd.eps=4/255,8/255 (suites/README.md)\n"
+    "Done cells are skipped; failed and missing ones run. Ctrl-C stops within seconds, keeping every finished\n"
+    "epoch of a fit and every 64 finished queries of an attack (exit 130; run again to resume); a second Ctrl-C\n"
+    "exits at once.\n";
 
-int hl_cmd_run(int argc, char **argv) {
+static int run_main(int argc, char **argv, const char **files, const char **items) {
     hl_run_opts o;
+    hl_overrides ov = {.set_files = files, .items = items};
     hl_run_opts_default(&o);
+    o.overrides = &ov;
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) { printf("%s", run_usage); return 0; }
@@ -36,7 +45,7 @@ int hl_cmd_run(int argc, char **argv) {
         else if (!strcmp(a, "--quiet")) o.progress = HL_PROGRESS_QUIET;
         else if (!strcmp(a, "--verbose")) o.progress = HL_PROGRESS_VERBOSE;
         else if (!strcmp(a, "--only") || !strcmp(a, "--force") || !strcmp(a, "--output") || !strcmp(a, "--shard") ||
-                 !strcmp(a, "--threads")) {
+                 !strcmp(a, "--threads") || !strcmp(a, "--set-file")) {
             if (!val) {
                 fprintf(stderr, "hashlab run: %s needs a value\n%s", a, run_usage);
                 return 2;
@@ -45,6 +54,7 @@ int hl_cmd_run(int argc, char **argv) {
             if (!strcmp(a, "--only")) o.only = val;
             else if (!strcmp(a, "--force")) o.force = val;
             else if (!strcmp(a, "--output")) o.output = val;
+            else if (!strcmp(a, "--set-file")) files[ov.nset_files++] = val;
             else if (!strcmp(a, "--shard")) {
                 if (hl_shard_parse(val, &o.shard_index, &o.shard_count) < 0) {
                     fprintf(stderr, "hashlab run: %s\n", hl_error_last());
@@ -58,8 +68,10 @@ int hl_cmd_run(int argc, char **argv) {
         } else if (a[0] == '-') {
             fprintf(stderr, "hashlab run: unknown option '%s'\n%s", a, run_usage);
             return 2;
+        } else if (o.suite_path && strchr(a, '=')) {
+            items[ov.nitems++] = a;
         } else if (o.suite_path) {
-            fprintf(stderr, "hashlab run: unexpected argument '%s'\n%s", a, run_usage);
+            fprintf(stderr, "hashlab run: unexpected argument '%s' (an override is PATH=VALUE)\n%s", a, run_usage);
             return 2;
         } else o.suite_path = a;
     }
@@ -77,4 +89,14 @@ int hl_cmd_run(int argc, char **argv) {
     }
     if (sum.interrupted) return 130;
     return sum.failed > 0 || (sum.report_status < 0 && sum.report_status != HL_EUNSUPPORTED) ? 1 : 0;
+}
+
+int hl_cmd_run(int argc, char **argv) {
+    const char **files = calloc((size_t)argc + 1, sizeof *files), **items = calloc((size_t)argc + 1, sizeof *items);
+    int rc = 1;
+    if (files && items) rc = run_main(argc, argv, files, items);
+    else fprintf(stderr, "hashlab run: out of memory\n");
+    free(files);
+    free(items);
+    return rc;
 }

@@ -1,6 +1,8 @@
-/* lab/cmd_status.c — `hashlab status RUNDIR`: every cell of RUNDIR/suite.yaml with its state, and totals. The grid
- * comes from the copied suite and the split hash from RUNDIR/split/manifest.json (nothing is loaded or run).
- * Exit 0 when readable (whatever the states), 1 when RUNDIR is not a run directory, 2 on bad usage. */
+/* lab/cmd_status.c — `hashlab status RUNDIR | SUITE.yaml [overrides]`: every cell of a grid with its state, and
+ * totals. RUNDIR: the grid recorded there (RUNDIR/suite.yaml with RUNDIR/overrides.txt, lab/overrides.h). SUITE.yaml
+ * with its --set-file/PATH=VALUE overrides: the grid `hashlab run` with the same arguments runs, in its run directory.
+ * The split hash comes from RUNDIR/split/manifest.json (nothing is loaded or run). Exit 0 when readable (whatever the
+ * states), 1 when RUNDIR is not a run directory or the suite is invalid, 2 on bad usage. */
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,45 +10,107 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "lab/plugin.h"
 #include "lab/commands.h"
+#include "lab/overrides.h"
+#include "lab/plugin.h"
 #include "lab/store.h"
 #include "lab/suite.h"
 #include "reports/result.h"
 #include "reports/sanity.h"
 
-static const char status_usage[] = "usage: hashlab status RUNDIR | SUITE.yaml (its output directory)\n"
-                                   "  lists every cell (state done/failed/pending/invalid, kind, key prefix, label) and totals\n";
+static const char status_usage[] =
+    "usage: hashlab status RUNDIR | SUITE.yaml [--set-file FRAGMENT.yaml]... [PATH=VALUE]...\n"
+    "  lists every cell (state done/failed/pending/invalid, kind, key prefix, label) and totals\n"
+    "  RUNDIR: the grid of the last run there (its suite.yaml and overrides.txt)\n"
+    "  SUITE.yaml: the grid `hashlab run SUITE.yaml` with the same overrides runs, in its run directory\n";
 
-int hl_cmd_status(int argc, char **argv) {
-    if (argc != 1 || argv[0][0] == '-') {
-        bool help = argc == 1 && (!strcmp(argv[0], "--help") || !strcmp(argv[0], "-h"));
-        fprintf(help ? stdout : stderr, "%s", status_usage);
-        return help ? 0 : 2;
+/* A note when the suite's split settings are not those of the run in dir: its cells' keys need that run's split. */
+static void note_split(const hl_suite *s, const char *dir) {
+    char p[1300];
+    hl_config *rec = NULL;
+    snprintf(p, sizeof p, "%s/suite.resolved.json", dir);
+    if (hl_store_read_json(p, &rec) < 0) {
+        hl_error_clear();
+        return;
     }
-    const char *dir = argv[0];
+    static const char *const keys[] = {"dataset", "synthetic", "protocol", "split_seed"};
+    bool same = true;
+    for (int k = 0; k < 4 && same; k++) {
+        char *a = NULL, *b = NULL;
+        const hl_config *x = hl_config_get(s->resolved, keys[k]), *y = hl_config_get(rec, keys[k]);
+        if (k == 1 && strcmp(s->dataset, "synthetic")) continue;
+        same = x && y && hl_config_canonical_json(x, &a) == HL_OK && hl_config_canonical_json(y, &b) == HL_OK &&
+               !strcmp(a, b);
+        free(a), free(b);
+    }
+    hl_error_clear();
+    if (!same)
+        fprintf(stderr, "note: the suite's data or split (dataset, synthetic, protocol, split_seed) is not the one of "
+                        "the run in %s: the keys below use that run's split, so no cell shows as done\n", dir);
+    hl_config_free(rec);
+}
+
+static int status_main(int argc, char **argv, const char **files, const char **items) {
+    const char *dir = NULL;
+    hl_overrides ov = {.set_files = files, .items = items};
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            printf("%s", status_usage);
+            return 0;
+        } else if (!strcmp(a, "--set-file")) {
+            if (i + 1 == argc) {
+                fprintf(stderr, "hashlab status: --set-file needs a value\n%s", status_usage);
+                return 2;
+            }
+            files[ov.nset_files++] = argv[++i];
+        } else if (a[0] == '-' || (dir && !strchr(a, '='))) {
+            fprintf(stderr, "hashlab status: %s '%s'\n%s", a[0] == '-' ? "unknown option" : "unexpected argument", a,
+                    status_usage);
+            return 2;
+        } else if (dir) {
+            items[ov.nitems++] = a;
+        } else {
+            dir = a;
+        }
+    }
+    if (!dir) {
+        fprintf(stderr, "%s", status_usage);
+        return 2;
+    }
     char p[1300], outdir[1200];
+    hl_suite *s = NULL;
     /* a suite file instead of a run directory: the suite's output directory (where `hashlab run` put it) */
     struct stat sb;
     if (stat(dir, &sb) == 0 && S_ISREG(sb.st_mode)) {
-        hl_suite *fs = NULL;
-        if (hl_suite_load(&fs, dir) < 0) {
-            fprintf(stderr, "hashlab status: %s is a file, not a run directory, and not a suite: %s\n", dir,
-                    hl_error_last());
+        if (hl_overrides_load_suite(&s, dir, &ov, NULL) < 0) {
+            if (hl_overrides_empty(&ov))
+                fprintf(stderr, "hashlab status: %s is a file, not a run directory, and not a suite: %s\n", dir,
+                        hl_error_last());
+            else
+                fprintf(stderr, "hashlab status: %s\n", hl_error_last());
             return 1;
         }
-        if (fs->output) snprintf(outdir, sizeof outdir, "%s", fs->output);
-        else snprintf(outdir, sizeof outdir, "runs/%s", fs->name); /* as `hashlab run` names it */
-        hl_suite_free(fs);
+        if (s->output) snprintf(outdir, sizeof outdir, "%s", s->output);
+        else snprintf(outdir, sizeof outdir, "runs/%s", s->name); /* as `hashlab run` names it */
         dir = outdir;
+        snprintf(p, sizeof p, "%s/suite.yaml", dir);
+        if (access(p, F_OK) != 0) {
+            fprintf(stderr, "hashlab status: %s: no run there yet (hashlab run writes %s)\n", dir, p);
+            hl_suite_free(s);
+            return 1;
+        }
+        note_split(s, dir);
+    } else if (!hl_overrides_empty(&ov)) {
+        fprintf(stderr, "hashlab status: overrides go with SUITE.yaml; %s is a run directory, whose grid is the one "
+                        "recorded there (suite.yaml and overrides.txt)\n%s", dir, status_usage);
+        return 2;
     }
-    hl_suite *s = NULL;
     hl_config *man = NULL;
     hl_cell *cells = NULL;
     int64_t n = 0, count[HL_CELL_STATE_COUNT] = {0}, nflagged = 0;
     int rc = 1;
-    snprintf(p, sizeof p, "%s/suite.yaml", dir);
-    if (hl_suite_load(&s, p) < 0) goto done;
+    if (!s && hl_overrides_load_rundir(&s, dir) < 0) goto done;
     /* the run's plugins: their content is part of the keys of the cells they compute */
     if (hl_plugins_load_env() < 0 || hl_plugins_load_list(dir) < 0) goto done;
     snprintf(p, sizeof p, "%s/split/manifest.json", dir);
@@ -129,5 +193,15 @@ done:
     free(cells);
     hl_config_free(man);
     hl_suite_free(s);
+    return rc;
+}
+
+int hl_cmd_status(int argc, char **argv) {
+    const char **files = calloc((size_t)argc + 1, sizeof *files), **items = calloc((size_t)argc + 1, sizeof *items);
+    int rc = 1;
+    if (files && items) rc = status_main(argc, argv, files, items);
+    else fprintf(stderr, "hashlab status: out of memory\n");
+    free(files);
+    free(items);
     return rc;
 }

@@ -322,7 +322,8 @@ hl_status hl_plugins_load_config(const hl_config *list) {
         const char *p;
         char buf[PATH_MAX + 1];
         if ((st = hl_config_as_string(e, &p)) < 0) return st;
-        if (p[0] != '/' && e->file && strchr(e->file, '/')) { /* relative to the suite file's directory */
+        /* relative to the suite file's directory; a command-line override's ("<override ...>"): to the current one */
+        if (p[0] != '/' && e->file && e->file[0] != '<' && strchr(e->file, '/')) {
             int dl = (int)(strrchr(e->file, '/') - e->file);
             snprintf(buf, sizeof buf, "%.*s/%s", dl, e->file, p);
             p = buf;

@@ -22,7 +22,7 @@
  * no-op. Registered classes are found by hl_hasher_class_find / hl_attack_class_find.
  *
  * Sources: hl_plugins_load_config (a suite's `plugins:` list of paths, relative ones resolved against the suite
- * file's directory) and hl_plugins_load_env (HASHLAB_PLUGIN_PATH: colon-separated files or directories; a directory
+ * file's directory — the current directory for a path given in a command-line override, lab/overrides.h) and hl_plugins_load_env (HASHLAB_PLUGIN_PATH: colon-separated files or directories; a directory
  * contributes its *.so files in name order).
  */
 #ifndef HL_LAB_PLUGIN_H

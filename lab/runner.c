@@ -17,6 +17,7 @@
 #include "eval/codes_io.h"
 #include "eval/targets.h"
 #include "hashers/deep.h"
+#include "lab/overrides.h"
 #include "lab/plugin.h"
 #include "lab/run_data.h"
 #include "lab/runner_impl.h"
@@ -63,52 +64,62 @@ void hl_run_step(hl_run_state *rs) {
         if (rs->prog[i].active) hl_progress_update(&rs->prog[i], rs->step);
 }
 
-/* Every hasher and attack entry against its class: existence, params schema, attack options; all at once. */
-static hl_status validate(const hl_suite *s) {
-    hl_config_errors errs = {0};
+/* Every hasher and attack entry against its class: existence, params schema, attack options; all at once, on the raw
+ * tree in the suite's own validation pass (hl_suite_check_fn): an entry not of the shape needed is the schema's. */
+static void validate(const hl_config *raw, hl_config_errors *errs) {
     char what[160];
-    const hl_config *raw_h = hl_config_get(s->raw, "hashers"), *raw_a = hl_config_get(s->raw, "attacks");
-    for (int64_t i = 0; i < s->nhashers; i++) {
+    const hl_config *raw_h = hl_config_get(raw, "hashers"), *raw_a = hl_config_get(raw, "attacks");
+    for (int64_t i = 0; raw_h && raw_h->kind == HL_CONFIG_SEQ && i < hl_config_len(raw_h); i++) {
         const hl_config *e = hl_config_at(raw_h, i), *mnode = hl_config_get(e, "method");
-        const hl_hasher_class *cls = hl_hasher_class_find(s->hashers[i].method);
+        if (!mnode || mnode->kind != HL_CONFIG_SCALAR) continue;
+        const hl_hasher_class *cls = hl_hasher_class_find(mnode->text);
         if (!cls) {
-            hl_config_errors_add(&errs, mnode->file, mnode->line, mnode->col, "%s", hl_error_last());
+            hl_config_errors_add(errs, mnode->file, mnode->line, mnode->col, "%s", hl_error_last());
             continue;
         }
         const hl_config *params = hl_config_get(e, "params");
         snprintf(what, sizeof what, "hasher '%s'", cls->name);
-        if (params) hl_config_validate(params, cls->params, cls->n_params, false, what, &errs);
+        if (params && params->kind == HL_CONFIG_MAP)
+            hl_config_validate(params, cls->params, cls->n_params, false, what, errs);
     }
-    for (int64_t i = 0; i < s->nattacks; i++) {
+    for (int64_t i = 0; raw_a && raw_a->kind == HL_CONFIG_SEQ && i < hl_config_len(raw_a); i++) {
         const hl_config *e = hl_config_at(raw_a, i), *mnode = hl_config_get(e, "method");
-        const hl_attack_class *cls = hl_attack_class_find(s->attacks[i].method);
+        if (!mnode || mnode->kind != HL_CONFIG_SCALAR) continue;
+        const hl_attack_class *cls = hl_attack_class_find(mnode->text);
         if (!cls) {
-            hl_config_errors_add(&errs, mnode->file, mnode->line, mnode->col, "%s", hl_error_last());
+            hl_config_errors_add(errs, mnode->file, mnode->line, mnode->col, "%s", hl_error_last());
             continue;
         }
         static const char *const fixed_keys[] = {"steps", "step_size", "random_start"};
         for (int k = 0; k < 3 && (cls->flags & HL_ATTACK_FIXED); k++) {
             const hl_config *kn = hl_config_get(e, fixed_keys[k]);
             if (kn)
-                hl_config_errors_add(&errs, kn->file, kn->line, kn->col,
+                hl_config_errors_add(errs, kn->file, kn->line, kn->col,
                                      "attack '%s' is parameter-free: its members' steps and step sizes are fixed by "
                                      "its version (see `hashlab list %s`); remove `%s`", cls->name, cls->name,
                                      fixed_keys[k]);
         }
         const hl_config *params = hl_config_get(e, "params");
         snprintf(what, sizeof what, "attack '%s'", cls->name);
-        if (params && hl_config_validate(params, cls->params, cls->n_params, false, what, &errs) > 0) continue;
+        if (params && params->kind == HL_CONFIG_MAP &&
+            hl_config_validate(params, cls->params, cls->n_params, false, what, errs) > 0)
+            continue;
+        hl_config *entry = NULL; /* the entry resolved on its own */
+        if (hl_suite_attack_resolve(e, &entry) < 0) {
+            hl_error_clear();
+            continue;
+        }
         hl_attack_opts ao;
         hl_attack *a = NULL;
         /* ε on [0, 1] pixels above the sanity bound is almost always 8 meant as 8/255: refused unless the suite says
          * eps_unbounded_ok (a suite-level key, so it never changes a cell's key) */
         bool unbounded_ok = false;
-        const hl_config *en = hl_config_get(e, "eps"), *uo = hl_config_get(s->raw, "eps_unbounded_ok");
-        if (uo) hl_config_as_bool(uo, &unbounded_ok);
-        if (en && !unbounded_ok && hl_run_attack_opts(s->attacks[i].node, 0, &ao) == HL_OK) {
+        const hl_config *en = hl_config_get(e, "eps"), *uo = hl_config_get(raw, "eps_unbounded_ok");
+        if (uo && hl_config_as_bool(uo, &unbounded_ok) < 0) hl_error_clear();
+        if (en && !unbounded_ok && hl_run_attack_opts(entry, 0, &ao) == HL_OK) {
             double bound = ao.threat.norm == HL_NORM_LINF ? 64.0 / 255 : ao.threat.norm == HL_NORM_L2 ? 16.0 : INFINITY;
             if (ao.threat.eps.value > bound + 1e-12)
-                hl_config_errors_add(&errs, en->file, en->line, en->col,
+                hl_config_errors_add(errs, en->file, en->line, en->col,
                                      "eps %s is above the sanity bound for %s on [0, 1] pixels (%s)%s; set "
                                      "eps_unbounded_ok: true at the top of the suite to run it anyway",
                                      en->text, hl_norm_name(ao.threat.norm),
@@ -117,14 +128,13 @@ static hl_status validate(const hl_suite *s) {
                                          ? ": did you mean a fraction of 255, such as 8/255?"
                                          : "");
         }
-        if (hl_run_attack_opts(s->attacks[i].node, 0, &ao) < 0 ||
-            hl_attack_create(&a, cls->name, hl_config_get(s->attacks[i].node, "params"), &ao) < 0)
-            hl_config_errors_add(&errs, e->file, e->line, e->col, "%s", hl_error_last());
+        if (hl_run_attack_opts(entry, 0, &ao) < 0 ||
+            hl_attack_create(&a, cls->name, hl_config_get(entry, "params"), &ao) < 0)
+            hl_config_errors_add(errs, e->file, e->line, e->col, "%s", hl_error_last());
         hl_attack_free(a);
+        hl_config_free(entry);
     }
-    hl_status st = hl_config_errors_finish(&errs, NULL);
-    hl_config_errors_free(&errs);
-    return st;
+    hl_error_clear();
 }
 
 static hl_status load_data(hl_run_state *rs) {
@@ -453,8 +463,7 @@ static hl_status write_run_files(hl_run_state *rs) {
     if (!buf) return hl_error_set(HL_ENOMEM, "out of memory");
     snprintf(p, sizeof p, "%s/suite.yaml", rs->store.dir);
     HL_TRY(hl_atomic_write_file(p, buf, len));
-    snprintf(p, sizeof p, "%s/suite.resolved.json", rs->store.dir);
-    HL_TRY(hl_store_write_json(p, rs->suite->resolved));
+    HL_TRY(hl_overrides_write_run_files(rs->store.dir, rs->suite->resolved, rs->o->overrides));
     HL_TRY(hl_plugins_write_list(rs->store.dir));
     snprintf(p, sizeof p, "%s/split/manifest.json", rs->store.dir);
     if (access(p, F_OK) != 0) HL_TRY(hl_split_write_manifest(&rs->split, &rs->data, p));
@@ -497,9 +506,8 @@ hl_status hl_run_suite(const hl_run_opts *o, hl_run_summary *sum) {
     rs.store.lock_fd = -1;
     hl_job_clear_stop();
     HL_TRY(hl_plugins_load_env());
-    HL_TRY(hl_suite_load(&rs.suite, o->suite_path));
-    HL_TRY(hl_plugins_load_config(hl_config_get(rs.suite->raw, "plugins")));
-    HL_TRY(validate(rs.suite));
+    /* the suite with its overrides, its plugins, and every problem of its keys and entries in one report */
+    HL_TRY(hl_overrides_load_suite(&rs.suite, o->suite_path, o->overrides, validate));
     HL_TRY(conventions(&rs));
     int64_t threads = 0;
     HL_TRY(hl_config_get_int(rs.suite->resolved, "threads", &threads));

@@ -5,16 +5,19 @@
  *     hl_status st = hl_run_suite(&o, &sum);   // < 0: the run could not start (bad suite, data, lock, ...)
  *
  * Order of work:
- *   1. plugins (HASHLAB_PLUGIN_PATH, then the suite's `plugins:`), hl_suite_load, then a validation pass over every
- *      hasher and attack entry (class exists, params valid against its schema, attack options accepted) — every
- *      problem reported at once as FILE:LINE:COL lines before anything trains (HL_EINVAL, nothing written);
+ *   1. plugins (HASHLAB_PLUGIN_PATH), the suite with its overrides (opts.overrides, lab/overrides.h), the suite's
+ *      `plugins:`, then one validation pass over the suite's keys and every hasher and attack entry (class exists,
+ *      params valid against its schema, attack options accepted) — every problem reported at once as FILE:LINE:COL
+ *      lines (an override's as "<override N 'TEXT'>:1:COL") before anything trains (HL_EINVAL, nothing written);
  *   2. the dataset (by name, data_root first; or synthetic; a missing CIFAR-10/100 fetched when opts.fetch and not a
- *      dry run, else refused with the exact commands that get it: lab/run_data.h) and the split (protocol, split_seed), its hash into the
+ *      dry run, else refused with the exact commands that get it: lab/run_data.h) and the split (protocol,
+ *      split_seed), its hash into the
  *      cell keys (hl_suite_expand); the selection: --shard, then --only (an attack cell selected pulls in its train
  *      cell);
  *   3. dry run: prints the plan (label, kind, key prefix, state) to opts.out and stops — nothing is written;
  *   4. otherwise the run directory (opts.output, else the suite's `output`, else runs/<name>) is opened and locked,
- *      suite.yaml, suite.resolved.json, split/manifest.json and artifacts/attack_queries.npy written, and each
+ *      suite.yaml (the file as given), suite.resolved.json (with the overrides, if any, listed under "overrides"),
+ *      overrides.txt (only with overrides), split/manifest.json and artifacts/attack_queries.npy written, and each
  *      selected cell that is not done runs in expansion order (train cells first). Done cells are skipped; failed
  *      and missing ones run (again); a cell whose result.json is invalid (lab/store.h, reports/result.h) has it set
  *      aside as result.json.bad, with a warning naming the reason, and runs again.
@@ -56,8 +59,11 @@
 
 #include "lab/progress.h"
 
+struct hl_overrides;
+
 typedef struct hl_run_opts {
     const char *suite_path;       /* required */
+    const struct hl_overrides *overrides; /* --set-file fragments and PATH=VALUE overrides (NULL: none) */
     const char *output;           /* run directory override (NULL: suite's output, else runs/<name>) */
     const char *only;             /* fnmatch pattern over cell labels (NULL: all) */
     const char *force;            /* fnmatch pattern: matching cells (and the cells that depend on them) run again

@@ -112,71 +112,76 @@ void hl_suite_free(hl_suite *s) {
     free(s);
 }
 
-/* Checks what the schema cannot express: `path` (metrics.topk, attack_queries) is a positive integer or "all". */
-static hl_status check_int_or_all(const hl_config *raw, const char *path) {
+/* Checks what the schema cannot express: `path` (metrics.topk, attack_queries) is a positive integer or "all". A
+ * node of the wrong kind is the schema's to report. */
+static void check_int_or_all(const hl_config *raw, const char *path, hl_config_errors *errs) {
     const hl_config *t = hl_config_path(raw, path);
-    if (!t) return HL_OK;
-    const char *text = NULL;
     int64_t v = 0;
-    if (hl_config_as_string(t, &text) == HL_OK && (!strcmp(text, "all") || (hl_config_parse_int(text, &v) && v > 0)))
-        return HL_OK;
-    return hl_config_error(t, HL_EINVAL, "%s: expected a positive integer or all, got '%s'", path, text ? text : "");
+    if (!t || t->kind != HL_CONFIG_SCALAR) return;
+    if (!strcmp(t->text, "all") || (hl_config_parse_int(t->text, &v) && v > 0)) return;
+    hl_config_errors_add(errs, t->file, t->line, t->col, "%s: expected a positive integer or all, got '%s'", path,
+                         t->text);
 }
 
-/* Suite-level checks the schema cannot express, each at the offending node's position: the protocol's syntax, the
- * report formats, and no value twice in seeds or in a bits list (it would make duplicate cells). */
-static hl_status check_protocol_and_formats(const hl_config *root) {
+/* Suite-level checks the schema cannot express, each at the offending node's position: the protocol's syntax (with
+ * a did-you-mean from core/data/split.c) and the report formats. */
+static void check_protocol_and_formats(const hl_config *root, hl_config_errors *errs) {
     const hl_config *p = hl_config_get(root, "protocol"), *f = hl_config_path(root, "report.formats");
     if (p && p->kind == HL_CONFIG_SCALAR && hl_split_protocol_check(p->text, NULL) < 0)
-        return hl_config_error(p, HL_EINVAL, "protocol: %s", hl_error_last());
+        hl_config_errors_add(errs, p->file, p->line, p->col, "protocol: %s", hl_error_last());
     for (int64_t i = 0; f && f->kind == HL_CONFIG_SEQ && i < hl_config_len(f); i++) {
         const hl_config *e = hl_config_at(f, i);
         hl_table_format fmt;
-        if (e->kind != HL_CONFIG_SCALAR || hl_table_format_parse(e->text, &fmt) < 0)
-            return hl_config_error(e, HL_EINVAL, "report.formats[%lld]: unknown format '%s' (known: md, tex, "
-                                   "csv, json, html)", (long long)i, e->kind == HL_CONFIG_SCALAR ? e->text : "");
+        if (e->kind != HL_CONFIG_SCALAR) continue; /* the schema's */
+        if (hl_table_format_parse(e->text, &fmt) < 0) {
+            hl_config_errors_add(errs, e->file, e->line, e->col, "report.formats[%lld]: unknown format '%s' (known: md, "
+                                 "tex, csv, json, html)", (long long)i, e->text);
+            continue;
+        }
         for (int64_t j = 0; j < i; j++) {
+            const hl_config *g0 = hl_config_at(f, j);
             hl_table_format g;
-            if (hl_table_format_parse(hl_config_at(f, j)->text, &g) == HL_OK && g == fmt)
-                return hl_config_error(e, HL_EINVAL, "report.formats[%lld]: '%s' is listed twice (first at line %d)",
-                                       (long long)i, e->text, hl_config_at(f, j)->line);
+            if (g0->kind == HL_CONFIG_SCALAR && hl_table_format_parse(g0->text, &g) == HL_OK && g == fmt) {
+                hl_config_errors_add(errs, e->file, e->line, e->col, "report.formats[%lld]: '%s' is listed twice "
+                                     "(first at line %d)", (long long)i, e->text, g0->line);
+                break;
+            }
         }
     }
     hl_error_clear();
-    return HL_OK;
 }
 
 /* `path` (a list of integers under node) holds no value twice. */
-static hl_status check_unique_ints(const hl_config *node, const char *path, const char *name) {
+static void check_unique_ints(const hl_config *node, const char *path, const char *name, hl_config_errors *errs) {
     const hl_config *l = node ? hl_config_path(node, path) : NULL;
-    if (!l || l->kind != HL_CONFIG_SEQ) return HL_OK;
+    if (!l || l->kind != HL_CONFIG_SEQ) return;
     for (int64_t i = 1; i < hl_config_len(l); i++)
         for (int64_t j = 0; j < i; j++) {
             const hl_config *a = hl_config_at(l, i), *b = hl_config_at(l, j);
             int64_t va, vb;
-            if (hl_config_as_int(a, &va) == HL_OK && hl_config_as_int(b, &vb) == HL_OK && va == vb)
-                return hl_config_error(a, HL_EINVAL, "%s: %lld is listed twice (first at line %d, column %d): it would "
-                                       "make the same cells twice", name, (long long)va, b->line, b->col);
+            if (hl_config_as_int(a, &va) == HL_OK && hl_config_as_int(b, &vb) == HL_OK && va == vb) {
+                hl_config_errors_add(errs, a->file, a->line, a->col, "%s: %lld is listed twice (first at line %d, "
+                                     "column %d): it would make the same cells twice", name, (long long)va, b->line,
+                                     b->col);
+                break;
+            }
         }
-    return HL_OK;
+    hl_error_clear();
 }
 
-static hl_status check_duplicates(const hl_config *root) {
-    hl_status st = HL_OK;
+static void check_duplicates(const hl_config *root, hl_config_errors *errs) {
     char name[64];
     const hl_config *hs = hl_config_get(root, "hashers"), *as = hl_config_get(root, "attacks");
-    HL_TRY(check_unique_ints(root, "seeds", "seeds"));
-    HL_TRY(check_unique_ints(root, "transfer.bits", "transfer.bits"));
+    check_unique_ints(root, "seeds", "seeds", errs);
+    check_unique_ints(root, "transfer.bits", "transfer.bits", errs);
     for (int64_t i = 0; hs && hs->kind == HL_CONFIG_SEQ && i < hl_config_len(hs); i++) {
         snprintf(name, sizeof name, "hashers[%lld].bits", (long long)i);
-        HL_TRY(check_unique_ints(hl_config_at(hs, i), "bits", name));
+        check_unique_ints(hl_config_at(hs, i), "bits", name, errs);
     }
     for (int64_t i = 0; as && as->kind == HL_CONFIG_SEQ && i < hl_config_len(as); i++) {
         snprintf(name, sizeof name, "attacks[%lld].bits", (long long)i);
-        HL_TRY(check_unique_ints(hl_config_at(as, i), "bits", name));
+        check_unique_ints(hl_config_at(as, i), "bits", name, errs);
     }
-done:
-    return st;
 }
 
 static bool lists_overlap(const int64_t *a, int64_t na, const int64_t *b, int64_t nb) {
@@ -186,17 +191,33 @@ static bool lists_overlap(const int64_t *a, int64_t na, const int64_t *b, int64_
     return false;
 }
 
+/* Where to report a clash of raw entries a and b (b the later): at a value of theirs that came from elsewhere than
+ * the entry itself (a command-line override, a fragment: lab/overrides.h), which is what made them clash; else b. */
+static const hl_config *clash_at(const hl_config *a, const hl_config *b, const char *const *keys, int nkeys) {
+    const hl_config *e[2] = {b, a};
+    for (int i = 0; i < 2; i++)
+        for (int k = 0; k < nkeys; k++) {
+            const hl_config *v = hl_config_get(e[i], keys[k]);
+            if (v && strcmp(v->file, e[i]->file)) return v;
+        }
+    return b;
+}
+
 /* Two hasher entries with one name and a common bit length would be one row of every table: refused (the same for
- * attack entries with one name, norm and ε on a common bit length). */
-static hl_status check_names(const hl_suite *s) {
+ * attack entries with one name, norm and ε on a common bit length); every clash is reported (where clash_at says). */
+static void check_names(const hl_suite *s, hl_config_errors *errs) {
+    static const char *const hkeys[] = {"name", "method", "bits"}, *const akeys[] = {"name", "method", "norm", "eps",
+                                                                                     "bits"};
+    const hl_config *rh = hl_config_get(s->raw, "hashers"), *ra = hl_config_get(s->raw, "attacks");
     for (int64_t i = 0; i < s->nhashers; i++)
         for (int64_t j = 0; j < i; j++)
             if (!strcmp(s->hashers[i].name, s->hashers[j].name) &&
                 lists_overlap(s->hashers[i].bits, s->hashers[i].nbits, s->hashers[j].bits, s->hashers[j].nbits)) {
-                const hl_config *n = hl_config_at(hl_config_get(s->raw, "hashers"), i);
-                return hl_config_error(n, HL_EINVAL,
-                                       "hashers: entries %lld and %lld are both named '%s' and share a bit length; "
-                                       "give one a `name:`", (long long)j + 1, (long long)i + 1, s->hashers[i].name);
+                const hl_config *n = clash_at(hl_config_at(rh, j), hl_config_at(rh, i), hkeys, 3);
+                hl_config_errors_add(errs, n->file, n->line, n->col,
+                                     "hashers: entries %lld and %lld are both named '%s' and share a bit length; "
+                                     "give one a `name:`", (long long)j + 1, (long long)i + 1, s->hashers[i].name);
+                break;
             }
     for (int64_t i = 0; i < s->nattacks; i++)
         for (int64_t j = 0; j < i; j++) {
@@ -205,14 +226,14 @@ static hl_status check_names(const hl_suite *s) {
             const char *ea = hl_config_get(a->node, "eps")->text, *eb = hl_config_get(b->node, "eps")->text;
             bool bits = !a->nbits || !b->nbits || lists_overlap(a->bits, a->nbits, b->bits, b->nbits);
             if (!strcmp(a->name, b->name) && !strcmp(na, nb) && !strcmp(ea, eb) && bits) {
-                const hl_config *n = hl_config_at(hl_config_get(s->raw, "attacks"), i);
-                return hl_config_error(n, HL_EINVAL,
-                                       "attacks: entries %lld and %lld are both '%s' at %s eps %s on a common bit "
-                                       "length; give one a `name:`", (long long)j + 1, (long long)i + 1, a->name, na,
-                                       a->eps_text[0] ? a->eps_text : ea);
+                const hl_config *n = clash_at(hl_config_at(ra, j), hl_config_at(ra, i), akeys, 5);
+                hl_config_errors_add(errs, n->file, n->line, n->col,
+                                     "attacks: entries %lld and %lld are both '%s' at %s eps %s on a common bit "
+                                     "length; give one a `name:`", (long long)j + 1, (long long)i + 1, a->name, na,
+                                     a->eps_text[0] ? a->eps_text : ea);
+                break;
             }
         }
-    return HL_OK;
 }
 
 /* "name:linf:8/255" / "name:none": an attack entry's threat label (what follows the train label in a cell label),
@@ -243,27 +264,28 @@ static bool transfer_names(const char *p, const hl_suite_attack *a) {
            x.value == y.value;
 }
 
-/* transfer: {attacks, bits}; every pattern must name at least one attack entry. */
-static hl_status load_transfer(hl_suite *s) {
+/* transfer: {attacks, bits}; every pattern must name at least one attack entry (each one that does not is added to
+ * errs). */
+static hl_status load_transfer(hl_suite *s, hl_config_errors *errs) {
     hl_status st = HL_OK;
     const hl_config *t = hl_config_get(s->resolved, "transfer"), *al = t ? hl_config_get(t, "attacks") : NULL;
     int64_t n = al ? hl_config_len(al) : 0;
     if (t) HL_TRY(hl_config_get_int_list(t, "bits", &s->transfer_bits, &s->ntransfer_bits));
     if (!n) return HL_OK;
     if (!(s->transfer = calloc((size_t)n, sizeof *s->transfer))) return hl_error_set(HL_ENOMEM, "out of memory");
+    s->ntransfer = n;
     for (int64_t i = 0; i < n; i++) {
         const hl_config *e = hl_config_at(al, i);
         HL_TRY(hl_config_as_string(e, &s->transfer[i]));
         bool found = false;
         for (int64_t a = 0; a < s->nattacks && !found; a++) found = transfer_names(s->transfer[i], &s->attacks[a]);
         if (!found) {
-            const hl_config *raw = hl_config_at(hl_config_path(s->raw, "transfer.attacks"), i);
-            return hl_config_error(raw ? raw : e, HL_EINVAL, "transfer.attacks: '%s' names no attack entry (use an "
-                                   "entry's name, or name:norm:eps such as pgd:linf:8/255, or name:none)",
-                                   s->transfer[i]);
+            const hl_config *raw = hl_config_at(hl_config_path(s->raw, "transfer.attacks"), i), *at = raw ? raw : e;
+            hl_config_errors_add(errs, at->file, at->line, at->col, "transfer.attacks: '%s' names no attack entry (use "
+                                 "an entry's name, or name:norm:eps such as pgd:linf:8/255, or name:none)",
+                                 s->transfer[i]);
         }
     }
-    s->ntransfer = n;
 done:
     return st;
 }
@@ -290,21 +312,25 @@ bool hl_suite_attack_applies(const hl_suite_attack *a, int64_t bits) {
     return false;
 }
 
-hl_status hl_suite_from_config(hl_suite **out, hl_config *root) {
-    *out = NULL;
+/* Every problem of the suite's own keys (schema, then what the schema cannot express) into errs; returns how many. */
+static int64_t suite_key_problems(const hl_config *root, hl_config_errors *errs) {
+    int64_t before = errs->n;
+    hl_config_validate(root, suite_spec, N_OF(suite_spec), false, "suite", errs);
+    check_int_or_all(root, "metrics.topk", errs);
+    check_int_or_all(root, "attack_queries", errs);
+    check_protocol_and_formats(root, errs);
+    check_duplicates(root, errs);
+    const hl_config *hs = hl_config_get(root, "hashers");
+    if (hs && hs->kind == HL_CONFIG_SEQ && hl_config_len(hs) == 0)
+        hl_config_errors_add(errs, hs->file, hs->line, hs->col, "hashers: the list is empty");
+    return errs->n - before + (errs->oom ? 1 : 0);
+}
+
+/* The resolved suite and its lists, from a root whose suite keys are valid; clashes of names and transfer patterns
+ * naming nothing go to errs. */
+static hl_status fill(hl_suite *s, hl_config_errors *errs) {
     hl_status st = HL_OK;
-    hl_suite *s = calloc(1, sizeof *s);
-    if (!s) {
-        hl_config_free(root);
-        return hl_error_set(HL_ENOMEM, "out of memory loading a suite");
-    }
-    s->raw = root;
-    HL_TRY(hl_config_check(root, suite_spec, N_OF(suite_spec), false, "suite", NULL));
-    HL_TRY(check_int_or_all(root, "metrics.topk"));
-    HL_TRY(check_int_or_all(root, "attack_queries"));
-    HL_TRY(check_protocol_and_formats(root));
-    HL_TRY(check_duplicates(root));
-    HL_TRY(hl_config_resolve(root, suite_spec, N_OF(suite_spec), &s->resolved));
+    HL_TRY(hl_config_resolve(s->raw, suite_spec, N_OF(suite_spec), &s->resolved));
     const hl_config *r = s->resolved;
     HL_TRY(hl_config_get_string(r, "name", &s->name));
     HL_TRY(hl_config_get_string(r, "dataset", &s->dataset));
@@ -318,16 +344,9 @@ hl_status hl_suite_from_config(hl_suite **out, hl_config *root) {
     const hl_config *hs = hl_config_get(r, "hashers"), *as = hl_config_get(r, "attacks");
     s->nhashers = hl_config_len(hs);
     s->nattacks = as ? hl_config_len(as) : 0;
-    if (s->nhashers == 0) {
-        st = hl_config_error(hl_config_get(root, "hashers"), HL_EINVAL, "hashers: the list is empty");
-        goto done;
-    }
-    s->hashers = calloc((size_t)s->nhashers, sizeof *s->hashers);
+    s->hashers = calloc((size_t)(s->nhashers ? s->nhashers : 1), sizeof *s->hashers);
     s->attacks = calloc((size_t)(s->nattacks ? s->nattacks : 1), sizeof *s->attacks);
-    if (!s->hashers || !s->attacks) {
-        st = hl_error_set(HL_ENOMEM, "out of memory loading a suite");
-        goto done;
-    }
+    if (!s->hashers || !s->attacks) HL_TRY(hl_error_set(HL_ENOMEM, "out of memory loading a suite"));
     for (int64_t i = 0; i < s->nhashers; i++) {
         hl_suite_hasher *h = &s->hashers[i];
         h->node = hl_config_at(hs, i);
@@ -344,13 +363,35 @@ hl_status hl_suite_from_config(hl_suite **out, hl_config *root) {
         HL_TRY(hl_config_get_string(a->node, "name", &a->name));
         if (!a->name[0]) a->name = a->method;
         HL_TRY(hl_config_get_int_list(a->node, "bits", &a->bits, &a->nbits));
-        const hl_config *e = hl_config_get(hl_config_at(hl_config_get(root, "attacks"), i), "eps");
+        const hl_config *e = hl_config_get(hl_config_at(hl_config_get(s->raw, "attacks"), i), "eps");
         if (!e || e->kind != HL_CONFIG_SCALAR) e = hl_config_get(a->node, "eps"); /* the default */
         hl_fraction_format_written(e ? e->text : NULL, a->eps_text, sizeof a->eps_text);
     }
-    HL_TRY(check_names(s));
-    HL_TRY(load_transfer(s));
+    check_names(s, errs);
+    HL_TRY(load_transfer(s, errs));
 done:
+    return st;
+}
+
+hl_status hl_suite_from_config_with(hl_suite **out, hl_config *root, hl_config_errors *errs,
+                                    hl_suite_check_fn check) {
+    *out = NULL;
+    hl_status st = HL_OK;
+    hl_config_errors local = {0};
+    if (!errs) errs = &local;
+    hl_suite *s = calloc(1, sizeof *s);
+    if (!s) {
+        hl_config_free(root);
+        hl_config_errors_free(errs);
+        return hl_error_set(HL_ENOMEM, "out of memory loading a suite");
+    }
+    s->raw = root;
+    bool keys_ok = suite_key_problems(root, errs) == 0;
+    if (check) check(root, errs);
+    if (keys_ok) HL_TRY(fill(s, errs));
+    st = hl_config_errors_finish(errs, NULL);
+done:
+    hl_config_errors_free(errs);
     if (st < 0) {
         hl_suite_free(s);
         return st;
@@ -359,12 +400,30 @@ done:
     return HL_OK;
 }
 
+hl_status hl_suite_from_config(hl_suite **out, hl_config *root) {
+    return hl_suite_from_config_with(out, root, NULL, NULL);
+}
+
 hl_status hl_suite_load(hl_suite **out, const char *path) {
     *out = NULL;
     hl_config *root = NULL;
     hl_status st = hl_yaml_load_file(path, &root);
     if (st < 0) return st;
     return hl_suite_from_config(out, root);
+}
+
+const hl_param_spec *hl_suite_schema(int *n) {
+    *n = N_OF(suite_spec);
+    return suite_spec;
+}
+
+hl_status hl_suite_attack_resolve(const hl_config *entry, hl_config **out) {
+    *out = NULL;
+    hl_config_errors errs = {0};
+    int bad = hl_config_validate(entry, attack_fields, N_OF(attack_fields), false, NULL, &errs);
+    hl_config_errors_free(&errs);
+    if (bad) return hl_error_set(HL_EINVAL, "the attack entry has problems of its own");
+    return hl_config_resolve(entry, attack_fields, N_OF(attack_fields), out);
 }
 
 /* Puts a copy of `src` (or a string scalar `text`) under `key` in map `m`. */

@@ -59,7 +59,7 @@
 #ifndef HL_LAB_SUITE_H
 #define HL_LAB_SUITE_H
 
-#include "core/config.h"
+#include "core/config_schema.h"
 
 typedef struct hl_suite_hasher {
     const hl_config *node; /* the entry in the resolved tree */
@@ -119,6 +119,23 @@ const char *hl_cell_kind_name(hl_cell_kind k);
 hl_status hl_suite_load(hl_suite **out, const char *path);
 /* Same from an already loaded tree (takes ownership of `root` even on failure). */
 hl_status hl_suite_from_config(hl_suite **out, hl_config *root);
+
+/* Checks of a suite beyond its own keys (the runner's: every entry's method, its params, the attack options), run on
+ * the raw tree in the same pass as the suite's keys, so one report holds every problem. The tree may be invalid in
+ * any way: a check skips what is not of the shape it needs (the suite's schema reports that) and adds what it finds
+ * to errs. */
+typedef void (*hl_suite_check_fn)(const hl_config *raw, hl_config_errors *errs);
+/* hl_suite_from_config in one pass with more problems: errs (NULL: none) may already hold problems found before
+ * (lab/overrides.h), `check` (NULL: none) adds its own; the suite keys' problems are added, and, when the suite keys
+ * are valid, the resolved suite's (names two entries share, transfer patterns naming nothing). The suite is made only
+ * when the list ends empty; else HL_EINVAL with the sorted report. Takes ownership of root; errs is freed. */
+hl_status hl_suite_from_config_with(hl_suite **out, hl_config *root, hl_config_errors *errs, hl_suite_check_fn check);
+/* The suite format's schema: the top-level keys (`hashers` and `attacks` entries as those specs' `fields`). */
+const hl_param_spec *hl_suite_schema(int *n);
+/* A resolved copy (defaults filled in, *out: hl_config_free) of one raw attack entry, for checks that run even when
+ * other parts of the suite are invalid; HL_EINVAL when the entry itself has problems (the suite's schema reports
+ * them). */
+hl_status hl_suite_attack_resolve(const hl_config *entry, hl_config **out);
 void hl_suite_free(hl_suite *s);
 
 /* Expands into cells (train cells first, in suite order hasher × bits × seed; then attack cells grouped by train

@@ -1,11 +1,13 @@
 /* core/data/split.c — hashing protocols, split checks, hashes and manifests; see split.h. */
 #include "core/data/split.h"
 
+#include <ctype.h>
 #include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/config_schema.h"
 #include "core/io/atomic.h"
 #include "core/rng.h"
 
@@ -54,6 +56,19 @@ static hl_status split_parse(const char *proto, int *kind, int64_t *q, int64_t *
     snprintf(canon, 64, "%s:%lld/%lld", split_kind_names[*kind], (long long)*q, (long long)*t);
     return HL_OK;
 unknown:
+    if (*kind < 0) { /* a misspelt name ("cifar-10", "cifar10_1", "Random:10/20"): the closest, totals kept */
+        char low[64];
+        int best = -1, bd = 1 << 30;
+        snprintf(low, sizeof low, "%.*s", (int)HL_MIN(base, sizeof low - 1), proto);
+        for (char *c = low; *c; c++) *c = (char)tolower((unsigned char)*c);
+        for (int k = 0; k < 4; k++) {
+            int d = hl_edit_distance(low, split_kind_names[k]);
+            if (d < bd) bd = d, best = k;
+        }
+        if (bd <= HL_MAX(2, (int)strlen(low) / 3))
+            return hl_error_set(HL_EINVAL, "unknown split protocol '%s' (known: %s); did you mean '%s%s'?", proto,
+                                HL_SPLIT_KNOWN, split_kind_names[best], colon ? colon : best == KIND_RANDOM ? ":Q/T" : "");
+    }
     return hl_error_set(HL_EINVAL, "unknown split protocol '%s' (known: %s)", proto, HL_SPLIT_KNOWN);
 }
 

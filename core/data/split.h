@@ -77,8 +77,9 @@ typedef struct hl_split_report {
 /* Makes the split `protocol` of d with `seed` (see above), then checks it. Unknown names, a multi-label dataset
  * with a stratified protocol, too few samples in a class, or an empty database are HL_EINVAL. */
 hl_status hl_split_make(hl_split *out, const hl_dataset *d, const char *protocol, uint64_t seed);
-/* Checks the syntax of a protocol name without data (HL_EINVAL "unknown split protocol 'x' (known: ...)"); canon
- * (may be NULL) receives the canonical name. What needs the data (class counts) is hl_split_make's. */
+/* Checks the syntax of a protocol name without data (HL_EINVAL "unknown split protocol 'x' (known: ...)", plus
+ * "; did you mean 'cifar10-1'?" for a misspelt name); canon (may be NULL) receives the canonical name. What needs
+ * the data (class counts) is hl_split_make's. */
 hl_status hl_split_protocol_check(const char *protocol, char canon[64]);
 /* A split from given lists (e.g. shipped list files), copied in the given order; `protocol` is a free label.
  * unlabelled = database \ train. Checked against d like a made split. */

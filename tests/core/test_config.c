@@ -255,6 +255,8 @@ Test(config_schema, suggestions_and_error_cap) {
     cr_assert_eq(hl_edit_distance("kitten", "sitting"), 3);
     cr_assert_eq(hl_edit_distance("", "abc"), 3);
     cr_assert_eq(hl_edit_distance("lr", "lr"), 0);
+    cr_assert_eq(hl_edit_distance("dsph", "dpsh"), 1, "a transposition is one edit");
+    cr_assert_eq(hl_edit_distance("ab", "ba"), 1);
     static const char *const kv[] = {"epoch", "3", "method", "x", "zzzzzz", "1"};
     hl_config *m = map_of(1, 3, kv);
     char *rep = NULL;
