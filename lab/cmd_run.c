@@ -22,6 +22,8 @@ static const char run_usage[] =
     "  --fetch       download a missing dataset hashlab knows (cifar10, cifar100) into the suite's data_root, else\n"
     "                $HASHLAB_DATA or ~/.cache/hashlab (also: HASHLAB_FETCH=1; a mirror: HASHLAB_FETCH_URL_CIFAR10\n"
     "                and HASHLAB_FETCH_MD5_CIFAR10)\n"
+    "  --quiet       progress: only one line per finished cell\n"
+    "  --verbose     progress without a terminal: a line at every phase too, not only every 10 s\n"
     "Done cells are skipped; failed and missing ones run. Ctrl-C stops after the current step (exit 130).\n";
 
 int hl_cmd_run(int argc, char **argv) {
