@@ -59,6 +59,11 @@ _Noreturn void hl_abort(const char *file, int line, const char *cond, const char
 typedef enum hl_log_level { HL_LOG_ERROR, HL_LOG_WARN, HL_LOG_INFO, HL_LOG_DEBUG, HL_LOG_LEVEL_COUNT } hl_log_level;
 void hl_msg(hl_log_level lvl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void hl_msg_set_level(hl_log_level lvl);
+/* A hook around every line hl_msg prints (and before hl_abort's message): fn(user, true) just before the line is
+ * written to stderr, fn(user, false) just after, so a program drawing live lines on stderr (lab/progress.h) can erase
+ * and redraw them. At most one, process-wide; NULL removes it. Not thread-safe: install it while no work runs. */
+typedef void (*hl_msg_hook_fn)(void *user, bool before);
+void hl_msg_set_hook(hl_msg_hook_fn fn, void *user);
 /* Logs once per call site (the flag is the caller's static). */
 #define hl_msg_once(lvl, ...)                                                                                         \
     do {                                                                                                              \

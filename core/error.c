@@ -61,7 +61,16 @@ const char *hl_status_name(hl_status s) {
     return "?";
 }
 
+static hl_msg_hook_fn hl__msg_hook;
+static void *hl__msg_hook_user;
+
+void hl_msg_set_hook(hl_msg_hook_fn fn, void *user) {
+    hl__msg_hook = fn;
+    hl__msg_hook_user = user;
+}
+
 void hl_abort(const char *file, int line, const char *cond, const char *fmt, ...) {
+    if (hl__msg_hook) hl__msg_hook(hl__msg_hook_user, true);
     fprintf(stderr, "hashlab: assertion failed at %s:%d: %s: ", file, line, cond);
     va_list ap;
     va_start(ap, fmt);
@@ -86,12 +95,14 @@ void hl_msg(hl_log_level lvl, const char *fmt, ...) {
             if (strcmp(env, hl__log_names[i]) == 0) hl__log_level = i;
     }
     if ((int)lvl > hl__log_level) return;
+    if (hl__msg_hook) hl__msg_hook(hl__msg_hook_user, true);
     fprintf(stderr, "[%s] ", hl__log_names[lvl]);
     va_list ap;
     va_start(ap, fmt);
     vfprintf(stderr, fmt, ap);
     va_end(ap);
     fputc('\n', stderr);
+    if (hl__msg_hook) hl__msg_hook(hl__msg_hook_user, false);
 }
 
 double hl_time_s(void) {

@@ -283,6 +283,7 @@ hl_status hl_cell_run_train(hl_run_state *rs, const hl_cell *c, hl_config *res) 
     const hl_split *sp = &rs->split;
     double t0 = hl_time_s(), t_fit, t_enc, t_score;
     HL_TRY(hl_cell_make_hasher(rs, c, &h, res));
+    hl_job_progress("fit", 0, 0, NULL); /* the lab's steps are progress phases (core/job.h) */
     /* The cell's folder exists before the fit: methods may write what a user watches during training there (GAN
      * sample grids). */
     hl_store_cell_dir(rs->store.dir, c->key, dir, sizeof dir);
@@ -291,16 +292,15 @@ hl_status hl_cell_run_train(hl_run_state *rs, const hl_cell *c, hl_config *res) 
     HL_TRY(fit_hasher(rs, h, res));
     t_fit = hl_time_s() - t0;
     if (h->cls->cite) HL_TRY(hl_run_put_str(res, "cite", h->cls->cite)); /* the report's methods.bib */
-    hl_run_step(rs);
+    hl_job_progress("encode", 0, 0, NULL);
     HL_TRY(stop_check());
     t0 = hl_time_s();
     HL_TRY(hl_hasher_encode_database(&db, h, rs->ctx, &rs->data, sp->database.idx, sp->database.n, ENCODE_BATCH));
     HL_TRY(hl_cell_code_sanity(c, &db, res));
-    hl_run_step(rs);
     HL_TRY(stop_check());
     HL_TRY(hl_hasher_encode(&q, h, rs->ctx, &rs->data, sp->query.idx, sp->query.n, ENCODE_BATCH));
     t_enc = hl_time_s() - t0;
-    hl_run_step(rs);
+    hl_job_progress("save", 0, 0, NULL);
     HL_TRY(stop_check());
     snprintf(p, sizeof p, "%s/model.safetensors", dir);
     HL_TRY(hl_hasher_save(h, p));
@@ -308,7 +308,7 @@ hl_status hl_cell_run_train(hl_run_state *rs, const hl_cell *c, hl_config *res) 
     HL_TRY(hl_codes_npy_write(p, &db, false));
     snprintf(p, sizeof p, "%s/query_codes.npy", dir);
     HL_TRY(hl_codes_npy_write(p, &q, false));
-    hl_run_step(rs);
+    hl_job_progress("score", 0, 0, NULL);
     t0 = hl_time_s();
     hl_retrieval_result r;
     ap = malloc((size_t)(q.n ? q.n : 1) * sizeof *ap);
@@ -318,7 +318,6 @@ hl_status hl_cell_run_train(hl_run_state *rs, const hl_cell *c, hl_config *res) 
     t_score = hl_time_s() - t0;
     const double *cols[1] = {ap};
     HL_TRY(write_per_query(rs, dir, "ap", q.n, NULL, sp->query.idx, cols, 1));
-    hl_run_step(rs);
     m = hl_config_new(HL_CONFIG_MAP, NULL, "", 0, 0);
     if (!m) HL_TRY(hl_error_set(HL_ENOMEM, "out of memory building result.json"));
     HL_TRY(put_retrieval(rs, m, &r));
@@ -579,11 +578,12 @@ hl_status hl_cell_run_attack(hl_run_state *rs, const hl_cell *c, hl_config *res)
         HL_TRY(hl_run_put_int(res, "n_t", n_t));
     }
     if (a->cls->flags & HL_ATTACK_NEEDS_FIT) {
+        hl_job_progress("fit", 0, 0, NULL);
         t0 = hl_time_s();
         HL_TRY(fit_attack(rs, sa, tdir, a, h, &db, res));
         t_fit = hl_time_s() - t0;
     }
-    hl_run_step(rs);
+    hl_job_progress("encode", 0, 0, NULL);
 
     qidx = malloc((size_t)(n ? n : 1) * sizeof *qidx);
     size_t nd = (size_t)(n * d > 0 ? n * d : 1);
@@ -606,14 +606,14 @@ hl_status hl_cell_run_attack(hl_run_state *rs, const hl_cell *c, hl_config *res)
     hl_store_cell_dir(rs->store.dir, c->key, dir, sizeof dir);
     HL_TRY(hl_store_mkdirs(dir));
     HL_TRY(attack_chunks(rs, c, dir, a, h, x, xa, n, &goal, &t_att));
-    hl_run_step(rs);
+    hl_job_progress("encode", 0, 0, NULL);
     HL_TRY(stop_check());
     t0 = hl_time_s();
     HL_TRY(hl_hasher_encode_images(&adv_f, h, rs->ctx, xa, n, ENCODE_BATCH));
     hl_attack_quantize8(xa, xa, n * d); /* the headline scores are on what survives saving as 8-bit images */
     HL_TRY(hl_hasher_encode_images(&adv, h, rs->ctx, xa, n, ENCODE_BATCH));
     t_enc += hl_time_s() - t0;
-    hl_run_step(rs);
+    hl_job_progress("score", 0, 0, NULL);
 
     t0 = hl_time_s();
     hl_retrieval_result ra, rf, rc;
@@ -628,7 +628,7 @@ hl_status hl_cell_run_attack(hl_run_state *rs, const hl_cell *c, hl_config *res)
     if (!m) HL_TRY(hl_error_set(HL_ENOMEM, "out of memory building result.json"));
     if (ao.targeted) HL_TRY(put_targeted(rs, m, &adv, &adv_f, &clean, &tcodes, &tl, &db, ap + 2 * n));
     t_score = hl_time_s() - t0;
-    hl_run_step(rs);
+    hl_job_progress("save", 0, 0, NULL);
 
     snprintf(p, sizeof p, "%s/adv_codes.npy", dir);
     HL_TRY(hl_codes_npy_write(p, &adv, false));
@@ -654,7 +654,7 @@ hl_status hl_cell_run_attack(hl_run_state *rs, const hl_cell *c, hl_config *res)
     snprintf(p, sizeof p, "%s/adv_examples.png", dir);
     HL_TRY(hl_grid_attack_examples(p, x, xa, HL_MIN(n, GRID_EXAMPLES), rs->data.c, rs->data.h, rs->data.w, 10.0f,
                                    rs->data.h < 64 ? 2 : 1));
-    hl_run_step(rs);
+    hl_job_progress("sanity", 0, 0, NULL);
 
     char name[64];
     HL_TRY(put_retrieval(rs, m, &ra));
@@ -763,7 +763,7 @@ hl_status hl_cell_run_transfer(hl_run_state *rs, const hl_cell *c, hl_config *re
         im.shape[2] != rs->data.h || im.shape[3] != rs->data.w)
         HL_TRY(hl_error_set(HL_EFORMAT, "%s: expected uint8 [%lld, %d, %d, %d] adversarial images", p, (long long)n,
                             rs->data.c, rs->data.h, rs->data.w));
-    hl_run_step(rs);
+    hl_job_progress("encode", 0, 0, NULL);
     size_t nd = (size_t)(n * d > 0 ? n * d : 1);
     x = malloc(nd * sizeof *x), xa = malloc(nd * sizeof *xa), qidx = malloc((size_t)(n ? n : 1) * sizeof *qidx);
     if (!x || !xa || !qidx) HL_TRY(hl_error_set(HL_ENOMEM, "out of memory for %lld images", (long long)n));
@@ -774,7 +774,7 @@ hl_status hl_cell_run_transfer(hl_run_state *rs, const hl_cell *c, hl_config *re
     HL_TRY(hl_hasher_encode_images(&adv, h, rs->ctx, xa, n, ENCODE_BATCH));
     HL_TRY(hl_hasher_encode_images(&clean, h, rs->ctx, x, n, ENCODE_BATCH));
     t_enc = hl_time_s() - t0;
-    hl_run_step(rs);
+    hl_job_progress("score", 0, 0, NULL);
     HL_TRY(stop_check());
     t0 = hl_time_s();
     HL_TRY(hl_labels_subset(&lab, &rs->qlab, rs->aq, n));
@@ -803,7 +803,6 @@ hl_status hl_cell_run_transfer(hl_run_state *rs, const hl_cell *c, hl_config *re
         HL_TRY(hl_run_put_num(m, "TSR@100-maj", v));
     }
     t_score = hl_time_s() - t0;
-    hl_run_step(rs);
     HL_TRY(hl_run_put_node(res, "metrics", m));
     m = NULL;
     HL_TRY(put_timings(res, 0.0, t_enc, 0.0, t_score));

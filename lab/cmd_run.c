@@ -27,6 +27,8 @@ static const char run_usage[] =
     "  --set-file F  a YAML mapping merged over the suite (maps merge, lists and values replace); repeatable\n"
     "  PATH=VALUE    override: hashers.dpsh.params.epochs=5 'seeds=[0,1]' 'attacks[0].eps=16/255' (entries of\n"
     "                hashers/attacks by name or [i]); a comma sweeps: attacks.pgd.eps=4/255,8/255 (suites/README.md)\n"
+    "  --quiet       progress: only one line per finished cell\n"
+    "  --verbose     progress without a terminal: a line at every phase too, not only every 10 s\n"
     "Done cells are skipped; failed and missing ones run. Ctrl-C stops within seconds, keeping every finished\n"
     "epoch of a fit and every 64 finished queries of an attack (exit 130; run again to resume); a second Ctrl-C\n"
     "exits at once.\n";

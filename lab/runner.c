@@ -58,12 +58,6 @@ void hl_run_opts_default(hl_run_opts *o) {
     o->progress = HL_PROGRESS_NORMAL;
 }
 
-void hl_run_step(hl_run_state *rs) {
-    rs->step++;
-    for (int i = 0; i < 2; i++)
-        if (rs->prog[i].active) hl_progress_update(&rs->prog[i], rs->step);
-}
-
 /* Every hasher and attack entry against its class: existence, params schema, attack options; all at once, on the raw
  * tree in the suite's own validation pass (hl_suite_check_fn): an entry not of the shape needed is the schema's. */
 static void validate(const hl_config *raw, hl_config_errors *errs) {
@@ -272,24 +266,16 @@ static hl_status run_cell(hl_run_state *rs, const hl_cell *c) {
     hl_config *res = NULL;
     hl_status st = result_header(rs, c, &res), wst;
     if (st < 0) return st;
-    hl_progress_opts po[2];
-    memset(po, 0, sizeof po);
-    po[0].out = stderr, po[0].tty = -1, po[0].mode = rs->o->progress;
-    po[1].out = rs->store.log, po[1].tty = 0, po[1].mode = rs->o->progress;
-    char label[280];
-    snprintf(label, sizeof label, "%s %s", hl_cell_kind_name(c->kind), c->label);
-    rs->step = 0;
-    for (int i = 0; i < 2; i++) {
-        hl_progress_defaults(&po[i]);
-        hl_progress_begin(&rs->prog[i], &po[i], label, c->kind == HL_CELL_TRAIN    ? HL_RUN_STEPS_TRAIN
-                                                       : c->kind == HL_CELL_ATTACK ? HL_RUN_STEPS_ATTACK
-                                                                                   : HL_RUN_STEPS_TRANSFER,
-                          "steps");
-    }
+    double t_cell = hl_time_s();
+    hl_run_progress_cell_begin(rs, c);
     st = c->kind == HL_CELL_TRAIN    ? hl_cell_run_train(rs, c, res)
          : c->kind == HL_CELL_ATTACK ? hl_cell_run_attack(rs, c, res)
                                      : hl_cell_run_transfer(rs, c, res);
-    for (int i = 0; i < 2; i++) hl_progress_end(&rs->prog[i], st >= 0);
+    hl_config *timings = (hl_config *)hl_config_get(res, "timings"); /* the cell's wall clock, for suite ETAs */
+    if (st >= 0 && timings) st = hl_run_put_num(timings, "total_s", hl_time_s() - t_cell);
+    hl_run_progress_cell_end(rs, c, hl_run_stopping() && st < 0 ? HL_PROGRESS_INTERRUPTED
+                                    : st >= 0                   ? HL_PROGRESS_DONE
+                                                                : HL_PROGRESS_FAILED);
     if (hl_run_stopping() && st < 0) { /* nothing of this cell is written; say what its work left behind */
         char why[600], fs[1300], kept[1500] = "";
         snprintf(why, sizeof why, "%s", hl_error_last());
@@ -484,6 +470,7 @@ static bool transfer_ready(const hl_run_state *rs, const hl_cell *c) {
 }
 
 static void run_state_free(hl_run_state *rs) {
+    hl_run_progress_stop(rs);
     hl_store_close(&rs->store);
     if (rs->ctx) hl_ctx_free(rs->ctx);
     free(rs->aq);
@@ -582,6 +569,7 @@ hl_status hl_run_suite(const hl_run_opts *o, hl_run_summary *sum) {
     int64_t kill_after = kill_env ? strtoll(kill_env, NULL, 10) : 0;
     hl_store_log(&rs.store, "run %s: %lld cells, %lld selected", rs.suite->name, (long long)rs.ncells,
                  (long long)sum->selected);
+    HL_TRY(hl_run_progress_start(&rs, sel, forced));
     for (int64_t i = 0; i < rs.ncells && !hl_run_stopping(); i++) {
         if (!sel[i]) continue;
         char *why = NULL;
@@ -599,6 +587,7 @@ hl_status hl_run_suite(const hl_run_opts *o, hl_run_summary *sum) {
         }
         if (cs == HL_CELL_STATE_DONE) {
             sum->skipped++;
+            hl_run_progress_mark(&rs, &rs.cells[i], HL_PROGRESS_SKIPPED);
             continue;
         }
         if (cs == HL_CELL_STATE_INVALID) { /* keep the file for inspection, run the cell again */
@@ -612,6 +601,7 @@ hl_status hl_run_suite(const hl_run_opts *o, hl_run_summary *sum) {
                 hl_msg(HL_LOG_ERROR, "cell %s failed: %s", rs.cells[i].label, hl_error_last());
                 hl_store_log(&rs.store, "cell %s failed: %s", rs.cells[i].label, hl_error_last());
                 sum->ran++, sum->failed++;
+                hl_run_progress_mark(&rs, &rs.cells[i], HL_PROGRESS_FAILED);
                 if (o->fail_fast) break;
                 continue;
             }
@@ -620,6 +610,7 @@ hl_status hl_run_suite(const hl_run_opts *o, hl_run_summary *sum) {
         }
         if (rs.cells[i].kind == HL_CELL_TRANSFER && !transfer_ready(&rs, &rs.cells[i])) {
             sum->waiting++;
+            hl_run_progress_mark(&rs, &rs.cells[i], HL_PROGRESS_WAITING);
             continue;
         }
         rs.stopped[0] = 0;

@@ -42,7 +42,14 @@
  * resumes after the last saved chunk. summary.interrupted is set, the summary says which
  * cell stopped and what it kept, and hl_run_suite returns HL_OK. A second SIGINT/SIGTERM exits at once (130/143):
  * every file that marks work as done is written atomically, so nothing half-written is taken as done.
- * Progress: one lab/progress.h task per cell on stderr (opts.progress) and the same lines, plain, in RUNDIR/log.txt.
+ * Progress (lab/run_progress.c, rendered by lab/progress.h's hl_suite_progress): on stderr (opts.progress; a terminal
+ * gets two self-overwriting lines, anything else plain lines) and, plain, in RUNDIR/log.txt: "cell i/N (done d,
+ * failed f, skipped s) · suite ETA h:mm:ss" over the selected cells, and the running cell's phase — the library's
+ * core/job.h reports (fit epochs with the loss, encoded images, attacked queries) and the lab's own steps (save,
+ * score, sanity) — with the phase's own rate and ETA. Plain lines at most every 10 s and one per finished cell (with
+ * the time per phase). The suite ETA comes from measured costs: finished cells of the same kind and method (this
+ * run's, and the timings in the run directory's result.json files; each cell's timings.total_s is its wall clock),
+ * "?" while some cell to run has none. The hl_msg lines erase and redraw the terminal lines (hl_msg_set_hook).
  * At the end, hl_report_build(RUNDIR) (HL_EUNSUPPORTED is only a warning); its status is summary.report_status.
  *
  * TEST-ONLY hook: when the environment variable HASHLAB_TEST_KILL_AFTER=k (k >= 1) is set, the runner raises
@@ -51,6 +58,8 @@
  * HASHLAB_TEST_STOP_DELAY_MS=t, a cell stopped by a stop request waits t ms before the runner unwinds (so that a test
  * can deliver the second Ctrl-C deterministically). With HASHLAB_TEST_STOP_AFTER_CHUNK=k, an attack cell requests a
  * stop right after saving its k-th chunk of queries (to test resuming an attack cell).
+ * TEST-ONLY hook: HASHLAB_TEST_PROGRESS_EVERY=S sets the interval of the plain progress lines to S seconds instead of
+ * 10 (0: a line at every phase report), so a test sees them without waiting.
  */
 #ifndef HL_LAB_RUNNER_H
 #define HL_LAB_RUNNER_H

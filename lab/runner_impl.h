@@ -24,15 +24,27 @@ typedef struct hl_run_state {
     int64_t naq;
     hl_retrieval_opts ropts;
     char map_name[40], p_name[40], r_name[40]; /* "mAP@1000", "P@H<=2", "R@H<=2" */
-    hl_progress prog[2];      /* [0] terminal, [1] log.txt */
-    int64_t step;
+    hl_suite_progress prog[2]; /* [0] stderr, [1] log.txt (lab/run_progress.c) */
+    int nprog;                /* reporters in use (0 before hl_run_progress_start) */
+    int64_t *prog_pos;        /* [ncells]: a cell's position among the selected cells, −1: not selected */
+    bool prog_stop_seen;
     char stopped[3000];       /* the cell an interrupt stopped, and what it kept ("" if none) */
 } hl_run_state;
 
 /* True once a stop was requested (signal). */
 bool hl_run_stopping(void);
-/* Advances both progress reporters of the current cell by one step. */
-void hl_run_step(hl_run_state *rs);
+
+/* Progress of a run (lab/run_progress.c; rendering in lab/progress.h). Start: one reporter on stderr (mode
+ * opts.progress, a terminal or plain lines) and one on log.txt (plain), the selected cells declared with their cost
+ * groups (train: the hasher entry's name; attack: hasher/attack; transfer: the target hasher), the timings of every
+ * finished cell in the store fed in as cost samples (timings.total_s, else the sum of the other timings), and the
+ * core/job.h progress hook and the hl_msg hook installed. Stop: both hooks removed, reporters freed; safe when Start
+ * did not run. The lab's own steps are phases too: hl_job_progress("score", 0, 0, NULL) marks one's start. */
+hl_status hl_run_progress_start(hl_run_state *rs, const bool *sel, const bool *forced);
+void hl_run_progress_stop(hl_run_state *rs);
+void hl_run_progress_cell_begin(hl_run_state *rs, const hl_cell *c);
+void hl_run_progress_cell_end(hl_run_state *rs, const hl_cell *c, hl_progress_outcome outcome);
+void hl_run_progress_mark(hl_run_state *rs, const hl_cell *c, hl_progress_outcome outcome);
 
 /* Attack options of a resolved attack entry (norm, eps, steps, step_size, random_start, targeted), seed given. */
 hl_status hl_run_attack_opts(const hl_config *entry, uint64_t seed, hl_attack_opts *o);
@@ -60,9 +72,5 @@ hl_status hl_cell_run_transfer(hl_run_state *rs, const hl_cell *c, hl_config *re
 
 /* Anchor items per attacked query in artifacts/anchor_indices.npy (DHTA's n_t = 9; an attack's n_t <= this). */
 #define HL_RUN_ANCHORS 9
-
-#define HL_RUN_STEPS_TRAIN 5
-#define HL_RUN_STEPS_ATTACK 5
-#define HL_RUN_STEPS_TRANSFER 3
 
 #endif

@@ -64,7 +64,8 @@
  *     "train_key": "<hex>",                  (attack cells)
  *     "eps": "8/255", "norm": "linf",        (attack cells: ε as the suite wrote it — "48/255", "0.031" — where
  *                      attack_config has the canonical "16/85", "31/1000"; the report shows one spelling per value)
- *     "timings": {"fit_s": 1.2, "encode_s": 0.3, "attack_s": 0.0, "score_s": 0.1},
+ *     "timings": {"fit_s": 1.2, "encode_s": 0.3, "attack_s": 0.0, "score_s": 0.1, "total_s": 1.9},
+ *                      (total_s: the cell's wall clock, loading and saving included; the runner's suite ETA uses it)
  *     "versions": {"hashlab": "0.1.0"},
  *     "threads": 2, "finished_at": "2026-11-23T14:00:00Z"
  *   }
