@@ -201,6 +201,12 @@ hl_status hl_train_state_save(hl_train_state *s, int64_t done) {
     }
     st = hl_safetensors_save(s->path, e, p.n, (const char *const *)m.k, (const char *const *)m.v, m.n);
     if (st < 0) hl_error_wrap("%s: saving the training state", s->what);
+    else {
+        double mb = 0;
+        for (int i = 0; i < p.n; i++) mb += (double)p.s[i].numel * 4.0 / 1e6;
+        hl_msg(HL_LOG_DEBUG, "%s: state after %s %lld saved (%.1f MB, %.3f s)", s->what, s->unit, (long long)done, mb,
+               hl_time_s() - t0);
+    }
 done:
     for (int i = 0; pad && i < p.n; i++) free(pad[i]);
     free(pad);
