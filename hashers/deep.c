@@ -167,6 +167,14 @@ hl_status hl_deep_trainer_begin(hl_deep_trainer *t, hl_hasher *h, const hl_deep_
     hl_train_state_optim(&t->state, "opt", t->opt);
     hl_train_state_blob(&t->state, "ctx_rng", &t->ctx->rng, sizeof t->ctx->rng);
     hl_train_state_blob(&t->state, "steps", &t->steps, sizeof t->steps);
+    hl_train_state_blob(&t->state, "fit_forwards", &h->fit_forwards, sizeof h->fit_forwards);
+    hl_train_state_blob(&t->state, "fit_backwards", &h->fit_backwards, sizeof h->fit_backwards);
+    t->hook = h->hook;
+    if (t->hook) {
+        HL_TRY(hl_ctx_create(&t->hook_ctx, HL_DEVICE_CPU, 0));
+        hl_ctx_set_train(t->hook_ctx, true);
+        hl_ctx_set_seed(t->hook_ctx, h->seed ^ 0x686f6f6bull /* "hook" */);
+    }
 done:
     if (st < 0) hl_deep_trainer_end(t);
     return st;
@@ -219,14 +227,52 @@ hl_status hl_deep_trainer_step(hl_deep_trainer *t, hl_tensor *out, const float *
     hl_optim_step(t->opt);
     hl_optim_zero_grad(t->opt);
     t->steps++;
+    t->h->fit_forwards += out->shape[0], t->h->fit_backwards += out->shape[0];
     return HL_OK;
+}
+
+hl_status hl_deep_hook_epoch(hl_deep_trainer *t, const float *bank, const hl_labels *labels, int64_t n,
+                             int64_t epoch) {
+    if (!t->hook || !t->hook->epoch_begin) return HL_OK;
+    return t->hook->epoch_begin(t->hook->user, t->h, bank, labels, n, epoch);
+}
+
+hl_status hl_deep_hook_batch(hl_deep_trainer *t, const float *x, const int64_t *pos, int64_t B, float *xall,
+                             int64_t *rows) {
+    *rows = B;
+    if (!t->hook) return HL_OK;
+    const hl_dataset_info *in = &t->h->info;
+    int64_t d = (int64_t)in->c * in->h * in->w;
+    memcpy(xall, x, (size_t)(B * d) * sizeof *xall);
+    bool *was = malloc((size_t)HL_MAX(1, hl_params_count(&t->h->params)) * sizeof *was);
+    if (!was) return hl_error_set(HL_ENOMEM, "out of memory");
+    for (int i = 0; i < hl_params_count(&t->h->params); i++) { /* the inner attack moves images, not weights */
+        hl_tensor *p = hl_params_at(&t->h->params, i);
+        was[i] = hl_tensor_requires_grad(p), hl_tensor_set_requires_grad(p, false);
+    }
+    hl_status st = t->hook->batch(t->hook->user, t->h, t->hook_ctx, x, pos, B, xall + B * d);
+    for (int i = 0; i < hl_params_count(&t->h->params); i++) hl_tensor_set_requires_grad(hl_params_at(&t->h->params, i), was[i]);
+    free(was);
+    hl_ctx_reset(t->hook_ctx);
+    if (st < 0) return st;
+    *rows = 2 * B;
+    return HL_OK;
+}
+
+double hl_deep_hook_loss(hl_deep_trainer *t, const float *u, const int64_t *pos, int64_t B, int K, float *G) {
+    if (!t->hook) return 0;
+    float wc = (float)t->hook->clean_weight, wa = (float)t->hook->method_adv_weight;
+    for (int64_t i = 0; i < B * K; i++) G[i] *= wc, G[B * K + i] *= wa;
+    return t->hook->adv_loss ? t->hook->adv_loss(t->hook->user, u + B * K, u, pos, B, K, G + B * K) : 0;
 }
 
 void hl_deep_trainer_end(hl_deep_trainer *t) {
     hl_optim_free(t->opt);
     hl_ctx_free(t->ctx);
+    if (t->hook_ctx) hl_ctx_free(t->hook_ctx);
     t->opt = NULL;
     t->ctx = NULL;
+    t->hook_ctx = NULL;
 }
 
 hl_batcher_opts hl_deep_batcher_opts(const hl_hasher *h, const hl_deep_opts *o) {

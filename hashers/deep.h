@@ -105,6 +105,8 @@ typedef struct hl_deep_trainer {
     int64_t epoch;         /* the epoch being trained (hl_deep_trainer_epoch) */
     double t0;             /* hl_time_s() at begin */
     hl_train_state state;  /* what resumes an interrupted fit (core/io/train_state.h) */
+    const hl_fit_hook *hook; /* h->hook: adversarial training (hasher.h), NULL without */
+    hl_ctx *hook_ctx;      /* the hook's own ctx (train mode): its inner attack never touches ctx's tape */
 } hl_deep_trainer;
 
 /* Creates the ctx (train mode) and the optimizer for h->params, and the fit's training state: with h->workdir set it
@@ -134,6 +136,26 @@ hl_status hl_deep_trainer_step(hl_deep_trainer *t, hl_tensor *out, const float *
 /* HL_EINTR (the tape cleared) when a stop was requested: for loops that step their own optimizers. */
 hl_status hl_deep_trainer_check(hl_deep_trainer *t);
 void hl_deep_trainer_end(hl_deep_trainer *t);
+
+/* ---- adversarial training: a fit hook (hasher.h) in a deep hasher's batch loop ----
+ *
+ *     hl_deep_hook_epoch(&t, U, &labels, n, e);                   // each epoch, with the method's bank
+ *     per batch (B images, positions bpos in the fit's list):
+ *         rows = B;  xin = b.images;
+ *         if (t.hook) { HL_TRY(hl_deep_hook_batch(&t, b.images, bpos, B, xall, &rows)); xin = xall; } // [x; x_adv]
+ *         u = forward(rows images);  G: the method's gradient on rows [0, B) (clean), and, when t.hook, on rows
+ *         [B, 2B) (adversarial rows, the clean rows' targets, no bank update);
+ *         if (t.hook) loss += hl_deep_hook_loss(&t, u->data, bpos, B, K, G);
+ *         HL_TRY(hl_deep_trainer_step(&t, u, G));
+ * Without a hook all three do nothing (rows = B). The trainer counts the network's image passes in h->fit_forwards /
+ * h->fit_backwards (the hook's inner passes included). */
+hl_status hl_deep_hook_epoch(hl_deep_trainer *t, const float *bank, const hl_labels *labels, int64_t n, int64_t epoch);
+/* xall must hold 2B images: [x; x_adv] is written there and *rows = 2B (with a hook; else *rows = B, nothing written). */
+hl_status hl_deep_hook_batch(hl_deep_trainer *t, const float *x, const int64_t *pos, int64_t B, float *xall,
+                             int64_t *rows);
+/* G [2B, K] holds the method's gradients of the clean and adversarial rows: scales them by the hook's clean_weight
+ * and method_adv_weight and adds the hook's own term on the adversarial rows; returns that term (0 without a hook). */
+double hl_deep_hook_loss(hl_deep_trainer *t, const float *u, const int64_t *pos, int64_t B, int K, float *G);
 
 /* Batcher options of the shared keys (shuffle on, seed from the hasher seed, augmentation per o->augment, a last
  * batch of a single image dropped: batch norm in training needs two). */

@@ -124,8 +124,8 @@ static hl_status dpsh_fit(hl_hasher *self, const hl_dataset *train, const int64_
     hl_batcher bt = {0};
     hl_deep_trainer t = {0};
     hl_labels tl = {0};
-    float *U = NULL, *S = NULL, *theta = NULL, *G = NULL;
-    int64_t *pos = NULL;
+    float *U = NULL, *S = NULL, *theta = NULL, *G = NULL, *xall = NULL;
+    int64_t *pos = NULL, *bpos = NULL;
     hl_code_diversity div = {0};
     (void)labels; /* the driver refuses this supervised fit without visible labels */
     if (E == 0) return HL_OK;
@@ -133,9 +133,11 @@ static hl_status dpsh_fit(hl_hasher *self, const hl_dataset *train, const int64_
     U = calloc((size_t)(n * K), sizeof *U);
     S = malloc((size_t)(B * n) * sizeof *S);
     theta = malloc((size_t)(B * n) * sizeof *theta);
-    G = malloc((size_t)(B * K) * sizeof *G);
+    G = malloc((size_t)(2 * B * K) * sizeof *G); /* [2B, K]: clean and (with a fit hook) adversarial rows */
     pos = malloc((size_t)train->n * sizeof *pos);
-    if (!U || !S || !theta || !G || !pos) {
+    bpos = malloc((size_t)B * sizeof *bpos);
+    if (self->hook) xall = malloc((size_t)(2 * B) * (size_t)hl_dataset_image_size(train) * sizeof *xall);
+    if (!U || !S || !theta || !G || !pos || !bpos || (self->hook && !xall)) {
         st = hl_error_set(HL_ENOMEM, "dpsh: out of memory for %lld training items", (long long)n);
         goto done;
     }
@@ -151,18 +153,32 @@ static hl_status dpsh_fit(hl_hasher *self, const hl_dataset *train, const int64_
     HL_TRY(hl_deep_trainer_resume(&t, &e0));
     for (int64_t e = e0; e < E; e++) {
         hl_deep_trainer_epoch(&t, e);
+        HL_TRY(hl_deep_hook_epoch(&t, U, &tl, n, e));
         hl_batcher_start(&bt, e);
         hl_batch b;
         double loss_sum = 0;
         int64_t seen = 0;
         while (hl_batcher_next(&bt, &b)) {
+            int64_t rows = b.m;
+            const float *xin = b.images;
+            for (int64_t i = 0; i < b.m; i++) bpos[i] = pos[b.index[i]];
+            if (t.hook) {
+                HL_TRY(hl_deep_hook_batch(&t, b.images, bpos, b.m, xall, &rows));
+                xin = xall;
+            }
             hl_ctx_reset(t.ctx);
-            hl_tensor *x = hl_tensor_from(t.ctx, 4, HL_SHAPE(b.m, train->c, train->h, train->w), b.images);
-            hl_tensor *u = hl_hashnet_forward(t.ctx, &m->net, x); /* [m, K] */
-            for (int64_t i = 0; i < b.m; i++) memcpy(U + pos[b.index[i]] * K, u->data + i * K, (size_t)K * sizeof *U);
+            hl_tensor *x = hl_tensor_from(t.ctx, 4, HL_SHAPE(rows, train->c, train->h, train->w), xin);
+            hl_tensor *u = hl_hashnet_forward(t.ctx, &m->net, x); /* [rows, K]: clean, then adversarial rows */
+            for (int64_t i = 0; i < b.m; i++) memcpy(U + bpos[i] * K, u->data + i * K, (size_t)K * sizeof *U);
             hl_deep_similarity(S, b.labels, &tl);
             double loss = hl_dpsh_loss(u->data, b.m, K, U, n, S, m->eta, theta, G, NULL);
             if (m->balance > 0) loss += balance_term(u->data, b.m, K, m->balance, G);
+            if (t.hook) { /* the same loss on the adversarial rows (targets of the clean ones), then the hook's term */
+                loss *= t.hook->clean_weight;
+                loss += t.hook->method_adv_weight *
+                        hl_dpsh_loss(u->data + b.m * K, b.m, K, U, n, S, m->eta, theta, G + b.m * K, NULL);
+                loss += hl_deep_hook_loss(&t, u->data, bpos, b.m, K, G);
+            }
             if ((st = hl_deep_trainer_step(&t, u, G)) < 0) {
                 if (st != HL_EINTR) hl_error_wrap("epoch %lld", (long long)(e + 1));
                 goto done;
@@ -183,7 +199,7 @@ done:
     hl_deep_trainer_end(&t);
     hl_batcher_free(&bt);
     hl_labels_free(&tl);
-    free(U), free(S), free(theta), free(G), free(pos);
+    free(U), free(S), free(theta), free(G), free(pos), free(bpos), free(xall);
     return st;
 }
 
@@ -201,7 +217,7 @@ const hl_hasher_class hl_hasher_dpsh = {
     .params = dpsh_params,
     .n_params = (int)HL_ARRAY_LEN(dpsh_params),
     .size = sizeof(dpsh),
-    .flags = HL_HASHER_SUPERVISED | HL_HASHER_DIFFERENTIABLE | HL_HASHER_NEEDS_FIT,
+    .flags = HL_HASHER_SUPERVISED | HL_HASHER_DIFFERENTIABLE | HL_HASHER_NEEDS_FIT | HL_HASHER_TRAINABLE,
     .init = dpsh_init,
     .fit = dpsh_fit,
     .forward = dpsh_forward,

@@ -103,6 +103,10 @@ hl_status hl_hasher_fit(hl_hasher *h, const hl_dataset *train, const int64_t *id
         return hl_error_set(HL_EINVAL, "hasher '%s' is supervised but dataset '%s' has no labels", h->cls->name,
                             train->name);
     HL_TRY(check_shape(h, train));
+    if (h->hook && !(h->cls->flags & HL_HASHER_TRAINABLE))
+        return hl_error_set(HL_EINVAL, "hasher '%s' cannot be trained adversarially (its class is not trainable by "
+                            "mini-batches: HL_HASHER_TRAINABLE)", h->cls->name);
+    h->fit_forwards = h->fit_backwards = 0;
     if (h->cls->fit && (st = h->cls->fit(h, train, idx, n, labels_visible)) < 0) {
         hl_error_wrap("hasher '%s': fit", h->cls->name);
         goto done;

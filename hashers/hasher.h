@@ -50,10 +50,38 @@ typedef enum hl_hasher_flag {
                                          * takes database codes from learned_codes() */
     HL_HASHER_SEMI_SUPERVISED = 1u << 4, /* fit_semi(): labelled train images plus unlabelled ones (METRICS.md's
                                           * semi-supervised view: the rest of the database, labels hidden) */
-    HL_HASHER_LINEAR = 1u << 5           /* forward() is affine in the input pixels, f(x) = W·x + b (LSH, ITQ): the lab
+    HL_HASHER_LINEAR = 1u << 5,          /* forward() is affine in the input pixels, f(x) = W·x + b (LSH, ITQ): the lab
                                           * computes the exact attack's bound for it (lab/sanity.h) and checks the
                                           * claim on the attacked queries */
+    HL_HASHER_TRAINABLE = 1u << 6        /* fit() trains the network by mini-batches and honours a fit hook (below):
+                                          * a defence (defences/defence.h) can train it adversarially */
 } hl_hasher_flag;
+
+/* A fit hook: what an adversarial-training defence (defences/defence.h) adds to a trainable hasher's fit. The hasher
+ * owns its loss; the hook chooses the images it also trains on and adds its own term on their codes.
+ *   epoch_begin  at the start of every epoch: the codes the method keeps for its training items (bank [n, K], any
+ *                real values whose signs are the codes) and their labels, so the hook can derive reference codes
+ *                (class centres, mainstays, targets); n items in the order of `pos` below.
+ *   batch        for a mini-batch x [B, C, H, W] (host) of training items pos[0..B) (positions in the fit's list):
+ *                writes adversarial images x_adv [B, C, H, W], computed through hl_hasher_forward on ctx (train
+ *                mode; the hasher's parameters frozen for the call).
+ *   adv_loss     the hook's own term on the codes u_adv [B, K] (pre-activation) of x_adv, given the clean codes
+ *                u_clean [B, K]: returns its value and ADDS its gradient dL/du_adv to grad [B, K].
+ *   clean_weight       the weight of the method's own loss on the clean rows (PGD-AT: 0, training on x_adv only)
+ *   method_adv_weight  the weight of the method's own loss on the adversarial rows (its "adversarial hashing loss")
+ * A trainable hasher then forwards [x; x_adv] (2B rows) and minimises
+ *     clean_weight·L_method(clean rows) + method_adv_weight·L_method(adversarial rows) + adv_loss(adversarial rows),
+ * where L_method on the adversarial rows uses the clean rows' targets (labels, bank) and never updates its bank. */
+typedef struct hl_fit_hook {
+    void *user;
+    hl_status (*epoch_begin)(void *user, hl_hasher *h, const float *bank, const hl_labels *labels, int64_t n,
+                             int64_t epoch);
+    hl_status (*batch)(void *user, hl_hasher *h, hl_ctx *ctx, const float *x, const int64_t *pos, int64_t B,
+                       float *x_adv);
+    double (*adv_loss)(void *user, const float *u_adv, const float *u_clean, const int64_t *pos, int64_t B, int K,
+                       float *grad);
+    double clean_weight, method_adv_weight;
+} hl_fit_hook;
 
 typedef struct hl_hasher_class {
     int abi;                     /* HL_HASHER_ABI; plugins with another value are refused */
@@ -100,6 +128,9 @@ struct hl_hasher {
     bool fitted;          /* set by hl_hasher_fit / hl_hasher_load */
     const char *workdir;  /* NULL, or a directory (existing, owned by the caller) where fit may write what a user
                            * looks at during training, e.g. GAN sample grids (the lab sets it to the cell's dir) */
+    const hl_fit_hook *hook; /* NULL, or a defence's fit hook (HL_HASHER_TRAINABLE classes only; set before fit) */
+    int64_t fit_forwards, fit_backwards; /* image passes through the network during fit (a batch of B adds B), a
+                                          * hook's included; counted by trainable classes (0 otherwise) */
 };
 
 /* ---- registry (hashers/registry.c): built-ins from hashers.def, then classes registered at run time ---- */
