@@ -12,6 +12,7 @@
 #include "eval/attack_metrics.h"
 #include "eval/codes_io.h"
 #include "attacks/auto.h"
+#include "defences/defence.h"
 #include "lab/runner_impl.h"
 #include "lab/sanity.h"
 #include "core/hash.h"
@@ -65,6 +66,22 @@ hl_status hl_run_attack_opts(const hl_config *e, uint64_t seed, hl_attack_opts *
     HL_TRY(hl_config_get_bool(e, "targeted", &tg));
     o->threat.eps = eps, o->step = step, o->steps = (int)steps, o->random_start = rs, o->targeted = tg;
     o->seed = seed;
+done:
+    return st;
+}
+
+hl_status hl_run_defence_opts(const hl_config *e, uint64_t seed, hl_defence_opts *o) {
+    hl_status st = HL_OK;
+    const char *norm = NULL;
+    int64_t steps = 0;
+    hl_defence_opts_default(o);
+    HL_TRY(hl_config_get_string(e, "norm", &norm));
+    HL_TRY(hl_norm_parse(norm, &o->threat.norm));
+    HL_TRY(hl_config_get_fraction(e, "eps", &o->threat.eps));
+    HL_TRY(hl_config_get_fraction(e, "step_size", &o->step));
+    HL_TRY(hl_config_get_int(e, "steps", &steps));
+    HL_TRY(hl_config_get_bool(e, "random_start", &o->random_start));
+    o->steps = steps, o->seed = seed;
 done:
     return st;
 }
@@ -276,6 +293,7 @@ static hl_status fit_hasher(hl_run_state *rs, hl_hasher *h, hl_config *res) {
 hl_status hl_cell_run_train(hl_run_state *rs, const hl_cell *c, hl_config *res) {
     hl_status st = HL_OK;
     hl_hasher *h = NULL;
+    hl_defence *def = NULL;
     hl_codes db = {0}, q = {0};
     hl_config *m = NULL;
     double *ap = NULL;
@@ -289,8 +307,31 @@ hl_status hl_cell_run_train(hl_run_state *rs, const hl_cell *c, hl_config *res) 
     hl_store_cell_dir(rs->store.dir, c->key, dir, sizeof dir);
     HL_TRY(hl_store_mkdirs(dir));
     h->workdir = dir;
+    const hl_config *dn = hl_config_get(rs->suite->hashers[c->hasher].node, "defence");
+    if (dn && dn->kind == HL_CONFIG_MAP) { /* adversarial training: the defence's hook in the hasher's fit */
+        hl_defence_opts dopt;
+        HL_TRY(hl_run_defence_opts(dn, (uint64_t)c->seed, &dopt));
+        HL_TRY(hl_defence_create(&def, rs->suite->hashers[c->hasher].defence, hl_config_get(dn, "params"), &dopt));
+        HL_TRY(hl_defence_attach(def, h));
+        HL_TRY(hl_run_put_clone(res, "defence", dn));
+        if (def->cls->cite) HL_TRY(hl_run_put_str(res, "defence_cite", def->cls->cite));
+    }
     HL_TRY(fit_hasher(rs, h, res));
     t_fit = hl_time_s() - t0;
+    if (h->cls->flags & HL_HASHER_TRAINABLE) { /* training cost, defended or not */
+        hl_config *fc = hl_config_new(HL_CONFIG_MAP, NULL, "", 0, 0);
+        if (!fc) HL_TRY(hl_error_set(HL_ENOMEM, "out of memory building result.json"));
+        int64_t nfit = (h->cls->flags & HL_HASHER_FIT_DATABASE) ? sp->database.n : sp->train.n;
+        st = hl_run_put_num(fc, "seconds", t_fit);
+        if (st >= 0) st = hl_run_put_num(fc, "forwards_per_image", (double)h->fit_forwards / (double)HL_MAX(nfit, 1));
+        if (st >= 0) st = hl_run_put_num(fc, "backwards_per_image", (double)h->fit_backwards / (double)HL_MAX(nfit, 1));
+        if (st >= 0 && def) st = hl_run_put_num(fc, "inner_forwards_per_image",
+                                                (double)def->inner_forwards / (double)HL_MAX(nfit, 1));
+        if (st >= 0) st = hl_run_put_node(res, "fit_cost", fc);
+        else hl_config_free(fc);
+        if (st < 0) goto done;
+    }
+    if (def) hl_defence_detach(def, h);
     if (h->cls->cite) HL_TRY(hl_run_put_str(res, "cite", h->cls->cite)); /* the report's methods.bib */
     hl_job_progress("encode", 0, 0, NULL);
     HL_TRY(stop_check());
@@ -331,6 +372,8 @@ done:
     free(ap);
     hl_codes_free(&db);
     hl_codes_free(&q);
+    if (def && h) hl_defence_detach(def, h);
+    hl_defence_free(def);
     hl_hasher_free(h);
     return st;
 }

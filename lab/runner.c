@@ -13,6 +13,7 @@
 #include "core/io/npy.h"
 #include "core/io/train_state.h"
 #include "core/job.h"
+#include "defences/defence.h"
 #include "core/version.h"
 #include "eval/codes_io.h"
 #include "eval/targets.h"
@@ -60,6 +61,45 @@ void hl_run_opts_default(hl_run_opts *o) {
 
 /* Every hasher and attack entry against its class: existence, params schema, attack options; all at once, on the raw
  * tree in the suite's own validation pass (hl_suite_check_fn): an entry not of the shape needed is the schema's. */
+/* A hasher entry's `defence:`: the class exists, the hasher is trainable, params and inner-attack options valid. */
+static void validate_defence(const hl_config *dn, const hl_hasher_class *hc, hl_config_errors *errs) {
+    if (!dn || dn->kind != HL_CONFIG_MAP) return; /* absent, or the schema's problem */
+    const hl_config *mnode = hl_config_get(dn, "method");
+    if (!mnode || mnode->kind != HL_CONFIG_SCALAR) return;
+    const hl_defence_class *dc = hl_defence_class_find(mnode->text);
+    if (!dc) {
+        hl_config_errors_add(errs, mnode->file, mnode->line, mnode->col, "%s", hl_error_last());
+        return;
+    }
+    if (!(hc->flags & HL_HASHER_TRAINABLE)) {
+        char names[400] = "";
+        for (int i = 0; i < hl_hasher_class_count(); i++)
+            if (hl_hasher_class_at(i)->flags & HL_HASHER_TRAINABLE)
+                snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s", names[0] ? ", " : "",
+                         hl_hasher_class_at(i)->name);
+        hl_config_errors_add(errs, mnode->file, mnode->line, mnode->col,
+                             "defence '%s' trains its hasher adversarially, but '%s' is not trainable by mini-batches "
+                             "(trainable: %s)", dc->name, hc->name, names);
+    }
+    char what[120];
+    snprintf(what, sizeof what, "defence '%s'", dc->name);
+    const hl_config *params = hl_config_get(dn, "params");
+    if (params && params->kind == HL_CONFIG_MAP &&
+        hl_config_validate(params, dc->params, dc->n_params, false, what, errs) > 0)
+        return;
+    hl_config *r = NULL;
+    hl_defence_opts o;
+    hl_defence *d = NULL;
+    if (hl_suite_defence_resolve(dn, &r) < 0) { /* the schema reports the entry's own problems */
+        hl_error_clear();
+        return;
+    }
+    if (hl_run_defence_opts(r, 0, &o) < 0 || hl_defence_create(&d, dc->name, hl_config_get(r, "params"), &o) < 0)
+        hl_config_errors_add(errs, dn->file, dn->line, dn->col, "%s", hl_error_last());
+    hl_defence_free(d);
+    hl_config_free(r);
+}
+
 static void validate(const hl_config *raw, hl_config_errors *errs) {
     char what[160];
     const hl_config *raw_h = hl_config_get(raw, "hashers"), *raw_a = hl_config_get(raw, "attacks");
@@ -75,6 +115,7 @@ static void validate(const hl_config *raw, hl_config_errors *errs) {
         snprintf(what, sizeof what, "hasher '%s'", cls->name);
         if (params && params->kind == HL_CONFIG_MAP)
             hl_config_validate(params, cls->params, cls->n_params, false, what, errs);
+        validate_defence(hl_config_get(e, "defence"), cls, errs);
     }
     for (int64_t i = 0; raw_a && raw_a->kind == HL_CONFIG_SEQ && i < hl_config_len(raw_a); i++) {
         const hl_config *e = hl_config_at(raw_a, i), *mnode = hl_config_get(e, "method");

@@ -4,6 +4,7 @@
 
 #include "attacks/attack.h"
 #include "core/data/split.h"
+#include "defences/defence.h"
 #include "eval/retrieval.h"
 #include "lab/runner.h"
 #include "lab/store.h"
@@ -45,6 +46,9 @@ void hl_run_progress_stop(hl_run_state *rs);
 void hl_run_progress_cell_begin(hl_run_state *rs, const hl_cell *c);
 void hl_run_progress_cell_end(hl_run_state *rs, const hl_cell *c, hl_progress_outcome outcome);
 void hl_run_progress_mark(hl_run_state *rs, const hl_cell *c, hl_progress_outcome outcome);
+
+/* Inner-attack options of a resolved `defence:` map (norm, eps, steps, step_size, random_start), seed given. */
+hl_status hl_run_defence_opts(const hl_config *defence, uint64_t seed, hl_defence_opts *o);
 
 /* Attack options of a resolved attack entry (norm, eps, steps, step_size, random_start, targeted), seed given. */
 hl_status hl_run_attack_opts(const hl_config *entry, uint64_t seed, hl_attack_opts *o);

@@ -11,7 +11,10 @@
 #include "core/hash.h"
 #include "lab/plugin.h"
 #include "lab/yaml_load.h"
+#include "defences/defence.h"
 #include "reports/table.h"
+
+#define N_OF(a) ((int)HL_ARRAY_LEN(a))
 
 static const hl_param_spec synthetic_fields[] = {
     {"n", HL_PARAM_INT, "2000", "[2, inf)", NULL, "number of images", NULL, 0},
@@ -23,6 +26,18 @@ static const hl_param_spec synthetic_fields[] = {
     {"seed", HL_PARAM_INT, "0", "[0, inf)", NULL, "generator seed", NULL, 0},
 };
 
+static const hl_param_spec defence_fields[] = {
+    {"method", HL_PARAM_STRING, NULL, NULL, NULL, "registered defence (hashlab list): pgd-at, atrdh, cgat, saat", NULL,
+     0},
+    {"norm", HL_PARAM_ENUM, "linf", NULL, "linf|l2", "the inner attack's norm", NULL, 0},
+    {"eps", HL_PARAM_FRACTION, "8/255", "(0, inf)", NULL, "the inner attack's radius on [0,1] pixels", NULL, 0},
+    {"steps", HL_PARAM_INT, "7", "[1, 1000]", NULL, "the inner attack's PGD steps", NULL, 0},
+    {"step_size", HL_PARAM_FRACTION, "2/255", "(0, inf)", NULL, "the inner attack's step", NULL, 0},
+    {"random_start", HL_PARAM_BOOL, "true", NULL, NULL, "the inner attack starts at a random point of the ball", NULL,
+     0},
+    {"params", HL_PARAM_MAP, "{}", NULL, NULL, "the defence's weights (hashlab list DEFENCE)", NULL, 0},
+};
+
 static const hl_param_spec hasher_fields[] = {
     {"method", HL_PARAM_STRING, NULL, NULL, NULL, "registered hasher name (hashlab list)", NULL, 0},
     {"name", HL_PARAM_STRING, "", NULL, NULL, "row name in reports and labels (default: the method), e.g. dpsh-untrained",
@@ -31,6 +46,9 @@ static const hl_param_spec hasher_fields[] = {
     {"attack", HL_PARAM_BOOL, "true", NULL, NULL, "run the suite's attacks on these models (false: clean scores only, "
      "e.g. for a baseline)", NULL, 0},
     {"params", HL_PARAM_MAP, "{}", NULL, NULL, "method-specific keys (hashlab list METHOD)", NULL, 0},
+    {"defence", HL_PARAM_MAP, "null", NULL, NULL,
+     "adversarial training of a trainable hasher: {method, norm, eps, steps, step_size, random_start, params}",
+     defence_fields, N_OF(defence_fields)},
 };
 
 static const hl_param_spec attack_fields[] = {
@@ -69,7 +87,6 @@ static const hl_param_spec report_fields[] = {
      NULL, 0},
 };
 
-#define N_OF(a) ((int)HL_ARRAY_LEN(a))
 
 static const hl_param_spec suite_spec[] = {
     {"name", HL_PARAM_STRING, NULL, NULL, NULL, "suite name (run directory runs/<name>)", NULL, 0},
@@ -355,6 +372,14 @@ static hl_status fill(hl_suite *s, hl_config_errors *errs) {
         if (!h->name[0]) h->name = h->method;
         HL_TRY(hl_config_get_int_list(h->node, "bits", &h->bits, &h->nbits));
         HL_TRY(hl_config_get_bool(h->node, "attack", &h->attack));
+        const hl_config *dn = hl_config_get(h->node, "defence");
+        if (dn && dn->kind == HL_CONFIG_MAP) {
+            HL_TRY(hl_config_get_string(dn, "method", &h->defence));
+            if (h->name == h->method) { /* an unnamed defended entry: "dpsh-cgat" */
+                snprintf(h->auto_name, sizeof h->auto_name, "%s-%s", h->method, h->defence);
+                h->name = h->auto_name;
+            }
+        }
     }
     for (int64_t i = 0; i < s->nattacks; i++) {
         hl_suite_attack *a = &s->attacks[i];
@@ -426,6 +451,15 @@ hl_status hl_suite_attack_resolve(const hl_config *entry, hl_config **out) {
     return hl_config_resolve(entry, attack_fields, N_OF(attack_fields), out);
 }
 
+hl_status hl_suite_defence_resolve(const hl_config *defence, hl_config **out) {
+    *out = NULL;
+    hl_config_errors errs = {0};
+    int bad = hl_config_validate(defence, defence_fields, N_OF(defence_fields), false, NULL, &errs);
+    hl_config_errors_free(&errs);
+    if (bad) return hl_error_set(HL_EINVAL, "the defence entry has problems of its own");
+    return hl_config_resolve(defence, defence_fields, N_OF(defence_fields), out);
+}
+
 /* Puts a copy of `src` (or a string scalar `text`) under `key` in map `m`. */
 static hl_status put_clone(hl_config *m, const char *key, const hl_config *src) {
     hl_config *c = hl_config_clone(src);
@@ -485,6 +519,15 @@ static hl_status train_key(const hl_suite *s, const char *split_hash, int64_t h,
     HL_TRY(put_clone(m, "method", hl_config_get(s->hashers[h].node, "method")));
     HL_TRY(put_clone(m, "name", hl_config_get(s->hashers[h].node, "name")));
     HL_TRY(put_clone(m, "params", hl_config_get(s->hashers[h].node, "params")));
+    const hl_config *dn = hl_config_get(s->hashers[h].node, "defence");
+    if (dn && dn->kind == HL_CONFIG_MAP) { /* only defended entries carry it: undefended keys are unchanged */
+        HL_TRY(put_clone(m, "defence", dn));
+        const hl_defence_class *dc = hl_defence_class_find(s->hashers[h].defence);
+        hl_error_clear();
+        char dcode[120];
+        code_id(dc, dc ? dc->version : NULL, dcode, sizeof dcode);
+        if (dcode[0]) HL_TRY(put_text(m, "defence_code", dcode));
+    }
     HL_TRY(put_int(m, "bits", bits));
     HL_TRY(put_int(m, "seed", seed));
     const hl_hasher_class *hc = hl_hasher_class_find(s->hashers[h].method);

@@ -19,6 +19,9 @@
  *         bits: [16, 32, 64]
  *         attack: true                    # false: clean scores only (a baseline such as the untrained network)
  *         params: {}                      # method-specific keys, validated by the method's own schema
+ *         defence: {method: cgat, eps: 8/255, steps: 7, step_size: 2/255, params: {}}   # adversarial training
+ *                                         # (defences/defence.h; trainable hashers only; in the cell key; an
+ *                                         # unnamed entry is named <method>-<defence>)
  *     attacks:
  *       - method: noise
  *         name: noise                     # report column group (default: the method)
@@ -68,6 +71,8 @@ typedef struct hl_suite_hasher {
     int64_t *bits;
     int64_t nbits;
     bool attack;      /* `attack:`: the suite's attacks run on its models */
+    const char *defence;  /* `defence: {method}` (adversarial training, defences/defence.h) or NULL */
+    char auto_name[80];   /* the name of an unnamed defended entry: "<method>-<defence>" */
 } hl_suite_hasher;
 
 typedef struct hl_suite_attack {
@@ -136,6 +141,8 @@ const hl_param_spec *hl_suite_schema(int *n);
  * other parts of the suite are invalid; HL_EINVAL when the entry itself has problems (the suite's schema reports
  * them). */
 hl_status hl_suite_attack_resolve(const hl_config *entry, hl_config **out);
+/* A hasher entry's `defence:` map validated and resolved on its own (defaults filled in). */
+hl_status hl_suite_defence_resolve(const hl_config *defence, hl_config **out);
 void hl_suite_free(hl_suite *s);
 
 /* Expands into cells (train cells first, in suite order hasher × bits × seed; then attack cells grouped by train
