@@ -33,6 +33,7 @@
  */
 #include <cblas.h>
 #include <stdlib.h>
+#include <math.h>
 #include <string.h>
 
 #include "core/ops/ops.h"
@@ -245,7 +246,41 @@ typedef struct adsh_work {
     float *V, *U, *SV, *G, *sv_b, *vown_b, *grad;
     double *ssq, *ssq_b;
     int64_t *omega, *sidx, *order;
+    float *xall, *ah;  /* with a fit hook: [2B, C, H, W] images [x; x_adv], [2B, K] their tanh outputs */
+    int64_t *bpos;     /* [B] database positions of a batch (the hook's item positions) */
 } adsh_work;
+
+/* One step of adversarial training (a fit hook, hashers/hasher.h): the network on [x; x_adv], ADSH's loss on the
+ * clean rows and (weighted) on the adversarial rows with the clean rows' targets, dL/da taken through tanh to the
+ * pre-activation on the host, where the hook adds its own term. */
+static hl_status defended_step(adsh *m, hl_deep_trainer *t, const hl_dataset *d, int64_t n, const hl_batch *b,
+                               const int64_t *pos, adsh_work *w, double *lsum) {
+    const int K = m->base.bits;
+    const int64_t B = b->m;
+    int64_t rows = B;
+    for (int64_t i = 0; i < B; i++) w->bpos[i] = w->omega[pos[i]];
+    hl_status st = hl_deep_hook_batch(t, b->images, w->bpos, B, w->xall, &rows);
+    if (st < 0) return st;
+    hl_ctx_reset(t->ctx);
+    hl_tensor *x = hl_tensor_from(t->ctx, 4, HL_SHAPE(rows, d->c, d->h, d->w), w->xall);
+    hl_tensor *u = hl_hashnet_forward(t->ctx, &m->net, x); /* [2B, K] pre-activation */
+    for (int64_t i = 0; i < rows * K; i++) w->ah[i] = tanhf(u->data[i]);
+    for (int64_t i = 0; i < B; i++) {
+        int64_t p = pos[i];
+        HL_ASSERT(b->index[i] == w->sidx[p], "batch order differs from hl_batcher_order");
+        memcpy(w->sv_b + i * K, w->SV + p * K, (size_t)K * sizeof *w->SV);
+        memcpy(w->vown_b + i * K, w->V + w->omega[p] * K, (size_t)K * sizeof *w->V);
+        memcpy(w->U + p * K, w->ah + i * K, (size_t)K * sizeof *w->U);
+        w->ssq_b[i] = w->ssq[p];
+    }
+    double l = hl_adsh_batch_loss(w->ah, B, K, w->G, w->sv_b, w->ssq_b, w->vown_b, m->gamma, n, w->grad);
+    double la = hl_adsh_batch_loss(w->ah + B * K, B, K, w->G, w->sv_b, w->ssq_b, w->vown_b, m->gamma, n,
+                                   w->grad + B * K);
+    for (int64_t i = 0; i < rows * K; i++) w->grad[i] *= 1.0f - w->ah[i] * w->ah[i]; /* d tanh */
+    *lsum += t->hook->clean_weight * l + t->hook->method_adv_weight * la +
+             hl_deep_hook_loss(t, u->data, w->bpos, B, K, w->grad);
+    return hl_deep_trainer_step(t, u, w->grad);
+}
 
 /* One outer iteration's feature learning (methods.md §1.3 a): T_in epochs over the sample, V fixed, from the
  * sample's S·V and Σ_j S_ij² and G = VᵀV. Writes the latest tanh outputs into U; the mean mini-batch loss to *loss. */
@@ -268,6 +303,11 @@ static hl_status feature_learning(adsh *m, hl_deep_trainer *t, const hl_dataset 
             for (int64_t p = 0; p < ns; p++) w->order[p] = p;
         while (hl_batcher_next(&bt, &b)) {
             const int64_t *pos = w->order + b.step * bo.batch;
+            if (t->hook) {
+                HL_TRY(defended_step(m, t, d, n, &b, pos, w, &lsum));
+                nb++;
+                continue;
+            }
             hl_ctx_reset(t->ctx);
             hl_tensor *x = hl_tensor_from(t->ctx, 4, HL_SHAPE(b.m, d->c, d->h, d->w), b.images);
             hl_tensor *a = hl_tanh(t->ctx, hl_hashnet_forward(t->ctx, &m->net, x)); /* [B, K] */
@@ -305,7 +345,13 @@ static hl_status adsh_fit(hl_hasher *self, const hl_dataset *d, const int64_t *i
     w.V = calloc(nk, sizeof *w.V); /* V starts at 0 as in the official code; the first update makes it ±1 */
     w.U = malloc(sk * sizeof *w.U), w.SV = malloc(sk * sizeof *w.SV), w.G = malloc((size_t)K * K * sizeof *w.G);
     w.sv_b = malloc(bk * sizeof *w.sv_b), w.vown_b = malloc(bk * sizeof *w.vown_b);
-    w.grad = malloc(bk * sizeof *w.grad);
+    w.grad = malloc(2 * bk * sizeof *w.grad); /* [2B, K]: a fit hook adds adversarial rows */
+    if (self->hook) {
+        w.xall = malloc((size_t)(2 * B) * (size_t)hl_dataset_image_size(d) * sizeof *w.xall);
+        w.ah = malloc(2 * bk * sizeof *w.ah);
+        w.bpos = malloc((size_t)B * sizeof *w.bpos);
+        if (!w.xall || !w.ah || !w.bpos) HL_TRY(hl_error_set(HL_ENOMEM, "adsh: out of memory"));
+    }
     w.ssq = malloc((size_t)ns * sizeof *w.ssq), w.ssq_b = malloc((size_t)B * sizeof *w.ssq_b);
     w.omega = malloc((size_t)ns * sizeof *w.omega), w.sidx = malloc((size_t)ns * sizeof *w.sidx);
     w.order = malloc((size_t)ns * sizeof *w.order);
@@ -330,6 +376,7 @@ static hl_status adsh_fit(hl_hasher *self, const hl_dataset *d, const int64_t *i
         for (int64_t i = 0; i < ns; i++) w.sidx[i] = idx[w.omega[i]];
         hl_labels_free(&ls);
         HL_TRY(hl_labels_subset(&ls, &ld, w.omega, ns));
+        HL_TRY(hl_deep_hook_epoch(&t, w.V, &ld, n, it)); /* references from the database codes V (0 at first) */
         /* (a) feature learning with V fixed: S·V, Σ_j S_ij², VᵀV once per outer iteration */
         HL_TRY(hl_adsh_soft_products(&ls, &ld, K, w.V, w.SV, w.ssq, NULL, NULL, NULL));
         cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, K, K, (int)n, 1.0f, w.V, K, w.V, K, 0.0f, w.G, K);
@@ -353,6 +400,7 @@ done:
     hl_labels_free(&ld), hl_labels_free(&ls);
     free(w.V), free(w.U), free(w.SV), free(w.G), free(w.sv_b), free(w.vown_b), free(w.grad), free(w.ssq);
     free(w.ssq_b), free(w.omega), free(w.sidx), free(w.order), free(StU), free(Q), free(perm);
+    free(w.xall), free(w.ah), free(w.bpos);
     return st;
 }
 
@@ -385,7 +433,8 @@ const hl_hasher_class hl_hasher_adsh = {
     .params = adsh_params,
     .n_params = (int)HL_ARRAY_LEN(adsh_params),
     .size = sizeof(adsh),
-    .flags = HL_HASHER_SUPERVISED | HL_HASHER_DIFFERENTIABLE | HL_HASHER_NEEDS_FIT | HL_HASHER_FIT_DATABASE,
+    .flags = HL_HASHER_SUPERVISED | HL_HASHER_DIFFERENTIABLE | HL_HASHER_NEEDS_FIT | HL_HASHER_FIT_DATABASE |
+             HL_HASHER_TRAINABLE,
     .init = adsh_init,
     .fini = adsh_fini,
     .fit = adsh_fit,
