@@ -36,8 +36,12 @@ typedef enum hl_attack_flag {
                                      * with norm none (no ε-ball, pixel box only); other attacks refuse norm none */
     HL_ATTACK_FIXED = 1u << 5,      /* parameter-free (the `auto` ensemble): its budget and steps are fixed by its
                                      * version, so a suite entry giving steps, step_size or random_start is refused */
-    HL_ATTACK_BASELINE = 1u << 6    /* not an optimiser (random noise): the checks of an attack's strength (the ε = 1
+    HL_ATTACK_BASELINE = 1u << 6,   /* not an optimiser (random noise): the checks of an attack's strength (the ε = 1
                                      * probe, loss_not_improving) do not apply to it */
+    HL_ATTACK_REFERENCE = 1u << 7   /* untargeted away from reference codes, not the clean codes: the lab passes as
+                                     * goal->source each query's class centre (params reference: centre) or mainstay
+                                     * (reference: mainstay) over the database codes (defences/defence.h) — the
+                                     * adaptive attack on centre-based defences (centre-pgd) */
 } hl_attack_flag;
 
 /* Options common to all attacks (the suite's threat-model keys); the class's own keys are in its params. */

@@ -586,11 +586,33 @@ done:
     return st;
 }
 
+/* An HL_ATTACK_REFERENCE attack's codes to push away from (attacks/attack.h): each attacked query's class centre
+ * (or, with params reference: mainstay, SAAT's mainstay) over the database codes and labels; the choice goes to
+ * result.json's "reference". */
+static hl_status reference_codes(const hl_attack *a, const hl_labels *qlab, const hl_codes *db, const hl_labels *dblab,
+                                 hl_codes *out, hl_config *res) {
+    hl_status st = HL_OK;
+    const char *kind = "centre";
+    const hl_config *kn = hl_config_get(a->cfg, "reference");
+    if (kn && kn->kind == HL_CONFIG_SCALAR) kind = kn->text;
+    float *b = malloc((size_t)HL_MAX(1, db->n * db->bits) * sizeof *b);
+    float *r = malloc((size_t)HL_MAX(1, qlab->n * db->bits) * sizeof *r);
+    if (!b || !r) HL_TRY(hl_error_set(HL_ENOMEM, "out of memory for reference codes"));
+    hl_codes_unpack(db, b);
+    HL_TRY(hl_defence_centres(qlab, dblab, b, db->bits, !strcmp(kind, "mainstay"), r));
+    HL_TRY(hl_codes_create(out, qlab->n, db->bits));
+    hl_codes_pack(out, r);
+    HL_TRY(hl_run_put_str(res, "reference", kind));
+done:
+    free(b), free(r);
+    return st;
+}
+
 hl_status hl_cell_run_attack(hl_run_state *rs, const hl_cell *c, hl_config *res) {
     hl_status st = HL_OK;
     hl_hasher *h = NULL;
     hl_attack *a = NULL;
-    hl_codes db = {0}, clean = {0}, adv = {0}, adv_f = {0}, tcodes = {0};
+    hl_codes db = {0}, clean = {0}, adv = {0}, adv_f = {0}, tcodes = {0}, refc = {0};
     hl_labels lab = {0}, tl = {0};
     hl_config *m = NULL;
     float *x = NULL, *xa = NULL;
@@ -644,8 +666,10 @@ hl_status hl_cell_run_attack(hl_run_state *rs, const hl_cell *c, hl_config *res)
                        .targeted = ao.targeted};
     if (ao.targeted) jd.opts.topk = 0;
     hl_attack_judge judge = {.score = hl_lab_judge_score, .user = &jd};
-    hl_attack_goal goal = {.query_id = rs->aq, .target = ao.targeted ? &tcodes : NULL, .source = &clean,
-                           .target_labels = ao.targeted ? &tl : NULL, .judge = &judge};
+    if (a->cls->flags & HL_ATTACK_REFERENCE) HL_TRY(reference_codes(a, &lab, &db, &rs->dblab, &refc, res));
+    hl_attack_goal goal = {.query_id = rs->aq, .target = ao.targeted ? &tcodes : NULL,
+                           .source = refc.w ? &refc : &clean, .target_labels = ao.targeted ? &tl : NULL,
+                           .judge = &judge};
     hl_store_cell_dir(rs->store.dir, c->key, dir, sizeof dir);
     HL_TRY(hl_store_mkdirs(dir));
     HL_TRY(attack_chunks(rs, c, dir, a, h, x, xa, n, &goal, &t_att));
@@ -762,6 +786,7 @@ done:
     hl_codes_free(&clean);
     hl_codes_free(&adv);
     hl_codes_free(&adv_f);
+    hl_codes_free(&refc);
     hl_codes_free(&tcodes);
     hl_attack_free(a);
     hl_hasher_free(h);
