@@ -282,7 +282,9 @@ typedef struct ddsh_work {
     int64_t *pos, *gpos, *gidx;      /* [n] shuffled positions (Ω = first m), [g] Γ positions, their dataset idx */
     int64_t *perm;                   /* [g] a pass's order over Γ */
     float *B, *S, *Sg, *So, *Bg, *Bo; /* [n,c] codes, [n,m] similarity, its Γ/Ω rows, codes of Γ/Ω */
-    float *SI, *G, *z, *prev;        /* [batch,m], [batch,c], [m], [m] */
+    float *SI, *G, *z, *prev;        /* [batch,m], [2·batch,c] (adversarial rows under a fit hook), [m], [m] */
+    float *xall;                     /* with a fit hook: [2·batch, C, H, W] images [x; x_adv] */
+    int64_t *bpos;                   /* with a fit hook: [batch] a batch's positions in the training list */
     double *T, *Gm, *Q, *p;          /* [m,c], [c,c], [m,m], [m] */
     unsigned char *in_omega;         /* [n] */
 } ddsh_work;
@@ -291,6 +293,7 @@ static void work_free(ddsh_work *w) {
     hl_labels_free(&w->lab), hl_labels_free(&w->lab_o);
     free(w->pos), free(w->gpos), free(w->gidx), free(w->perm), free(w->B), free(w->S), free(w->Sg), free(w->So);
     free(w->Bg), free(w->Bo), free(w->SI), free(w->G), free(w->z), free(w->prev), free(w->T), free(w->Gm);
+    free(w->xall), free(w->bpos);
     free(w->Q), free(w->p), free(w->in_omega);
 }
 
@@ -300,7 +303,7 @@ static hl_status work_alloc(ddsh_work *w, int64_t n, int m, int c, int64_t batch
     DDSH_ALLOC(w->pos, n), DDSH_ALLOC(w->gpos, g), DDSH_ALLOC(w->gidx, g), DDSH_ALLOC(w->perm, g);
     DDSH_ALLOC(w->B, n * c), DDSH_ALLOC(w->S, n * m), DDSH_ALLOC(w->Sg, g * m), DDSH_ALLOC(w->So, (int64_t)m * m);
     DDSH_ALLOC(w->Bg, g * c), DDSH_ALLOC(w->Bo, (int64_t)m * c), DDSH_ALLOC(w->SI, batch * m);
-    DDSH_ALLOC(w->G, batch * c), DDSH_ALLOC(w->z, m), DDSH_ALLOC(w->prev, m), DDSH_ALLOC(w->T, (int64_t)m * c);
+    DDSH_ALLOC(w->G, 2 * batch * c), DDSH_ALLOC(w->z, m), DDSH_ALLOC(w->prev, m), DDSH_ALLOC(w->T, (int64_t)m * c);
     DDSH_ALLOC(w->Gm, (int64_t)c * c), DDSH_ALLOC(w->Q, (int64_t)m * m), DDSH_ALLOC(w->p, m);
     DDSH_ALLOC(w->in_omega, n);
 #undef DDSH_ALLOC
@@ -323,18 +326,33 @@ static hl_status feature_pass(ddsh *d, hl_deep_trainer *t, const hl_dataset *tra
     hl_batcher_start(&bt, pass);
     hl_batcher_order(bo.seed, pass, g, w->perm); /* batch s holds Γ positions perm[s·B ..] (core/data/batch.h) */
     for (int64_t at = 0; hl_batcher_next(&bt, &b); at += b.m) {
+        int64_t rows = b.m;
+        const float *xin = b.images;
+        if (t->hook) { /* adversarial training: [x; x_adv] */
+            for (int64_t i = 0; i < b.m; i++) w->bpos[i] = w->gpos[w->perm[at + i]];
+            HL_TRY(hl_deep_hook_batch(t, b.images, w->bpos, b.m, w->xall, &rows));
+            xin = w->xall;
+        }
         hl_ctx_reset(t->ctx);
-        hl_tensor *x = hl_tensor_new(t->ctx, 4, HL_SHAPE(b.m, train->c, train->h, train->w));
-        memcpy(x->data, b.images, (size_t)hl_tensor_numel(x) * sizeof *x->data);
-        hl_tensor *u = hl_hashnet_forward(t->ctx, &d->net, x); /* [b.m, c] */
+        hl_tensor *x = hl_tensor_new(t->ctx, 4, HL_SHAPE(rows, train->c, train->h, train->w));
+        memcpy(x->data, xin, (size_t)hl_tensor_numel(x) * sizeof *x->data);
+        hl_tensor *u = hl_hashnet_forward(t->ctx, &d->net, x); /* [rows, c] */
         for (int64_t i = 0; i < b.m; i++) {
             int64_t q = w->perm[at + i];
             HL_ASSERT(b.index[i] == w->gidx[q], "ddsh: batch order differs from hl_batcher_order");
             memcpy(w->SI + i * m, w->Sg + q * m, (size_t)m * sizeof *w->SI);
         }
-        *loss += hl_ddsh_feature_grad(w->SI, u->data, b.m, w->Bo, m, c, w->G);
+        double l = hl_ddsh_feature_grad(w->SI, u->data, b.m, w->Bo, m, c, w->G);
         float scale = (float)(1.0 / ((double)b.m * (double)g));
-        for (int64_t i = 0; i < b.m * c; i++) w->G[i] *= scale;
+        if (t->hook) { /* the same loss on the adversarial rows (the clean rows' targets), then the hook's term */
+            double la = hl_ddsh_feature_grad(w->SI, u->data + b.m * c, b.m, w->Bo, m, c, w->G + b.m * c);
+            for (int64_t i = 0; i < 2 * b.m * c; i++) w->G[i] *= scale;
+            l = t->hook->clean_weight * l + t->hook->method_adv_weight * la;
+            hl_deep_hook_loss(t, u->data, w->bpos, b.m, c, w->G);
+        } else {
+            for (int64_t i = 0; i < b.m * c; i++) w->G[i] *= scale;
+        }
+        *loss += l;
         for (int64_t i = 0; i < b.m; i++) /* B[I] ← sign(a), a from before the step */
             for (int k = 0; k < c; k++) w->Bg[w->perm[at + i] * c + k] = u->data[i * c + k] >= 0 ? 1.0f : -1.0f;
         HL_TRY(hl_deep_trainer_step(t, u, w->G));
@@ -361,6 +379,12 @@ static hl_status ddsh_fit(hl_hasher *self, const hl_dataset *train, const int64_
                (long long)n);
     HL_TRY(work_alloc(&w, n, m, c, HL_MIN(d->o.batch, g)));
     HL_TRY(hl_labels_subset(&w.lab, &train->labels, idx, n));
+    if (self->hook) {
+        int64_t bb = HL_MIN(d->o.batch, g);
+        w.xall = malloc((size_t)(2 * bb) * (size_t)hl_dataset_image_size(train) * sizeof *w.xall);
+        w.bpos = malloc((size_t)bb * sizeof *w.bpos);
+        if (!w.xall || !w.bpos) HL_TRY(hl_error_set(HL_ENOMEM, "ddsh: out of memory"));
+    }
     hl_rng r = hl_rng_make(self->seed, 0x64647368 /* "ddsh" */);
     for (int64_t i = 0; i < n * c; i++) w.B[i] = (hl_rng_u32(&r) & 1) ? 1.0f : -1.0f;
     HL_TRY(hl_deep_trainer_begin(&t, self, &d->o));
@@ -369,6 +393,7 @@ static hl_status ddsh_fit(hl_hasher *self, const hl_dataset *train, const int64_
     int64_t e0;
     HL_TRY(hl_deep_trainer_resume(&t, &e0));
     for (int64_t e = e0; e < E; e++) {
+        HL_TRY(hl_deep_hook_epoch(&t, w.B, &w.lab, n, e)); /* a defence's references from the codes B */
         /* Ω = m random positions (in draw order), Γ = the others in ascending order */
         hl_rng_permutation(&r, w.pos, n);
         memset(w.in_omega, 0, (size_t)n);
@@ -433,7 +458,7 @@ const hl_hasher_class hl_hasher_ddsh = {
     .params = ddsh_params,
     .n_params = (int)HL_ARRAY_LEN(ddsh_params),
     .size = sizeof(ddsh),
-    .flags = HL_HASHER_SUPERVISED | HL_HASHER_DIFFERENTIABLE | HL_HASHER_NEEDS_FIT,
+    .flags = HL_HASHER_SUPERVISED | HL_HASHER_DIFFERENTIABLE | HL_HASHER_NEEDS_FIT | HL_HASHER_TRAINABLE,
     .init = ddsh_init,
     .fit = ddsh_fit,
     .forward = ddsh_forward,
