@@ -518,8 +518,8 @@ hl_status hl_report_build(const char *rundir, const char *const *formats, int nf
     HL_ASSERT(rundir && (formats || nformats == 0) && nformats >= 0, "hl_report_build: bad arguments");
     hl_status st = HL_OK;
     rcells cs = {0}, xs = {0};
-    hl_table *tabs[4 * MAX_ATTACK_BITS + 2 + MAX_TRANSFER_TABLES] = {0};
-    char csv[4 * MAX_ATTACK_BITS + 2 + MAX_TRANSFER_TABLES][96];
+    hl_table *tabs[5 * MAX_ATTACK_BITS + 2 + MAX_TRANSFER_TABLES] = {0};
+    char csv[5 * MAX_ATTACK_BITS + 2 + MAX_TRANSFER_TABLES][96];
     hl_report_setting sets[MAX_ATTACK_BITS][HL_REPORT_MAX_SETTINGS];
     int nsets[MAX_ATTACK_BITS] = {0}, nt = 0;
     int64_t abits[MAX_ATTACK_BITS];
@@ -570,6 +570,10 @@ hl_status hl_report_build(const char *rundir, const char *const *formats, int nf
     for (int b = 0; b < nab; b++) {
         HL_TRY(hl_report_rank_table(&cs, abits[b], map_name, sets[b], nsets[b], &tabs[nt]));
         if (tabs[nt]) snprintf(csv[nt++], sizeof csv[0], "tables_rank_%lldb.csv", (long long)abits[b]);
+    }
+    for (int b = 0; b < nab; b++) {
+        HL_TRY(hl_report_defence_table(&cs, abits[b], map_name, sets[b], nsets[b], where, dir, &sum.figures, &tabs[nt]));
+        if (tabs[nt]) snprintf(csv[nt++], sizeof csv[0], "tables_defence_%lldb.csv", (long long)abits[b]);
     }
     for (int b = 0; b < nab; b++) {
         bool any = false;

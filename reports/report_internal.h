@@ -115,6 +115,12 @@ hl_status hl_report_summary_table(const hl_report_cells *cs, const char *map_nam
 hl_status hl_report_rank_table(const hl_report_cells *cs, int64_t bits, const char *map_name,
                                const hl_report_setting *set, int ns, hl_table **out);
 
+/* The defence table at one bit length and its clean-vs-worst-case scatter figure figdir/defence_scatter_<bits>b.{png,pdf}
+ * (reports/report_defence.c has the columns); *out NULL when no train cell at that length holds a defended model. */
+hl_status hl_report_defence_table(const hl_report_cells *cs, int64_t bits, const char *map_name,
+                                  const hl_report_setting *set, int ns, const char *where, const char *figdir,
+                                  int *figures, hl_table **out);
+
 /* Transfer matrices from the transfer cells xs: for every transferred attack setting (attack name, norm, ε), a table
  * "Transfer: ATTACK" with one row per source model (the attack's victim) and one column per target model (the model
  * that scores the source's 8-bit adversarial images), values mAP@R of the adversarial queries in % (map_name); for a
