@@ -5,13 +5,14 @@
 #include <string.h>
 
 #include "attacks/attack.h"
+#include "defences/defence.h"
 #include "lab/plugin.h"
 #include "lab/commands.h"
 
 static const char list_usage[] =
     "usage: hashlab list [--plugin PATH]... [NAME]\n"
-    "  without NAME: all hashers and attacks with a one-line summary\n"
-    "  with NAME: that hasher's or attack's parameters (name, type, default, range, doc)\n"
+    "  without NAME: all hashers, attacks and defences with a one-line summary\n"
+    "  with NAME: that hasher's, attack's or defence's parameters (name, type, default, range, doc)\n"
     "  plugins: each --plugin PATH (a .so or a directory of them) and $" HL_PLUGIN_ENV " (colon-separated)\n";
 
 static const char *origin(const void *cls) {
@@ -29,6 +30,7 @@ static int list_all(void) {
     int width = 1;
     for (int i = 0; i < hl_hasher_class_count(); i++) width = HL_MAX(width, (int)strlen(hl_hasher_class_at(i)->name));
     for (int i = 0; i < hl_attack_class_count(); i++) width = HL_MAX(width, (int)strlen(hl_attack_class_at(i)->name));
+    for (int i = 0; i < hl_defence_class_count(); i++) width = HL_MAX(width, (int)strlen(hl_defence_class_at(i)->name));
     printf("hashers:\n");
     for (int i = 0; i < hl_hasher_class_count(); i++) {
         const hl_hasher_class *c = hl_hasher_class_at(i);
@@ -37,6 +39,11 @@ static int list_all(void) {
     printf("attacks:\n");
     for (int i = 0; i < hl_attack_class_count(); i++) {
         const hl_attack_class *c = hl_attack_class_at(i);
+        print_row(width, c->name, c->summary, origin(c));
+    }
+    printf("defences (a hasher entry's `defence:`, trainable hashers only):\n");
+    for (int i = 0; i < hl_defence_class_count(); i++) {
+        const hl_defence_class *c = hl_defence_class_at(i);
         print_row(width, c->name, c->summary, origin(c));
     }
     return 0;
@@ -94,13 +101,16 @@ int hl_cmd_list(int argc, char **argv) {
     if (h) return list_one("hasher", h->name, h->summary, h, h->params, h->n_params);
     const hl_attack_class *a = hl_attack_class_find(name);
     if (a) return list_one("attack", a->name, a->summary, a, a->params, a->n_params);
-    /* neither: name both registries' candidates */
-    int nh = hl_hasher_class_count(), na = hl_attack_class_count();
-    const char **names = malloc((size_t)(nh + na + 1) * sizeof *names);
+    const hl_defence_class *d = hl_defence_class_find(name);
+    if (d) return list_one("defence", d->name, d->summary, d, d->params, d->n_params);
+    /* none: name every registry's candidates */
+    int nh = hl_hasher_class_count(), na = hl_attack_class_count(), nd = hl_defence_class_count();
+    const char **names = malloc((size_t)(nh + na + nd + 1) * sizeof *names);
     if (!names) return 1;
     for (int i = 0; i < nh; i++) names[i] = hl_hasher_class_at(i)->name;
     for (int i = 0; i < na; i++) names[nh + i] = hl_attack_class_at(i)->name;
-    hl_registry_miss("hasher or attack", name, names, nh + na);
+    for (int i = 0; i < nd; i++) names[nh + na + i] = hl_defence_class_at(i)->name;
+    hl_registry_miss("hasher, attack or defence", name, names, nh + na + nd);
     free(names);
     fprintf(stderr, "hashlab list: %s\n", hl_error_last());
     return 1;

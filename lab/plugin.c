@@ -14,6 +14,8 @@
 #include <unistd.h>
 
 #include "lab/plugin.h"
+
+#include "defences/defence.h"
 #include "core/strbuf.h"
 #include "core/hash.h"
 #include "lab/store.h"
@@ -28,8 +30,15 @@ const hl_plugin *hl_plugin_at(int i) {
     return &g_plugins[i];
 }
 
+/* A plugin's defences (ABI 1 descriptors have no such member). */
+static const hl_defence_class *const *defences_of(const hl_plugin_info *info) {
+    return info->abi >= 2 ? info->defences : NULL;
+}
+
 const hl_plugin *hl_plugin_of(const void *cls) {
     for (int p = 0; p < g_n; p++) {
+        for (const hl_defence_class *const *c = defences_of(g_plugins[p].info); c && *c; c++)
+            if ((const void *)*c == cls) return &g_plugins[p];
         for (const hl_hasher_class *const *c = g_plugins[p].info->hashers; c && *c; c++)
             if ((const void *)*c == cls) return &g_plugins[p];
         for (const hl_attack_class *const *c = g_plugins[p].info->attacks; c && *c; c++)
@@ -57,6 +66,34 @@ static const char *provider(bool hasher, const char *name) {
         }
     }
     return NULL;
+}
+
+static bool valid_name(const char *s);
+
+/* A plugin's defences: ABI, name, required functions, no clash with a built-in or another plugin's. */
+static hl_status check_defences(const char *path, const hl_plugin_info *info) {
+    const hl_defence_class *const *ds = defences_of(info);
+    for (int i = 0; ds && ds[i]; i++) {
+        const hl_defence_class *d = ds[i];
+        if (d->abi != HL_DEFENCE_ABI)
+            return hl_error_set(HL_EMISMATCH, "%s: defence '%s' has defence ABI %d, this hashlab expects %d; rebuild "
+                                "the plugin against this hashlab", path, d->name ? d->name : "?", d->abi,
+                                HL_DEFENCE_ABI);
+        if (!valid_name(d->name))
+            return hl_error_set(HL_EINVAL, "%s: defence %d has an invalid name '%s' (use [a-z0-9_-])", path, i,
+                                d->name ? d->name : "(null)");
+        if (!d->init || !d->inner || d->size < sizeof(hl_defence))
+            return hl_error_set(HL_EINVAL, "%s: defence '%s' lacks init or inner, or has a size smaller than the base "
+                                "struct", path, d->name);
+        if (hl_defence_class_find(d->name))
+            return hl_error_set(HL_EMISMATCH, "%s: defence '%s' is already provided (built-in or another plugin)",
+                                path, d->name);
+        hl_error_clear();
+        for (int j = 0; j < i; j++)
+            if (!strcmp(ds[j]->name, d->name))
+                return hl_error_set(HL_EMISMATCH, "%s: defence '%s' is declared twice", path, d->name);
+    }
+    return HL_OK;
 }
 
 static bool valid_name(const char *s) {
@@ -193,6 +230,7 @@ static hl_status file_sha256(const char *path, char out[65]) {
 static void unregister(const hl_plugin_info *info) {
     for (const hl_hasher_class *const *c = info->hashers; c && *c; c++) hl_hasher_class_unregister(*c);
     for (const hl_attack_class *const *c = info->attacks; c && *c; c++) hl_attack_class_unregister(*c);
+    for (const hl_defence_class *const *c = defences_of(info); c && *c; c++) hl_defence_class_unregister(*c);
 }
 
 hl_status hl_plugin_load(const char *path) {
@@ -225,13 +263,14 @@ hl_status hl_plugin_load(const char *path) {
         st = hl_error_set(HL_EFORMAT, "%s: %s() returned NULL", path, HL_PLUGIN_SYMBOL);
         goto done;
     }
-    if (info->abi != HL_PLUGIN_ABI) {
+    if (info->abi != HL_PLUGIN_ABI && info->abi != 1) {
         st = hl_error_set(HL_EMISMATCH, "%s: plugin ABI %d, this hashlab expects %d; rebuild the plugin against "
                           "this hashlab", path, info->abi, HL_PLUGIN_ABI);
         goto done;
     }
     HL_TRY(check_classes(path, info, true));
     HL_TRY(check_classes(path, info, false));
+    HL_TRY(check_defences(path, info));
     if (g_n == g_cap) {
         int cap = g_cap ? 2 * g_cap : 8;
         hl_plugin *np = realloc(g_plugins, (size_t)cap * sizeof *np);
@@ -245,6 +284,8 @@ hl_status hl_plugin_load(const char *path) {
         if ((st = hl_hasher_class_register(*c)) < 0) goto unregister;
     for (const hl_attack_class *const *c = info->attacks; c && *c; c++)
         if ((st = hl_attack_class_register(*c)) < 0) goto unregister;
+    for (const hl_defence_class *const *c = defences_of(info); c && *c; c++)
+        if ((st = hl_defence_class_register(*c)) < 0) goto unregister;
     g_plugins[g_n] = (hl_plugin){.path = real, .handle = handle, .info = info};
     if ((st = file_sha256(real, g_plugins[g_n].sha256)) < 0) goto unregister;
     g_n++;

@@ -1,5 +1,6 @@
-/* lab/plugin.h — run-time plugins: hasher and attack classes from shared objects, registered with the hasher and
- * attack registries (the loader sits in lab/ because it knows both; hashers/ and attacks/ only keep the lists).
+/* lab/plugin.h — run-time plugins: hasher, attack and defence classes from shared objects, registered with their
+ * registries (the loader sits in lab/ because it knows all three; hashers/, attacks/ and defences/ only keep the
+ * lists).
  *
  * A plugin is a shared object that exports one function, HL_PLUGIN_SYMBOL:
  *
@@ -31,7 +32,7 @@
 #include "attacks/attack.h"
 #include "hashers/hasher.h"
 
-#define HL_PLUGIN_ABI 1
+#define HL_PLUGIN_ABI 2 /* 2: defences; plugins built for 1 (no `defences` member) still load */
 #define HL_PLUGIN_SYMBOL "hl_plugin_v1"
 #define HL_PLUGIN_ENV "HASHLAB_PLUGIN_PATH"
 
@@ -40,6 +41,7 @@ typedef struct hl_plugin_info {
     const char *name;                            /* for messages and `hashlab list` */
     const hl_hasher_class *const *hashers;       /* NULL-terminated; NULL = none */
     const struct hl_attack_class *const *attacks; /* NULL-terminated; NULL = none */
+    const struct hl_defence_class *const *defences; /* (ABI 2) NULL-terminated; NULL = none (defences/defence.h) */
 } hl_plugin_info;
 
 typedef const hl_plugin_info *(*hl_plugin_entry_fn)(void);

@@ -100,6 +100,17 @@ static void validate_defence(const hl_config *dn, const hl_hasher_class *hc, hl_
     hl_config_free(r);
 }
 
+/* True when the attack list has an untargeted `auto` entry. */
+static bool has_untargeted_auto(const hl_config *attacks) {
+    for (int64_t i = 0; attacks && attacks->kind == HL_CONFIG_SEQ && i < hl_config_len(attacks); i++) {
+        const hl_config *e = hl_config_at(attacks, i), *m = hl_config_get(e, "method"), *t = hl_config_get(e, "targeted");
+        bool tg = false;
+        if (t && t->kind == HL_CONFIG_SCALAR) hl_config_parse_bool(t->text, &tg);
+        if (m && m->kind == HL_CONFIG_SCALAR && !strcmp(m->text, "auto") && !tg) return true;
+    }
+    return false;
+}
+
 static void validate(const hl_config *raw, hl_config_errors *errs) {
     char what[160];
     const hl_config *raw_h = hl_config_get(raw, "hashers"), *raw_a = hl_config_get(raw, "attacks");
@@ -116,6 +127,11 @@ static void validate(const hl_config *raw, hl_config_errors *errs) {
         if (params && params->kind == HL_CONFIG_MAP)
             hl_config_validate(params, cls->params, cls->n_params, false, what, errs);
         validate_defence(hl_config_get(e, "defence"), cls, errs);
+        const hl_config *dn = hl_config_get(e, "defence");
+        if (dn && dn->kind == HL_CONFIG_MAP && !has_untargeted_auto(raw_a))
+            hl_config_errors_add(errs, dn->file, dn->line, dn->col,
+                                 "defended models are always judged by the attack ensemble: add `- {method: auto, "
+                                 "eps: 8/255}` to the suite's attacks (docs/defences.md)");
     }
     for (int64_t i = 0; raw_a && raw_a->kind == HL_CONFIG_SEQ && i < hl_config_len(raw_a); i++) {
         const hl_config *e = hl_config_at(raw_a, i), *mnode = hl_config_get(e, "method");

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "defences/defence.h"
 #include "lab/plugin.h"
 #include "test_common.h"
 
@@ -29,6 +30,11 @@ Test(plugin, loads_and_runs) {
     /* the miss message lists plugin classes too */
     cr_assert_null(hl_hasher_class_find("tyo"));
     cr_assert_str_eq(hl_error_last(), "unknown hasher 'tyo' (known: abml, adsh, ddsh, dpsh, hashgan, itq, lsh, nmlayer, ssah, toy; did you mean 'toy'?)");
+    /* its defence is registered too (plugin ABI 2) */
+    const hl_defence_class *d = hl_defence_class_find("toy-at");
+    cr_assert(d, "%s", hl_error_last());
+    cr_assert_eq(hl_plugin_of(d), hl_plugin_at(0));
+    cr_assert_eq(hl_defence_class_count(), 5);
     /* loading the same file again is a no-op */
     cr_assert_eq(hl_plugin_load(HL_EXAMPLE_PLUGIN), HL_OK);
     cr_assert_eq(hl_plugin_count(), 1);

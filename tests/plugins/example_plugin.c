@@ -7,6 +7,7 @@
  * It calls hl_* functions of the hashlab executable that loads it (hl_params_*, hl_linear, hl_flatten).
  * Compiled with -DEXAMPLE_ABI=999 it declares a wrong plugin ABI (the tests check it is refused). */
 #include "core/ops/ops.h"
+#include "defences/defence.h"
 #include "lab/plugin.h"
 #include "sign_pattern.h"
 
@@ -53,8 +54,32 @@ static const hl_hasher_class toy_hasher = {
     .forward = toy_forward,
 };
 
+/* A defence from a plugin (plugin ABI 2): adversarial training away from the clean code, method loss on both. */
+static hl_status toy_at_init(hl_defence *self, const hl_config *cfg) {
+    (void)cfg;
+    self->clean_weight = 1, self->method_adv_weight = 1;
+    return HL_OK;
+}
+
+static double toy_at_inner(const hl_defence *self, const float *u, const float *r, const float *c, int64_t B, int K,
+                           float *grad) {
+    (void)self, (void)r;
+    return hl_defence_code_product(u, c, B, K, 1.0, grad);
+}
+
+static const hl_defence_class toy_defence = {
+    .abi = HL_DEFENCE_ABI,
+    .name = "toy-at",
+    .summary = "example plugin: PGD away from the clean code, the method's loss on clean and adversarial images",
+    .size = sizeof(hl_defence),
+    .init = toy_at_init,
+    .inner = toy_at_inner,
+};
+
 static const hl_hasher_class *const hashers[] = {&toy_hasher, NULL};
-static const hl_plugin_info info = {.abi = EXAMPLE_ABI, .name = "example", .hashers = hashers, .attacks = NULL};
+static const hl_defence_class *const defences[] = {&toy_defence, NULL};
+static const hl_plugin_info info = {.abi = EXAMPLE_ABI, .name = "example", .hashers = hashers, .attacks = NULL,
+                                    .defences = defences};
 
 const hl_plugin_info *hl_plugin_v1(void);
 const hl_plugin_info *hl_plugin_v1(void) { return &info; }
