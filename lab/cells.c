@@ -337,7 +337,7 @@ hl_status hl_cell_run_train(hl_run_state *rs, const hl_cell *c, hl_config *res) 
     HL_TRY(stop_check());
     t0 = hl_time_s();
     HL_TRY(hl_hasher_encode_database(&db, h, rs->ctx, &rs->data, sp->database.idx, sp->database.n, ENCODE_BATCH));
-    HL_TRY(hl_cell_code_sanity(c, &db, res));
+    HL_TRY(hl_cell_code_sanity(c, &db, &rs->dblab, res));
     HL_TRY(stop_check());
     HL_TRY(hl_hasher_encode(&q, h, rs->ctx, &rs->data, sp->query.idx, sp->query.n, ENCODE_BATCH));
     t_enc = hl_time_s() - t0;

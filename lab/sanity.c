@@ -477,7 +477,26 @@ done:
     return st;
 }
 
-hl_status hl_cell_code_sanity(const hl_cell *c, const hl_codes *db, hl_config *res) {
+static const hl_labels *g_sort_labels;
+static int cmp_label_rows(const void *a, const void *b) {
+    return memcmp(hl_labels_row(g_sort_labels, *(const int64_t *)a), hl_labels_row(g_sort_labels, *(const int64_t *)b),
+                  (size_t)g_sort_labels->words * sizeof(uint64_t));
+}
+
+/* Distinct label rows of l (0 when it has none, or out of memory). */
+static int64_t distinct_label_sets(const hl_labels *l) {
+    if (!l || l->n == 0) return 0;
+    int64_t *ix = malloc((size_t)l->n * sizeof *ix), k = 1;
+    if (!ix) return 0;
+    for (int64_t i = 0; i < l->n; i++) ix[i] = i;
+    g_sort_labels = l;
+    qsort(ix, (size_t)l->n, sizeof *ix, cmp_label_rows);
+    for (int64_t i = 1; i < l->n; i++) k += cmp_label_rows(&ix[i - 1], &ix[i]) != 0;
+    free(ix);
+    return k;
+}
+
+hl_status hl_cell_code_sanity(const hl_cell *c, const hl_codes *db, const hl_labels *dblab, hl_config *res) {
     hl_status st = HL_OK;
     hl_config *s = new_map(), *m = new_map();
     float *u = malloc((size_t)HL_MAX(1, db->n * db->bits) * sizeof *u);
@@ -486,17 +505,22 @@ hl_status hl_cell_code_sanity(const hl_cell *c, const hl_codes *db, hl_config *r
     if (!s || !m || !u) HL_TRY(hl_error_set(HL_ENOMEM, "out of memory checking the codes"));
     hl_codes_unpack(db, u);
     hl_code_diversity d = hl_code_diversity_of(u, db->n, db->bits);
+    int64_t sets = distinct_label_sets(dblab), distinct = (int64_t)llround(d.distinct_frac * (double)db->n);
     if (d.collapsed) raised[nr++] = "codes_collapsed";
-    else if (db->n >= 2 && (d.distinct_frac < HL_SANITY_MIN_DISTINCT || d.constant_bits > 0))
+    else if (db->n >= 2 && ((sets > 0 && distinct < HL_SANITY_MIN_CODES_PER_SET * sets) ||
+                            d.min_balance < HL_SANITY_MIN_BALANCE))
         raised[nr++] = "low_code_diversity";
     if (nr)
-        hl_msg(HL_LOG_WARN, "cell %s: database codes: %.1f%% distinct, %d of %d bits constant, bit balance min %.3f "
-               "mean %.3f", c->label, 100 * d.distinct_frac, d.constant_bits, d.bits, d.min_balance, d.mean_balance);
+        hl_msg(HL_LOG_WARN, "cell %s: database codes: %lld distinct (%.2f%%) for %lld label sets, %d of %d bits "
+               "constant, bit balance min %.3f mean %.3f", c->label, (long long)distinct, 100 * d.distinct_frac,
+               (long long)sets, d.constant_bits, d.bits, d.min_balance, d.mean_balance);
     HL_TRY(put_flag_list(s, raised, nr, c));
     HL_TRY(hl_run_put_num(m, "distinct_frac", d.distinct_frac));
     HL_TRY(hl_run_put_num(m, "min_balance", d.min_balance));
     HL_TRY(hl_run_put_num(m, "mean_balance", d.mean_balance));
     HL_TRY(hl_run_put_int(m, "constant_bits", d.constant_bits));
+    HL_TRY(hl_run_put_int(m, "distinct_codes", distinct));
+    HL_TRY(hl_run_put_int(m, "label_sets", sets));
     HL_TRY(hl_run_put_node(s, "codes", m));
     m = NULL;
     st = hl_run_put_node(res, "sanity", s);

@@ -17,13 +17,15 @@
  *
  * Flags of a train cell, from its database codes (n items, K bits; p_k = share of +1 in bit k, balance_k =
  * min(p_k, 1 − p_k)), written to its result.json's "sanity" with the measures ("codes": distinct_frac, min_balance,
- * mean_balance, constant_bits):
+ * mean_balance, constant_bits, distinct_codes, label_sets):
  *   codes_collapsed      every code is the same, more than K/2 bits are constant, or the mean bit balance is below
  *                        0.05: retrieval with these codes is near chance
- *   low_code_diversity   fewer than HL_SANITY_MIN_DISTINCT (25%) of the database items have distinct codes, or a bit
- *                        is constant: codes are merging (too short a schedule, too high a quantisation weight or
- *                        lr). Supervised codes over few classes can be legitimately few (about one per class); the
- *                        flag says to look, and its evidence gives the numbers.
+ *   low_code_diversity   fewer distinct database codes than HL_SANITY_MIN_CODES_PER_SET (2) per distinct label set
+ *                        of the database (so classes must share codes), or a bit whose minority value is on fewer
+ *                        than HL_SANITY_MIN_BALANCE (2%) of the items: codes are merging (too short a schedule, too
+ *                        high a quantisation weight or lr). The threshold is relative to the classes on purpose: good
+ *                        supervised codes over C classes are few (near one per class), so a fixed share of distinct
+ *                        codes would flag exactly the best models.
  *
  * ε = 1 probe: the cell's attack (class, params, seed and steps) with the whole pixel box as its ball (L∞ ε = 1,
  * L2 ε = ⌈√d⌉) and its step size scaled by the same factor, on P = min(32, n) of the attacked queries (evenly spaced),
@@ -45,7 +47,8 @@
 #ifndef HL_LAB_SANITY_H
 #define HL_LAB_SANITY_H
 
-#define HL_SANITY_MIN_DISTINCT 0.25
+#define HL_SANITY_MIN_CODES_PER_SET 2
+#define HL_SANITY_MIN_BALANCE 0.02
 
 #include "lab/runner_impl.h"
 
@@ -79,7 +82,7 @@ typedef struct hl_cell_sanity_in {
 
 /* Runs the probe and the exact attack where they apply and writes "sanity" into res. */
 /* The train cell's code checks (above) on its database codes into res "sanity"; warns for each flag raised. */
-hl_status hl_cell_code_sanity(const hl_cell *c, const hl_codes *db, hl_config *res);
+hl_status hl_cell_code_sanity(const hl_cell *c, const hl_codes *db, const hl_labels *dblab, hl_config *res);
 hl_status hl_cell_sanity(hl_run_state *rs, const hl_cell *c, const hl_cell_sanity_in *in, hl_config *res);
 
 /* "ensemble" of an `auto` cell into res (members, their scores, wins and cost per query) and its per-query columns:
