@@ -71,15 +71,16 @@ Test(noise, l2_norm_eps) {
 }
 
 Test(noise, registry) {
-    cr_assert_eq(hl_attack_class_count(), 6);
+    cr_assert_eq(hl_attack_class_count(), 7);
     cr_assert_str_eq(hl_attack_class_at(0)->name, "apgd");
     cr_assert_str_eq(hl_attack_class_at(1)->name, "auto");
-    cr_assert_str_eq(hl_attack_class_at(2)->name, "noise");
-    cr_assert_str_eq(hl_attack_class_at(3)->name, "pgd");
-    cr_assert_str_eq(hl_attack_class_at(4)->name, "prosgan");
-    cr_assert_str_eq(hl_attack_class_at(5)->name, "square");
+    cr_assert_str_eq(hl_attack_class_at(2)->name, "centre-pgd");
+    cr_assert_str_eq(hl_attack_class_at(3)->name, "noise");
+    cr_assert_str_eq(hl_attack_class_at(4)->name, "pgd");
+    cr_assert_str_eq(hl_attack_class_at(5)->name, "prosgan");
+    cr_assert_str_eq(hl_attack_class_at(6)->name, "square");
     cr_assert_null(hl_attack_class_find("nosie"));
-    cr_assert_str_eq(hl_error_last(), "unknown attack 'nosie' (known: apgd, auto, noise, pgd, prosgan, square; did you mean 'noise'?)");
+    cr_assert_str_eq(hl_error_last(), "unknown attack 'nosie' (known: apgd, auto, centre-pgd, noise, pgd, prosgan, square; did you mean 'noise'?)");
     const hl_attack_class *c = hl_attack_class_find("noise");
     cr_assert(c && (c->flags & HL_ATTACK_BLACKBOX));
 }

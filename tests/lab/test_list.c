@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "attacks/attack.h"
+#include "defences/defence.h"
 #include "lab/commands.h"
 #include "test_common.h"
 
@@ -44,6 +45,7 @@ Test(list, all) {
     int width = 0;
     for (int i = 0; i < hl_hasher_class_count(); i++) width = HL_MAX(width, (int)strlen(hl_hasher_class_at(i)->name));
     for (int i = 0; i < hl_attack_class_count(); i++) width = HL_MAX(width, (int)strlen(hl_attack_class_at(i)->name));
+    for (int i = 0; i < hl_defence_class_count(); i++) width = HL_MAX(width, (int)strlen(hl_defence_class_at(i)->name));
     n += (size_t)snprintf(want + n, sizeof want - n, "hashers:\n");
     for (int i = 0; i < hl_hasher_class_count(); i++)
         n += (size_t)snprintf(want + n, sizeof want - n, "  %-*s  %s\n", width, hl_hasher_class_at(i)->name,
@@ -52,6 +54,10 @@ Test(list, all) {
     for (int i = 0; i < hl_attack_class_count(); i++)
         n += (size_t)snprintf(want + n, sizeof want - n, "  %-*s  %s\n", width, hl_attack_class_at(i)->name,
                               hl_attack_class_at(i)->summary);
+    n += (size_t)snprintf(want + n, sizeof want - n, "defences (a hasher entry's `defence:`, trainable hashers only):\n");
+    for (int i = 0; i < hl_defence_class_count(); i++)
+        n += (size_t)snprintf(want + n, sizeof want - n, "  %-*s  %s\n", width, hl_defence_class_at(i)->name,
+                              hl_defence_class_at(i)->summary);
     cr_assert_str_eq(out_text, want);
     char lsh[256];
     snprintf(lsh, sizeof lsh, "\n  %-*s  LSH (Charikar, STOC'02): signs of random Gaussian projections of the centred "
@@ -81,7 +87,7 @@ Test(list, errors) {
     char *argv[] = {"lhs"};
     cr_assert_eq(list(1, argv), 1);
     cr_assert_str_eq(err_text,
-                     "hashlab list: unknown hasher or attack 'lhs' (known: abml, adsh, ddsh, dpsh, hashgan, itq, lsh, nmlayer, ssah, apgd, auto, noise, pgd, prosgan, square; did you mean 'lsh'?)\n");
+                     "hashlab list: unknown hasher, attack or defence 'lhs' (known: abml, adsh, ddsh, dpsh, hashgan, itq, lsh, nmlayer, ssah, apgd, auto, centre-pgd, noise, pgd, prosgan, square, atrdh, cgat, pgd-at, saat; did you mean 'lsh'?)\n");
     char *argv2[] = {"lsh", "itq"};
     cr_assert_eq(list(2, argv2), 2);
     cr_assert(strstr(err_text, "hashlab list: unexpected argument 'itq'"), "%s", err_text);
