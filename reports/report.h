@@ -56,6 +56,11 @@
  *     "ensemble": {"version", "members": [...]}   (the auto attack: attacks/auto.h)
  *     "trace": {"loss": [...], "improved": [...]} (iterative attacks)
  *     "cite": "BibTeX"                      (the class's citation, when it has one)
+ *     "defence": {...resolved defence entry} (train, defended models: defences/defence.h), "defence_cite": "BibTeX"
+ *     "fit_cost": {"seconds", "forwards_per_image", "backwards_per_image"[, "inner_forwards_per_image"]}
+ *                                           (train, trainable hashers: network passes per training image)
+ *     "sanity": {"flags": [...], "codes": {...}}   (train: the database codes' checks, lab/sanity.h)
+ *     "reference": "centre" | "mainstay"    (attack cells of HL_ATTACK_REFERENCE attacks: what they push away from)
  *     "attack_kind": "gradient" | "gradient-free" | "ensemble" | "baseline" | "fitted"   (attack cells)
  *     "pr_radius": {"precision": [K+1], "recall": [K+1]}   (train cells: eval/retrieval.h hl_retrieval_pr_radius,
  *                      mean over the split's queries, entry r = the ball d <= r, r = 0..K with K = bits; recall is
