@@ -74,6 +74,14 @@ hl_status hl_cell_run_transfer(hl_run_state *rs, const hl_cell *c, hl_config *re
 /* An attack cell's resumable state (lab/cells.c: attack_chunks), removed with CELL/attack_partial/ once it is done. */
 #define HL_RUN_ATTACK_STATE "attack_state.safetensors"
 
+/* The attack of n images x into xa in resumable chunks of queries (lab/cells_attack.c: what is saved, and how a run
+ * resumes); *t_att: the attack's wall time over every run of the cell. */
+hl_status hl_cell_attack_chunks(hl_run_state *rs, const hl_cell *c, const char *dir, hl_attack *a, hl_hasher *h,
+                                const float *x, float *xa, int64_t n, const hl_attack_goal *goal, double *t_att);
+/* The reference codes of an HL_ATTACK_REFERENCE attack for the queries with labels qlab (lab/cells_attack.c). */
+hl_status hl_cell_reference_codes(const hl_attack *a, const hl_labels *qlab, const hl_codes *db,
+                                  const hl_labels *dblab, hl_codes *out, hl_config *res);
+
 /* Anchor items per attacked query in artifacts/anchor_indices.npy (DHTA's n_t = 9; an attack's n_t <= this). */
 #define HL_RUN_ANCHORS 9
 

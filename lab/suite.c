@@ -442,22 +442,23 @@ const hl_param_spec *hl_suite_schema(int *n) {
     return suite_spec;
 }
 
-hl_status hl_suite_attack_resolve(const hl_config *entry, hl_config **out) {
+/* A map validated against `fields` on its own (its problems are the schema's to report) and resolved. */
+static hl_status resolve_alone(const hl_config *node, const hl_param_spec *fields, int n, const char *what,
+                               hl_config **out) {
     *out = NULL;
     hl_config_errors errs = {0};
-    int bad = hl_config_validate(entry, attack_fields, N_OF(attack_fields), false, NULL, &errs);
+    int bad = hl_config_validate(node, fields, n, false, NULL, &errs);
     hl_config_errors_free(&errs);
-    if (bad) return hl_error_set(HL_EINVAL, "the attack entry has problems of its own");
-    return hl_config_resolve(entry, attack_fields, N_OF(attack_fields), out);
+    if (bad) return hl_error_set(HL_EINVAL, "the %s entry has problems of its own", what);
+    return hl_config_resolve(node, fields, n, out);
+}
+
+hl_status hl_suite_attack_resolve(const hl_config *entry, hl_config **out) {
+    return resolve_alone(entry, attack_fields, N_OF(attack_fields), "attack", out);
 }
 
 hl_status hl_suite_defence_resolve(const hl_config *defence, hl_config **out) {
-    *out = NULL;
-    hl_config_errors errs = {0};
-    int bad = hl_config_validate(defence, defence_fields, N_OF(defence_fields), false, NULL, &errs);
-    hl_config_errors_free(&errs);
-    if (bad) return hl_error_set(HL_EINVAL, "the defence entry has problems of its own");
-    return hl_config_resolve(defence, defence_fields, N_OF(defence_fields), out);
+    return resolve_alone(defence, defence_fields, N_OF(defence_fields), "defence", out);
 }
 
 /* Puts a copy of `src` (or a string scalar `text`) under `key` in map `m`. */
