@@ -215,25 +215,49 @@ Test(prosgan_api, refuses_to_run_before_fit_and_without_targets) {
     world_free(&w);
 }
 
+/* 48 synthetic images [c, hw, hw] of 4 classes, a fixed victim, 32 training images (tr) and 16 database images (q)
+ * with their codes and labels. */
+typedef struct small_world {
+    hl_dataset set;
+    hl_hasher *h;
+    hl_ctx *ctx;
+    int64_t tr[32], q[16];
+    hl_codes db;
+    hl_labels dbl;
+} small_world;
+
+static void small_world_make(small_world *w, int c, int hw) {
+    hl_test_synthetic(&w->set, 48, c, hw, 4, 2);
+    hl_dataset_info info = hl_dataset_info_of(&w->set);
+    cr_assert((w->h = hl_test_victim(&info, 8, 1, 800)) != NULL);
+    w->ctx = hl_test_ctx();
+    for (int i = 0; i < 32; i++) w->tr[i] = i;
+    for (int i = 0; i < 16; i++) w->q[i] = 32 + i;
+    cr_assert_eq(hl_hasher_encode(&w->db, w->h, w->ctx, &w->set, w->q, 16, 16), HL_OK, "%s", hl_error_last());
+    cr_assert_eq(hl_labels_subset(&w->dbl, &w->set.labels, w->q, 16), HL_OK);
+}
+
+static void small_world_free(small_world *w) {
+    hl_codes_free(&w->db), hl_labels_free(&w->dbl);
+    hl_ctx_free(w->ctx);
+    hl_hasher_free(w->h);
+    hl_dataset_free(&w->set);
+}
+
 /* Other image shapes (H = W divisible by 4, 1 or 3 channels): a two-step fit on an untrained victim runs every
  * network (D included) and the attack keeps the box; a non-multiple of 4 is refused. */
 Test(prosgan_api, fits_and_runs_on_other_image_shapes) {
     const int shapes[3][2] = {{3, 32}, {3, 16}, {1, 12}};
     for (int s = 0; s < 3; s++) {
         int c = shapes[s][0], hw = shapes[s][1];
-        hl_dataset set;
-        hl_test_synthetic(&set, 48, c, hw, 4, 2);
-        hl_dataset_info info = hl_dataset_info_of(&set);
-        hl_hasher *h = NULL;
-        cr_assert((h = hl_test_victim(&info, 8, 1, 800)) != NULL);
-        hl_ctx *ctx = hl_test_ctx();
-        int64_t tr[32], q[16];
-        for (int i = 0; i < 32; i++) tr[i] = i;
-        for (int i = 0; i < 16; i++) q[i] = 32 + i;
-        hl_codes db;
-        hl_labels dbl;
-        cr_assert_eq(hl_hasher_encode(&db, h, ctx, &set, q, 16, 16), HL_OK, "%s", hl_error_last());
-        cr_assert_eq(hl_labels_subset(&dbl, &set.labels, q, 16), HL_OK);
+        small_world w;
+        small_world_make(&w, c, hw);
+        hl_dataset set = w.set;
+        hl_hasher *h = w.h;
+        hl_ctx *ctx = w.ctx;
+        int64_t *tr = w.tr, *q = w.q;
+        hl_codes db = w.db;
+        hl_labels dbl = w.dbl;
         const char *kv[] = {"proto_steps", "2", "gan_epochs", "1", "batch", "8", "width", "8", "d_width", "4", NULL};
         hl_attack *a = make_attack(kv, HL_NORM_NONE);
         hl_attack_fit_data fd = {.train = &set, .idx = tr, .n = 32, .db_codes = &db, .db_labels = &dbl, .seed = 1};
@@ -247,10 +271,7 @@ Test(prosgan_api, fits_and_runs_on_other_image_shapes) {
         for (int64_t i = 0; i < 16 * d; i++) cr_assert(xa[i] >= 0.0f && xa[i] <= 1.0f && isfinite(xa[i]));
         free(x), free(xa);
         hl_attack_free(a);
-        hl_codes_free(&db), hl_labels_free(&dbl);
-        hl_ctx_free(ctx);
-        hl_hasher_free(h);
-        hl_dataset_free(&set);
+        small_world_free(&w);
     }
     hl_dataset set;
     hl_test_synthetic(&set, 4, 1, 10, 2, 2);
@@ -368,23 +389,14 @@ static void pg_stop_hook(void *user, const char *phase, int64_t done, int64_t to
 /* Stage 2 stopped after its first epoch and resumed by a fresh attack gives the generator of an uninterrupted fit,
  * bit for bit. */
 Test(prosgan_api, interrupted_fit_resumes_to_the_same_generator) {
-    hl_dataset set;
-    hl_test_synthetic(&set, 48, 1, 12, 4, 2);
-    hl_dataset_info info = hl_dataset_info_of(&set);
-    hl_hasher *h = NULL;
-    cr_assert((h = hl_test_victim(&info, 8, 1, 800)) != NULL);
-    hl_ctx *ctx = hl_test_ctx();
-    int64_t tr[32], q[16];
-    for (int i = 0; i < 32; i++) tr[i] = i;
-    for (int i = 0; i < 16; i++) q[i] = 32 + i;
-    hl_codes db;
-    hl_labels dbl;
-    cr_assert_eq(hl_hasher_encode(&db, h, ctx, &set, q, 16, 16), HL_OK, "%s", hl_error_last());
-    cr_assert_eq(hl_labels_subset(&dbl, &set.labels, q, 16), HL_OK);
+    small_world w;
+    small_world_make(&w, 1, 12);
+    hl_hasher *h = w.h;
+    hl_ctx *ctx = w.ctx;
     const char *kv[] = {"proto_steps", "2", "gan_epochs", "3", "batch", "8", "width", "8", "d_width", "4", NULL};
     const char *dir = hl_test_tmpdir();
-    hl_attack_fit_data fd = {.train = &set, .idx = tr, .n = 32, .db_codes = &db, .db_labels = &dbl, .seed = 1,
-                             .workdir = dir, .state_file = "whole.fit_state"};
+    hl_attack_fit_data fd = {.train = &w.set, .idx = w.tr, .n = 32, .db_codes = &w.db, .db_labels = &w.dbl,
+                             .seed = 1, .workdir = dir, .state_file = "whole.fit_state"};
     hl_attack *a = make_attack(kv, HL_NORM_NONE);
     cr_assert_eq(hl_attack_fit(a, h, ctx, &fd), HL_OK, "%s", hl_error_last());
     fd.state_file = "stopped.fit_state";
@@ -402,8 +414,5 @@ Test(prosgan_api, interrupted_fit_resumes_to_the_same_generator) {
     cr_assert_eq(pa->slab_len, pc->slab_len);
     cr_assert(!memcmp(pa->data, pc->data, (size_t)pa->slab_len * sizeof(float)), "resumed generator differs");
     hl_attack_free(a), hl_attack_free(b), hl_attack_free(c);
-    hl_codes_free(&db), hl_labels_free(&dbl);
-    hl_ctx_free(ctx);
-    hl_hasher_free(h);
-    hl_dataset_free(&set);
+    small_world_free(&w);
 }
