@@ -31,7 +31,7 @@
 #include "core/data/dataset.h"
 #include "core/nn/params.h"
 
-#define HL_HASHER_ABI 3 /* 2: the class gained `cite`; 3: `version` */
+#define HL_HASHER_ABI 4 /* 2: the class gained `cite`; 3: `version`; 4: the instance gained `hook` and the fit counters */
 
 typedef struct hl_hasher hl_hasher;
 
