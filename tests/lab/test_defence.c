@@ -7,15 +7,15 @@
 
 static const char TOY[] = "name: deftoy\n"
                           "dataset: synthetic\n"
-                          "synthetic: {n: 900, c: 1, h: 12, w: 12, classes: 4, noise: 0.3}\n"
-                          "protocol: cifar10-1:60/300\n"
+                          "synthetic: {n: 1200, c: 1, h: 12, w: 12, classes: 4, noise: 0.3}\n"
+                          "protocol: cifar10-1:60/400\n"
                           "seeds: [0]\n"
                           "threads: 1\n"
                           "attack_queries: 60\n"
                           "hashers:\n"
                           "  - method: dpsh\n"
                           "    bits: [16]\n"
-                          "    params: {epochs: 5, batch: 32}\n"
+                          "    params: {epochs: 8, batch: 32, lr_schedule: constant}\n"
                           "%s"
                           "attacks:\n"
                           "  - {method: auto, norm: linf, eps: 8/255}\n"
@@ -23,7 +23,7 @@ static const char TOY[] = "name: deftoy\n"
 
 static const char DEFENDED[] = "  - method: dpsh\n"
                                "    bits: [16]\n"
-                               "    params: {epochs: 5, batch: 32}\n"
+                               "    params: {epochs: 8, batch: 32, lr_schedule: constant}\n"
                                "    defence: {method: cgat}\n";
 
 static double metric(const char *rd, const hl_cell *c, const char *path) {
