@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "core/io/checkpoint.h"
+#include "core/io/json.h"
 #include "core/kernels.h"
 #include "core/ops/ops.h"
 #include "hashers/hasher.h"
@@ -248,15 +249,108 @@ hl_status hl_hasher_encode_images(hl_codes *out, hl_hasher *h, hl_ctx *ctx, cons
 hl_status hl_hasher_save(const hl_hasher *h, const char *path) {
     hl_status st = HL_OK;
     hl_ckpt_meta m;
-    char seed[32];
+    char seed[32], input[96];
+    char *params = NULL;
     hl_ckpt_meta_init(&m);
     snprintf(seed, sizeof seed, "%llu", (unsigned long long)h->seed);
+    snprintf(input, sizeof input, "[%d, %d, %d]", h->info.c, h->info.h, h->info.w);
     HL_TRY(hl_ckpt_meta_set(&m, HL_CKPT_KEY_METHOD, h->cls->name));
     HL_TRY(hl_ckpt_meta_set_int(&m, HL_CKPT_KEY_BITS, h->bits));
     HL_TRY(hl_ckpt_meta_set(&m, "seed", seed));
+    HL_TRY(hl_ckpt_meta_set(&m, HL_HASHER_KEY_VERSION, h->cls->version ? h->cls->version : "1"));
+    HL_TRY(hl_ckpt_meta_set(&m, HL_HASHER_KEY_INPUT, input));
+    HL_TRY(hl_ckpt_meta_set_int(&m, HL_HASHER_KEY_LABELS, h->info.nlabels));
+    HL_TRY(hl_config_canonical_json(h->cfg, &params));
+    HL_TRY(hl_ckpt_meta_set(&m, HL_HASHER_KEY_PARAMS, params));
     HL_TRY(hl_checkpoint_save(path, &h->params, &m));
 done:
+    free(params);
     hl_ckpt_meta_free(&m);
+    return st;
+}
+
+void hl_hasher_spec_free(hl_hasher_spec *s) {
+    if (!s) return;
+    hl_config_free(s->params);
+    memset(s, 0, sizeof *s);
+}
+
+hl_status hl_hasher_spec_from_checkpoint(hl_hasher_spec *out, const char *path) {
+    hl_status st = HL_OK;
+    hl_ckpt_meta m;
+    hl_config *shape = NULL;
+    int64_t v[3];
+    memset(out, 0, sizeof *out);
+    hl_ckpt_meta_init(&m);
+    HL_TRY(hl_checkpoint_read_meta(path, &m));
+    const char *method = hl_ckpt_meta_get(&m, HL_CKPT_KEY_METHOD), *bits = hl_ckpt_meta_get(&m, HL_CKPT_KEY_BITS),
+               *seed = hl_ckpt_meta_get(&m, "seed"), *input = hl_ckpt_meta_get(&m, HL_HASHER_KEY_INPUT),
+               *params = hl_ckpt_meta_get(&m, HL_HASHER_KEY_PARAMS), *labels = hl_ckpt_meta_get(&m, HL_HASHER_KEY_LABELS);
+    if (!method || !bits)
+        HL_TRY(hl_error_set(HL_EFORMAT, "%s: not a hashlab hasher checkpoint (its metadata has no %s)", path,
+                            !method ? "method" : "bits"));
+    if (!input || !params)
+        HL_TRY(hl_error_set(HL_EUNSUPPORTED, "%s: a '%s' checkpoint written by an older hashlab: its metadata lacks "
+                            "the hasher's %s, which rebuilding it needs; give its cell directory instead (the "
+                            "folder holding it and result.json)", path, method, !params ? "params" : "input shape"));
+    snprintf(out->method, sizeof out->method, "%s", method);
+    int64_t b = 0, sd = 0, nl = 0;
+    if (!hl_config_parse_int(bits, &b) || b < 1 || b > 4096 || (seed && (!hl_config_parse_int(seed, &sd) || sd < 0)) ||
+        (labels && (!hl_config_parse_int(labels, &nl) || nl < 0 || nl > INT32_MAX)))
+        HL_TRY(hl_error_set(HL_EFORMAT, "%s: invalid bits, seed or labels in the metadata ('%s', '%s', '%s')", path,
+                            bits, seed ? seed : "", labels ? labels : ""));
+    HL_TRY(hl_json_parse(path, input, strlen(input), &shape));
+    if (shape->kind != HL_CONFIG_SEQ || hl_config_len(shape) != 3)
+        HL_TRY(hl_error_set(HL_EFORMAT, "%s: metadata '%s' is '%s', expected [C, H, W]", path, HL_HASHER_KEY_INPUT,
+                            input));
+    for (int k = 0; k < 3; k++)
+        if (hl_config_as_int(hl_config_at(shape, k), &v[k]) < 0 || v[k] < 1 || v[k] > 1 << 16)
+            HL_TRY(hl_error_set(HL_EFORMAT, "%s: metadata '%s' is '%s', expected [C, H, W]", path,
+                                HL_HASHER_KEY_INPUT, input));
+    HL_TRY(hl_json_parse(path, params, strlen(params), &out->params));
+    if (out->params->kind != HL_CONFIG_MAP)
+        HL_TRY(hl_error_set(HL_EFORMAT, "%s: metadata '%s' is not a JSON object", path, HL_HASHER_KEY_PARAMS));
+    out->bits = (int)b, out->seed = (uint64_t)sd;
+    out->info = (hl_dataset_info){.c = (int)v[0], .h = (int)v[1], .w = (int)v[2], .nlabels = (int)nl};
+done:
+    hl_config_free(shape);
+    hl_ckpt_meta_free(&m);
+    if (st < 0) hl_hasher_spec_free(out);
+    return st;
+}
+
+hl_status hl_hasher_load_spec(hl_hasher **out, const hl_hasher_spec *spec, const char *path) {
+    hl_status st = HL_OK;
+    hl_config *params = NULL;
+    *out = NULL;
+    const hl_hasher_class *cls = hl_hasher_class_find(spec->method);
+    if (!cls) return hl_error_wrap("%s", path);
+    if (spec->params && !(params = hl_config_clone(spec->params))) return hl_error_set(HL_ENOMEM, "out of memory");
+    /* Every weight comes from the checkpoint: a pretrained-weights file named in the params (maybe gone since) is
+     * not read. */
+    static const char *const weight_keys[] = {"init_from", "pretrained"};
+    for (size_t k = 0; params && k < HL_ARRAY_LEN(weight_keys); k++) {
+        hl_config *e = (hl_config *)hl_config_get(params, weight_keys[k]);
+        if (e && e->kind == HL_CONFIG_SCALAR && e->text[0]) {
+            hl_config_map_remove(params, weight_keys[k]);
+            hl_config *blank = hl_config_new(HL_CONFIG_SCALAR, "", "", 0, 0);
+            if (blank) blank->quoted = true;
+            if (!blank || hl_config_map_put(params, weight_keys[k], 0, 0, blank) < 0) {
+                hl_config_free(blank);
+                HL_TRY(hl_error_set(HL_ENOMEM, "out of memory"));
+            }
+        }
+    }
+    if ((st = hl_hasher_create_class(out, cls, params, &spec->info, spec->bits, spec->seed)) < 0) {
+        hl_error_wrap("%s", path);
+        goto done;
+    }
+    if ((st = hl_hasher_load(*out, path)) < 0) {
+        hl_hasher_free(*out);
+        *out = NULL;
+    }
+done:
+    hl_config_free(params);
     return st;
 }
 

@@ -193,10 +193,36 @@ hl_status hl_hasher_encode_database(hl_codes *out, hl_hasher *h, hl_ctx *ctx, co
 /* Same from float images x [n, C, H, W] in [0,1] (adversarial images). */
 hl_status hl_hasher_encode_images(hl_codes *out, hl_hasher *h, hl_ctx *ctx, const float *x, int64_t n, int batch);
 
-/* Checkpoint of self->params (parameters and buffers) with metadata method, bits, seed (core/io/checkpoint.h),
- * written atomically. Load into an instance created with the same class, bits and params: HL_EMISMATCH when the
- * file's method or bits differ (or its tensors do not match); marks the hasher fitted. */
+/* Checkpoint of self->params (parameters and buffers) with metadata method, bits, seed (core/io/checkpoint.h) and
+ * what rebuilding the hasher from the file alone needs (hl_hasher_spec_from_checkpoint): "method_version" (the
+ * class's version), "input" ("[C, H, W]"), "labels" (the label count L of the data it was built for) and "params"
+ * (the resolved params as canonical JSON), written atomically. Load into an instance created with the same class,
+ * bits and params: HL_EMISMATCH when the file's method or bits differ (or its tensors do not match); marks the hasher
+ * fitted. */
+#define HL_HASHER_KEY_VERSION "method_version"
+#define HL_HASHER_KEY_INPUT "input"
+#define HL_HASHER_KEY_LABELS "labels"
+#define HL_HASHER_KEY_PARAMS "params"
 hl_status hl_hasher_save(const hl_hasher *h, const char *path);
 hl_status hl_hasher_load(hl_hasher *h, const char *path);
+
+/* What rebuilds a saved hasher outside the suite that trained it (hashlab encode): its class, bits, seed, the image
+ * shape it takes and its resolved params. */
+typedef struct hl_hasher_spec {
+    char method[64];
+    int bits;
+    uint64_t seed;
+    hl_dataset_info info; /* c, h, w (and nlabels, 0 when unknown) */
+    hl_config *params;    /* resolved params map (owned), or NULL for the class defaults */
+} hl_hasher_spec;
+void hl_hasher_spec_free(hl_hasher_spec *s); /* NULL-safe; leaves *s zeroed */
+/* The spec in a checkpoint's metadata (hl_hasher_save). HL_EUNSUPPORTED for a checkpoint written before the input
+ * shape and params were stored (the message says to give the cell directory, whose result.json has them);
+ * HL_EFORMAT for a file that is not a hasher checkpoint or holds malformed values. */
+hl_status hl_hasher_spec_from_checkpoint(hl_hasher_spec *out, const char *path);
+/* Creates the hasher the spec describes and loads the checkpoint `path` into it (hl_hasher_load's checks). Params
+ * naming a pretrained-weights file ("init_from", "pretrained") are blanked first: every weight comes from the
+ * checkpoint, so that file is not read (it may be gone). Errors are prefixed with path. */
+hl_status hl_hasher_load_spec(hl_hasher **out, const hl_hasher_spec *spec, const char *path);
 
 #endif

@@ -236,6 +236,25 @@ static bool class_has_param(const hl_hasher_class *cls, const char *name) {
     return false;
 }
 
+/* result.json's "input": the image shape [C, H, W] the hasher takes, and "labels": the data's label count. */
+static hl_status put_input_shape(hl_config *res, const hl_dataset_info *info) {
+    hl_config *seq = hl_config_new(HL_CONFIG_SEQ, NULL, "", 0, 0);
+    const int dims[3] = {info->c, info->h, info->w};
+    char t[16];
+    if (!seq) return hl_error_set(HL_ENOMEM, "out of memory building result.json");
+    for (int k = 0; k < 3; k++) {
+        snprintf(t, sizeof t, "%d", dims[k]);
+        hl_config *v = hl_config_new(HL_CONFIG_SCALAR, t, "", 0, 0);
+        hl_status st = v ? hl_config_seq_push(seq, v) : hl_error_set(HL_ENOMEM, "out of memory building result.json");
+        if (st < 0) {
+            hl_config_free(seq);
+            return st;
+        }
+    }
+    hl_status st = hl_run_put_node(res, "input", seq);
+    return st < 0 ? st : hl_run_put_int(res, "labels", info->nlabels);
+}
+
 /* Hasher of cell c (train cell or an attack cell's train cell), created with the suite's params. A method with a
  * `backbone` key that the entry leaves empty gets the suite's `backbone`. */
 hl_status hl_cell_make_hasher(hl_run_state *rs, const hl_cell *c, hl_hasher **h, hl_config *res) {
@@ -251,7 +270,8 @@ hl_status hl_cell_make_hasher(hl_run_state *rs, const hl_cell *c, hl_hasher **h,
     if (class_has_param(cls, "backbone") && (!bb || (bb->kind == HL_CONFIG_SCALAR && !bb->text[0])))
         HL_TRY(hl_run_put_str(params, "backbone", rs->suite->backbone));
     HL_TRY(hl_hasher_create_class(h, cls, params, &info, (int)c->bits, (uint64_t)c->seed));
-    st = hl_run_put_clone(res, "hasher_params", (*h)->cfg);
+    HL_TRY(hl_run_put_clone(res, "hasher_params", (*h)->cfg));
+    HL_TRY(put_input_shape(res, &info)); /* with hasher_params: what `hashlab encode CELL_DIR` rebuilds it from */
 done:
     hl_config_free(params);
     return st;

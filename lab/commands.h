@@ -11,6 +11,8 @@ int hl_cmd_list(int argc, char **argv);            /* hashlab list [NAME]       
 int hl_cmd_run(int, char **);                   /* hashlab run SUITE ...                (lab/cmd_run.c) */
 int hl_cmd_status(int, char **);                /* hashlab status RUNDIR                (lab/cmd_status.c) */
 int hl_cmd_report(int argc, char **argv);          /* hashlab report RUNDIR [--format ...] (lab/cmd_report.c) */
+int hl_cmd_embed(int argc, char **argv);           /* hashlab embed --backbone ...         (lab/cmd_embed.c) */
+int hl_cmd_encode(int argc, char **argv);          /* hashlab encode --model ...           (lab/cmd_encode.c) */
 
 /* Shared option parsing: integer in [lo, hi] (prints "hashlab: OPT needs ..." and returns -1 when invalid). */
 long long hl_cli_parse_int(const char *opt, const char *val, long long lo, long long hi);

@@ -107,6 +107,10 @@ static const hl_cmd hl_cmds[] = {
     {"bench", "engine|retrieval [options] [--json]", "run a benchmark workload (BENCH.md)", cmd_bench},
     {"data", "fetch cifar10|cifar100 | info NAME", "download or inspect a dataset", hl_cmd_data},
     {"score", "--query-codes Q.npy --db-codes D.npy ...", "score codes from any framework (docs/METRICS.md)", hl_cmd_score},
+    {"encode", "--model CELL_DIR|MODEL --images LIST --out C.npy", "a trained hasher's codes for any "
+     "images (encode --help)", hl_cmd_encode},
+    {"embed", "--backbone NAME --images LIST --out F.npy", "a backbone's features for any images (embed --help)",
+     hl_cmd_embed},
     {"list", "[--plugin PATH]... [NAME]", "registered hashers and attacks, or one's parameters", hl_cmd_list},
     {"report", "RUNDIR [--format md,tex,csv,json]", "rebuild tables and figures from stored results", hl_cmd_report},
     {"version", "", "print the version", cmd_version},

@@ -6,8 +6,11 @@
  * from `root`, or from the list's own folder when root is NULL; absolute paths are used as they are. Images are
  * decoded by core/io/image.h (format by magic bytes) in parallel and resized to size × size (aspect ratio not kept).
  * The first failing image in list order is reported, with the list path and line number.
+ * The parser and the one-image loader are shared with core/data/image_stream.c (streamed reads for hashlab embed /
+ * encode) through dataset_impl.h; there, label fields are optional (a plain list of paths is accepted).
  */
 #include "core/data/dataset.h"
+#include "core/data/dataset_impl.h"
 #include "core/io/file.h"
 
 #include <errno.h>
@@ -20,22 +23,16 @@
 enum { LIST_MAX_SIZE = 4096 };
 #define LIST_MAX_FILE ((int64_t)1 << 31)
 
-typedef struct list_entries {
-    int64_t n, cap;
-    int nlabels;
-    char **path;   /* into the list buffer */
-    int64_t *line; /* 1-based line number */
-    uint8_t *bits; /* [n, nlabels] 0/1 */
-} list_entries;
+typedef hl_list_entries list_entries;
 
-static void entries_free(list_entries *e) {
+void hl__list_entries_free(list_entries *e) {
     free(e->path);
     free(e->line);
     free(e->bits);
     memset(e, 0, sizeof *e);
 }
 
-static hl_status read_text(const char *path, char **out) {
+hl_status hl__list_read_text(const char *path, char **out) {
     *out = NULL;
     FILE *f = NULL;
     int64_t fsize = 0;
@@ -73,11 +70,12 @@ static bool is_space(char ch) { return ch == ' ' || ch == '\t' || ch == '\r' || 
 
 static hl_status entries_grow(list_entries *e, const char *list_path) {
     int64_t nc = e->cap ? 2 * e->cap : 1024;
+    const size_t nb = (size_t)nc * (size_t)(e->nlabels ? e->nlabels : 1);
     char **p = realloc(e->path, (size_t)nc * sizeof *p);
     if (p) e->path = p;
     int64_t *l = p ? realloc(e->line, (size_t)nc * sizeof *l) : NULL;
     if (l) e->line = l;
-    uint8_t *b = l ? realloc(e->bits, (size_t)nc * (size_t)e->nlabels) : NULL;
+    uint8_t *b = l ? realloc(e->bits, nb) : NULL;
     if (b) e->bits = b;
     if (!b) return hl_error_set(HL_ENOMEM, "%s: out of memory for %lld entries", list_path, (long long)nc);
     e->cap = nc;
@@ -85,7 +83,7 @@ static hl_status entries_grow(list_entries *e, const char *list_path) {
 }
 
 /* Parses the list text in place (paths are NUL-terminated inside `text`). */
-static hl_status parse_list(list_entries *e, char *text, const char *list_path) {
+hl_status hl__list_parse(list_entries *e, char *text, const char *list_path, bool labels_optional) {
     memset(e, 0, sizeof *e);
     hl_status st = HL_OK;
     char **tok = NULL;
@@ -118,8 +116,8 @@ static hl_status parse_list(list_entries *e, char *text, const char *list_path) 
         }
         s = next;
         if (nf == 0) continue;
-        if (e->nlabels == 0) {
-            if (nf < 2) {
+        if (first_line == 0) {
+            if (nf < 2 && !labels_optional) {
                 st = hl_error_set(HL_EFORMAT, "%s:%lld: no labels after the path (expected \"path l1 ... lL\")",
                                   list_path, (long long)lineno);
                 goto done;
@@ -128,8 +126,9 @@ static hl_status parse_list(list_entries *e, char *text, const char *list_path) 
             first_line = lineno;
         }
         if (nf - 1 != e->nlabels) {
-            st = hl_error_set(HL_EFORMAT, "%s:%lld: %d labels, expected %d (as on line %lld)", list_path,
-                              (long long)lineno, nf - 1, e->nlabels, (long long)first_line);
+            st = hl_error_set(HL_EFORMAT, "%s:%lld: %d labels, expected %d (as on line %lld)%s", list_path,
+                              (long long)lineno, nf - 1, e->nlabels, (long long)first_line,
+                              labels_optional ? ": every line has the same number of labels, or none has any" : "");
             goto done;
         }
         if (e->n == e->cap) HL_TRY(entries_grow(e, list_path));
@@ -147,13 +146,13 @@ static hl_status parse_list(list_entries *e, char *text, const char *list_path) 
     if (e->n == 0) st = hl_error_set(HL_EFORMAT, "%s: no images listed", list_path);
 done:
     free(tok);
-    if (st < 0) entries_free(e);
+    if (st < 0) hl__list_entries_free(e);
     return st;
 }
 
-/* Decodes, resizes and stores image i as planar [c, size, size]. */
-static hl_status load_one(const list_entries *e, int64_t i, const char *root, const char *list_path, int size,
-                          int channels, uint8_t *dst) {
+/* Decodes, resizes and stores image i as planar [c, h, w] (exact: an image of another size is an error, not resized). */
+hl_status hl__list_load_one(const list_entries *e, int64_t i, const char *root, const char *list_path, int h, int w,
+                            bool exact, int channels, uint8_t *dst) {
     char full[4096];
     const char *p = e->path[i];
     const long long line = (long long)e->line[i];
@@ -166,13 +165,18 @@ static hl_status load_one(const list_entries *e, int64_t i, const char *root, co
     uint8_t *rs = NULL;
     hl_status st = hl_image_load(&im, p, channels);
     if (st < 0) goto done;
-    rs = malloc((size_t)size * size * channels);
+    if (exact && (im.w != w || im.h != h)) {
+        st = hl_error_set(HL_EMISMATCH, "%s: %dx%d pixels (height x width), but the first image listed is %dx%d: "
+                          "images of mixed sizes need a size to resize them to (--image-size)", p, im.h, im.w, h, w);
+        goto done;
+    }
+    rs = malloc((size_t)h * w * channels);
     if (!rs) {
         st = hl_error_set(HL_ENOMEM, "%s: out of memory", p);
         goto done;
     }
-    HL_TRY(hl_image_resize(im.px, im.w, im.h, channels, rs, size, size));
-    const int64_t plane = (int64_t)size * size;
+    HL_TRY(hl_image_resize(im.px, im.w, im.h, channels, rs, w, h));
+    const int64_t plane = (int64_t)h * w;
     for (int64_t q = 0; q < plane; q++)
         for (int ch = 0; ch < channels; ch++) dst[ch * plane + q] = rs[q * channels + ch];
 done:
@@ -190,8 +194,8 @@ hl_status hl_dataset_load_image_list(hl_dataset *out, const char *list_path, con
     char *text = NULL, dirbuf[1024];
     list_entries e = {0};
     hl_status st = HL_OK;
-    HL_TRY(read_text(list_path, &text));
-    HL_TRY(parse_list(&e, text, list_path));
+    HL_TRY(hl__list_read_text(list_path, &text));
+    HL_TRY(hl__list_parse(&e, text, list_path, false));
     if (!root) {
         const char *slash = strrchr(list_path, '/');
         snprintf(dirbuf, sizeof dirbuf, "%.*s", slash ? (int)(slash - list_path) : 1, slash ? list_path : ".");
@@ -214,7 +218,7 @@ hl_status hl_dataset_load_image_list(hl_dataset *out, const char *list_path, con
 #pragma omp atomic read
         b = bad;
         if (b < i) continue;
-        hl_status s = load_one(&e, i, root, list_path, size, channels, out->pixels + i * sz);
+        hl_status s = hl__list_load_one(&e, i, root, list_path, size, size, false, channels, out->pixels + i * sz);
         if (s < 0) {
 #pragma omp critical(hl_image_list_error)
             if (i < bad) {
@@ -243,7 +247,7 @@ hl_status hl_dataset_load_image_list(hl_dataset *out, const char *list_path, con
     snprintf(out->name, sizeof out->name, "%.*s", len, base);
     snprintf(out->source, sizeof out->source, "%s", list_path);
 done:
-    entries_free(&e);
+    hl__list_entries_free(&e);
     free(text);
     if (st < 0) hl_dataset_free(out);
     return st;

@@ -240,7 +240,7 @@ static hl_status convert_channels(hl_image *im, int channels, const char *name) 
 }
 
 hl_status hl_image_decode(hl_image *out, const uint8_t *buf, size_t n, int channels, const char *name) {
-    HL_ASSERT(channels == 1 || channels == 3, "image channels must be 1 or 3, got %d", channels);
+    HL_ASSERT(channels == 0 || channels == 1 || channels == 3, "image channels must be 0, 1 or 3, got %d", channels);
     memset(out, 0, sizeof *out);
     hl_status st;
     switch (hl_image_sniff(buf, n)) {
@@ -254,7 +254,7 @@ hl_status hl_image_decode(hl_image *out, const uint8_t *buf, size_t n, int chann
     }
     }
     if (st < 0) return st;
-    st = convert_channels(out, channels, name);
+    st = channels ? convert_channels(out, channels, name) : HL_OK;
     if (st < 0) hl_image_free(out);
     return st;
 }

@@ -39,7 +39,8 @@ typedef enum hl_image_format { HL_IMAGE_UNKNOWN = 0, HL_IMAGE_PNG, HL_IMAGE_JPEG
 /* Format from the first bytes of a file (n may be short: then HL_IMAGE_UNKNOWN). */
 hl_image_format hl_image_sniff(const uint8_t *buf, size_t n);
 
-/* Decodes a PNG or JPEG held in memory into `channels` (1 or 3) channels. `name` (a path) prefixes messages.
+/* Decodes a PNG or JPEG held in memory into `channels` (1 or 3) channels, or (0) as many as the file holds (1 for
+ * gray, 3 otherwise). `name` (a path) prefixes messages.
  * Errors: HL_EFORMAT (unknown format, corrupt or truncated data, too large), HL_ENOMEM. */
 hl_status hl_image_decode(hl_image *out, const uint8_t *buf, size_t n, int channels, const char *name);
 /* Reads and decodes a file. A missing file is HL_ENOTFOUND, an unreadable one HL_EIO. */

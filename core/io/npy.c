@@ -389,9 +389,10 @@ hl_status hl_npy_to_f64(const hl_npy *a, double **out) {
 
 /* ==== writer ====================================================================================================== */
 
-hl_status hl_npy_write(const char *path, hl_npy_dtype dtype, int ndim, const int64_t *shape, const void *data) {
+hl_status hl_npy_write_begin(hl_npy_writer *w, const char *path, hl_npy_dtype dtype, int ndim, const int64_t *shape) {
     HL_ASSERT(dtype >= 0 && dtype < HL_NPY_DTYPE_COUNT, "dtype %d", (int)dtype);
     HL_ASSERT(ndim >= 0 && ndim <= HL_NPY_MAX_DIMS, "ndim %d", ndim);
+    memset(w, 0, sizeof *w);
     size_t nbytes = hl_npy_itemsize(dtype);
     char dims[HL_NPY_MAX_DIMS * 22 + 4] = "";
     size_t dl = 0;
@@ -415,16 +416,40 @@ hl_status hl_npy_write(const char *path, hl_npy_dtype dtype, int ndim, const int
     size_t total = hlen + pad;
     unsigned char pre[12] = {0x93, 'N', 'U', 'M', 'P', 'Y', (unsigned char)major, 0};
     for (size_t k = 0; k < lenbytes; k++) pre[8 + k] = (unsigned char)(total >> (8 * k));
-    hl_atomic_file af;
-    hl_status st = hl_atomic_write_begin(&af, path);
+    hl_status st = hl_atomic_write_begin(&w->af, path);
     if (st < 0) return st;
-    fwrite(pre, 1, 8 + lenbytes, af.f);
-    fwrite(dict, 1, (size_t)len, af.f);
-    for (size_t k = 0; k < pad; k++) fputc(' ', af.f);
-    fputc('\n', af.f);
-    if (nbytes && fwrite(data, 1, nbytes, af.f) != nbytes) {
-        hl_atomic_write_abort(&af);
-        return hl_error_set(HL_EIO, "%s: write failed: %s", path, strerror(errno));
+    fwrite(pre, 1, 8 + lenbytes, w->af.f);
+    fwrite(dict, 1, (size_t)len, w->af.f);
+    for (size_t k = 0; k < pad; k++) fputc(' ', w->af.f);
+    fputc('\n', w->af.f);
+    w->expected = nbytes;
+    return HL_OK;
+}
+
+hl_status hl_npy_write_append(hl_npy_writer *w, const void *data, size_t nbytes) {
+    HL_ASSERT(w->af.f && w->written + nbytes <= w->expected, "npy writer: %zu + %zu bytes, the array holds %zu",
+              w->written, nbytes, w->expected);
+    if (nbytes && fwrite(data, 1, nbytes, w->af.f) != nbytes) {
+        hl_status st = hl_error_set(HL_EIO, "%s: write failed: %s", w->af.path, strerror(errno));
+        hl_npy_write_abort(w);
+        return st;
     }
-    return hl_atomic_write_commit(&af);
+    w->written += nbytes;
+    return HL_OK;
+}
+
+hl_status hl_npy_write_commit(hl_npy_writer *w) {
+    HL_ASSERT(w->af.f && w->written == w->expected, "npy writer: %zu bytes written, the array holds %zu", w->written,
+              w->expected);
+    return hl_atomic_write_commit(&w->af);
+}
+
+void hl_npy_write_abort(hl_npy_writer *w) { hl_atomic_write_abort(&w->af); }
+
+hl_status hl_npy_write(const char *path, hl_npy_dtype dtype, int ndim, const int64_t *shape, const void *data) {
+    hl_npy_writer w;
+    hl_status st = hl_npy_write_begin(&w, path, dtype, ndim, shape);
+    if (st < 0) return st;
+    if ((st = hl_npy_write_append(&w, data, w.expected)) < 0) return st;
+    return hl_npy_write_commit(&w);
 }

@@ -28,6 +28,7 @@
 #define HL_IO_NPY_H
 
 #include "core/common.h"
+#include "core/io/atomic.h"
 
 #define HL_NPY_MAX_DIMS 8
 
@@ -76,5 +77,21 @@ hl_status hl_npy_to_f64(const hl_npy *a, double **out);
 /* Writes a C-order array of `dtype` with the given shape (ndim 0..HL_NPY_MAX_DIMS, each extent >= 0) from `data`
  * (numel · itemsize bytes, native order). */
 hl_status hl_npy_write(const char *path, hl_npy_dtype dtype, int ndim, const int64_t *shape, const void *data);
+
+/* The same written in pieces (arrays too large to hold in memory, e.g. hashlab embed's features), still atomically:
+ * begin writes the header of the whole array; append adds the next nbytes of data (C order); commit checks that
+ * exactly the array's bytes were appended (asserted) and renames the file into place; abort (or a failed append,
+ * which aborts itself) leaves `path` untouched.
+ *     hl_npy_writer w;  HL_TRY(hl_npy_write_begin(&w, "f.npy", HL_NPY_F32, 2, (int64_t[]){n, F}));
+ *     for (...) if ((st = hl_npy_write_append(&w, rows, b * F * sizeof(float))) < 0) goto done;   // aborted
+ *     st = hl_npy_write_commit(&w);                                      // on other failures: hl_npy_write_abort */
+typedef struct hl_npy_writer {
+    hl_atomic_file af;
+    size_t expected, written; /* data bytes */
+} hl_npy_writer;
+hl_status hl_npy_write_begin(hl_npy_writer *w, const char *path, hl_npy_dtype dtype, int ndim, const int64_t *shape);
+hl_status hl_npy_write_append(hl_npy_writer *w, const void *data, size_t nbytes);
+hl_status hl_npy_write_commit(hl_npy_writer *w);
+void hl_npy_write_abort(hl_npy_writer *w); /* safe after a commit or a failed append */
 
 #endif
