@@ -1,8 +1,9 @@
 # Thin front-end over CMake. The two commands a new user needs:
 #   make run    install missing packages -> configure -> build -> run the main job
 #   make test   install missing packages -> configure -> build -> run the Criterion tests (ctest)
-# Other targets: make build, make bench, make sanitize (ASan+UBSan build + tests), make test-kernels (the tests again
-# under other OpenBLAS kernels and 2 threads, scripts/test-kernels.sh), make clean.
+# Other targets: make build, make bench, make bench-agreement (hashlab embed vs torchvision), make sanitize (ASan+UBSan
+# build + tests), make test-kernels (the tests again under other OpenBLAS kernels and 2 threads,
+# scripts/test-kernels.sh), make clean.
 # CUDA=1 (make test CUDA=1, make run CUDA=1): the CUDA variant (-DHASHLAB_CUDA=ON, needs nvcc) in build-cuda; without
 # a GPU its device tests check their CPU halves and skip the CUDA halves visibly.
 CUDA     ?= 0
@@ -16,7 +17,7 @@ CMAKEOPT += -DHASHLAB_CUDA=ON -DCMAKE_CUDA_COMPILER=$(NVCC)
 endif
 BUILD    ?= build
 
-.PHONY: all deps configure build run test test-kernels bench sanitize clean
+.PHONY: all deps configure build run test test-kernels bench bench-agreement sanitize clean
 
 all: build
 
@@ -47,6 +48,12 @@ bench: build
 	@scripts/install-deps.sh --bench
 	tests/bench/compare_engine.sh $(BUILD) 2 3
 	/usr/bin/python3 tests/bench/retrieval_peers.py --hashlab $(BUILD)/hashlab --threads 2
+
+# hashlab embed against torchvision's forward (alexnet vgg11 vgg16 resnet18 resnet50, 224x224, max rel. error 1e-4):
+# docs/embed.md. Skips visibly without python3-torch / python3-torchvision.
+bench-agreement: build
+	@scripts/install-deps.sh --bench
+	/usr/bin/python3 tests/bench/embed_torch.py --hashlab $(BUILD)/hashlab --threads 2
 
 sanitize:
 	$(MAKE) test BUILD=build-asan TYPE=RelWithDebInfo CMAKEOPT=-DHASHLAB_SANITIZE=ON

@@ -125,7 +125,8 @@ static int cmd_help(int argc, char **argv) {
         printf("  %-8s %-52s %s\n", hl_cmds[i].name, hl_cmds[i].args, hl_cmds[i].help);
     printf("\nenvironment: HASHLAB_THREADS (default: all cores), HASHLAB_LOG (error|warn|info|debug)\n");
     printf("documentation (in the hashlab repository): docs/METRICS.md (metric definitions), docs/attacks.md (attacks,\n"
-           "the auto ensemble), docs/sanity.md (sanity flags), suites/README.md (suite format)\n");
+           "the auto ensemble), docs/sanity.md (sanity flags), docs/embed.md (embed, encode), suites/README.md (suite\n"
+           "format)\n");
     return 0;
 }
 

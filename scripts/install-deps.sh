@@ -2,14 +2,14 @@
 # Installs the Debian/Ubuntu packages hashlab needs to build, test and run its default job.
 # Does nothing when everything is present; uses sudo when not root; never prompts (DEBIAN_FRONTEND=noninteractive).
 #   scripts/install-deps.sh            build + tests + default run (Fashion-MNIST from dataset-fashion-mnist)
-#   scripts/install-deps.sh --bench    also the benchmark peers (python3-torch, python3-faiss)
+#   scripts/install-deps.sh --bench    also the benchmark peers (python3-torch, python3-torchvision, python3-faiss)
 set -euo pipefail
 
 pkgs=(build-essential cmake pkg-config libopenblas-openmp-dev libyaml-dev libpng-dev zlib1g-dev libcriterion-dev
       libjpeg-dev libcurl4-openssl-dev libarchive-dev libssl-dev libplplot-dev plplot-driver-cairo
       dataset-fashion-mnist)
 if [[ "${1:-}" == "--bench" ]]; then
-  pkgs+=(python3 python3-numpy python3-torch python3-faiss chromium)
+  pkgs+=(python3 python3-numpy python3-torch python3-torchvision python3-faiss chromium)
 fi
 
 missing=()
