@@ -8,9 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "core/data/dataset.h"
+#include "core/job.h"
 #include "core/data/image_stream.h"
 #include "core/io/checkpoint.h"
 #include "core/io/image.h"
@@ -338,4 +340,28 @@ Test(embed, npy_writer_in_pieces) {
     cr_assert_eq(hl_npy_write_begin(&w, P("b.npy"), HL_NPY_F32, 1, HL_SHAPE(2)), HL_OK);
     hl_npy_write_abort(&w);
     cr_assert(access(P("b.npy"), F_OK) != 0);
+}
+
+/* A stop request (Ctrl-C: core/job.h) ends the pass before the next batch: exit 130, nothing written. */
+Test(embed, interrupted_writes_nothing) {
+    write_images(3, 3, 16, 16, NULL);
+    hl_job_request_stop();
+    int rc = cli_run(hl_cmd_embed, "--backbone", "cnn-small", "--images", P("list.txt"), "--out", P("f.npy"),
+                     "--batch", "1", NULL);
+    hl_job_clear_stop();
+    cr_assert_eq(rc, 130, "%s", cli_err);
+    cr_assert(strstr(cli_err, "interrupted: nothing written"), "%s", cli_err);
+    cr_assert(access(P("f.npy"), F_OK) != 0);
+    /* the built binary knows both commands */
+    const char *bin = HL_BUILD_DIR "/hashlab";
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd, "'%s' help | grep -q '^  embed ' && '%s' help | grep -q '^  encode ' && "
+             "'%s' embed --backbone cnn-small --images '%s' --out '%s' --quiet", bin, bin, bin, P("list.txt"),
+             P("b.npy"));
+    int st = system(cmd);
+    cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "%s: status %d", cmd, st);
+    hl_npy a;
+    cr_assert_eq(hl_npy_read(P("b.npy"), &a), HL_OK, "%s", hl_error_last());
+    cr_assert(a.shape[0] == 3 && a.shape[1] == 512);
+    hl_npy_free(&a);
 }
