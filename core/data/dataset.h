@@ -53,7 +53,8 @@ hl_status hl_dataset_load_idx(hl_dataset *out, const char *images_path, const ch
 hl_status hl_dataset_load_mnist_dir(hl_dataset *out, const char *dir, const char *name);
 
 /* Image list: each line "relative/path.ext l1 l2 … lL" (0/1 multi-hot, L equal on every line); paths relative to
- * `root`; PNG and JPEG decoded and resized (bilinear, antialiased when shrinking) to size × size, `channels` 1 or 3. */
+ * `root`; PNG and JPEG decoded and resized (bilinear, antialiased when shrinking) to size × size, `channels` 1 or 3.
+ * (core/data/image_stream.h reads the same lists a batch at a time, labels optional: hashlab embed / encode.) */
 hl_status hl_dataset_load_image_list(hl_dataset *out, const char *list_path, const char *root, int size, int channels);
 
 typedef struct hl_synth_opts {
