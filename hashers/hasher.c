@@ -285,7 +285,8 @@ hl_status hl_hasher_spec_from_checkpoint(hl_hasher_spec *out, const char *path) 
     HL_TRY(hl_checkpoint_read_meta(path, &m));
     const char *method = hl_ckpt_meta_get(&m, HL_CKPT_KEY_METHOD), *bits = hl_ckpt_meta_get(&m, HL_CKPT_KEY_BITS),
                *seed = hl_ckpt_meta_get(&m, "seed"), *input = hl_ckpt_meta_get(&m, HL_HASHER_KEY_INPUT),
-               *params = hl_ckpt_meta_get(&m, HL_HASHER_KEY_PARAMS), *labels = hl_ckpt_meta_get(&m, HL_HASHER_KEY_LABELS);
+               *params = hl_ckpt_meta_get(&m, HL_HASHER_KEY_PARAMS),
+               *labels = hl_ckpt_meta_get(&m, HL_HASHER_KEY_LABELS);
     if (!method || !bits)
         HL_TRY(hl_error_set(HL_EFORMAT, "%s: not a hashlab hasher checkpoint (its metadata has no %s)", path,
                             !method ? "method" : "bits"));
@@ -295,7 +296,8 @@ hl_status hl_hasher_spec_from_checkpoint(hl_hasher_spec *out, const char *path) 
                             "folder holding it and result.json)", path, method, !params ? "params" : "input shape"));
     snprintf(out->method, sizeof out->method, "%s", method);
     int64_t b = 0, sd = 0, nl = 0;
-    if (!hl_config_parse_int(bits, &b) || b < 1 || b > 4096 || (seed && (!hl_config_parse_int(seed, &sd) || sd < 0)) ||
+    if (!hl_config_parse_int(bits, &b) || b < 1 || b > 4096 ||
+        (seed && (!hl_config_parse_int(seed, &sd) || sd < 0)) ||
         (labels && (!hl_config_parse_int(labels, &nl) || nl < 0 || nl > INT32_MAX)))
         HL_TRY(hl_error_set(HL_EFORMAT, "%s: invalid bits, seed or labels in the metadata ('%s', '%s', '%s')", path,
                             bits, seed ? seed : "", labels ? labels : ""));

@@ -245,7 +245,8 @@ static hl_status put_input_shape(hl_config *res, const hl_dataset_info *info) {
     for (int k = 0; k < 3; k++) {
         snprintf(t, sizeof t, "%d", dims[k]);
         hl_config *v = hl_config_new(HL_CONFIG_SCALAR, t, "", 0, 0);
-        hl_status st = v ? hl_config_seq_push(seq, v) : hl_error_set(HL_ENOMEM, "out of memory building result.json");
+        hl_status st = v ? hl_config_seq_push(seq, v)
+                         : hl_error_set(HL_ENOMEM, "out of memory building result.json");
         if (st < 0) {
             hl_config_free(seq);
             return st;

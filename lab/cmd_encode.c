@@ -105,7 +105,8 @@ int hl_cmd_encode(int argc, char **argv) {
         } else
             return usage_error("unknown option '%s'", a);
     }
-    if (!model || !images || !out) return usage_error("missing %s", !model ? "--model" : !images ? "--images" : "--out");
+    if (!model || !images || !out)
+        return usage_error("missing %s", !model ? "--model" : !images ? "--images" : "--out");
     int sh = 0, sw = 0;
     if (size && !hl_list_pass_parse_size(size, &sh, &sw))
         return usage_error("--image-size needs S or HxW with sides in [1, 4096], got '%s'", size);

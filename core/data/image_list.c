@@ -150,7 +150,7 @@ done:
     return st;
 }
 
-/* Decodes, resizes and stores image i as planar [c, h, w] (exact: an image of another size is an error, not resized). */
+/* Decodes, resizes and stores image i as planar [c, h, w] (exact: another size is an error, not resized). */
 hl_status hl__list_load_one(const list_entries *e, int64_t i, const char *root, const char *list_path, int h, int w,
                             bool exact, int channels, uint8_t *dst) {
     char full[4096];

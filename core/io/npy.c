@@ -389,7 +389,8 @@ hl_status hl_npy_to_f64(const hl_npy *a, double **out) {
 
 /* ==== writer ====================================================================================================== */
 
-hl_status hl_npy_write_begin(hl_npy_writer *w, const char *path, hl_npy_dtype dtype, int ndim, const int64_t *shape) {
+hl_status hl_npy_write_begin(hl_npy_writer *w, const char *path, hl_npy_dtype dtype, int ndim,
+                             const int64_t *shape) {
     HL_ASSERT(dtype >= 0 && dtype < HL_NPY_DTYPE_COUNT, "dtype %d", (int)dtype);
     HL_ASSERT(ndim >= 0 && ndim <= HL_NPY_MAX_DIMS, "ndim %d", ndim);
     memset(w, 0, sizeof *w);

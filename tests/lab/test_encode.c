@@ -236,7 +236,8 @@ Test(encode, legacy_cells_bare_files_and_refusals) {
     snprintf(text, sizeof text, "{\"kind\": \"train\", \"status\": \"done\", \"hasher_method\": \"dpsh\", \"bits\": 8, "
              "\"seed\": 3, \"dataset\": \"mystery\", \"hasher_params\": %s}", params);
     write_text(P("run/cells/legacy/result.json"), text);
-    rc = cli_run(hl_cmd_encode, "--model", P("run/cells/legacy"), "--images", P("list.txt"), "--out", P("c2.npy"), NULL);
+    rc = cli_run(hl_cmd_encode, "--model", P("run/cells/legacy"), "--images", P("list.txt"), "--out", P("c2.npy"),
+                 NULL);
     cr_assert_eq(rc, 1);
     cr_assert(strstr(cli_err, "no \"input\" image shape") && strstr(cli_err, "'mystery'"), "%s", cli_err);
 
