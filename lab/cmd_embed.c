@@ -29,8 +29,9 @@ static const char embed_usage[] =
     "        size, and images of other sizes are refused); --channels: default 3 for the ImageNet backbones, else\n"
     "        the first image's (1 for gray, 3 for colour)\n"
     "  --labels-out: the list's labels as uint8 multi-hot (n, L) .npy, for `hashlab score`\n"
-    "  defaults: --batch 32 --device cpu --seed 0; eval mode (batch norm running statistics, no dropout); an image's\n"
-    "  features do not depend on the batch size or its place in the batch\n";
+    "  --batch: images per forward (default: 256 of 3x32x32 or as many values, e.g. 5 at 3x224x224; memory grows\n"
+    "        with it); an image's features do not depend on it\n"
+    "  defaults: --device cpu --seed 0; eval mode (batch norm running statistics, no dropout)\n";
 
 /* The ImageNet backbones take 224 × 224 RGB by default (torchvision's convention); the others the data's own. */
 static bool imagenet_backbone(const char *name) {
@@ -71,7 +72,7 @@ static hl_status embed_batch(void *user, const float *x, int64_t first, int64_t 
 int hl_cmd_embed(int argc, char **argv) {
     const char *backbone = NULL, *weights = NULL, *images = NULL, *out = NULL, *layer = "features", *root = NULL,
                *size = NULL, *labels_out = NULL;
-    long long batch = 32, threads = 0, channels = 0, seed = 0;
+    long long batch = 0, threads = 0, channels = 0, seed = 0;
     hl_device dev = HL_DEVICE_CPU;
     bool quiet = false;
     for (int i = 0; i < argc; i++) {
@@ -155,6 +156,7 @@ int hl_cmd_embed(int argc, char **argv) {
     HL_TRY(hl_ctx_create(&ctx, dev, 0));
     hl_ctx_set_train(ctx, false);
     hl_ctx_set_batch_invariant(ctx, true);
+    if (!batch) batch = hl_list_pass_default_batch(c, h, w);
     const int64_t B = HL_MIN(batch, n), F = bb.features;
     if (!(host = malloc((size_t)B * (size_t)F * sizeof *host)))
         HL_TRY(hl_error_set(HL_ENOMEM, "out of memory for a batch of %lld feature rows", (long long)B));

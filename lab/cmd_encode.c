@@ -30,7 +30,9 @@ static const char encode_usage[] =
     "  --plugin: a plugin's hasher (a .so or a directory of them; also $" HL_PLUGIN_ENV "); a cell in a run\n"
     "        directory loads the run's plugins itself\n"
     "  --labels-out: the list's labels as uint8 multi-hot (n, L) .npy, for `hashlab score`\n"
-    "  defaults: --format npy-int8 --batch 256 --device cpu; eval mode, one image's code independent of its batch\n";
+    "  --batch: images per forward (default: 256 of 3x32x32 or as many values, e.g. 5 at 3x224x224; memory grows\n"
+    "        with it); an image's code does not depend on it\n"
+    "  defaults: --format npy-int8 --device cpu; eval mode\n";
 
 static int usage_error(const char *fmt, const char *arg) {
     fprintf(stderr, "hashlab encode: ");
@@ -65,7 +67,7 @@ static int load_plugin(const char *path) {
 
 int hl_cmd_encode(int argc, char **argv) {
     const char *model = NULL, *images = NULL, *out = NULL, *root = NULL, *size = NULL, *labels_out = NULL;
-    long long batch = 256, threads = 0;
+    long long batch = 0, threads = 0;
     bool packed = false, quiet = false;
     hl_device dev = HL_DEVICE_CPU;
     const char *plugins[64];
@@ -145,6 +147,7 @@ int hl_cmd_encode(int argc, char **argv) {
     }
     HL_TRY(hl_ctx_create(&ctx, dev, 0));
     HL_TRY(hl_codes_create(&codes, n, h->bits));
+    if (!batch) batch = hl_list_pass_default_batch(in->c, in->h, in->w);
     hl_run_install_signals(); /* Ctrl-C: stop after the current batch, write nothing */
     char label[96];
     snprintf(label, sizeof label, "encode %s/%db", h->cls->name, h->bits);

@@ -22,6 +22,15 @@ typedef hl_status (*hl_list_pass_fn)(void *user, const float *x, int64_t first, 
 
 hl_status hl_list_pass(const hl_image_stream *s, const hl_list_pass_opts *o, hl_list_pass_fn fn, void *user);
 
+/* The default batch for images [C, H, W]: 256 images of 3×32×32 (the lab's encoding batch), or as many of other
+ * images as hold the same number of values (at least 1): 5 at 3×224×224, where a ResNet-50 forward keeps about
+ * 140 MB of activations per image until its batch is done. */
+#define HL_LIST_PASS_VALUES (256 * 3 * 32 * 32)
+static inline int hl_list_pass_default_batch(int c, int h, int w) {
+    int64_t b = HL_LIST_PASS_VALUES / ((int64_t)c * h * w);
+    return (int)(b < 1 ? 1 : b > 256 ? 256 : b);
+}
+
 /* Parses "S" or "HxW" (1 .. 4096 each) into *h, *w; false when malformed. */
 bool hl_list_pass_parse_size(const char *text, int *h, int *w);
 
