@@ -365,3 +365,22 @@ Test(embed, interrupted_writes_nothing) {
     cr_assert(a.shape[0] == 3 && a.shape[1] == 512);
     hl_npy_free(&a);
 }
+
+/* An ImageNet backbone takes 224 x 224 RGB by default: gray 40 x 40 images are replicated and resized. Skipped while
+ * the ImageNet backbones are not built in. */
+Test(embed, imagenet_backbone_defaults_to_224_rgb) {
+    if (hl_backbone_kind_from_name("resnet18") == HL_BACKBONE_KIND_COUNT) cr_skip_test("no resnet18 backbone here");
+    write_images(2, 1, 40, 40, NULL);
+    model m;
+    make_model(&m, "backbone", "resnet18", 3, 224, 224, 5);
+    cr_assert_eq(hl_checkpoint_save(P("w.safetensors"), &m.p, NULL), HL_OK, "%s", hl_error_last());
+    int64_t n;
+    float *want = direct(&m, P("list.txt"), 3, 224, &n);
+    int rc = cli_run(hl_cmd_embed, "--backbone", "resnet18", "--weights", P("w.safetensors"), "--images",
+                     P("list.txt"), "--out", P("f.npy"), NULL);
+    cr_assert_eq(rc, 0, "%s", cli_err);
+    cr_assert(strstr(cli_err, "3x224x224"), "%s", cli_err);
+    assert_features(P("f.npy"), want, n, 512);
+    free(want);
+    hl_params_free(&m.p);
+}
