@@ -194,8 +194,8 @@ hl_status hl_backbone_init(hl_backbone *bb, hl_params *p, const char *prefix, co
         return hl_error_set(HL_EINVAL, "backbone %s: input %d×%d×%d has %d channels (it takes 3, or 1 replicated to 3)",
                             name, c, h, w, c);
     if (c < 1 || h < ki->min_size || w < ki->min_size)
-        return hl_error_set(HL_EINVAL, "backbone %s: input %d×%d×%d is too small: %s needs C ≥ 1 and H and W of at "
-                            "least %d pixels", name, c, h, w, name, ki->min_size);
+        return hl_error_set(HL_EINVAL, "backbone %s: input %d×%d×%d is too small: %s needs %sH and W of at least %d "
+                            "pixels", name, c, h, w, name, c < 1 ? "a channel and " : "", ki->min_size);
     if (!prefix) prefix = "";
     if (strlen(prefix) >= sizeof bb->prefix)
         return hl_error_set(HL_EINVAL, "backbone prefix '%s' too long (max %zu bytes)", prefix, sizeof bb->prefix - 1);
