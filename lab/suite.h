@@ -51,8 +51,11 @@
  * the same seed, both of `transfer.bits`): the attack cell's stored 8-bit adversarial images scored on that model
  * (the diagonal — the attack's own victim — reproduces the white-box scores). A cell
  * key is the SHA-256 of the canonical JSON of everything that determines its result: the resolved dataset and
- * protocol, the split's hash (core/data/split.h), the hasher entry, bits and seed, the backbone (and, for an attack
- * cell, its train cell's key and the resolved attack entry). Metrics and report options are not in the keys: scores
+ * protocol, the split's hash (core/data/split.h), the hasher entry, bits and seed, the backbone, the SHA-256 of the
+ * content of the entry's pretrained-weights file when it names one (`params.pretrained` or its alias `init_from`,
+ * a path relative to the current directory: new weights under the same name make new cells; a file that cannot be
+ * read is a problem reported at the key) (and, for an attack cell, its train cell's key and the resolved attack
+ * entry). Metrics and report options are not in the keys: scores
  * are recomputed from stored codes, so changing them never retrains or re-attacks.
  * Shards (`--shard i/n`) split the train cells round-robin; an attack cell goes with its train cell, so each shard
  * is self-contained and the shards together cover every cell exactly once. A transfer cell goes with its source
@@ -73,6 +76,7 @@ typedef struct hl_suite_hasher {
     bool attack;      /* `attack:`: the suite's attacks run on its models */
     const char *defence;  /* `defence: {method}` (adversarial training, defences/defence.h) or NULL */
     char auto_name[80];   /* the name of an unnamed defended entry: "<method>-<defence>" */
+    char weights_sha256[65]; /* SHA-256 of the content of `params.pretrained` (or its alias `init_from`), "" without */
 } hl_suite_hasher;
 
 typedef struct hl_suite_attack {

@@ -70,6 +70,9 @@ hl_tensor *hl_conv_transpose2d(hl_ctx *ctx, hl_tensor *x, hl_tensor *w, hl_tenso
 hl_tensor *hl_maxpool2d(hl_ctx *ctx, hl_tensor *x, int k, int stride, int pad);
 hl_tensor *hl_avgpool2d(hl_ctx *ctx, hl_tensor *x, int k, int stride, int pad);
 hl_tensor *hl_global_avgpool(hl_ctx *ctx, hl_tensor *x); /* [B,C,H,W] -> [B,C] */
+/* PyTorch's AdaptiveAvgPool2d((Ho, Wo)): x [B,C,H,W] -> [B,C,Ho,Wo], output row i the mean of input rows
+ * ⌊i·H/Ho⌋ … ⌈(i+1)·H/Ho⌉ − 1 (columns likewise), any H, W, Ho, Wo >= 1 (Ho > H repeats rows). */
+hl_tensor *hl_adaptive_avgpool2d(hl_ctx *ctx, hl_tensor *x, int64_t Ho, int64_t Wo);
 
 /* ---- norm.c ------------------------------------------------------------------------------------------------------ */
 /* Batch norm over x [B,C] (1-D) or [B,C,H,W] (2-D) per channel. gamma, beta [C] or NULL (no affine).
