@@ -104,7 +104,7 @@ static const hl_cmd hl_cmds[] = {
     {"run", "SUITE.yaml [--dry-run] [--only PAT] [PATH=VALUE]...", "train, attack, score and report a suite "
      "(run --help)", hl_cmd_run},
     {"status", "RUNDIR | SUITE.yaml [PATH=VALUE]...", "progress of a run's grid of cells", hl_cmd_status},
-    {"bench", "engine|retrieval [options] [--json]", "run a benchmark workload (BENCH.md)", cmd_bench},
+    {"bench", "engine|retrieval [options] [--json]", "run a benchmark workload (docs/bench.md)", cmd_bench},
     {"data", "fetch cifar10|cifar100 | info NAME", "download or inspect a dataset", hl_cmd_data},
     {"score", "--query-codes Q.npy --db-codes D.npy ...", "score codes from any framework (docs/METRICS.md)", hl_cmd_score},
     {"list", "[--plugin PATH]... [NAME]", "registered hashers and attacks, or one's parameters", hl_cmd_list},

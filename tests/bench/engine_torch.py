@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""PyTorch peer for `hashlab bench engine` (../../shared/BENCH.md): the same ref-cnn, batch 64, float32, CPU.
+"""PyTorch peer for `hashlab bench engine` (docs/bench.md): the same ref-cnn, batch 64, float32, CPU.
 
 Prints one JSON object with the keys of hashlab's bench: train_img_per_s, attack_img_per_s, forward_img_per_s,
 peak_rss_mb, threads, device. Median of `--reps` timed repetitions after warm-up, each repetition `--iters` steps.
