@@ -123,10 +123,11 @@ hl_status hl_lists_hash(const char *dir, char hex[65]) {
 /* ---- the union ------------------------------------------------------------------------------------------------ */
 
 typedef struct uentry {
-    const char *path; /* as written (borrowed from a list file) */
+    const char *path;       /* as written (borrowed from a list file) */
     const uint8_t *bits;
-    int file;         /* the file that listed it first */
-    int64_t line;
+    int file;               /* the file that listed it first */
+    int64_t line;           /* there */
+    int64_t lines[NFILES];  /* its line in each file (0: not listed there) */
 } uentry;
 
 typedef struct utable {
@@ -193,16 +194,18 @@ hl_status hl_dataset_load_lists(hl_dataset *out, hl_split *split, const hl_lists
             const uint8_t *bits = l->bits + j * L;
             int64_t *slot = ut_find(&t, u, l->path[j]);
             if (!*slot) {
-                u[nu] = (uentry){l->path[j], bits, f, l->line[j]};
+                u[nu] = (uentry){l->path[j], bits, f, l->line[j], {0}};
+                u[nu].lines[f] = l->line[j];
                 *slot = ++nu;
                 member[f][j] = nu - 1;
                 continue;
             }
-            const uentry *e = &u[*slot - 1];
+            uentry *e = &u[*slot - 1];
             const char *where = lf[e->file].path_of_list;
-            if (e->file == f)
+            if (e->lines[f])
                 HL_TRY(hl_error_set(HL_EFORMAT, "%s:%lld: %s is listed twice (first on line %lld)", l->path_of_list,
-                                    (long long)l->line[j], l->path[j], (long long)e->line));
+                                    (long long)l->line[j], l->path[j], (long long)e->lines[f]));
+            e->lines[f] = l->line[j];
             if (f == F_TEST || (f == F_TRAIN && e->file == F_TEST))
                 HL_TRY(hl_error_set(HL_EINVAL, "%s:%lld: %s is a query (%s) and also listed in %s:%lld: a query must "
                                     "be neither in the database nor trained on", f == F_TEST ? l->path_of_list : where,
@@ -245,7 +248,11 @@ hl_status hl_dataset_load_lists(hl_dataset *out, hl_split *split, const hl_lists
             hl_error_clear();
         }
     }
-    HL_TRY(hl_images_load(out, src, nu, o->size, o->channels, o->cache ? cache_dir : NULL));
+    if (o->labels_only) {
+        out->n = nu, out->c = o->channels, out->h = out->w = o->size;
+    } else {
+        HL_TRY(hl_images_load(out, src, nu, o->size, o->channels, o->cache ? cache_dir : NULL));
+    }
     HL_TRY(hl_labels_create(&out->labels, nu, L));
     for (int64_t i = 0; i < nu; i++)
         for (int k = 0; k < L; k++)

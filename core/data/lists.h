@@ -49,6 +49,7 @@ typedef struct hl_lists_opts {
     int size, channels;    /* images resized to size × size (1..4096), channels 1 or 3 */
     bool cache;            /* decode once into the image cache (dataset.h: hl_dataset_load_image_list_cached) */
     const char *cache_dir; /* NULL: hl_image_cache_dir() */
+    bool labels_only;      /* no image is opened: pixels NULL, n, c, h, w set (a dry run's plan) */
 } hl_lists_opts;
 
 /* Checks that dir holds the three lists (HL_ENOTFOUND naming the missing files and what is expected) and hashes their
