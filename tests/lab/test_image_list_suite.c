@@ -260,3 +260,203 @@ Test(image_list_suite, runs_end_to_end_with_set_relevance_and_a_reused_cache, .t
     free(cells);
     free(path);
 }
+
+/* ---- multi-label metrics on a hand-made case ---------------------------------------------------------------------
+ * K = 4 bits, L = 3 labels. Database (position: code, labels): d0 0001 {2}, d1 0000 {1}, d2 0011 {0,2}, d3 0111 {2},
+ * d4 0001 {0}. Relevant = sharing a label; ranks by (Hamming distance, position).
+ *   q0 0000 {0,1}: d1 (0) d0 (1) d4 (1) d2 (2) d3 (3) -> relevant 1 0 1 1 0: AP = (1/1 + 2/3 + 3/4) / 3 = 29/36
+ *   q1 1111 {2}:   d3 (1) d2 (2) d0 (3) d4 (3) d1 (4) -> relevant 1 1 1 0 0: AP = 1
+ *   mAP@all = 65/72. With q0 reduced to its first label {0}: d4 and d2 only, AP = (1/3 + 2/4) / 2 = 5/12.
+ * Targeted: adversarial a0 = 0001 aimed at {2}, a1 = 0000 aimed at {0,1}:
+ *   a0: d0 (0) d4 (0) d1 (1) d2 (1) d3 (2) -> relevant to {2}: 1 0 0 1 1: AP = (1 + 2/4 + 3/5) / 3 = 0.7
+ *   a1: as q0 -> 29/36;  t-mAP@all = (0.7 + 29/36) / 2 = 271/360
+ *   TSR@3-majority: a0's top 3 hold 1 item carrying {2}: no; a1's top 3 hold 2 of 3 sharing {0,1}: yes -> 1/2. */
+static void codes_of(hl_codes *c, const char *const *bits, int n) {
+    cr_assert_eq(hl_codes_create(c, n, 4), HL_OK);
+    for (int i = 0; i < n; i++)
+        for (int k = 0; k < 4; k++) hl_codes_set_bit(c, i, k, bits[i][k] == '1');
+}
+
+static void labels_of(hl_labels *l, const int *sets, int n) {
+    cr_assert_eq(hl_labels_create(l, n, 3), HL_OK);
+    for (int i = 0; i < n; i++)
+        for (int k = 0; k < 3; k++)
+            if ((sets[i] >> k) & 1) hl_labels_set(l, i, k);
+}
+
+Test(image_list_metrics, set_relevance_hand_case) {
+    hl_codes db, q, adv;
+    hl_labels dbl, ql, q_first, tl;
+    codes_of(&db, (const char *const[]){"0001", "0000", "0011", "0111", "0001"}, 5);
+    codes_of(&q, (const char *const[]){"0000", "1111"}, 2);
+    codes_of(&adv, (const char *const[]){"0001", "0000"}, 2);
+    labels_of(&dbl, (const int[]){4, 2, 5, 4, 1}, 5);
+    labels_of(&ql, (const int[]){3, 4}, 2);
+    labels_of(&q_first, (const int[]){1, 4}, 2);
+    labels_of(&tl, (const int[]){4, 3}, 2);
+    hl_retrieval_opts o;
+    hl_retrieval_defaults(&o);
+    o.topk = 0;
+    o.ties = HL_TIES_INDEX;
+    hl_retrieval_result r;
+    double ap[2];
+    cr_assert_eq(hl_retrieval_eval(&q, &ql, &db, &dbl, &o, &r, ap), HL_OK, "%s", hl_error_last());
+    cr_assert(fabs(ap[0] - 29.0 / 36) < 1e-12 && fabs(ap[1] - 1) < 1e-12, "AP %.12f %.12f", ap[0], ap[1]);
+    cr_assert(fabs(r.map - 65.0 / 72) < 1e-12, "mAP %.12f", r.map);
+    cr_assert_eq(hl_retrieval_eval(&q, &q_first, &db, &dbl, &o, &r, ap), HL_OK);
+    cr_assert(fabs(ap[0] - 5.0 / 12) < 1e-12, "first label only: AP %.12f", ap[0]);
+    cr_assert_eq(hl_attack_tmap(&adv, &tl, &db, &dbl, &o, &r), HL_OK, "%s", hl_error_last());
+    cr_assert(fabs(r.map - 271.0 / 360) < 1e-12, "t-mAP %.12f", r.map);
+    double tsr = -1;
+    cr_assert_eq(hl_attack_tsr_majority(&adv, &tl, &db, &dbl, 3, &tsr), HL_OK);
+    cr_assert(fabs(tsr - 0.5) < 1e-12, "TSR@3-majority %.12f", tsr);
+    /* targets of multi-label queries: another database label set; anchors carry exactly it, then share a label */
+    hl_labels t;
+    cr_assert_eq(hl_targets_draw(&t, &ql, &dbl, 3), HL_OK);
+    for (int i = 0; i < 2; i++) {
+        int ts = 0;
+        for (int k = 0; k < 3; k++) ts |= hl_labels_has(&t, i, k) << k;
+        cr_assert(ts == 4 || ts == 2 || ts == 5 || ts == 1, "target %d is a database set", ts);
+        cr_assert(ts != (i == 0 ? 3 : 4), "target of query %d is its own set", i);
+    }
+    int64_t anchors[4], shortc = 0;
+    hl_labels t5;
+    labels_of(&t5, (const int[]){5}, 1); /* {0,2}: d2 carries it; d0, d3, d4 share a label */
+    cr_assert_eq(hl_targets_anchors(anchors, &shortc, &t5, &dbl, 4, 1), HL_OK);
+    cr_assert_eq(anchors[0], 2, "the item with exactly the target set comes first");
+    for (int a = 1; a < 4; a++) cr_assert(anchors[a] == 0 || anchors[a] == 3 || anchors[a] == 4, "%lld", (long long)anchors[a]);
+    cr_assert_eq(shortc, 0);
+    hl_labels_free(&t5), hl_labels_free(&t);
+    hl_codes_free(&db), hl_codes_free(&q), hl_codes_free(&adv);
+    hl_labels_free(&dbl), hl_labels_free(&ql), hl_labels_free(&q_first), hl_labels_free(&tl);
+}
+
+/* ---- refusals ------------------------------------------------------------------------------------------------- */
+
+static const char *suite_error(const char *dataset, const char *extra) {
+    char text[2048];
+    snprintf(text, sizeof text, "name: bad\ndataset: %s\n%shashers:\n  - method: lsh\n    bits: [8]\n", dataset, extra);
+    char *p = write_suite(text);
+    hl_suite *s = NULL;
+    hl_status st = hl_suite_load(&s, p);
+    hl_suite_free(s);
+    free(p);
+    cr_assert_eq(st, HL_EINVAL, "%s: loaded", dataset);
+    static char msg[8192];
+    snprintf(msg, sizeof msg, "%s", hl_error_last());
+    hl_error_clear();
+    return msg;
+}
+
+#define HAS(m, s) cr_assert(strstr((m), (s)), "expected '%s' in: %s", (s), (m))
+
+Test(image_list_suite_check, bad_entries_are_refused_at_their_position) {
+    const char *d = tmp_dir("lists");
+    mkdir(d, 0755);
+    char ds[1400];
+    const char *m;
+    snprintf(ds, sizeof ds, "{image_list: %s/nowhere}", d);
+    m = suite_error(ds, "");
+    HAS(m, "s.yaml:2:23: dataset.image_list:");
+    HAS(m, "no such folder");
+    HAS(m, "train.txt, test.txt and database.txt");
+    hl_test_write_file(hl_test_path(d, "train.txt"), "a.png 1 0\n", 10);
+    snprintf(ds, sizeof ds, "{image_list: %s}", d);
+    m = suite_error(ds, "");
+    HAS(m, "s.yaml:2:23: dataset.image_list:");
+    HAS(m, "no test.txt, database.txt");
+    hl_test_write_file(hl_test_path(d, "test.txt"), "b.png 0 1\n", 10);
+    hl_test_write_file(hl_test_path(d, "database.txt"), "a.png 1 0\n", 10);
+    snprintf(ds, sizeof ds, "{image_list: %s, imagesize: 64}", d);
+    m = suite_error(ds, "");
+    HAS(m, "unknown key 'imagesize'");
+    HAS(m, "did you mean 'image_size'");
+    snprintf(ds, sizeof ds, "{image_list: %s, channels: 2, root: %s/missing}", d, d);
+    m = suite_error(ds, "");
+    HAS(m, "dataset.channels: 2");
+    HAS(m, "dataset.root:");
+    HAS(m, "missing: no such folder");
+    snprintf(ds, sizeof ds, "{image_list: %s}", d);
+    m = suite_error(ds, "protocol: cifar10-1\n");
+    HAS(m, "s.yaml:3:11: protocol: cifar10-1 is stratified by class");
+    HAS(m, "use lists");
+    m = suite_error(ds, "protocol: list\n");
+    HAS(m, "protocol: unknown 'list': image lists take lists");
+    m = suite_error("cifar10", "protocol: lists\n");
+    HAS(m, "s.yaml:3:11: protocol: lists takes the split from an image list");
+    HAS(m, "dataset 'cifar10' has none");
+    m = suite_error("nuswide", "");
+    HAS(m, "nus-wide");
+    /* valid: the name defaults to the folder, the protocol to lists; random:Q/T is accepted */
+    char text[2048];
+    snprintf(text, sizeof text, "name: ok\ndataset: {image_list: %s}\nhashers:\n  - method: lsh\n    bits: [8]\n", d);
+    char *p = write_suite(text);
+    hl_suite *s = NULL;
+    cr_assert_eq(hl_suite_load(&s, p), HL_OK, "%s", hl_error_last());
+    cr_assert_str_eq(s->dataset, "lists");
+    cr_assert_str_eq(s->protocol, "lists");
+    cr_assert(s->lists.on && s->lists.image_size == 224 && s->lists.channels == 3 && strlen(s->lists.sha256) == 64);
+    hl_suite_free(s);
+    free(p);
+    snprintf(text, sizeof text, "name: ok\ndataset: {image_list: %s, name: mine}\nprotocol: random:1/1\n"
+             "hashers:\n  - method: lsh\n    bits: [8]\n", d);
+    p = write_suite(text);
+    cr_assert_eq(hl_suite_load(&s, p), HL_OK, "%s", hl_error_last());
+    cr_assert_str_eq(s->dataset, "mine");
+    cr_assert_str_eq(s->protocol, "random:1/1");
+    hl_suite_free(s);
+    free(p);
+}
+
+/* A named set that is not on this machine: the suite loads (no hash), the plan is printed without keys, and the run
+ * stops before anything is written with the places looked, the layout and the source. */
+Test(image_list_suite_check, a_missing_named_set_stops_the_run_with_the_places_looked) {
+    const char *home = tmp_dir("home");
+    mkdir(home, 0755);
+    setenv("HOME", home, 1);
+    setenv("HASHLAB_DATA", tmp_dir("data"), 1);
+    char *p = write_suite("name: nus\ndataset: nus-wide\ndata_root: /nonexistent-root\nhashers:\n  - method: lsh\n"
+                          "    bits: [8]\n");
+    hl_suite *s = NULL;
+    cr_assert_eq(hl_suite_load(&s, p), HL_OK, "%s", hl_error_last());
+    cr_assert(s->lists.on && !s->lists.dir[0] && !s->lists.sha256[0]);
+    cr_assert_str_eq(s->protocol, "lists");
+    hl_suite_free(s);
+    hl_run_summary sum;
+    const char *rd = tmp_dir("nus_run");
+    cr_assert_eq(run(p, rd, NULL, true, &sum), HL_OK, "dry run: %s", hl_error_last());
+    cr_assert_eq(run(p, rd, NULL, false, &sum), HL_ENOTFOUND);
+    const char *m = hl_error_last();
+    HAS(m, "dataset 'nus-wide' not found");
+    HAS(m, "/nonexistent-root/nuswide_21");
+    HAS(m, "/.cache/hashlab/NUS-WIDE");
+    HAS(m, "data/nus-wide");
+    HAS(m, "database.txt");
+    HAS(m, "DeepHash-pytorch");
+    HAS(m, "does not download");
+    cr_assert_neq(access(rd, F_OK), 0, "no run directory");
+    free(p);
+}
+
+/* random:Q/T over the union of the three lists, planned (dry run: no image opened) and checked for shapes. */
+Test(image_list_suite_check, random_protocol_over_the_union_plans_without_decoding) {
+    const char *d = make_set(), *rd = tmp_dir("plan");
+    char text[2048];
+    snprintf(text, sizeof text, "name: r\ndataset: {image_list: %s, image_size: 16}\nprotocol: random:10/30\n"
+             "hashers:\n  - method: lsh\n    bits: [8, 16]\n", d);
+    char *p = write_suite(text);
+    hl_run_summary sum;
+    int64_t dec0 = hl_image_list_decoded();
+    cr_assert_eq(run(p, rd, NULL, true, &sum), HL_OK, "%s", hl_error_last());
+    cr_assert_eq(sum.cells, 2);
+    cr_assert_eq(hl_image_list_decoded(), dec0, "a dry run opens no image");
+    cr_assert_eq(run(p, rd, NULL, false, &sum), HL_OK, "%s", hl_error_last());
+    cr_assert_eq(sum.failed, 0);
+    hl_config *man = NULL;
+    cr_assert_eq(hl_store_read_json(hl_test_path(rd, "split/manifest.json"), &man), HL_OK);
+    int64_t q = 0, n = 0;
+    cr_assert(hl_config_get_int(man, "counts.query", &q) == HL_OK && hl_config_get_int(man, "dataset.n", &n) == HL_OK);
+    cr_assert(q == 10 && n == NIMG, "the union of the lists: %lld images", (long long)n);
+    hl_config_free(man);
+    free(p);
+}
