@@ -84,12 +84,15 @@ static int cmd_bench(int argc, char **argv) {
                "[--batch N]\n"
                "       hashlab bench retrieval [--queries Q] [--database N] [--bits K] [--topk R] [--threads T] "
                "[--json]\n"
+               "       hashlab bench lists [--images N] [--source-size S] [--image-size P] [--threads T] [--dir DIR] "
+               "[--keep] [--json]\n"
                "  workloads of the README's Benchmarks section; figures are medians of repeated timed runs after a warm-up\n");
         return 0;
     }
     if (argc >= 1 && strcmp(argv[0], "engine") == 0) return bench_engine(argc - 1, argv + 1);
     if (argc >= 1 && strcmp(argv[0], "retrieval") == 0) return hl_cmd_bench_retrieval(argc - 1, argv + 1);
-    fprintf(stderr, "hashlab bench: unknown workload '%s' (known: engine retrieval)\n", argc >= 1 ? argv[0] : "");
+    if (argc >= 1 && strcmp(argv[0], "lists") == 0) return hl_cmd_bench_lists(argc - 1, argv + 1);
+    fprintf(stderr, "hashlab bench: unknown workload '%s' (known: engine retrieval lists)\n", argc >= 1 ? argv[0] : "");
     return 2;
 }
 
@@ -104,7 +107,7 @@ static const hl_cmd hl_cmds[] = {
     {"run", "SUITE.yaml [--dry-run] [--only PAT] [PATH=VALUE]...", "train, attack, score and report a suite "
      "(run --help)", hl_cmd_run},
     {"status", "RUNDIR | SUITE.yaml [PATH=VALUE]...", "progress of a run's grid of cells", hl_cmd_status},
-    {"bench", "engine|retrieval [options] [--json]", "run a benchmark workload (docs/bench.md)", cmd_bench},
+    {"bench", "engine|retrieval|lists [options] [--json]", "run a benchmark workload (docs/bench.md)", cmd_bench},
     {"data", "fetch cifar10|cifar100 | info NAME", "download or inspect a dataset", hl_cmd_data},
     {"score", "--query-codes Q.npy --db-codes D.npy ...", "score codes from any framework (docs/METRICS.md)", hl_cmd_score},
     {"list", "[--plugin PATH]... [NAME]", "registered hashers and attacks, or one's parameters", hl_cmd_list},

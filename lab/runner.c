@@ -190,6 +190,7 @@ static void validate(const hl_config *raw, hl_config_errors *errs) {
 
 static hl_status load_data(hl_run_state *rs) {
     hl_status st = HL_OK;
+    bool own_split = false;
     const hl_config *r = rs->suite->resolved;
     if (!strcmp(rs->suite->dataset, "synthetic")) {
         int64_t n, c, h, w, k, seed;
@@ -204,13 +205,19 @@ static hl_status load_data(hl_run_state *rs) {
         hl_synth_opts so = {.n = n, .c = (int)c, .h = (int)h, .w = (int)w, .classes = (int)k, .seed = (uint64_t)seed,
                             .noise = (float)noise};
         HL_TRY(hl_dataset_synthetic(&rs->data, &so));
+    } else if (rs->suite->lists.on) { /* image lists: their own split (protocol lists) or random:Q/T over them */
+        const hl_config *root = hl_config_get(r, "data_root");
+        const char *dir = root && root->kind == HL_CONFIG_SCALAR ? root->text : NULL;
+        own_split = !strcmp(rs->suite->protocol, "lists");
+        HL_TRY(hl_run_data_open_lists(&rs->data, own_split ? &rs->split : NULL, &rs->suite->lists, rs->suite->dataset,
+                                      dir, rs->o->progress, rs->o->dry_run));
     } else {
         const hl_config *root = hl_config_get(r, "data_root");
         const char *dir = root && root->kind == HL_CONFIG_SCALAR ? root->text : NULL;
         HL_TRY(hl_run_data_open(&rs->data, rs->suite->dataset, dir, rs->o->suite_path, rs->o->fetch && !rs->o->dry_run,
                                 rs->o->progress != HL_PROGRESS_QUIET));
     }
-    HL_TRY(hl_split_make(&rs->split, &rs->data, rs->suite->protocol, (uint64_t)rs->suite->split_seed));
+    if (!own_split) HL_TRY(hl_split_make(&rs->split, &rs->data, rs->suite->protocol, (uint64_t)rs->suite->split_seed));
     HL_TRY(hl_split_hash(&rs->split, rs->split_hash));
     HL_TRY(hl_labels_subset(&rs->qlab, &rs->data.labels, rs->split.query.idx, rs->split.query.n));
     HL_TRY(hl_labels_subset(&rs->dblab, &rs->data.labels, rs->split.database.idx, rs->split.database.n));

@@ -10,6 +10,7 @@
 #include "core/data/split.h"
 #include "core/hash.h"
 #include "lab/plugin.h"
+#include "lab/suite_data.h"
 #include "lab/yaml_load.h"
 #include "defences/defence.h"
 #include "reports/table.h"
@@ -90,11 +91,13 @@ static const hl_param_spec report_fields[] = {
 
 static const hl_param_spec suite_spec[] = {
     {"name", HL_PARAM_STRING, NULL, NULL, NULL, "suite name (run directory runs/<name>)", NULL, 0},
-    {"dataset", HL_PARAM_ENUM, NULL, NULL, "cifar10|cifar100|fashion-mnist|mnist|synthetic", "dataset", NULL, 0},
+    {"dataset", HL_PARAM_ENUM, NULL, NULL,
+     "cifar10|cifar100|fashion-mnist|mnist|synthetic|nus-wide|flickr25k|coco|imagenet100",
+     "dataset, or image lists {image_list: DIR, image_size, channels, root, name}", NULL, 0},
     {"data_root", HL_PARAM_STRING, "null", NULL, NULL, "where datasets are looked for first", NULL, 0},
     {"synthetic", HL_PARAM_MAP, "{}", NULL, NULL, "dataset: synthetic settings", synthetic_fields, N_OF(synthetic_fields)},
-    {"protocol", HL_PARAM_STRING, "cifar10", NULL, NULL, "split protocol (cifar10, cifar10-1, cifar10-2, random:Q/T)",
-     NULL, 0},
+    {"protocol", HL_PARAM_STRING, "cifar10", NULL, NULL,
+     "split protocol (cifar10, cifar10-1, cifar10-2, random:Q/T; image lists: lists, their default)", NULL, 0},
     {"split_seed", HL_PARAM_INT, "0", "[0, inf)", NULL, "seed of the split", NULL, 0},
     {"seeds", HL_PARAM_INT_LIST, "[0]", "[0, inf)", NULL, "training seeds", NULL, 0},
     {"attack_queries", HL_PARAM_STRING, "500", NULL, NULL,
@@ -114,6 +117,16 @@ static const hl_param_spec suite_spec[] = {
     {"eps_unbounded_ok", HL_PARAM_BOOL, "false", NULL, NULL,
      "allow eps above the sanity bound (L-inf 64/255, L2 16 on [0,1] pixels): eps: 8 usually means 8/255", NULL, 0},
 };
+
+/* The suite's schema for this tree: `dataset` as a mapping (lab/suite_data.h) when the tree writes it as one. */
+static const hl_param_spec *specs_for(const hl_config *root, hl_param_spec buf[N_OF(suite_spec)]) {
+    const hl_config *d = hl_config_get(root, "dataset");
+    if (!d || d->kind != HL_CONFIG_MAP) return suite_spec;
+    memcpy(buf, suite_spec, sizeof suite_spec);
+    for (int i = 0; i < N_OF(suite_spec); i++)
+        if (!strcmp(buf[i].name, "dataset")) buf[i] = *hl_suite_dataset_map_spec();
+    return buf;
+}
 
 void hl_suite_free(hl_suite *s) {
     if (!s) return;
@@ -141,10 +154,13 @@ static void check_int_or_all(const hl_config *raw, const char *path, hl_config_e
 }
 
 /* Suite-level checks the schema cannot express, each at the offending node's position: the protocol's syntax (with
- * a did-you-mean from core/data/split.c) and the report formats. */
+ * a did-you-mean from core/data/split.c; image lists and `protocol: lists`: lab/suite_data.c) and the report
+ * formats. */
 static void check_protocol_and_formats(const hl_config *root, hl_config_errors *errs) {
     const hl_config *p = hl_config_get(root, "protocol"), *f = hl_config_path(root, "report.formats");
-    if (p && p->kind == HL_CONFIG_SCALAR && hl_split_protocol_check(p->text, NULL) < 0)
+    bool lists = hl_suite_dataset_is_lists(hl_config_get(root, "dataset"));
+    if (p && p->kind == HL_CONFIG_SCALAR && !lists && strcmp(p->text, "lists") &&
+        hl_split_protocol_check(p->text, NULL) < 0)
         hl_config_errors_add(errs, p->file, p->line, p->col, "protocol: %s", hl_error_last());
     for (int64_t i = 0; f && f->kind == HL_CONFIG_SEQ && i < hl_config_len(f); i++) {
         const hl_config *e = hl_config_at(f, i);
@@ -332,7 +348,9 @@ bool hl_suite_attack_applies(const hl_suite_attack *a, int64_t bits) {
 /* Every problem of the suite's own keys (schema, then what the schema cannot express) into errs; returns how many. */
 static int64_t suite_key_problems(const hl_config *root, hl_config_errors *errs) {
     int64_t before = errs->n;
-    hl_config_validate(root, suite_spec, N_OF(suite_spec), false, "suite", errs);
+    hl_param_spec buf[N_OF(suite_spec)];
+    hl_config_validate(root, specs_for(root, buf), N_OF(suite_spec), false, "suite", errs);
+    hl_suite_check_dataset(root, errs);
     check_int_or_all(root, "metrics.topk", errs);
     check_int_or_all(root, "attack_queries", errs);
     check_protocol_and_formats(root, errs);
@@ -347,10 +365,11 @@ static int64_t suite_key_problems(const hl_config *root, hl_config_errors *errs)
  * naming nothing go to errs. */
 static hl_status fill(hl_suite *s, hl_config_errors *errs) {
     hl_status st = HL_OK;
-    HL_TRY(hl_config_resolve(s->raw, suite_spec, N_OF(suite_spec), &s->resolved));
+    hl_param_spec buf[N_OF(suite_spec)];
+    HL_TRY(hl_config_resolve(s->raw, specs_for(s->raw, buf), N_OF(suite_spec), &s->resolved));
     const hl_config *r = s->resolved;
     HL_TRY(hl_config_get_string(r, "name", &s->name));
-    HL_TRY(hl_config_get_string(r, "dataset", &s->dataset));
+    HL_TRY(hl_suite_fill_dataset(s, errs)); /* dataset, lists; protocol lists by default for image lists */
     HL_TRY(hl_config_get_string(r, "protocol", &s->protocol));
     HL_TRY(hl_config_get_string(r, "backbone", &s->backbone));
     HL_TRY(hl_config_get_int(r, "split_seed", &s->split_seed));
@@ -512,7 +531,9 @@ static hl_status train_key(const hl_suite *s, const char *split_hash, int64_t h,
     if (!m) return hl_error_set(HL_ENOMEM, "out of memory building a cell key");
     HL_TRY(put_text(m, "kind", "train"));
     HL_TRY(put_clone(m, "dataset", hl_config_get(r, "dataset")));
-    if (!strcmp(s->dataset, "synthetic")) HL_TRY(put_clone(m, "synthetic", hl_config_get(r, "synthetic")));
+    if (!s->lists.on && !strcmp(s->dataset, "synthetic"))
+        HL_TRY(put_clone(m, "synthetic", hl_config_get(r, "synthetic")));
+    if (s->lists.sha256[0]) HL_TRY(put_text(m, "lists", s->lists.sha256)); /* the three list files' content */
     HL_TRY(put_clone(m, "protocol", hl_config_get(r, "protocol")));
     HL_TRY(put_clone(m, "split_seed", hl_config_get(r, "split_seed")));
     HL_TRY(put_text(m, "split", split_hash));
