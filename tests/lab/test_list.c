@@ -87,7 +87,7 @@ Test(list, errors) {
     char *argv[] = {"lhs"};
     cr_assert_eq(list(1, argv), 1);
     cr_assert_str_eq(err_text,
-                     "hashlab list: unknown hasher, attack or defence 'lhs' (known: abml, adsh, ddsh, dpsh, hashgan, itq, lsh, nmlayer, ssah, apgd, auto, centre-pgd, noise, pgd, prosgan, square, atrdh, cgat, pgd-at, saat; did you mean 'lsh'?)\n");
+                     "hashlab list: unknown hasher, attack or defence 'lhs' (known: abml, adsh, bthash, ddsh, dpsh, hashgan, itq, lsh, nmlayer, ssah, apgd, auto, centre-pgd, noise, pgd, prosgan, square, atrdh, cgat, pgd-at, saat; did you mean 'lsh'?)\n");
     char *argv2[] = {"lsh", "itq"};
     cr_assert_eq(list(2, argv2), 2);
     cr_assert(strstr(err_text, "hashlab list: unexpected argument 'itq'"), "%s", err_text);
