@@ -103,7 +103,7 @@ static void validate_defence(const hl_config *dn, const hl_hasher_class *hc, hl_
 
 /* A hasher entry's `labeler:` and `labeled:`: the labeler class exists, its keys are valid, the hasher is supervised
  * (a semi-supervised one uses the unlabelled images itself, an unsupervised one no labels); `labeled` only on hashers
- * that read labels. A labeler without `method` is reported by lab/suite.c (the same message at the same place). */
+ * that read labels. A labeler without `method` is lab/suite.c's to report. */
 static void validate_labeler(const hl_config *e, const hl_hasher_class *hc, hl_config_errors *errs) {
     const hl_config *ln = hl_config_get(e, "labeler"), *cn = hl_config_get(e, "labeled");
     if (cn && cn->kind == HL_CONFIG_SCALAR && !(hc->flags & HL_HASHER_SUPERVISED))
@@ -111,11 +111,7 @@ static void validate_labeler(const hl_config *e, const hl_hasher_class *hc, hl_c
                              "protocol's train list with its labels hidden); remove `labeled`", hc->name);
     if (!ln || ln->kind != HL_CONFIG_MAP) return; /* absent, or the schema's problem */
     const hl_config *mnode = hl_config_get(ln, "method");
-    if (!mnode || mnode->kind != HL_CONFIG_SCALAR) {
-        hl_config_errors_add(errs, ln->file, ln->line, ln->col, "labeler: missing required key 'method' (e.g. "
-                             "{method: gnn})");
-        return;
-    }
+    if (!mnode || mnode->kind != HL_CONFIG_SCALAR) return; /* lab/suite.c reports it */
     const hl_labeler_class *lc = hl_labeler_class_find(mnode->text);
     if (!lc) {
         hl_config_errors_add(errs, mnode->file, mnode->line, mnode->col, "%s", hl_error_last());

@@ -193,8 +193,9 @@ static void check_unique_ints(const hl_config *node, const char *path, const cha
     hl_error_clear();
 }
 
-/* `labeled` (top level and per entry) needs a protocol whose database does not depend on the train list; each given
- * value is checked against the suite's protocol at its own position (core/data/split.h). */
+/* A `labeler` map names its method (the runner checks the class and its keys); `labeled` (top level and per entry)
+ * needs a protocol whose database does not depend on the train list: each given value is checked against the
+ * suite's protocol at its own position (core/data/split.h). */
 static void check_labeled(const hl_config *root, hl_config_errors *errs) {
     const hl_config *p = hl_config_get(root, "protocol"), *hs = hl_config_get(root, "hashers");
     const char *proto = p && p->kind == HL_CONFIG_SCALAR ? p->text : "cifar10";
@@ -202,6 +203,12 @@ static void check_labeled(const hl_config *root, hl_config_errors *errs) {
     if (hl_split_protocol_check(proto, canon) < 0) { /* the protocol's own problem, reported by its check */
         hl_error_clear();
         return;
+    }
+    for (int64_t i = 0; hs && hs->kind == HL_CONFIG_SEQ && i < hl_config_len(hs); i++) {
+        const hl_config *ln = hl_config_get(hl_config_at(hs, i), "labeler"), *m = ln ? hl_config_get(ln, "method") : NULL;
+        if (ln && ln->kind == HL_CONFIG_MAP && (!m || m->kind != HL_CONFIG_SCALAR)) /* the class checks the rest */
+            hl_config_errors_add(errs, ln->file, ln->line, ln->col, "labeler: missing required key 'method' (e.g. "
+                                 "{method: gnn})");
     }
     for (int64_t i = -1; i < (hs && hs->kind == HL_CONFIG_SEQ ? hl_config_len(hs) : 0); i++) {
         const hl_config *l = hl_config_get(i < 0 ? root : hl_config_at(hs, i), "labeled");
@@ -414,15 +421,8 @@ static hl_status fill(hl_suite *s, hl_config_errors *errs) {
         if (cn && cn->kind == HL_CONFIG_SCALAR) HL_TRY(hl_config_get_int(h->node, "labeled", &h->labeled));
         if (dn && dn->kind == HL_CONFIG_MAP) HL_TRY(hl_config_get_string(dn, "method", &h->defence));
         if (ln && ln->kind == HL_CONFIG_MAP) {
-            const hl_config *m = hl_config_get(ln, "method");
-            if (!m || m->kind != HL_CONFIG_SCALAR) { /* the runner's validation reports it */
-                const hl_config *raw = hl_config_get(hl_config_at(hl_config_get(s->raw, "hashers"), i), "labeler");
-                if (!raw) raw = ln;
-                hl_config_errors_add(errs, raw->file, raw->line, raw->col, "labeler: missing required key 'method' "
-                                     "(e.g. {method: gnn})");
-                continue;
-            }
-            h->labeler = m->text;
+            const hl_config *m = hl_config_get(ln, "method"); /* present: check_labeled */
+            if (m && m->kind == HL_CONFIG_SCALAR) h->labeler = m->text;
         }
         if (h->name == h->method && (h->defence || h->labeler)) { /* unnamed: "dpsh-cgat", "dpsh-gnn" */
             snprintf(h->auto_name, sizeof h->auto_name, "%s%s%s%s%s", h->method, h->defence ? "-" : "",
