@@ -13,6 +13,9 @@
  *     seeds: [0, 1, 2]                    # one training run per seed; reports give mean ± std
  *     attack_queries: 500                 # the first N queries are attacked (or all)
  *     backbone: cnn-small
+ *     labeled: 1000                       # semi-supervised protocol: only this many train images are labelled
+ *                                         # (the protocol's train count replaced; same queries and database; see
+ *                                         # suites/README.md; cifar10-1 and random:Q/T only); also per entry
  *     device: cpu                         # cpu | cuda
  *     threads: 0                          # 0 = all cores
  *     hashers:
@@ -25,6 +28,9 @@
  *         defence: {method: cgat, eps: 8/255, steps: 7, step_size: 2/255, params: {}}   # adversarial training
  *                                         # (defences/defence.h; trainable hashers only; in the cell key; an
  *                                         # unnamed entry is named <method>-<defence>)
+ *         labeled: 1000                   # this entry's labelled count (overrides the suite's)
+ *         labeler: {method: gnn, k: 10, rounds: 3, per_round: 1000}   # pseudo-labels for a supervised hasher
+ *                                         # (hashers/labeler.h; in the cell key; unnamed: <method>-<labeler>)
  *     attacks:
  *       - method: noise
  *         name: noise                     # report column group (default: the method)
@@ -75,7 +81,11 @@ typedef struct hl_suite_hasher {
     int64_t nbits;
     bool attack;      /* `attack:`: the suite's attacks run on its models */
     const char *defence;  /* `defence: {method}` (adversarial training, defences/defence.h) or NULL */
-    char auto_name[80];   /* the name of an unnamed defended entry: "<method>-<defence>" */
+    const char *labeler;  /* `labeler: {method}` (pseudo-labels before a supervised fit, hashers/labeler.h) or NULL */
+    int64_t labeled;      /* labelled images the entry trains with: its `labeled`, else the suite's; 0 = neither
+                           * (the protocol's train list, and ADSH-style methods fit on the labelled database) */
+    char auto_name[120];  /* the name of an unnamed entry with a defence and/or a labeler: "<method>-<defence>",
+                           * "<method>-<labeler>" */
 } hl_suite_hasher;
 
 typedef struct hl_suite_attack {
@@ -105,6 +115,7 @@ typedef struct hl_suite {
     hl_suite_lists lists;
     char dataset_name[64]; /* storage for an image-list dataset's default name */
     int64_t split_seed;
+    int64_t labeled;     /* top-level `labeled` (0: not set) */
     int64_t *seeds;
     int64_t nseeds;
     hl_suite_hasher *hashers;
