@@ -260,3 +260,54 @@ Test(defence_fit, multi_label_data) {
         hl_dataset_free(&ds);
     }
 }
+
+/* Before the hasher has codes, a batch's references are its own clean codes, oriented so that the inner attack
+ * leaves them: CgAT and SAAT push away from r = c, ATRDH pulls toward r = −c. */
+Test(defence_math, fallback_references_push_away_from_the_clean_code) {
+    const char *const names[3] = {"cgat", "saat", "atrdh"};
+    const float sign[3] = {1, 1, -1};
+    const float c[2 * 3] = {1, -1, 1, -1, -1, 1};
+    for (int k = 0; k < 3; k++) {
+        hl_defence *d = make(names[k], NULL);
+        float r[6];
+        memcpy(r, c, sizeof r);
+        hl_defence_orient_fallback(d, r, c, 2, 3);
+        for (int i = 0; i < 6; i++) cr_assert_eq(r[i], sign[k] * c[i], "%s: r[%d] = %g", names[k], i, r[i]);
+        /* and the inner attack's gradient at the clean code moves it away: a descent step lowers h·c */
+        float u[6], g[6] = {0};
+        for (int i = 0; i < 6; i++) u[i] = 0.5f * c[i];
+        d->cls->inner(d, u, r, c, 2, 3, g);
+        for (int i = 0; i < 6; i++) cr_assert(g[i] * c[i] > 0, "%s: the step −g moves bit %d away from c", names[k], i);
+        hl_defence_free(d);
+    }
+}
+
+/* ADSH's database codes start at 0: its first outer iteration hands the defence no codes (no references), later
+ * ones the codes V (references of every database item, ±1). */
+Test(defence_fit, adsh_first_iteration_has_no_references) {
+    for (int epochs = 1; epochs <= 2; epochs++) {
+        hl_dataset ds;
+        hl_test_synthetic(&ds, 64, 1, 12, 4, 3);
+        const char *kv[] = {"epochs", epochs == 1 ? "1" : "2", "batch", "16", NULL};
+        hl_hasher *h = hl_test_make_hasher("adsh", &ds, kv, 8, 1);
+        hl_defence_opts o;
+        hl_defence_opts_default(&o);
+        o.steps = 2;
+        hl_defence *d = NULL;
+        cr_assert_eq(hl_defence_create(&d, "cgat", NULL, &o), HL_OK, "%s", hl_error_last());
+        cr_assert_eq(hl_defence_attach(d, h), HL_OK, "%s", hl_error_last());
+        int64_t idx[64];
+        for (int i = 0; i < 64; i++) idx[i] = i;
+        cr_assert_eq(hl_hasher_fit(h, &ds, idx, 64, true), HL_OK, "%s", hl_error_last());
+        if (epochs == 1) {
+            cr_assert_null(d->ref, "no references before ADSH has database codes");
+        } else {
+            cr_assert_eq(d->nref, 64, "the second iteration's references come from V");
+            for (int64_t i = 0; i < 64 * 8; i++) cr_assert(d->ref[i] == 1 || d->ref[i] == -1);
+        }
+        hl_defence_detach(d, h);
+        hl_defence_free(d);
+        hl_hasher_free(h);
+        hl_dataset_free(&ds);
+    }
+}
