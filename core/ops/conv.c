@@ -12,6 +12,9 @@
  * of y and dy already are channel-major [O, Ho·Wo] matrices, so the GEMMs read and write them in place (no
  * from_cmajor / to_cmajor copies), and a pointwise convolution (1×1, stride 1, no padding) uses x's block [C, H·W]
  * as its column matrix (no im2col, and dx += Wᵀ·G in one GEMM instead of col2im).
+ * hl_conv2d_relu applies the ReLU to y in place and masks dy in place in the backward (hl_kern_ew.relu_mask), so the
+ * pre-activation and its gradient never exist: two fewer activation-sized buffers per convolution (VGG-11 at 224,
+ * batch 16: about 0.9 GB) and two fewer passes over them.
  * conv_transpose2d is the adjoint of the conv2d that maps its output [B,O,Ho,Wo] back to its input [B,C,H,W]
  * with the same stride/padding/dilation; W [C,O,kh,kw] is viewed as [C, O·kh·kw]:
  *     forward   Xc = channel-major(x) [C, B·H·W],   y = col2im(Wᵀ·Xc) + bias
@@ -64,6 +67,8 @@ static hl_conv_geom geom(int64_t B, int64_t C, int64_t H, int64_t W, int64_t kh,
                           .dh = o.dilation[0], .dw = o.dilation[1]};
 }
 
+enum { IA_RELU = 6 }; /* iattr[0..5]: stride, pad, dilation (h, w); iattr[6]: the conv2d's output went through a ReLU */
+
 static void save_opts(hl_node *n, hl_conv_opts o) {
     for (int a = 0; a < 2; a++) {
         n->iattr[a] = o.stride[a];
@@ -108,6 +113,8 @@ static void conv2d_backward(hl_ctx *ctx, const hl_node *n) {
     const int64_t O = w->shape[0], kh = w->shape[2], kw = w->shape[3], Ho = n->out->shape[2], Wo = n->out->shape[3];
     const int64_t CKK = C * kh * kw, HoWo = Ho * Wo;
     const hl_conv_opts o = load_opts(n);
+    /* hl_conv2d_relu: through the ReLU first, in place (nothing reads the output's gradient after its producer) */
+    if (n->iattr[IA_RELU]) k->ew->relu_mask(hl_numel(n->out), n->out->data, n->out->grad);
     const float *dy = n->out->grad;
     if (hl_wants_grad(bias)) k->conv->bias_bwd(B, O, HoWo, dy, hl_grad(ctx, bias));
     const bool want_w = hl_wants_grad(w), want_x = hl_wants_grad(x);
@@ -147,7 +154,7 @@ static void conv2d_backward(hl_ctx *ctx, const hl_node *n) {
 }
 static const hl_op_desc conv2d_desc = {"conv2d", conv2d_backward};
 
-hl_tensor *hl_conv2d(hl_ctx *ctx, hl_tensor *x, hl_tensor *w, hl_tensor *bias, hl_conv_opts o) {
+static hl_tensor *conv2d_impl(hl_ctx *ctx, hl_tensor *x, hl_tensor *w, hl_tensor *bias, hl_conv_opts o, bool relu) {
     check_conv_inputs(ctx, x, w, bias, false);
     check_opts(o, false);
     const int64_t B = x->shape[0], C = x->shape[1], H = x->shape[2], W = x->shape[3];
@@ -184,9 +191,21 @@ hl_tensor *hl_conv2d(hl_ctx *ctx, hl_tensor *x, hl_tensor *w, hl_tensor *bias, h
         }
     }
     if ((ctx->batch_invariant || single) && bias) ctx->k->conv->bias_add(B, O, HoWo, bias->data, y->data);
+    if (relu) ctx->k->ew->unary(HL_EW_RELU, hl_numel(y), 0.0f, 0.0f, y->data, y->data);
     hl_node *n = hl_record(ctx, &conv2d_desc, y, 3, in);
-    if (n) save_opts(n, o);
+    if (n) {
+        save_opts(n, o);
+        n->iattr[IA_RELU] = relu;
+    }
     return y;
+}
+
+hl_tensor *hl_conv2d(hl_ctx *ctx, hl_tensor *x, hl_tensor *w, hl_tensor *bias, hl_conv_opts o) {
+    return conv2d_impl(ctx, x, w, bias, o, false);
+}
+
+hl_tensor *hl_conv2d_relu(hl_ctx *ctx, hl_tensor *x, hl_tensor *w, hl_tensor *bias, hl_conv_opts o) {
+    return conv2d_impl(ctx, x, w, bias, o, true);
 }
 
 /* ---- conv_transpose2d -------------------------------------------------------------------------------------------- */

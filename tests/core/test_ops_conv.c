@@ -395,3 +395,50 @@ Test(conv, batch_invariant) {
     hl_tensor *ts[] = {small.w, small.b, big.w, tr.w, tr.b};
     for (int i = 0; i < 5; i++) hl_tensor_free(ts[i]);
 }
+
+/* hl_conv2d_relu is relu(hl_conv2d(...)) bit for bit, values and every gradient, for chunked and one-image batches
+ * and in batch-invariant mode. */
+Test(conv, conv2d_relu_equals_relu_of_conv2d) {
+    static const conv_cfg cfgs[] = {{3, 4, 9, 7, 5, 3, 3, OPTS(2, 1, 1, 1, 1, 1, 0, 0)},
+                                    {2, 8, 82, 82, 8, 3, 3, OPTS(1, 1, 1, 1, 1, 1, 0, 0)},
+                                    {2, 32, 91, 91, 32, 1, 1, OPTS(1, 1, 0, 0, 1, 1, 0, 0)}};
+    hl_ctx *ctx = hl_test_ctx();
+    for (size_t k = 0; k < HL_ARRAY_LEN(cfgs); k++)
+        for (int inv = 0; inv <= 1; inv++) {
+            const conv_cfg *c = &cfgs[k];
+            hl_tensor *x = hl_test_tensor(4, HL_SHAPE(c->B, c->C, c->H, c->W), 70 + k, -1, 1);
+            hl_tensor *w = hl_test_tensor(4, HL_SHAPE(c->O, c->C, c->kh, c->kw), 80 + k, -1, 1);
+            hl_tensor *b = hl_test_tensor(1, HL_SHAPE(c->O), 90 + k, -1, 1);
+            float *got[4] = {0}, *want[4] = {0};
+            int64_t len[4] = {0, hl_tensor_numel(x), hl_tensor_numel(w), c->O};
+            for (int fused = 0; fused <= 1; fused++) {
+                hl_ctx_reset(ctx);
+                hl_ctx_set_batch_invariant(ctx, inv);
+                hl_tensor *in[3] = {x, w, b};
+                for (int i = 0; i < 3; i++) hl_tensor_set_requires_grad(in[i], true), hl_tensor_zero_grad(in[i]);
+                hl_tensor *y = fused ? hl_conv2d_relu(ctx, x, w, b, c->o) : hl_relu(ctx, hl_conv2d(ctx, x, w, b, c->o));
+                len[0] = hl_tensor_numel(y);
+                hl_tensor *r = hl_test_tensor(y->ndim, y->shape, 99, -1, 1);
+                hl_backward_seed(ctx, y, r->data);
+                float **dst = fused ? got : want;
+                const float *src[4] = {y->data, x->grad, w->grad, b->grad};
+                for (int i = 0; i < 4; i++) {
+                    dst[i] = malloc((size_t)len[i] * sizeof(float));
+                    memcpy(dst[i], src[i], (size_t)len[i] * sizeof(float));
+                }
+                hl_tensor_free(r);
+            }
+            int zeros = 0;
+            for (int64_t i = 0; i < len[0]; i++) zeros += want[0][i] == 0.0f;
+            cr_assert(zeros > 0 && zeros < len[0], "the ReLU must cut some outputs");
+            static const char *what[4] = {"y", "dx", "dw", "db"};
+            for (int i = 0; i < 4; i++) {
+                cr_assert_eq(memcmp(got[i], want[i], (size_t)len[i] * sizeof(float)), 0, "config %zu: %s differs",
+                             k, what[i]);
+                free(got[i]), free(want[i]);
+            }
+            hl_tensor_free(x), hl_tensor_free(w), hl_tensor_free(b);
+        }
+    hl_ctx_set_batch_invariant(ctx, false);
+    hl_ctx_free(ctx);
+}
