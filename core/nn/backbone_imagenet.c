@@ -8,8 +8,9 @@
  *   vgg*      3×3 p1 convolutions, five maxpools 2/2: 224 → 7 (H ≥ 32 leaves ≥ 1); adaptive pooling to 7×7.
  *   resnet*   conv 7×7/2 p3 → 112, maxpool 3/2 p1 → 56, layer2..4 halve (stride 2): 28, 14, 7; global average.
  * Input normalisation: (x − mean)/std as two broadcast ops, x [B,C,H,W] against [1,3,1,1] constants, so a 1-channel
- * x broadcasts to 3 channels in the same step (backbone.h). A ReLU right after a convolution or a batch norm is fused
- * into it (hl_conv2d_relu, hl_batchnorm_relu: same values and gradients, no intermediate tensor).
+ * x broadcasts to 3 channels in the same step (backbone.h). A ReLU right after a convolution, a batch norm or a
+ * residual sum is fused into it (hl_conv2d_relu, hl_batchnorm_relu, hl_add_relu: same values and gradients, no
+ * intermediate tensor).
  */
 #include "core/nn/backbone_impl.h"
 
@@ -193,7 +194,7 @@ static hl_tensor *resnet_forward(hl_ctx *ctx, const hl_backbone *bb, hl_tensor *
             if (bottleneck) o = conv_bn_relu(ctx, bb, ci++, o);
             o = hl_backbone_conv_bn(ctx, bb, ci++, o);
             hl_tensor *id = down ? hl_backbone_conv_bn(ctx, bb, ci++, h) : h;
-            h = hl_relu(ctx, hl_add(ctx, o, id));
+            h = hl_add_relu(ctx, o, id);
             in = out;
         }
     }

@@ -38,6 +38,9 @@
 
 #define HL_CONV_CHUNK_BYTES (2 << 20)
 
+/* n floats of the op's own temporary memory (core/ctx.h hl_ctx_scratch: shared by every op of the step) / of the
+ * step arena (what the backward reads). */
+static float *temp(hl_ctx *ctx, int slot, int64_t n) { return hl_ctx_scratch(ctx, slot, (size_t)n * sizeof(float)); }
 static float *scratch(hl_ctx *ctx, int64_t n) { return hl_ctx_alloc(ctx, (size_t)n * sizeof(float)); }
 
 /* Images per chunk when one image needs `floats_per_image` floats of chunk scratch. */
@@ -122,9 +125,9 @@ static void conv2d_backward(hl_ctx *ctx, const hl_node *n) {
     float *dw = want_w ? hl_grad(ctx, w) : NULL, *dx = want_x ? hl_grad(ctx, x) : NULL;
     const int64_t G = chunk_images(B, (CKK + O) * HoWo);
     const bool single = G == 1, direct = single && is_pointwise(kh, kw, o); /* see hl_conv2d */
-    float *Gc = single ? NULL : scratch(ctx, O * G * HoWo);                              /* [O, g·Ho·Wo] */
-    float *col = want_w && !direct ? scratch(ctx, CKK * G * HoWo) : NULL;               /* im2col(x), again */
-    float *dcol = want_x && (!direct || ctx->batch_invariant) ? scratch(ctx, CKK * G * HoWo) : NULL;
+    float *Gc = single ? NULL : temp(ctx, 0, O * G * HoWo);                              /* [O, g·Ho·Wo] */
+    float *col = want_w && !direct ? temp(ctx, 1, CKK * G * HoWo) : NULL;               /* im2col(x), again */
+    float *dcol = want_x && (!direct || ctx->batch_invariant) ? temp(ctx, 2, CKK * G * HoWo) : NULL;
     for (int64_t b0 = 0; b0 < B; b0 += G) {
         const int64_t g = HL_MIN(G, B - b0), N = g * HoWo;
         const float *gm = dy + b0 * O * HoWo; /* [O, N]: a single image's NCHW block is already channel-major */
@@ -170,8 +173,8 @@ static hl_tensor *conv2d_impl(hl_ctx *ctx, hl_tensor *x, hl_tensor *w, hl_tensor
     /* One image per chunk (ImageNet-sized images): its GEMM writes straight into y's NCHW block, and a pointwise
      * conv reads x's block as its column matrix; no copy either way. */
     const bool single = G == 1, direct = single && is_pointwise(kh, kw, o);
-    float *colbuf = direct ? NULL : scratch(ctx, CKK * G * HoWo);
-    float *Yc = single ? NULL : scratch(ctx, O * G * HoWo); /* [O, g·Ho·Wo] */
+    float *colbuf = direct ? NULL : temp(ctx, 0, CKK * G * HoWo);
+    float *Yc = single ? NULL : temp(ctx, 1, O * G * HoWo); /* [O, g·Ho·Wo] */
     hl_tensor *y = hl_tensor_new(ctx, 4, HL_SHAPE(B, O, Ho, Wo));
     for (int64_t b0 = 0; b0 < B; b0 += G) {
         const int64_t g = HL_MIN(G, B - b0), N = g * HoWo;
@@ -224,8 +227,8 @@ static void conv_transpose2d_backward(hl_ctx *ctx, const hl_node *n) {
     HL_ASSERT(!want_w || Xc_all, "conv_transpose2d: w started requiring grad after the forward");
     float *dw = want_w ? hl_grad(ctx, w) : NULL, *dx = want_x ? hl_grad(ctx, x) : NULL;
     const int64_t G = chunk_images(B, (C + OKK) * HW);
-    float *colg = scratch(ctx, OKK * G * HW);                /* [O·kh·kw, g·H·W] */
-    float *dXc = want_x ? scratch(ctx, C * G * HW) : NULL; /* [C, g·H·W] */
+    float *colg = temp(ctx, 0, OKK * G * HW);                /* [O·kh·kw, g·H·W] */
+    float *dXc = want_x ? temp(ctx, 1, C * G * HW) : NULL; /* [C, g·H·W] */
     for (int64_t b0 = 0; b0 < B; b0 += G) {
         const int64_t g = HL_MIN(G, B - b0), N = g * HW;
         /* The adjoint conv2d: image dy [g,O,Ho,Wo] -> H×W pixels. */
@@ -254,8 +257,8 @@ hl_tensor *hl_conv_transpose2d(hl_ctx *ctx, hl_tensor *x, hl_tensor *w, hl_tenso
     hl_tensor *in[3] = {x, w, bias};
     const bool save = hl_needs_grad(ctx, 3, in) && hl_wants_grad(w); /* Xc is needed only for dW */
     const int64_t G = chunk_images(B, (C + OKK) * HW);
-    float *Xc_all = scratch(ctx, C * (save ? B : G) * HW); /* [C, g·H·W] per chunk */
-    float *col = scratch(ctx, OKK * G * HW);               /* [O·kh·kw, g·H·W] */
+    float *Xc_all = save ? scratch(ctx, C * B * HW) : temp(ctx, 1, C * G * HW); /* [C, g·H·W] per chunk */
+    float *col = temp(ctx, 0, OKK * G * HW);                                    /* [O·kh·kw, g·H·W] */
     hl_tensor *y = hl_tensor_zeros(ctx, 4, HL_SHAPE(B, O, Ho, Wo));
     for (int64_t b0 = 0; b0 < B; b0 += G) {
         const int64_t g = HL_MIN(G, B - b0), N = g * HW;

@@ -19,6 +19,9 @@ hl_tensor *hl_add(hl_ctx *ctx, hl_tensor *a, hl_tensor *b); /* a + b */
 hl_tensor *hl_sub(hl_ctx *ctx, hl_tensor *a, hl_tensor *b); /* a − b */
 hl_tensor *hl_mul(hl_ctx *ctx, hl_tensor *a, hl_tensor *b); /* a ⊙ b */
 hl_tensor *hl_div(hl_ctx *ctx, hl_tensor *a, hl_tensor *b); /* a / b; d/db = −a/b² */
+/* relu(a + b) as one op (a ResNet block's end): the same values and gradients as hl_relu(hl_add(a, b)) without the
+ * sum's tensor and its gradient (as hl_conv2d_relu). */
+hl_tensor *hl_add_relu(hl_ctx *ctx, hl_tensor *a, hl_tensor *b);
 hl_tensor *hl_scale(hl_ctx *ctx, hl_tensor *a, float s);    /* s·a */
 hl_tensor *hl_add_scalar(hl_ctx *ctx, hl_tensor *a, float s); /* a + s */
 hl_tensor *hl_pow(hl_ctx *ctx, hl_tensor *a, float p);      /* a^p (C powf; d/da = p·a^(p−1)) */
