@@ -59,13 +59,43 @@ float hl_rng_normal_at(uint64_t seed, uint64_t stream, uint64_t i) {
     return hl__normal_from(w[0] ^ w[2], w[1] ^ w[3], (int)(i & 1));
 }
 
+/* The fills give element j exactly hl_rng_uniform_at / hl_rng_normal_at of index counter + j, computing each Philox
+ * block once for the 4 uniforms (2 normals) it holds, in parallel over blocks (values never depend on the thread
+ * count: each is a pure function of its index). Weight initialisation of ImageNet-sized layers relies on it. */
+#define HL_RNG_PAR_MIN_BLOCKS 4096
+
 void hl_rng_uniform(hl_rng *r, float *dst, int64_t n, float lo, float hi) {
-    for (int64_t j = 0; j < n; j++) dst[j] = lo + (hi - lo) * hl_rng_uniform_at(r->seed, r->stream, r->counter + (uint64_t)j);
+    const uint64_t c = r->counter, b0 = c >> 2, b1 = n > 0 ? (c + (uint64_t)n - 1) >> 2 : b0;
+    const uint64_t seed = r->seed, stream = r->stream;
+#pragma omp parallel for schedule(static) if (n > 0 && b1 - b0 >= HL_RNG_PAR_MIN_BLOCKS)
+    for (int64_t b = (int64_t)b0; b <= (int64_t)b1; b++) {
+        if (n <= 0) continue;
+        uint32_t w[4];
+        hl_philox(seed, stream, (uint64_t)b, w);
+        for (uint64_t k = 0; k < 4; k++) {
+            const uint64_t i = (uint64_t)b * 4 + k;
+            if (i >= c && i < c + (uint64_t)n) dst[i - c] = lo + (hi - lo) * hl__u24(w[k]);
+        }
+    }
     r->counter += (uint64_t)n;
 }
 
 void hl_rng_normal(hl_rng *r, float *dst, int64_t n, float mean, float std) {
-    for (int64_t j = 0; j < n; j++) dst[j] = mean + std * hl_rng_normal_at(r->seed, r->stream, r->counter + (uint64_t)j);
+    const uint64_t c = r->counter, b0 = c >> 1, b1 = n > 0 ? (c + (uint64_t)n - 1) >> 1 : b0;
+    const uint64_t seed = r->seed, stream = r->stream ^ 0xA0761D6478BD642Full;
+#pragma omp parallel for schedule(static) if (n > 0 && b1 - b0 >= HL_RNG_PAR_MIN_BLOCKS)
+    for (int64_t b = (int64_t)b0; b <= (int64_t)b1; b++) {
+        if (n <= 0) continue;
+        uint32_t w[4];
+        hl_philox(seed, stream, (uint64_t)b, w);
+        const uint32_t a = w[0] ^ w[2], bb = w[1] ^ w[3];
+        double u1 = ((double)(a >> 8) + 1.0) / 16777217.0, u2 = (double)(bb >> 8) / 16777216.0; /* hl__normal_from */
+        double rad = sqrt(-2.0 * log(u1)), th = 2.0 * HL_PI * u2;
+        for (uint64_t k = 0; k < 2; k++) {
+            const uint64_t i = (uint64_t)b * 2 + k;
+            if (i >= c && i < c + (uint64_t)n) dst[i - c] = mean + std * (float)(rad * (k ? sin(th) : cos(th)));
+        }
+    }
     r->counter += (uint64_t)n;
 }
 

@@ -42,10 +42,22 @@ hl_status hl_deep_opts_read(hl_deep_opts *o, const hl_config *cfg) {
     if (hl_backbone_kind_from_name(s) == HL_BACKBONE_KIND_COUNT)
         return hl_error_set(HL_EINVAL, "unknown backbone '%s' (known: %s)", s, HL_BACKBONE_NAMES);
     snprintf(o->backbone, sizeof o->backbone, "%s", s);
-    HL_TRY(hl_config_get_string(cfg, "init_from", &s));
+    const char *alias = NULL;
+    HL_TRY(hl_config_get_string(cfg, "pretrained", &s));
+    HL_TRY(hl_config_get_string(cfg, "init_from", &alias));
+    if (s[0] && alias[0] && strcmp(s, alias) != 0)
+        return hl_error_set(HL_EINVAL, "pretrained '%s' and init_from '%s' differ (init_from is pretrained's older "
+                            "name: set one)", s, alias);
+    if (!s[0]) s = alias;
     if (strlen(s) >= sizeof o->init_from)
-        return hl_error_set(HL_EINVAL, "init_from path too long (%zu bytes)", strlen(s));
+        return hl_error_set(HL_EINVAL, "pretrained path too long (%zu bytes)", strlen(s));
     snprintf(o->init_from, sizeof o->init_from, "%s", s);
+    HL_TRY(hl_config_get_string(cfg, "freeze_until", &s));
+    if ((st = hl_backbone_stage_find(hl_backbone_kind_from_name(o->backbone), s, &o->freeze_stage)) < 0) {
+        hl_error_wrap("freeze_until");
+        return st;
+    }
+    HL_TRY(hl_config_get_double(cfg, "backbone_lr_mult", &o->backbone_lr_mult));
     HL_TRY(hl_config_get_int(cfg, "epochs", &o->epochs));
     HL_TRY(hl_config_get_int(cfg, "batch", &o->batch));
     HL_TRY(hl_config_get_double(cfg, "lr", &o->lr));
@@ -88,11 +100,12 @@ hl_status hl_hashnet_init_values(hl_hashnet *net, hl_params *p, const hl_deep_op
     if (o->init_from[0]) {
         int copied = 0;
         if ((st = hl_backbone_load_weights(&net->bb, p, o->init_from, &copied)) < 0) {
-            hl_error_wrap("init_from");
+            hl_error_wrap("pretrained");
             return st;
         }
         hl_msg(HL_LOG_INFO, "backbone %s: %d tensors loaded from %s", o->backbone, copied, o->init_from);
     }
+    hl_backbone_freeze(&net->bb, p, o->freeze_stage);
     return st;
 }
 
@@ -125,10 +138,38 @@ static hl_lr_schedule schedule_of(const hl_deep_opts *o) {
     }
 }
 
+/* Learning-rate groups of the backbone (deep.h, fine-tuning): backbone_lr_mult on "backbone.", then 0 (lr and weight
+ * decay) on the frozen stages' parameters. */
+static void set_backbone_groups(hl_optim *opt, const hl_deep_opts *o) {
+    char prefix[96];
+    if (o->backbone_lr_mult != 1.0) hl_optim_set_group(opt, "backbone.", (float)o->backbone_lr_mult, 1.0f);
+    hl_backbone_kind kind = hl_backbone_kind_from_name(o->backbone);
+    if (o->freeze_stage < 0 || kind == HL_BACKBONE_KIND_COUNT) return;
+    int n;
+    const hl_backbone_stage *st = hl_backbone_stages(kind, &n);
+    for (int s = 0; s <= o->freeze_stage && s < n; s++)
+        for (int j = 0; st[s].prefixes[j]; j++) {
+            snprintf(prefix, sizeof prefix, "backbone.%s", st[s].prefixes[j]);
+            hl_optim_set_group(opt, prefix, 0.0f, 0.0f);
+        }
+}
+
+/* The fine-tuning keys that came after fingerprints existed, at their defaults, are left out of a fit's fingerprint,
+ * so a fit interrupted before they existed still resumes. */
+static const char *const fp_new_keys[][2] = {{"pretrained", ""}, {"freeze_until", ""}, {"backbone_lr_mult", "1"}};
+
 /* SHA-256 of {method, version, bits, seed, resolved params}. */
 static hl_status fit_fingerprint(const hl_hasher *h, char out[65]) {
     char *json = NULL, *buf = NULL;
-    hl_status st = hl_config_canonical_json(h->cfg, &json);
+    hl_config *cfg = hl_config_clone(h->cfg);
+    if (!cfg) return hl_error_set(HL_ENOMEM, "out of memory");
+    for (size_t i = 0; i < HL_ARRAY_LEN(fp_new_keys); i++) {
+        const hl_config *v = hl_config_get(cfg, fp_new_keys[i][0]);
+        if (v && v->kind == HL_CONFIG_SCALAR && !strcmp(v->text, fp_new_keys[i][1]))
+            hl_config_map_remove(cfg, fp_new_keys[i][0]);
+    }
+    hl_status st = hl_config_canonical_json(cfg, &json);
+    hl_config_free(cfg);
     if (st < 0) return st;
     size_t n = strlen(json) + 256;
     if (!(buf = malloc(n))) {
@@ -160,6 +201,7 @@ hl_status hl_deep_trainer_begin(hl_deep_trainer *t, hl_hasher *h, const hl_deep_
     c.weight_decay = (float)o->weight_decay;
     if (o->optimizer == HL_OPTIM_SGD) c.momentum = (float)o->momentum;
     HL_TRY(hl_optim_create(&t->opt, &h->params, &c));
+    set_backbone_groups(t->opt, o);
     HL_TRY(fit_fingerprint(h, fp));
     snprintf(what, sizeof what, "%s %db", h->cls->name, h->bits);
     hl_train_state_init(&t->state, h->workdir, HL_DEEP_FIT_STATE, what, o->epochs, fp);

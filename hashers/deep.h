@@ -19,11 +19,23 @@
  *              hl_deep_trainer_end(&t);
  *     forward: return hl_hashnet_forward(ctx, &m->net, x);
  *
- * Shared keys (HL_DEEP_PARAMS): backbone ("" = the suite's `backbone`, else cnn-small), init_from (safetensors of
- * backbone weights, "" = none), epochs, batch, lr, optimizer (sgd|adam), momentum (SGD, 0.9), weight_decay,
+ * Shared keys (HL_DEEP_PARAMS): backbone ("" = the suite's `backbone`, else cnn-small), pretrained (safetensors of
+ * backbone weights, "" = none; `init_from` is its older name, accepted as an alias: setting both to different files
+ * is an error), freeze_until and backbone_lr_mult (fine-tuning, below), epochs, batch, lr, optimizer (sgd|adam),
+ * momentum (SGD, 0.9), weight_decay,
  * lr_schedule (constant|step|cosine|logspace: step divides by 10 at epochs ⌈E/3⌉ and ⌈2E/3⌉, logspace ends at
  * lr/100 — ADSH/DDSH's logspace(−2, −4)), augment (random crop with 2-pixel padding + horizontal flip for
  * 3-channel data, crop only for 1-channel).
+ *
+ * Fine-tuning: freeze_until names a stage of the backbone (core/nn/backbone.h: ResNets conv1|layer1..layer4,
+ * AlexNet/VGG features|fc6|fc7, …; validated with a did-you-mean); that stage and every earlier one are frozen by
+ * hl_hashnet_init_values (hl_backbone_freeze: REQUIRES_GRAD cleared, so backward computes no gradient for them and
+ * the optimizer skips them; their batch norms always use the running statistics, so precise-BN recalibration
+ * leaves them alone too), and hl_deep_trainer_begin gives them a learning-rate and weight-decay multiplier of 0 as
+ * well, so a method that re-enables every parameter's gradient for a while (SSAH's A-step does) still cannot move
+ * them. backbone_lr_mult multiplies the learning rate (not the weight-decay coefficient) of every other backbone
+ * parameter (hl_optim_set_group "backbone."). Both are optimizer configuration, set before a resume, so a resumed
+ * fit's optimizer state (moments of frozen tensors: zeros, step count 0) imports as it was saved.
  *
  * Labels: a fit that reads labels must do so only through the batcher's hl_batch.labels or hl_deep_similarity on
  * train->labels when labels_visible (the driver refuses supervised fits without them).
@@ -42,9 +54,17 @@
 /* Spec entries of the shared keys with method-specific defaults (strings). */
 #define HL_DEEP_PARAMS(epochs, batch, lr, optimizer, wd)                                                             \
     {.name = "backbone", .type = HL_PARAM_STRING, .def = "",                                                         \
-     .doc = "network under the hashing layer: cnn-small|cnn-medium|resnet-small (empty: the suite's backbone)"},     \
-    {.name = "init_from", .type = HL_PARAM_STRING, .def = "",                                                        \
-     .doc = "safetensors file with pretrained backbone weights (empty: train from scratch)"},                        \
+     .doc = "network under the hashing layer: cnn-small|cnn-medium|resnet-small|alexnet|vgg11|vgg16|resnet18|"        \
+            "resnet50 (empty: the suite's backbone; docs/backbones.md)"},                                            \
+    {.name = "pretrained", .type = HL_PARAM_STRING, .def = "",                                                       \
+     .doc = "safetensors file of backbone weights, torchvision's names accepted (scripts/convert_torchvision.py); "  \
+            "empty: train from scratch"},                                                                           \
+    {.name = "init_from", .type = HL_PARAM_STRING, .def = "", .doc = "alias of pretrained (older suites)"},          \
+    {.name = "freeze_until", .type = HL_PARAM_STRING, .def = "",                                                     \
+     .doc = "backbone stage whose weights, and every earlier one's, stay fixed (batch norms in eval mode): ResNets " \
+            "conv1|layer1..layer4, AlexNet/VGG features|fc6|fc7 (docs/backbones.md); empty: none"},                 \
+    {.name = "backbone_lr_mult", .type = HL_PARAM_FLOAT, .def = "1", .range = "[0, 1000]",                           \
+     .doc = "learning-rate multiplier of the backbone's parameters (0.1: pretrained layers at lr/10)"},              \
     {.name = "epochs", .type = HL_PARAM_INT, .def = epochs, .range = "[0, 100000]",                                  \
      .doc = "training epochs (outer iterations for alternating methods); 0 = the untrained network"},              \
     {.name = "batch", .type = HL_PARAM_INT, .def = batch, .range = "[1, 65536]", .doc = "mini-batch size"},          \
@@ -56,11 +76,13 @@
      .doc = "step: lr/10 at epochs ceil(E/3) and ceil(2E/3); logspace: geometric decay to lr/100"},                         \
     {.name = "augment", .type = HL_PARAM_BOOL, .def = "false", .doc = "random 2-pixel-padded crops (+ flips for RGB)"}
 
-#define HL_DEEP_N_PARAMS 10
+#define HL_DEEP_N_PARAMS 13
 
 typedef struct hl_deep_opts {
     char backbone[32];
-    char init_from[1024];
+    char init_from[1024]; /* `pretrained`, or its alias `init_from` */
+    int freeze_stage;     /* `freeze_until` as a stage index of the backbone (hl_backbone_stages), -1: none */
+    double backbone_lr_mult;
     int64_t epochs, batch;
     double lr, momentum, weight_decay;
     hl_optim_kind optimizer;
@@ -80,8 +102,8 @@ typedef struct hl_hashnet {
 } hl_hashnet;
 
 /* Declares the backbone (prefix "backbone") and the head (prefix "head", `out` units) in p, allocates p (so call it
- * after declaring any other tensor of the method), initialises from seed (PyTorch defaults), then loads
- * o->init_from when set. */
+ * after declaring any other tensor of the method), initialises from seed (PyTorch defaults), then loads the
+ * pretrained weights (o->init_from) when set and freezes the stages up to o->freeze_stage. */
 hl_status hl_hashnet_init(hl_hashnet *net, hl_params *p, const hl_deep_opts *o, const hl_dataset_info *info, int out,
                           uint64_t seed);
 /* Same, without allocating p: for methods that declare more tensors after the network. Call

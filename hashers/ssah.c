@@ -408,6 +408,7 @@ static hl_status ssah_train(ssah *m, const hl_dataset *train, const int64_t *idx
                 for (int64_t i = 0; i < mb * K; i++) G[i] *= (float)dlh;
                 hl_backward_seed(t.ctx, oh, G);
                 hl_params_set_requires_grad(&self->params, true);
+                hl_backbone_freeze(&m->net.bb, &self->params, m->o.freeze_stage); /* freeze_until stays frozen */
                 hl_optim_step(m->a.opt);
                 hl_optim_zero_grad(m->a.opt);
             }

@@ -400,6 +400,29 @@ static int64_t suite_key_problems(const hl_config *root, hl_config_errors *errs)
     return errs->n - before + (errs->oom ? 1 : 0);
 }
 
+/* weights_sha256 of every hasher entry whose params name a weights file (`pretrained`, else its alias `init_from`);
+ * a file that cannot be read is a problem at that key. */
+static void hash_weights(hl_suite *s, hl_config_errors *errs) {
+    static const char *const keys[] = {"pretrained", "init_from"};
+    const hl_config *raw = hl_config_get(s->raw, "hashers");
+    for (int64_t i = 0; i < s->nhashers; i++) {
+        const hl_config *params = hl_config_get(s->hashers[i].node, "params");
+        const hl_config *rparams = hl_config_get(hl_config_at(raw, i), "params");
+        for (int k = 0; k < 2 && !s->hashers[i].weights_sha256[0]; k++) {
+            const hl_config *v = params ? hl_config_get(params, keys[k]) : NULL;
+            if (!v || v->kind != HL_CONFIG_SCALAR || !v->text || !v->text[0]) continue; /* the hasher checks types */
+            if (hl_sha256_file(v->text, s->hashers[i].weights_sha256) < 0) {
+                const hl_config *at = rparams ? hl_config_get(rparams, keys[k]) : NULL;
+                if (!at) at = v;
+                hl_config_errors_add(errs, at->file, at->line, at->col, "hashers: entry %lld: %s: %s (the weights "
+                                     "file is part of the cell's key)", (long long)i + 1, keys[k], hl_error_last());
+                hl_error_clear();
+                s->hashers[i].weights_sha256[0] = 0;
+            }
+        }
+    }
+}
+
 /* The resolved suite and its lists, from a root whose suite keys are valid; clashes of names and transfer patterns
  * naming nothing go to errs. */
 static hl_status fill(hl_suite *s, hl_config_errors *errs) {
@@ -461,6 +484,7 @@ static hl_status fill(hl_suite *s, hl_config_errors *errs) {
         hl_fraction_format_written(e ? e->text : NULL, a->eps_text, sizeof a->eps_text);
     }
     check_names(s, errs);
+    hash_weights(s, errs);
     HL_TRY(load_transfer(s, errs));
 done:
     return st;
@@ -590,6 +614,8 @@ static hl_status train_key(const hl_suite *s, const char *split_hash, int64_t h,
     HL_TRY(put_clone(m, "method", hl_config_get(s->hashers[h].node, "method")));
     HL_TRY(put_clone(m, "name", hl_config_get(s->hashers[h].node, "name")));
     HL_TRY(put_clone(m, "params", hl_config_get(s->hashers[h].node, "params")));
+    if (s->hashers[h].weights_sha256[0]) /* only entries with weights carry it: other keys are unchanged */
+        HL_TRY(put_text(m, "weights_sha256", s->hashers[h].weights_sha256));
     const hl_config *dn = hl_config_get(s->hashers[h].node, "defence");
     if (dn && dn->kind == HL_CONFIG_MAP) { /* only defended entries carry it: undefended keys are unchanged */
         HL_TRY(put_clone(m, "defence", dn));

@@ -60,8 +60,11 @@
  * the same seed, both of `transfer.bits`): the attack cell's stored 8-bit adversarial images scored on that model
  * (the diagonal — the attack's own victim — reproduces the white-box scores). A cell
  * key is the SHA-256 of the canonical JSON of everything that determines its result: the resolved dataset (for image
- * lists also their content hash) and protocol, the split's hash (core/data/split.h), the hasher entry, bits and seed, the backbone (and, for an attack
- * cell, its train cell's key and the resolved attack entry). Metrics and report options are not in the keys: scores
+ * lists also their content hash) and protocol, the split's hash (core/data/split.h), the hasher entry, bits and seed,
+ * the backbone, the SHA-256 of the content of the entry's pretrained-weights file when it names one
+ * (`params.pretrained` or its alias `init_from`, a path relative to the current directory: new weights under the same
+ * name make new cells; a file that cannot be read is a problem reported at the key) (and, for an attack cell, its
+ * train cell's key and the resolved attack entry). Metrics and report options are not in the keys: scores
  * are recomputed from stored codes, so changing them never retrains or re-attacks.
  * Shards (`--shard i/n`) split the train cells round-robin; an attack cell goes with its train cell, so each shard
  * is self-contained and the shards together cover every cell exactly once. A transfer cell goes with its source
@@ -86,6 +89,7 @@ typedef struct hl_suite_hasher {
                            * (the protocol's train list, and ADSH-style methods fit on the labelled database) */
     char auto_name[120];  /* the name of an unnamed entry with a defence and/or a labeler: "<method>-<defence>",
                            * "<method>-<labeler>" */
+    char weights_sha256[65]; /* SHA-256 of the content of `params.pretrained` (or its alias `init_from`), "" without */
 } hl_suite_hasher;
 
 typedef struct hl_suite_attack {

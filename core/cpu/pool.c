@@ -145,6 +145,52 @@ static void cpu_gavg_bwd(int64_t N, int64_t HW, const float *dy, float *dx) {
     }
 }
 
+/* Bin of output o of no over n inputs: [⌊o·n/no⌋, ⌈(o+1)·n/no⌉). */
+static inline void adaptive_bin(int64_t o, int64_t n, int64_t no, int64_t *lo, int64_t *hi) {
+    *lo = o * n / no;
+    *hi = ((o + 1) * n + no - 1) / no;
+}
+
+static void cpu_adaptive_avg_fwd(int64_t N, int64_t H, int64_t W, int64_t Ho, int64_t Wo, const float *x, float *y) {
+#pragma omp parallel for schedule(static) if (N * H * W > HL_POOL_PAR_MIN)
+    for (int64_t n = 0; n < N; n++) {
+        const float *xp = x + n * H * W;
+        float *yp = y + n * Ho * Wo;
+        for (int64_t oh = 0; oh < Ho; oh++) {
+            int64_t h0, h1;
+            adaptive_bin(oh, H, Ho, &h0, &h1);
+            for (int64_t ow = 0; ow < Wo; ow++) {
+                int64_t w0, w1;
+                adaptive_bin(ow, W, Wo, &w0, &w1);
+                float acc = 0.0f;
+                for (int64_t h = h0; h < h1; h++)
+                    for (int64_t w = w0; w < w1; w++) acc += xp[h * W + w];
+                yp[oh * Wo + ow] = acc / (float)((h1 - h0) * (w1 - w0));
+            }
+        }
+    }
+}
+
+static void cpu_adaptive_avg_bwd(int64_t N, int64_t H, int64_t W, int64_t Ho, int64_t Wo, const float *dy,
+                                 float *dx) {
+#pragma omp parallel for schedule(static) if (N * H * W > HL_POOL_PAR_MIN)
+    for (int64_t n = 0; n < N; n++) {
+        float *dp = dx + n * H * W;
+        const float *gp = dy + n * Ho * Wo;
+        for (int64_t oh = 0; oh < Ho; oh++) {
+            int64_t h0, h1;
+            adaptive_bin(oh, H, Ho, &h0, &h1);
+            for (int64_t ow = 0; ow < Wo; ow++) {
+                int64_t w0, w1;
+                adaptive_bin(ow, W, Wo, &w0, &w1);
+                const float g = gp[oh * Wo + ow] / (float)((h1 - h0) * (w1 - w0));
+                for (int64_t h = h0; h < h1; h++)
+                    for (int64_t w = w0; w < w1; w++) dp[h * W + w] += g;
+            }
+        }
+    }
+}
+
 const hl_kern_pool hl_cpu_pool = {
     .max_fwd = cpu_max_fwd,
     .max_bwd = cpu_max_bwd,
@@ -152,4 +198,6 @@ const hl_kern_pool hl_cpu_pool = {
     .avg_bwd = cpu_avg_bwd,
     .gavg_fwd = cpu_gavg_fwd,
     .gavg_bwd = cpu_gavg_bwd,
+    .adaptive_avg_fwd = cpu_adaptive_avg_fwd,
+    .adaptive_avg_bwd = cpu_adaptive_avg_bwd,
 };

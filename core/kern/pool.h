@@ -27,6 +27,12 @@ typedef struct hl_kern_pool {
     void (*gavg_fwd)(int64_t N, int64_t HW, const float *x, float *y);
     /* dx [N,HW] += dy[n] / HW. */
     void (*gavg_bwd)(int64_t N, int64_t HW, const float *dy, float *dx);
+    /* Adaptive average pooling [N,H,W] -> [N,Ho,Wo] (PyTorch's AdaptiveAvgPool2d): output row i averages input rows
+     * ⌊i·H/Ho⌋ … ⌈(i+1)·H/Ho⌉ − 1, columns likewise; y = (Σ bin) / (rows · cols of the bin). Bins overlap when Ho
+     * does not divide H and repeat pixels when Ho > H. */
+    void (*adaptive_avg_fwd)(int64_t N, int64_t H, int64_t W, int64_t Ho, int64_t Wo, const float *x, float *y);
+    /* dx += dy of every output whose bin holds the pixel, divided by that bin's size. */
+    void (*adaptive_avg_bwd)(int64_t N, int64_t H, int64_t W, int64_t Ho, int64_t Wo, const float *dy, float *dx);
 } hl_kern_pool;
 
 extern const hl_kern_pool hl_cpu_pool;

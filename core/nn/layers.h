@@ -56,6 +56,7 @@ typedef struct hl_batchnorm_layer {
     hl_tensor *running_mean, *running_var; /* buffers [C] */
     int c;
     float momentum, eps;
+    bool frozen; /* eval mode whatever ctx->train says (a frozen stage of a fine-tuned backbone); false by init */
 } hl_batchnorm_layer;
 
 typedef struct hl_instancenorm_layer {
@@ -77,8 +78,12 @@ void hl_instancenorm_layer_init(hl_instancenorm_layer *l, hl_params *p, const ch
 hl_tensor *hl_linear_layer_forward(hl_ctx *ctx, const hl_linear_layer *l, hl_tensor *x);
 hl_tensor *hl_conv2d_layer_forward(hl_ctx *ctx, const hl_conv2d_layer *l, hl_tensor *x);
 hl_tensor *hl_conv_transpose2d_layer_forward(hl_ctx *ctx, const hl_conv_transpose2d_layer *l, hl_tensor *x);
-/* Train mode (ctx->train) uses batch statistics and updates the running ones; eval mode uses the running ones. */
+/* Train mode (ctx->train) uses batch statistics and updates the running ones; eval mode uses the running ones. A
+ * frozen layer (l->frozen) always runs in eval mode. */
 hl_tensor *hl_batchnorm_layer_forward(hl_ctx *ctx, const hl_batchnorm_layer *l, hl_tensor *x);
+/* relu(layer(x)) as one op (hl_conv2d_relu, hl_batchnorm_relu): same values and gradients, less memory. */
+hl_tensor *hl_conv2d_layer_forward_relu(hl_ctx *ctx, const hl_conv2d_layer *l, hl_tensor *x);
+hl_tensor *hl_batchnorm_layer_forward_relu(hl_ctx *ctx, const hl_batchnorm_layer *l, hl_tensor *x);
 hl_tensor *hl_instancenorm_layer_forward(hl_ctx *ctx, const hl_instancenorm_layer *l, hl_tensor *x);
 
 /* PyTorch default initialisation of one layer (after hl_params_alloc); see above. */

@@ -1,4 +1,4 @@
-/* core/ops/pool.c — max / average / global average pooling over the spatial axes of x [B,C,H,W].
+/* core/ops/pool.c — max / average / global / adaptive average pooling over the spatial axes of x [B,C,H,W].
  * Max pooling saves, when a gradient is needed, the in-plane index of each window's first maximum (node->aux,
  * int32 [B,C,Ho,Wo]); its backward scatters dy to those positions. Average pooling needs nothing saved. */
 #include "core/ops/op_impl.h"
@@ -79,5 +79,25 @@ hl_tensor *hl_global_avgpool(hl_ctx *ctx, hl_tensor *x) {
     hl_tensor *y = hl_tensor_new(ctx, 2, HL_SHAPE(B, C));
     ctx->k->pool->gavg_fwd(B * C, x->shape[2] * x->shape[3], x->data, y->data);
     hl_record(ctx, &gavgpool_desc, y, 1, &x);
+    return y;
+}
+
+/* ---- adaptive_avgpool2d: [B,C,H,W] -> [B,C,Ho,Wo] ---------------------------------------------------------------- */
+static void adaptive_avgpool_backward(hl_ctx *ctx, const hl_node *n) {
+    hl_tensor *x = n->in[0];
+    if (!hl_wants_grad(x)) return;
+    const hl_tensor *y = n->out;
+    ctx->k->pool->adaptive_avg_bwd(x->shape[0] * x->shape[1], x->shape[2], x->shape[3], y->shape[2], y->shape[3],
+                                   y->grad, hl_grad(ctx, x));
+}
+static const hl_op_desc adaptive_avgpool_desc = {"adaptive_avgpool2d", adaptive_avgpool_backward};
+
+hl_tensor *hl_adaptive_avgpool2d(hl_ctx *ctx, hl_tensor *x, int64_t Ho, int64_t Wo) {
+    check_pool_input(ctx, x);
+    HL_ASSERT(Ho >= 1 && Wo >= 1, "adaptive_avgpool2d: output %lldx%lld", (long long)Ho, (long long)Wo);
+    const int64_t B = x->shape[0], C = x->shape[1];
+    hl_tensor *y = hl_tensor_new(ctx, 4, HL_SHAPE(B, C, Ho, Wo));
+    ctx->k->pool->adaptive_avg_fwd(B * C, x->shape[2], x->shape[3], Ho, Wo, x->data, y->data);
+    hl_record(ctx, &adaptive_avgpool_desc, y, 1, &x);
     return y;
 }

@@ -387,6 +387,9 @@ static void ew_body(dev_run *r) {
         take(r, un[op], y, EN, TOL_EW);
         take(r, ung[op], dx, EN, TOL_EW);
     }
+    float *mask = dev_put(r, hacc, EN); /* masked where a ≤ 0 */
+    e->relu_mask(EN, a, mask);
+    take(r, "relu_mask", mask, EN, TOL_EXACT);
     free(ha);
     free(hb);
     free(hd);
@@ -422,6 +425,7 @@ static void ew_check(const dev_run *r) {
     const float *clamp = res(r, "clamp"), *ste = res(r, "ste");
     for (int i = 0; i < EN; i++) {
         cr_assert(relu[i] == (ha[i] > 0 ? ha[i] : 0.0f) && relu_g[i] == hacc[i] + (ha[i] > 0 ? hd[i] : 0.0f), "relu");
+        cr_assert(res(r, "relu_mask")[i] == (ha[i] > 0 ? hacc[i] : 0.0f), "relu_mask");
         cr_assert(fabsf(sigm[i] - 1.0f / (1.0f + expf(-ha[i]))) < 1e-6f, "sigmoid");
         cr_assert(sign_g[i] == hacc[i], "sign has zero gradient");
         cr_assert(clamp[i] >= -0.5f && clamp[i] <= 0.5f && ste[i] == (ha[i] >= 0 ? 1.0f : -1.0f), "clamp / ste");
@@ -544,6 +548,12 @@ static void pool_body(dev_run *r) {
     p->gavg_bwd(PN, PH * PW, dy, dxg);
     take(r, "gavg", yg, PN, TOL_SUM);
     take(r, "gavg_bwd", dxg, PN * PH * PW, TOL_EW);
+    /* Adaptive 7×6 -> 3×8: overlapping row bins, repeated columns. */
+    float *yad = dev_alloc(r, PN * 3 * 8), *dyad = dev_put(r, hg, PN * 3 * 8), *dxad = dev_put(r, hg, PN * PH * PW);
+    p->adaptive_avg_fwd(PN, PH, PW, 3, 8, x, yad);
+    p->adaptive_avg_bwd(PN, PH, PW, 3, 8, dyad, dxad);
+    take(r, "adaptive", yad, PN * 3 * 8, TOL_SUM);
+    take(r, "adaptive_bwd", dxad, PN * PH * PW, TOL_SUM);
     free(hx);
     free(hg);
 }
@@ -577,6 +587,23 @@ static void pool_check(const dev_run *r) {
                 cr_assert(fabs(ya[o] - s / 9.0) < 1e-6, "avg window %d (count_include_pad)", o);
             }
     }
+    /* Adaptive 7×6 -> 3×8, bins by hand: rows [0,3) [2,5) [4,7); columns ⌊j·6/8⌋ .. ⌈(j+1)·6/8⌉ − 1. */
+    static const int r0[3] = {0, 2, 4}, r1[3] = {3, 5, 7}, c0[8] = {0, 0, 1, 2, 3, 3, 4, 5}, c1[8] = {1, 2, 3, 3, 4, 5, 6, 6};
+    const float *yad = res(r, "adaptive"), *dxad = res(r, "adaptive_bwd");
+    float *want = malloc(PN * PH * PW * sizeof *want);
+    memcpy(want, hg, PN * PH * PW * sizeof *want); /* dx started as hg */
+    for (int n = 0; n < PN; n++)
+        for (int i = 0; i < 3; i++)
+            for (int j = 0; j < 8; j++) {
+                double s = 0.0;
+                const int cnt = (r1[i] - r0[i]) * (c1[j] - c0[j]);
+                const float g = hg[(n * 3 + i) * 8 + j] / (float)cnt;
+                for (int h = r0[i]; h < r1[i]; h++)
+                    for (int w = c0[j]; w < c1[j]; w++) s += hx[n * PH * PW + h * PW + w], want[n * PH * PW + h * PW + w] += g;
+                cr_assert(fabs(yad[(n * 3 + i) * 8 + j] - s / cnt) < 1e-6, "adaptive bin (%d, %d, %d)", n, i, j);
+            }
+    for (int i = 0; i < PN * PH * PW; i++) cr_assert(fabsf(dxad[i] - want[i]) < 1e-5f, "adaptive backward at %d", i);
+    free(want);
     free(hx);
     free(hg);
 }

@@ -1,6 +1,6 @@
-/* tests/core/test_ops_pool.c — max / average / global average pooling: hand-computed values and gradients
- * (padding never wins the max, ties go to the first maximum, count_include_pad for the average) and gradient
- * checks over kernel/stride/padding/odd-size configs. */
+/* tests/core/test_ops_pool.c — max / average / global / adaptive average pooling: hand-computed values and
+ * gradients (padding never wins the max, ties go to the first maximum, count_include_pad for the average, PyTorch's
+ * overlapping adaptive bins) and gradient checks over kernel/stride/padding/odd-size configs. */
 #include "test_common.h"
 
 #include <stdio.h>
@@ -76,6 +76,39 @@ Test(pool, global_avgpool_values) {
     hl_ctx_free(ctx);
 }
 
+/* AdaptiveAvgPool2d bins [⌊i·H/Ho⌋, ⌈(i+1)·H/Ho⌉): 5 rows -> 3 are {0,1} {1,2,3} {3,4} (overlapping), 2 columns -> 3
+ * are {0} {0,1} {1} (a column repeated). Values and the gradient (each pixel gets dy/|bin| of every bin holding it)
+ * by hand. */
+Test(pool, adaptive_avgpool_values_and_gradient) {
+    hl_ctx *ctx = hl_test_ctx();
+    float v[10];
+    for (int i = 0; i < 10; i++) v[i] = (float)(i * i); /* x[h][w] = (2h + w)² */
+    hl_tensor *x = hl_test_tensor_of(4, HL_SHAPE(1, 1, 5, 2), v);
+    hl_tensor_set_requires_grad(x, true);
+    hl_tensor *y = hl_adaptive_avgpool2d(ctx, x, 3, 3);
+    cr_assert(y->ndim == 4 && y->shape[2] == 3 && y->shape[3] == 3);
+    /* rows {0,1}: x = 0 1 / 4 9; rows {1,2,3}: 4 9 / 16 25 / 36 49; rows {3,4}: 36 49 / 64 81 */
+    const float want[9] = {(0 + 4) / 2.f,       (0 + 1 + 4 + 9) / 4.f,           (1 + 9) / 2.f,
+                           (4 + 16 + 36) / 3.f, (4 + 9 + 16 + 25 + 36 + 49) / 6.f, (9 + 25 + 49) / 3.f,
+                           (36 + 64) / 2.f,     (36 + 49 + 64 + 81) / 4.f,       (49 + 81) / 2.f};
+    hl_test_assert_close(y->data, want, 9, 1e-5f, 1e-6f, "adaptive 5x2 -> 3x3");
+    hl_backward_seed(ctx, y, (float[]){1, 1, 1, 1, 1, 1, 1, 1, 1});
+    /* pixel (h, w): Σ over the bins holding it of 1/|bin|; column 0 is in bins {0} (size 1 col) and {0,1} (2 cols) */
+    const float r0 = 1 / 2.f + 1 / 4.f, r1 = r0 + 1 / 3.f + 1 / 6.f, r2 = 1 / 3.f + 1 / 6.f, r3 = r2 + r0;
+    const float want_dx[10] = {r0, r0, r1, r1, r2, r2, r3, r3, r0, r0};
+    hl_test_assert_close(x->grad, want_dx, 10, 1e-6f, 1e-6f, "adaptive dx");
+    /* Output size = input size: the identity. */
+    hl_tensor *same = hl_adaptive_avgpool2d(ctx, x, 5, 2);
+    hl_test_assert_close(same->data, v, 10, 0, 0, "adaptive identity");
+    /* Divisible sizes: plain 2×2 average pooling. */
+    hl_tensor *z = hl_test_tensor(4, HL_SHAPE(2, 3, 6, 4), 5, -1, 1);
+    hl_tensor *a = hl_adaptive_avgpool2d(ctx, z, 3, 2), *b = hl_avgpool2d(ctx, z, 2, 2, 0);
+    hl_test_assert_close(a->data, b->data, hl_tensor_numel(a), 1e-6f, 1e-6f, "adaptive = avgpool 2");
+    hl_tensor_free(x);
+    hl_tensor_free(z);
+    hl_ctx_free(ctx);
+}
+
 typedef struct { int k, s, p; } pool_cfg;
 
 static hl_tensor *max_fn(hl_ctx *ctx, hl_tensor **in, void *user) {
@@ -89,6 +122,10 @@ static hl_tensor *avg_fn(hl_ctx *ctx, hl_tensor **in, void *user) {
 static hl_tensor *gavg_fn(hl_ctx *ctx, hl_tensor **in, void *user) {
     (void)user;
     return hl_global_avgpool(ctx, in[0]);
+}
+static hl_tensor *adaptive_fn(hl_ctx *ctx, hl_tensor **in, void *user) {
+    const int *o = user;
+    return hl_adaptive_avgpool2d(ctx, in[0], o[0], o[1]);
 }
 
 Test(pool, gradchecks) {
@@ -105,6 +142,13 @@ Test(pool, gradchecks) {
     }
     hl_tensor *x = hl_test_tensor(4, HL_SHAPE(3, 2, 3, 5), 7, -1, 1);
     hl_test_gradcheck("global_avgpool", gavg_fn, 1, &x, NULL, (hl_gradcheck_opts){0});
+    /* Adaptive: shrinking with overlapping bins, growing (repeats), mixed, 1×1 (global). */
+    static const int outs[][2] = {{2, 3}, {4, 7}, {1, 6}, {1, 1}};
+    for (size_t i = 0; i < HL_ARRAY_LEN(outs); i++) {
+        char what[48];
+        snprintf(what, sizeof what, "adaptive_avgpool -> %dx%d", outs[i][0], outs[i][1]);
+        hl_test_gradcheck(what, adaptive_fn, 1, &x, (void *)outs[i], (hl_gradcheck_opts){0});
+    }
     hl_tensor_free(x);
 }
 

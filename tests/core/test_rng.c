@@ -28,6 +28,34 @@ Test(rng, same_numbers_whatever_the_chunking) {
     for (int i = 0; i < 1000; i++) cr_assert_eq(whole[i], hl_rng_normal_at(42, 3, (uint64_t)i));
 }
 
+/* The fills compute each Philox block once for all its values and run in parallel over blocks (core/rng.c): every
+ * element is still exactly its *_at value, for fills starting and ending mid-block, large enough to be split over
+ * threads, with 1 and 2 threads. */
+Test(rng, block_fills_equal_the_pure_functions) {
+    enum { N = 40003 };
+    float *u = malloc(N * sizeof *u), *g = malloc(N * sizeof *g);
+    for (int threads = 1; threads <= 2; threads++) {
+        hl_threads_set(threads);
+        for (uint64_t start = 0; start < 5; start++) {
+            hl_rng r = hl_rng_make(9, 4);
+            r.counter = start;
+            hl_rng_uniform(&r, u, N - (int64_t)start, -2.0f, 0.5f);
+            cr_assert_eq(r.counter, (uint64_t)N);
+            r.counter = start;
+            hl_rng_normal(&r, g, N - (int64_t)start, 1.5f, 0.25f);
+            for (uint64_t j = 0; j + start < N; j++) {
+                cr_assert_eq(u[j], -2.0f + 2.5f * hl_rng_uniform_at(9, 4, start + j), "uniform %llu", (unsigned long long)j);
+                cr_assert_eq(g[j], 1.5f + 0.25f * hl_rng_normal_at(9, 4, start + j), "normal %llu", (unsigned long long)j);
+            }
+        }
+    }
+    hl_threads_set(1);
+    hl_rng r = hl_rng_make(9, 4);
+    hl_rng_normal(&r, g, 0, 0.0f, 1.0f); /* empty fills change nothing */
+    cr_assert_eq(r.counter, 0);
+    free(u), free(g);
+}
+
 Test(rng, distributions) {
     enum { N = 200000 };
     float *u = malloc(N * sizeof *u), *g = malloc(N * sizeof *g);

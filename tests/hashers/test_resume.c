@@ -148,7 +148,17 @@ static void resume_case(const method_case *mc) {
     hl_dataset_free(&d);
 }
 
+/* Fine-tuning keys (hashers/deep.h): frozen stages and a backbone learning-rate multiplier are optimizer groups set
+ * before the resume, so the saved optimizer state imports; SSAH re-enables every gradient in its A-step. */
+static const method_case FINETUNE[] = {
+    {"dpsh", {"epochs", "3", "batch", "16", "backbone", "resnet-small", "freeze_until", "layer1", "backbone_lr_mult",
+              "0.5", NULL}},
+    {"ssah", {"epochs", "3", "batch", "16", "backbone", "cnn-medium", "freeze_until", "conv2", NULL}},
+};
+
 Test(resume, dpsh) { resume_case(&CASES[0]); }
+Test(resume, dpsh_frozen_stages_and_backbone_lr) { resume_case(&FINETUNE[0]); }
+Test(resume, ssah_frozen_stages) { resume_case(&FINETUNE[1]); }
 Test(resume, adsh) { resume_case(&CASES[1]); }
 Test(resume, ddsh) { resume_case(&CASES[2]); }
 Test(resume, nmlayer) { resume_case(&CASES[3]); }
