@@ -24,6 +24,7 @@ hl_status hl_ctx_create(hl_ctx **out, hl_device dev, size_t arena_bytes) {
 void hl_ctx_free(hl_ctx *ctx) {
     if (!ctx) return;
     hl_arena_fini(&ctx->arena);
+    for (int i = 0; i < HL_CTX_SCRATCH_SLOTS; i++) free(ctx->scratch[i]);
     free(ctx);
 }
 
@@ -45,3 +46,15 @@ void hl_no_grad_end(hl_ctx *ctx) {
 
 void *hl_ctx_alloc(hl_ctx *ctx, size_t bytes) { return hl_arena_alloc(&ctx->arena, bytes); }
 void *hl_ctx_calloc(hl_ctx *ctx, size_t bytes) { return hl_arena_calloc(&ctx->arena, bytes); }
+
+void *hl_ctx_scratch(hl_ctx *ctx, int slot, size_t bytes) {
+    HL_ASSERT(slot >= 0 && slot < HL_CTX_SCRATCH_SLOTS, "hl_ctx_scratch: slot %d", slot);
+    if (bytes > ctx->scratch_cap[slot]) {
+        size_t cap = (bytes + 63) / 64 * 64;
+        free(ctx->scratch[slot]);
+        ctx->scratch[slot] = aligned_alloc(64, cap);
+        HL_ASSERT(ctx->scratch[slot], "out of memory allocating %zu bytes of scratch", cap);
+        ctx->scratch_cap[slot] = cap;
+    }
+    return ctx->scratch[slot];
+}

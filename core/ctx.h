@@ -19,6 +19,8 @@
 typedef struct hl_node hl_node;
 typedef struct hl_kernels hl_kernels;
 
+#define HL_CTX_SCRATCH_SLOTS 4
+
 struct hl_ctx {
     hl_arena arena;
     hl_node *tape_tail;   /* last recorded node; nodes chain backwards through node->prev */
@@ -29,6 +31,8 @@ struct hl_ctx {
     hl_device dev;
     const hl_kernels *k;  /* kernel table of `dev` */
     hl_rng rng;           /* stream for stochastic ops (dropout); advanced by each use */
+    void *scratch[HL_CTX_SCRATCH_SLOTS]; /* hl_ctx_scratch */
+    size_t scratch_cap[HL_CTX_SCRATCH_SLOTS];
 };
 
 /* Creates a ctx on `dev` with a first arena chunk of `arena_bytes` (0: 1 MiB; it grows as needed).
@@ -56,5 +60,11 @@ void hl_no_grad_end(hl_ctx *ctx);
 /* Allocation from the step arena (host memory). */
 void *hl_ctx_alloc(hl_ctx *ctx, size_t bytes);
 void *hl_ctx_calloc(hl_ctx *ctx, size_t bytes);
+/* An op's own temporaries (an im2col matrix that dies with the call): slot's buffer (0 <= slot <
+ * HL_CTX_SCRATCH_SLOTS) of at least `bytes`, host memory, 64-byte aligned, contents undefined. The ctx keeps each
+ * slot's buffer across calls and steps, growing it when asked for more, so the temporaries of a step's many ops
+ * share memory instead of piling up in the arena. Valid only until the next request for the same slot: use it
+ * within one forward or backward call, never keep it (what a backward needs is saved in the arena). */
+void *hl_ctx_scratch(hl_ctx *ctx, int slot, size_t bytes);
 
 #endif

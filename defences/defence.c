@@ -20,12 +20,29 @@ void hl_defence_opts_default(hl_defence_opts *o) {
 
 /* ---- the fit hook -------------------------------------------------------------------------------------------- */
 
+/* The batch's references and clean codes live after the instance's own struct (see hl_defence_create). */
+typedef struct batch_rows {
+    float *r, *c;
+    int64_t cap;
+    bool unready; /* the class derives references but the hasher has no codes yet (bank NULL) */
+} batch_rows;
+
+static size_t rows_offset(const hl_defence_class *cls) { return (cls->size + 15) & ~(size_t)15; }
+static batch_rows *rows_of(hl_defence *d) { return (batch_rows *)((char *)d + rows_offset(d->cls)); }
+
 static hl_status hook_epoch(void *user, hl_hasher *h, const float *bank, const hl_labels *labels, int64_t n,
                             int64_t epoch) {
     hl_defence *d = user;
     d->epoch = epoch;
     d->K = h->bits;
     if (!d->cls->references) return HL_OK;
+    batch_rows *br = rows_of(d);
+    br->unready = bank == NULL;
+    if (!bank) { /* no codes yet: no class references this epoch (hook_batch falls back on the clean codes) */
+        free(d->ref);
+        d->ref = NULL, d->nref = 0;
+        return HL_OK;
+    }
     if (d->nref != n) {
         free(d->ref);
         if (!(d->ref = malloc((size_t)(n * h->bits) * sizeof *d->ref)))
@@ -35,15 +52,6 @@ static hl_status hook_epoch(void *user, hl_hasher *h, const float *bank, const h
     }
     return d->cls->references(d, bank, labels, n, h->bits, epoch, d->ref);
 }
-
-/* The batch's references and clean codes live after the instance's own struct (see hl_defence_create). */
-typedef struct batch_rows {
-    float *r, *c;
-    int64_t cap;
-} batch_rows;
-
-static size_t rows_offset(const hl_defence_class *cls) { return (cls->size + 15) & ~(size_t)15; }
-static batch_rows *rows_of(hl_defence *d) { return (batch_rows *)((char *)d + rows_offset(d->cls)); }
 
 static hl_status ensure_rows(hl_defence *d, int64_t B, int K) {
     batch_rows *br = rows_of(d);
@@ -72,6 +80,7 @@ static hl_status hook_batch(void *user, hl_hasher *h, hl_ctx *ctx, const float *
     for (int64_t i = 0; i < B * K; i++) br->c[i] = br->c[i] >= 0 ? 1.0f : -1.0f;
     for (int64_t i = 0; i < B; i++)
         memcpy(br->r + i * K, d->ref ? d->ref + pos[i] * K : br->c + i * K, (size_t)K * sizeof *br->r);
+    if (!d->ref && br->unready) hl_defence_orient_fallback(d, br->r, br->c, B, K);
     return hl_defence_inner_attack(d, h, ctx, x, pos, br->r, br->c, B, x_adv);
 }
 
@@ -81,6 +90,22 @@ static double hook_adv_loss(void *user, const float *u_adv, const float *u_clean
     (void)pos, (void)u_clean;
     batch_rows *br = rows_of(d);
     return d->cls->outer ? d->cls->outer(d, u_adv, br->r, br->c, B, K, grad) : 0;
+}
+
+void hl_defence_orient_fallback(const hl_defence *d, float *r, const float *c, int64_t B, int K) {
+    if (B < 1 || K < 1) return;
+    /* the inner objective at the clean code with reference r = c: below 0 means the attack pulls toward its
+     * reference (ATRDH), which would leave the clean code where it is; then the reference is −c */
+    float *g = calloc((size_t)K, sizeof *g), *u = malloc((size_t)K * sizeof *u);
+    if (!g || !u) { /* out of memory: keep r = c (an idle inner attack for a pulling class, never a wrong one) */
+        free(g), free(u);
+        return;
+    }
+    for (int k = 0; k < K; k++) u[k] = c[k] * 4.0f; /* pre-activation whose tanh is ≈ the code */
+    double o = d->cls->inner(d, u, c, c, 1, K, g);
+    free(g), free(u);
+    if (o < 0)
+        for (int64_t i = 0; i < B * K; i++) r[i] = -c[i];
 }
 
 /* ---- the inner attack ---------------------------------------------------------------------------------------- */

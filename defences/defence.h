@@ -107,6 +107,12 @@ void hl_defence_detach(hl_defence *d, hl_hasher *h);
 hl_status hl_defence_inner_attack(hl_defence *d, hl_hasher *h, hl_ctx *ctx, const float *x, const int64_t *pos,
                                   const float *r, const float *c, int64_t B, float *x_adv);
 
+/* Before the hasher has codes (the fit hook's epoch_begin got bank NULL: ADSH's first outer iteration) a class with
+ * references has none; the batch's references r [B, K] are then the rows' own clean codes c, oriented so that the
+ * inner attack moves the code away from where it is: r = c for an attack that pushes away from its reference (CgAT,
+ * SAAT), r = −c for one that pulls toward it (ATRDH: its inner objective is below 0 at u = c, r = c). */
+void hl_defence_orient_fallback(const hl_defence *d, float *r, const float *c, int64_t B, int K);
+
 /* ---- shared math (defences/defence_math.c) ---- */
 /* CgAT centre codes (above) of the label sets q[0..m) against the items' label rows and codes b [n, K] (±1 or any
  * real values: their signs), into out [m, K]; weighted = true gives SAAT's mainstay codes instead. */

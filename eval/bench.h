@@ -9,10 +9,12 @@
 typedef struct hl_bench_engine_opts {
     int threads;    /* 0: all cores */
     hl_device dev;
-    int batch;      /* 64 */
-    int iters;      /* steps per timed repetition (default 10) */
-    int reps;       /* timed repetitions, median reported (default 5) */
-    int warmup;     /* untimed steps first (default 3) */
+    const char *model; /* "ref-cnn" (default) or a backbone name (core/nn/backbone.h), e.g. resnet18, vgg11 */
+    int size;       /* input H = W: 0 = the model's default (ref-cnn 32, backbones 224) */
+    int batch;      /* 0 = the model's default (ref-cnn 64, backbones 16) */
+    int iters;      /* steps per timed repetition (0 = default: ref-cnn 10, backbones 2) */
+    int reps;       /* timed repetitions, median reported (0 = default: ref-cnn 5, backbones 3) */
+    int warmup;     /* untimed steps first (-1 = default: ref-cnn 3, backbones 1) */
 } hl_bench_engine_opts;
 
 typedef struct hl_bench_engine_result {
@@ -22,10 +24,15 @@ typedef struct hl_bench_engine_result {
     int threads;
     hl_device dev;
     float final_loss; /* last training loss (sanity: finite and decreasing) */
+    char model[32];   /* what ran, with the defaults resolved */
+    int c, size, batch, iters, reps, warmup;
 } hl_bench_engine_result;
 
 void hl_bench_engine_defaults(hl_bench_engine_opts *o);
-/* ref-cnn (3×32×32, batch 64): train_step, attack_step, forward; see BENCH.md. */
+/* train_step, attack_step, forward (plain and batch-invariant) of ref-cnn (3×32×32, batch 64; BENCH.md) or of a
+ * backbone (3×224×224, batch 16) under a hashing head: backbone → linear(F → 48) → tanh, the same loss and steps;
+ * backbone training runs in train mode (batch statistics, dropout), attacks and forwards in eval mode. HL_EINVAL for
+ * an unknown model or a size the backbone refuses. */
 hl_status hl_bench_engine(const hl_bench_engine_opts *o, hl_bench_engine_result *out);
 
 /* Peak resident set size of this process in MiB (getrusage). */

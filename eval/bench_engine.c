@@ -1,7 +1,11 @@
-/* eval/bench_engine.c — `hashlab bench engine`: the ref-cnn workload of BENCH.md.
+/* eval/bench_engine.c — `hashlab bench engine`: the ref-cnn workload of BENCH.md, or a backbone under a hashing
+ * head (`--model resnet18`, 3×224×224, batch 16).
  *
- *   conv3x3(3→32, pad 1) → ReLU → maxpool 2 → conv3x3(32→64, pad 1) → ReLU → maxpool 2
- *   → conv3x3(64→128, pad 1) → ReLU → maxpool 2 → flatten → linear(2048→512) → ReLU → linear(512→48) → tanh
+ *   ref-cnn:   conv3x3(3→32, pad 1) → ReLU → maxpool 2 → conv3x3(32→64, pad 1) → ReLU → maxpool 2
+ *              → conv3x3(64→128, pad 1) → ReLU → maxpool 2 → flatten → linear(2048→512) → ReLU → linear(512→48)
+ *              → tanh
+ *   backbone:  backbone (core/nn/backbone.h, its ImageNet normalisation included) → linear(F→48) → tanh; train
+ *              steps in train mode (batch statistics, dropout), attack and forward steps in eval mode
  *
  * train_step:  forward, loss = mean((u − t)²) against a fixed ±1 target t, backward, SGD momentum 0.9.
  * attack_step: weights frozen, loss = Σ u ⊙ t, backward to the input only (one PGD step's gradient).
@@ -12,10 +16,13 @@
  */
 #include "eval/bench.h"
 
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/resource.h>
 
 #include "core/ctx.h"
+#include "core/nn/backbone.h"
 #include "core/nn/layers.h"
 #include "core/optim.h"
 #include "core/tape.h"
@@ -53,32 +60,48 @@ static hl_tensor *ref_cnn_forward(hl_ctx *ctx, const ref_cnn *m, hl_tensor *x) {
     return hl_tanh(ctx, hl_linear_layer_forward(ctx, &m->f2, h));
 }
 
+/* A backbone under a 48-unit tanh head. */
+typedef struct bb_net {
+    hl_params p;
+    hl_backbone bb;
+    hl_linear_layer head;
+} bb_net;
+
 typedef enum { STEP_TRAIN, STEP_ATTACK, STEP_FORWARD } step_kind;
 
 typedef struct bench_state {
     hl_ctx *ctx;
+    bool is_ref;
     ref_cnn net;
+    bb_net bnet;
+    hl_params *p; /* the model's parameters */
     hl_optim *opt;
     hl_tensor *x, *t;
     float last_loss;
 } bench_state;
 
+static hl_tensor *model_forward(bench_state *s, hl_tensor *x) {
+    if (s->is_ref) return ref_cnn_forward(s->ctx, &s->net, x);
+    return hl_tanh(s->ctx, hl_linear_layer_forward(s->ctx, &s->bnet.head, hl_backbone_forward(s->ctx, &s->bnet.bb, x)));
+}
+
 static void run_step(bench_state *s, step_kind kind) {
     hl_ctx *ctx = s->ctx;
     hl_ctx_reset(ctx);
+    if (!s->is_ref) hl_ctx_set_train(ctx, kind == STEP_TRAIN); /* ref-cnn has no mode-dependent layer */
     if (kind == STEP_TRAIN) {
-        hl_tensor *loss = hl_mse(ctx, ref_cnn_forward(ctx, &s->net, s->x), s->t);
+        hl_tensor *loss = hl_mse(ctx, model_forward(s, s->x), s->t);
         hl_backward(ctx, loss);
         hl_optim_step(s->opt);
         hl_optim_zero_grad(s->opt);
         s->last_loss = loss->data[0];
     } else if (kind == STEP_ATTACK) {
         hl_tensor_zero_grad(s->x);
-        hl_tensor *loss = hl_sum(ctx, hl_mul(ctx, ref_cnn_forward(ctx, &s->net, s->x), s->t), HL_AXES_ALL, false);
+        hl_tensor *loss = hl_sum(ctx, hl_mul(ctx, model_forward(s, s->x), s->t), HL_AXES_ALL, false);
         hl_backward(ctx, loss);
     } else {
         hl_no_grad_begin(ctx);
-        ref_cnn_forward(ctx, &s->net, s->x);
+        model_forward(s, s->x);
         hl_no_grad_end(ctx);
     }
 }
@@ -88,7 +111,7 @@ static int cmp_double(const void *a, const void *b) {
     return (x > y) - (x < y);
 }
 
-static double time_steps(bench_state *s, step_kind kind, const hl_bench_engine_opts *o) {
+static double time_steps(bench_state *s, step_kind kind, const hl_bench_engine_result *o) {
     for (int i = 0; i < o->warmup; i++) run_step(s, kind);
     double *rates = malloc((size_t)o->reps * sizeof *rates);
     HL_ASSERT(rates, "out of memory");
@@ -104,7 +127,20 @@ static double time_steps(bench_state *s, step_kind kind, const hl_bench_engine_o
 }
 
 void hl_bench_engine_defaults(hl_bench_engine_opts *o) {
-    *o = (hl_bench_engine_opts){.threads = 0, .dev = HL_DEVICE_CPU, .batch = 64, .iters = 10, .reps = 5, .warmup = 3};
+    *o = (hl_bench_engine_opts){.threads = 0, .dev = HL_DEVICE_CPU, .model = "ref-cnn", .warmup = -1};
+}
+
+/* The backbone net for inputs [3, size, size] (declared, allocated, initialised from seed). */
+static hl_status bb_net_init(bb_net *m, const char *name, int size, uint64_t seed) {
+    hl_status st = HL_OK;
+    HL_TRY(hl_backbone_init(&m->bb, &m->p, "backbone", name, 3, size, size));
+    hl_linear_layer_init(&m->head, &m->p, "head", m->bb.features, 48, true);
+    HL_TRY(hl_params_alloc(&m->p));
+    hl_rng r = hl_rng_make(seed, 1);
+    hl_backbone_reset(&m->bb, &r);
+    hl_nn_init_default_linear(&m->head, &r);
+done:
+    return st;
 }
 
 double hl_bench_peak_rss_mb(void) {
@@ -116,42 +152,62 @@ double hl_bench_peak_rss_mb(void) {
 hl_status hl_bench_engine(const hl_bench_engine_opts *o, hl_bench_engine_result *out) {
     hl_status st = HL_OK;
     bench_state s = {0};
+    const char *model = o->model && o->model[0] ? o->model : "ref-cnn";
+    s.is_ref = !strcmp(model, "ref-cnn");
+    if (!s.is_ref && hl_backbone_kind_from_name(model) == HL_BACKBONE_KIND_COUNT)
+        return hl_error_set(HL_EINVAL, "unknown model '%s' (known: ref-cnn|%s)", model, HL_BACKBONE_NAMES);
+    *out = (hl_bench_engine_result){.dev = o->dev, .c = 3};
+    snprintf(out->model, sizeof out->model, "%s", model);
+    out->size = o->size > 0 ? o->size : s.is_ref ? 32 : 224;
+    out->batch = o->batch > 0 ? o->batch : s.is_ref ? 64 : 16;
+    out->iters = o->iters > 0 ? o->iters : s.is_ref ? 10 : 2;
+    out->reps = o->reps > 0 ? o->reps : s.is_ref ? 5 : 3;
+    out->warmup = o->warmup >= 0 ? o->warmup : s.is_ref ? 3 : 1;
+    if (s.is_ref && out->size != 32) return hl_error_set(HL_EINVAL, "ref-cnn takes 32x32 inputs (--size %d)", out->size);
+    const int B = out->batch, S = out->size;
     hl_params_init(&s.net.p);
-    int threads = hl_threads_set(o->threads);
+    hl_params_init(&s.bnet.p);
+    out->threads = hl_threads_set(o->threads);
     HL_TRY(hl_ctx_create(&s.ctx, o->dev, (size_t)64 << 20));
-    HL_TRY(ref_cnn_init(&s.net, 1));
+    if (s.is_ref) {
+        HL_TRY(ref_cnn_init(&s.net, 1));
+        s.p = &s.net.p;
+    } else {
+        HL_TRY(bb_net_init(&s.bnet, model, S, 1));
+        s.p = &s.bnet.p;
+    }
     hl_optim_config oc = hl_optim_defaults(HL_OPTIM_SGD);
     oc.lr = 0.01f;
     oc.momentum = 0.9f;
-    HL_TRY(hl_optim_create(&s.opt, &s.net.p, &oc));
-    HL_TRY(hl_tensor_create(&s.x, 4, HL_SHAPE(o->batch, 3, 32, 32), HL_DEVICE_CPU));
-    HL_TRY(hl_tensor_create(&s.t, 2, HL_SHAPE(o->batch, 48), HL_DEVICE_CPU));
+    HL_TRY(hl_optim_create(&s.opt, s.p, &oc));
+    HL_TRY(hl_tensor_create(&s.x, 4, HL_SHAPE(B, 3, S, S), HL_DEVICE_CPU));
+    HL_TRY(hl_tensor_create(&s.t, 2, HL_SHAPE(B, 48), HL_DEVICE_CPU));
     hl_rng r = hl_rng_make(2, 1);
     hl_rng_uniform(&r, s.x->data, hl_tensor_numel(s.x), 0.0f, 1.0f);
     for (int64_t i = 0; i < hl_tensor_numel(s.t); i++) s.t->data[i] = hl_rng_uniform_at(3, 1, (uint64_t)i) < 0.5f ? -1.0f : 1.0f;
 
-    *out = (hl_bench_engine_result){.threads = threads, .dev = o->dev};
-    out->train_img_per_s = time_steps(&s, STEP_TRAIN, o);
+    out->train_img_per_s = time_steps(&s, STEP_TRAIN, out);
     out->final_loss = s.last_loss;
     if (!(s.last_loss == s.last_loss)) {
         st = hl_error_set(HL_ENUMERIC, "training loss became NaN in the benchmark");
         goto done;
     }
     /* Attack: freeze the weights, the input requires grad. */
-    hl_params_set_requires_grad(&s.net.p, false);
+    hl_params_set_requires_grad(s.p, false);
     hl_tensor_set_requires_grad(s.x, true);
-    out->attack_img_per_s = time_steps(&s, STEP_ATTACK, o);
+    out->attack_img_per_s = time_steps(&s, STEP_ATTACK, out);
     hl_ctx_set_batch_invariant(s.ctx, true); /* as the attack driver runs (core/ctx.h) */
-    out->attack_invariant_img_per_s = time_steps(&s, STEP_ATTACK, o);
+    out->attack_invariant_img_per_s = time_steps(&s, STEP_ATTACK, out);
     hl_ctx_set_batch_invariant(s.ctx, false);
     hl_tensor_set_requires_grad(s.x, false);
-    out->forward_img_per_s = time_steps(&s, STEP_FORWARD, o);
+    out->forward_img_per_s = time_steps(&s, STEP_FORWARD, out);
     hl_ctx_set_batch_invariant(s.ctx, true); /* as encoding runs */
-    out->forward_invariant_img_per_s = time_steps(&s, STEP_FORWARD, o);
+    out->forward_invariant_img_per_s = time_steps(&s, STEP_FORWARD, out);
     out->peak_rss_mb = hl_bench_peak_rss_mb();
 done:
     hl_optim_free(s.opt);
     hl_params_free(&s.net.p);
+    hl_params_free(&s.bnet.p);
     hl_tensor_free(s.x);
     hl_tensor_free(s.t);
     hl_ctx_free(s.ctx);

@@ -376,7 +376,10 @@ static hl_status adsh_fit(hl_hasher *self, const hl_dataset *d, const int64_t *i
         for (int64_t i = 0; i < ns; i++) w.sidx[i] = idx[w.omega[i]];
         hl_labels_free(&ls);
         HL_TRY(hl_labels_subset(&ls, &ld, w.omega, ns));
-        HL_TRY(hl_deep_hook_epoch(&t, w.V, &ld, n, it)); /* references from the database codes V (0 at first) */
+        /* a defence's references come from the database codes V; before the first discrete step V is 0 (no codes) */
+        bool coded = false;
+        for (size_t i = 0; i < nk && !coded; i++) coded = w.V[i] != 0;
+        HL_TRY(hl_deep_hook_epoch(&t, coded ? w.V : NULL, &ld, n, it));
         /* (a) feature learning with V fixed: S·V, Σ_j S_ij², VᵀV once per outer iteration */
         HL_TRY(hl_adsh_soft_products(&ls, &ld, K, w.V, w.SV, w.ssq, NULL, NULL, NULL));
         cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, K, K, (int)n, 1.0f, w.V, K, w.V, K, 0.0f, w.G, K);
@@ -426,7 +429,9 @@ static hl_status adsh_learned_codes(hl_hasher *self, const int64_t *idx, int64_t
 const hl_hasher_class hl_hasher_adsh = {
     .abi = HL_HASHER_ABI,
     .name = "adsh",
-    .version = "2", /* 2: the step schedule's milestones are ⌈E/3⌉, ⌈2E/3⌉ (hashers/deep.c) */
+    .version = "3", /* 2: the step schedule's milestones are ⌈E/3⌉, ⌈2E/3⌉ (hashers/deep.c); 3: a defence sees no
+                     * codes (bank NULL) in the first outer iteration instead of V = 0, whose all-(+1) signs made every
+                     * centre the all-ones code and collapsed CgAT/SAAT fits */
     .summary = "ADSH (Jiang & Li, AAAI'18): asymmetric deep supervised hashing; database codes learned directly, "
                "a network for queries (optimizer: ours Adam 1e-3 from scratch; paper SGD on a pretrained CNN-F)",
     .cite = "@inproceedings{jiang2018adsh,\n  author = {Qing-Yuan Jiang and Wu-Jun Li},\n  title = {Asymmetric Deep Supervised Hashing},\n  booktitle = {Proceedings of the Thirty-Second AAAI Conference on Artificial Intelligence (AAAI)},\n  year = {2018}\n}\n",

@@ -61,7 +61,8 @@ typedef enum hl_hasher_flag {
  * owns its loss; the hook chooses the images it also trains on and adds its own term on their codes.
  *   epoch_begin  at the start of every epoch: the codes the method keeps for its training items (bank [n, K], any
  *                real values whose signs are the codes) and their labels, so the hook can derive reference codes
- *                (class centres, mainstays, targets); n items in the order of `pos` below.
+ *                (class centres, mainstays, targets); n items in the order of `pos` below. bank is NULL while the
+ *                method has no codes yet (ADSH's first outer iteration: its database codes V start at 0).
  *   batch        for a mini-batch x [B, C, H, W] (host) of training items pos[0..B) (positions in the fit's list):
  *                writes adversarial images x_adv [B, C, H, W], computed through hl_hasher_forward on ctx (train
  *                mode; the hasher's parameters frozen for the call).

@@ -283,27 +283,42 @@ done:
  *   semi-supervised (HL_HASHER_SEMI_SUPERVISED): labelled train + unlabelled (database \ train) with its labels
  *     hidden (a label-less view)                                                                    "train+unlabelled"
  *   supervised: the labelled train list                                                             "train"
- *   unsupervised (LSH, ITQ, HashGAN): the train list through a label-less view                      "train (labels hidden)" */
+ *   unsupervised (LSH, ITQ, HashGAN): the train list through a label-less view                      "train (labels hidden)"
+ * An entry with `labeled: N` (its own or the suite's) gets the train list of N labelled images (lab/cells_labeler.c)
+ * and the rest of the database as unlabelled; asymmetric methods then fit on those N ("train (N labelled)": the
+ * database's other labels are hidden in a semi-supervised protocol). An entry with a `labeler` fits on the train list
+ * plus the images its labeler labelled (hl_cell_fit_labeler). *nfit: the images fitted on. */
 #define HL_TRY_PUT(m, k, v)                                                                                           \
     do {                                                                                                              \
         hl_status put_st_ = hl_run_put_str((m), (k), (v));                                                            \
         if (put_st_ < 0) return put_st_;                                                                              \
     } while (0)
 
-static hl_status fit_hasher(hl_run_state *rs, hl_hasher *h, hl_config *res) {
+static hl_status fit_hasher(hl_run_state *rs, const hl_cell *c, hl_hasher *h, hl_config *res, int64_t *nfit) {
     const hl_split *sp = &rs->split;
+    const hl_suite_hasher *sh = &rs->suite->hashers[c->hasher];
+    const hl_index_list *tl = NULL, *ul = NULL;
     unsigned f = h->cls->flags;
-    if (f & HL_HASHER_FIT_DATABASE) {
+    char what[96];
+    hl_status st = hl_run_cell_lists(rs, sh->labeled, &tl, &ul);
+    if (st < 0) return st;
+    if (sh->labeler) return hl_cell_fit_labeler(rs, c, h, res, tl, ul, nfit);
+    if (sh->labeled > 0 && (st = hl_run_put_int(res, "labeled", tl->n)) < 0) return st;
+    *nfit = tl->n;
+    if ((f & HL_HASHER_FIT_DATABASE) && sh->labeled <= 0) {
         HL_TRY_PUT(res, "fit_on", "database");
+        *nfit = sp->database.n;
         return hl_hasher_fit(h, &rs->data, sp->database.idx, sp->database.n, true);
     }
     if (f & HL_HASHER_SEMI_SUPERVISED) {
-        HL_TRY_PUT(res, "fit_on", "train+unlabelled");
-        return hl_hasher_fit_semi(h, &rs->data, sp->train.idx, sp->train.n, sp->unlabelled.idx, sp->unlabelled.n);
+        snprintf(what, sizeof what, "train (%lld labelled)+unlabelled", (long long)tl->n);
+        HL_TRY_PUT(res, "fit_on", sh->labeled > 0 ? what : "train+unlabelled");
+        return hl_hasher_fit_semi(h, &rs->data, tl->idx, tl->n, ul->idx, ul->n);
     }
     if (f & HL_HASHER_SUPERVISED) {
-        HL_TRY_PUT(res, "fit_on", "train");
-        return hl_hasher_fit(h, &rs->data, sp->train.idx, sp->train.n, true);
+        snprintf(what, sizeof what, "train (%lld labelled)", (long long)tl->n);
+        HL_TRY_PUT(res, "fit_on", sh->labeled > 0 ? what : "train");
+        return hl_hasher_fit(h, &rs->data, tl->idx, tl->n, true);
     }
     HL_TRY_PUT(res, "fit_on", "train (labels hidden)");
     hl_dataset hidden = hl_dataset_unlabelled_view(&rs->data);
@@ -336,12 +351,12 @@ hl_status hl_cell_run_train(hl_run_state *rs, const hl_cell *c, hl_config *res) 
         HL_TRY(hl_run_put_clone(res, "defence", dn));
         if (def->cls->cite) HL_TRY(hl_run_put_str(res, "defence_cite", def->cls->cite));
     }
-    HL_TRY(fit_hasher(rs, h, res));
+    int64_t nfit = 0;
+    HL_TRY(fit_hasher(rs, c, h, res, &nfit));
     t_fit = hl_time_s() - t0;
     if (h->cls->flags & HL_HASHER_TRAINABLE) { /* training cost, defended or not */
         hl_config *fc = hl_config_new(HL_CONFIG_MAP, NULL, "", 0, 0);
         if (!fc) HL_TRY(hl_error_set(HL_ENOMEM, "out of memory building result.json"));
-        int64_t nfit = (h->cls->flags & HL_HASHER_FIT_DATABASE) ? sp->database.n : sp->train.n;
         st = hl_run_put_num(fc, "seconds", t_fit);
         if (st >= 0) st = hl_run_put_num(fc, "forwards_per_image", (double)h->fit_forwards / (double)HL_MAX(nfit, 1));
         if (st >= 0) st = hl_run_put_num(fc, "backwards_per_image", (double)h->fit_backwards / (double)HL_MAX(nfit, 1));

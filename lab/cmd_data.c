@@ -4,13 +4,15 @@
 #include <string.h>
 
 #include "core/data/dataset.h"
+#include "core/data/lists.h"
 #include "core/data/fetch.h"
 #include "lab/commands.h"
 
 static void usage(FILE *f) {
     fprintf(f, "usage: hashlab data fetch cifar10|cifar100 [--root DIR] [--url URL --md5 HEX] [--force] [--retries N] "
                "[--no-progress]\n"
-               "       hashlab data info NAME [--root DIR]      (NAME: cifar10 cifar100 fashion-mnist mnist)\n"
+               "       hashlab data info NAME [--root DIR]      (NAME: cifar10 cifar100 fashion-mnist mnist, or the image-list\n"
+               "                                               sets nus-wide flickr25k coco imagenet100: no image decoded)\n"
                "  --root DIR   where datasets live (default: $HASHLAB_DATA, else ~/.cache/hashlab)\n"
                "  --url, --md5 a mirror of the archive and its MD5 (both together; or set HASHLAB_FETCH_URL_CIFAR10\n"
                "               and HASHLAB_FETCH_MD5_CIFAR10, ..._CIFAR100, which `hashlab run --fetch` uses too)\n"
@@ -112,7 +114,17 @@ static int data_info(int argc, char **argv) {
         }
     }
     hl_dataset d = {0};
-    if (hl_dataset_open(&d, name, root) < 0) {
+    hl_split sp = {0};
+    hl_status st;
+    if (hl_lists_known_find(name)) { /* an image-list set: its lists only (no image decoded) */
+        char dir[1024];
+        st = hl_lists_find(name, root, dir, sizeof dir);
+        hl_lists_opts lo = {.dir = dir, .name = name, .size = 224, .channels = 3, .labels_only = true};
+        if (st == HL_OK) st = hl_dataset_load_lists(&d, &sp, &lo);
+    } else {
+        st = hl_dataset_open(&d, name, root);
+    }
+    if (st < 0) {
         fprintf(stderr, "hashlab: data info %s: %s\n", name, hl_error_last());
         return 1;
     }
@@ -134,6 +146,11 @@ static int data_info(int argc, char **argv) {
            d.name[0] ? d.name : name, d.source, (long long)d.n, d.c, d.h, d.w, L,
            hl_dataset_single_label(&d) ? "single-label" : "multi-label");
     if (unlabelled) printf("  unlabelled %lld\n", (long long)unlabelled);
+    if (sp.protocol[0])
+        printf("  lists      %lld queries (test.txt), %lld train (train.txt), %lld database (database.txt), train %s\n",
+               (long long)sp.query.n, (long long)sp.train.n, (long long)sp.database.n,
+               sp.train_rel == HL_SPLIT_TRAIN_IS_DB ? "= database" : sp.train_rel == HL_SPLIT_TRAIN_IN_DB
+                                                                    ? "inside the database" : "apart from the database");
     if (L <= 20) {
         printf("  per class ");
         for (int l = 0; l < L; l++) {
@@ -149,6 +166,7 @@ static int data_info(int argc, char **argv) {
         printf("  per class  %lld to %lld samples\n", (long long)lo, (long long)hi);
     }
     free(count);
+    hl_split_free(&sp);
     hl_dataset_free(&d);
     return 0;
 }

@@ -1,4 +1,5 @@
-/* lab/cmd_list.c — `hashlab list [NAME]`: every hasher and attack (built-in and plugin) with its one-line summary,
+/* lab/cmd_list.c — `hashlab list [NAME]`: every hasher, attack, defence and labeler (built-in and plugin) with its
+ * one-line summary,
  * or one class's parameter table. Plugins come from HASHLAB_PLUGIN_PATH and --plugin PATH options. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -6,13 +7,14 @@
 
 #include "attacks/attack.h"
 #include "defences/defence.h"
+#include "hashers/labeler.h"
 #include "lab/plugin.h"
 #include "lab/commands.h"
 
 static const char list_usage[] =
     "usage: hashlab list [--plugin PATH]... [NAME]\n"
-    "  without NAME: all hashers, attacks and defences with a one-line summary\n"
-    "  with NAME: that hasher's, attack's or defence's parameters (name, type, default, range, doc)\n"
+    "  without NAME: all hashers, attacks, defences and labelers with a one-line summary\n"
+    "  with NAME: that hasher's, attack's, defence's or labeler's parameters (name, type, default, range, doc)\n"
     "  plugins: each --plugin PATH (a .so or a directory of them) and $" HL_PLUGIN_ENV " (colon-separated)\n";
 
 static const char *origin(const void *cls) {
@@ -31,6 +33,7 @@ static int list_all(void) {
     for (int i = 0; i < hl_hasher_class_count(); i++) width = HL_MAX(width, (int)strlen(hl_hasher_class_at(i)->name));
     for (int i = 0; i < hl_attack_class_count(); i++) width = HL_MAX(width, (int)strlen(hl_attack_class_at(i)->name));
     for (int i = 0; i < hl_defence_class_count(); i++) width = HL_MAX(width, (int)strlen(hl_defence_class_at(i)->name));
+    for (int i = 0; i < hl_labeler_class_count(); i++) width = HL_MAX(width, (int)strlen(hl_labeler_class_at(i)->name));
     printf("hashers:\n");
     for (int i = 0; i < hl_hasher_class_count(); i++) {
         const hl_hasher_class *c = hl_hasher_class_at(i);
@@ -46,6 +49,9 @@ static int list_all(void) {
         const hl_defence_class *c = hl_defence_class_at(i);
         print_row(width, c->name, c->summary, origin(c));
     }
+    printf("labelers (a hasher entry's `labeler:`, supervised hashers only):\n");
+    for (int i = 0; i < hl_labeler_class_count(); i++)
+        print_row(width, hl_labeler_class_at(i)->name, hl_labeler_class_at(i)->summary, NULL);
     return 0;
 }
 
@@ -103,14 +109,18 @@ int hl_cmd_list(int argc, char **argv) {
     if (a) return list_one("attack", a->name, a->summary, a, a->params, a->n_params);
     const hl_defence_class *d = hl_defence_class_find(name);
     if (d) return list_one("defence", d->name, d->summary, d, d->params, d->n_params);
+    const hl_labeler_class *l = hl_labeler_class_find(name);
+    if (l) return list_one("labeler", l->name, l->summary, l, l->params, l->n_params);
     /* none: name every registry's candidates */
     int nh = hl_hasher_class_count(), na = hl_attack_class_count(), nd = hl_defence_class_count();
-    const char **names = malloc((size_t)(nh + na + nd + 1) * sizeof *names);
+    int nl = hl_labeler_class_count();
+    const char **names = malloc((size_t)(nh + na + nd + nl + 1) * sizeof *names);
     if (!names) return 1;
     for (int i = 0; i < nh; i++) names[i] = hl_hasher_class_at(i)->name;
     for (int i = 0; i < na; i++) names[nh + i] = hl_attack_class_at(i)->name;
     for (int i = 0; i < nd; i++) names[nh + na + i] = hl_defence_class_at(i)->name;
-    hl_registry_miss("hasher, attack or defence", name, names, nh + na + nd);
+    for (int i = 0; i < nl; i++) names[nh + na + nd + i] = hl_labeler_class_at(i)->name;
+    hl_registry_miss("hasher, attack, defence or labeler", name, names, nh + na + nd + nl);
     free(names);
     fprintf(stderr, "hashlab list: %s\n", hl_error_last());
     return 1;

@@ -7,6 +7,7 @@
 int hl_cmd_data(int argc, char **argv);            /* hashlab data fetch|info ...          (lab/cmd_data.c) */
 int hl_cmd_score(int argc, char **argv);           /* hashlab score --query-codes ...      (lab/cmd_score.c) */
 int hl_cmd_bench_retrieval(int argc, char **argv); /* hashlab bench retrieval ...          (lab/cmd_bench_retrieval.c) */
+int hl_cmd_bench_lists(int argc, char **argv);     /* hashlab bench lists ...              (lab/cmd_bench_lists.c) */
 int hl_cmd_list(int argc, char **argv);            /* hashlab list [NAME]                  (lab/cmd_list.c) */
 int hl_cmd_run(int, char **);                   /* hashlab run SUITE ...                (lab/cmd_run.c) */
 int hl_cmd_status(int, char **);                /* hashlab status RUNDIR                (lab/cmd_status.c) */

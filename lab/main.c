@@ -45,10 +45,12 @@ static int bench_engine(int argc, char **argv) {
         else if (strcmp(a, "--iters") == 0) { if ((o.iters = parse_int(a, v, 1, 100000)) < 0) return 2; i++; }
         else if (strcmp(a, "--reps") == 0) { if ((o.reps = parse_int(a, v, 1, 1000)) < 0) return 2; i++; }
         else if (strcmp(a, "--batch") == 0) { if ((o.batch = parse_int(a, v, 1, 4096)) < 0) return 2; i++; }
+        else if (strcmp(a, "--size") == 0) { if ((o.size = parse_int(a, v, 1, 4096)) < 0) return 2; i++; }
+        else if (strcmp(a, "--model") == 0 && v) { o.model = v; i++; }
         else if (strcmp(a, "--device") == 0) { if (parse_device(v, &o.dev) < 0) return 2; i++; }
         else {
-            fprintf(stderr, "hashlab bench engine: unknown option '%s' (known: --threads N --device cpu|cuda "
-                            "--json --iters N --reps N --batch N)\n", a);
+            fprintf(stderr, "hashlab bench engine: unknown option '%s' (known: --model ref-cnn|resnet18|vgg11|... "
+                            "--batch N --size N --threads N --device cpu|cuda --json --iters N --reps N)\n", a);
             return 2;
         }
     }
@@ -58,14 +60,16 @@ static int bench_engine(int argc, char **argv) {
         return 1;
     }
     if (json) {
-        printf("{\"train_img_per_s\": %.1f, \"attack_img_per_s\": %.1f, \"forward_img_per_s\": %.1f, "
-               "\"attack_invariant_img_per_s\": %.1f, \"forward_invariant_img_per_s\": %.1f, "
-               "\"peak_rss_mb\": %.1f, \"threads\": %d, \"device\": \"%s\"}\n",
-               r.train_img_per_s, r.attack_img_per_s, r.forward_img_per_s, r.attack_invariant_img_per_s,
-               r.forward_invariant_img_per_s, r.peak_rss_mb, r.threads, hl_device_name(r.dev));
+        printf("{\"model\": \"%s\", \"input\": \"%dx%dx%d\", \"batch\": %d, \"train_img_per_s\": %.2f, "
+               "\"attack_img_per_s\": %.2f, \"forward_img_per_s\": %.2f, \"attack_invariant_img_per_s\": %.2f, "
+               "\"forward_invariant_img_per_s\": %.2f, \"peak_rss_mb\": %.1f, \"threads\": %d, \"device\": \"%s\"}\n",
+               r.model, r.c, r.size, r.size, r.batch, r.train_img_per_s, r.attack_img_per_s, r.forward_img_per_s,
+               r.attack_invariant_img_per_s, r.forward_invariant_img_per_s, r.peak_rss_mb, r.threads,
+               hl_device_name(r.dev));
     } else {
-        printf("hashlab bench engine — ref-cnn 3x32x32, batch %d, %s, %d thread%s, median of %d x %d steps\n",
-               o.batch, hl_device_name(r.dev), r.threads, r.threads == 1 ? "" : "s", o.reps, o.iters);
+        printf("hashlab bench engine — %s %dx%dx%d, batch %d, %s, %d thread%s, median of %d x %d steps\n", r.model,
+               r.c, r.size, r.size, r.batch, hl_device_name(r.dev), r.threads, r.threads == 1 ? "" : "s", r.reps,
+               r.iters);
         printf("  train_step   %9.1f img/s   (forward + MSE + backward + SGD momentum 0.9)\n", r.train_img_per_s);
         printf("  attack_step  %9.1f img/s   (frozen weights, gradient w.r.t. the input only)\n", r.attack_img_per_s);
         printf("  forward      %9.1f img/s   (no grad)\n", r.forward_img_per_s);
@@ -80,16 +84,19 @@ static int bench_engine(int argc, char **argv) {
 
 static int cmd_bench(int argc, char **argv) {
     if (argc >= 1 && (!strcmp(argv[0], "--help") || !strcmp(argv[0], "-h"))) {
-        printf("usage: hashlab bench engine [--threads N] [--device cpu|cuda] [--json] [--iters N] [--reps N] "
-               "[--batch N]\n"
+        printf("usage: hashlab bench engine [--model ref-cnn|resnet18|vgg11|...] [--batch N] [--size N] [--threads N] "
+               "[--device cpu|cuda] [--json] [--iters N] [--reps N]\n"
                "       hashlab bench retrieval [--queries Q] [--database N] [--bits K] [--topk R] [--threads T] "
                "[--json]\n"
+               "       hashlab bench lists [--images N] [--source-size S] [--image-size P] [--threads T] [--dir DIR] "
+               "[--keep] [--json]\n"
                "  workloads of the README's Benchmarks section; figures are medians of repeated timed runs after a warm-up\n");
         return 0;
     }
     if (argc >= 1 && strcmp(argv[0], "engine") == 0) return bench_engine(argc - 1, argv + 1);
     if (argc >= 1 && strcmp(argv[0], "retrieval") == 0) return hl_cmd_bench_retrieval(argc - 1, argv + 1);
-    fprintf(stderr, "hashlab bench: unknown workload '%s' (known: engine retrieval)\n", argc >= 1 ? argv[0] : "");
+    if (argc >= 1 && strcmp(argv[0], "lists") == 0) return hl_cmd_bench_lists(argc - 1, argv + 1);
+    fprintf(stderr, "hashlab bench: unknown workload '%s' (known: engine retrieval lists)\n", argc >= 1 ? argv[0] : "");
     return 2;
 }
 
@@ -104,7 +111,7 @@ static const hl_cmd hl_cmds[] = {
     {"run", "SUITE.yaml [--dry-run] [--only PAT] [PATH=VALUE]...", "train, attack, score and report a suite "
      "(run --help)", hl_cmd_run},
     {"status", "RUNDIR | SUITE.yaml [PATH=VALUE]...", "progress of a run's grid of cells", hl_cmd_status},
-    {"bench", "engine|retrieval [options] [--json]", "run a benchmark workload (BENCH.md)", cmd_bench},
+    {"bench", "engine|retrieval|lists [options] [--json]", "run a benchmark workload (docs/bench.md)", cmd_bench},
     {"data", "fetch cifar10|cifar100 | info NAME", "download or inspect a dataset", hl_cmd_data},
     {"score", "--query-codes Q.npy --db-codes D.npy ...", "score codes from any framework (docs/METRICS.md)", hl_cmd_score},
     {"encode", "--model CELL_DIR|MODEL --images LIST --out C.npy", "a trained hasher's codes for any "

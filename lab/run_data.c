@@ -5,6 +5,8 @@
 #include <string.h>
 
 #include "core/data/fetch.h"
+#include "core/data/lists.h"
+#include "core/job.h"
 
 /* s as one shell word: as it is when it has only safe characters, else in single quotes. */
 static const char *shell_word(const char *s, char *buf, size_t n) {
@@ -97,4 +99,44 @@ hl_status hl_run_data_open(hl_dataset *out, const char *name, const char *data_r
     if (progress) hl_msg(HL_LOG_INFO, "%s ready at %s", name, rep.path);
     if ((st = hl_dataset_open(out, name, root)) < 0) return hl_error_wrap("%s fetched into %s", name, root);
     return HL_OK;
+}
+
+/* Decoding progress on stderr (an hl_progress task, begun at the first report of a long decode). */
+typedef struct decode_progress {
+    hl_progress p;
+    hl_progress_opts o;
+    char label[128];
+    bool begun;
+} decode_progress;
+
+static void on_decode(void *user, const char *phase, int64_t done, int64_t total, const char *detail) {
+    (void)detail;
+    decode_progress *d = user;
+    if (strcmp(phase, "decode") || total < 1000) return;
+    if (!d->begun) hl_progress_begin(&d->p, &d->o, d->label, total, "images");
+    d->begun = true;
+    hl_progress_update(&d->p, done);
+}
+
+hl_status hl_run_data_open_lists(hl_dataset *out, hl_split *split, const hl_suite_lists *l, const char *name,
+                                 const char *data_root, hl_progress_mode mode, bool labels_only) {
+    char dir[1024];
+    memset(out, 0, sizeof *out);
+    if (l->dir[0]) {
+        snprintf(dir, sizeof dir, "%s", l->dir);
+    } else {
+        hl_status st = hl_lists_find(l->set, data_root, dir, sizeof dir);
+        if (st < 0) return st;
+    }
+    hl_lists_opts lo = {.dir = dir, .root = l->root, .name = name, .size = l->image_size, .channels = l->channels,
+                        .cache = true, .labels_only = labels_only};
+    decode_progress d = {0};
+    d.o.mode = mode;
+    hl_progress_defaults(&d.o);
+    snprintf(d.label, sizeof d.label, "decode %s (%dx%d, once: cached)", name, l->image_size, l->image_size);
+    if (mode != HL_PROGRESS_QUIET) hl_job_set_progress(on_decode, &d);
+    hl_status st = hl_dataset_load_lists(out, split, &lo);
+    if (mode != HL_PROGRESS_QUIET) hl_job_set_progress(NULL, NULL);
+    if (d.begun) hl_progress_end(&d.p, st == HL_OK);
+    return st;
 }

@@ -25,9 +25,19 @@
 #ifndef HL_LAB_RUN_DATA_H
 #define HL_LAB_RUN_DATA_H
 
-#include "core/data/dataset.h"
+#include "core/data/split.h"
+#include "lab/progress.h"
+#include "lab/suite.h"
 
 hl_status hl_run_data_open(hl_dataset *out, const char *name, const char *data_root, const char *suite_path,
                            bool fetch, bool progress);
+
+/* A suite's image-list dataset (lab/suite_data.h, core/data/lists.h): its image_list folder, or the named set the
+ * suite found (looked for again in data_root and the search path when the suite did not find it, for HL_ENOTFOUND's
+ * places and source), through the image cache; name: the suite's dataset name. split non-NULL (protocol lists): the
+ * lists' own split. labels_only: no image is opened (dry runs). While images are decoded (a cold cache, at least
+ * 1,000 images) a progress task "decode NAME" runs on stderr unless mode is HL_PROGRESS_QUIET. */
+hl_status hl_run_data_open_lists(hl_dataset *out, hl_split *split, const hl_suite_lists *l, const char *name,
+                                 const char *data_root, hl_progress_mode mode, bool labels_only);
 
 #endif

@@ -18,6 +18,7 @@
 #include "eval/codes_io.h"
 #include "eval/targets.h"
 #include "hashers/deep.h"
+#include "hashers/labeler.h"
 #include "lab/overrides.h"
 #include "lab/plugin.h"
 #include "lab/run_data.h"
@@ -100,6 +101,42 @@ static void validate_defence(const hl_config *dn, const hl_hasher_class *hc, hl_
     hl_config_free(r);
 }
 
+/* A hasher entry's `labeler:` and `labeled:`: the labeler class exists, its keys are valid, the hasher is supervised
+ * (a semi-supervised one uses the unlabelled images itself, an unsupervised one no labels); `labeled` only on hashers
+ * that read labels. A labeler without `method` is lab/suite.c's to report. */
+static void validate_labeler(const hl_config *e, const hl_hasher_class *hc, hl_config_errors *errs) {
+    const hl_config *ln = hl_config_get(e, "labeler"), *cn = hl_config_get(e, "labeled");
+    if (cn && cn->kind == HL_CONFIG_SCALAR && !(hc->flags & HL_HASHER_SUPERVISED))
+        hl_config_errors_add(errs, cn->file, cn->line, cn->col, "labeled: '%s' never reads labels (it trains on the "
+                             "protocol's train list with its labels hidden); remove `labeled`", hc->name);
+    if (!ln || ln->kind != HL_CONFIG_MAP) return; /* absent, or the schema's problem */
+    const hl_config *mnode = hl_config_get(ln, "method");
+    if (!mnode || mnode->kind != HL_CONFIG_SCALAR) return; /* lab/suite.c reports it */
+    const hl_labeler_class *lc = hl_labeler_class_find(mnode->text);
+    if (!lc) {
+        hl_config_errors_add(errs, mnode->file, mnode->line, mnode->col, "%s", hl_error_last());
+        hl_error_clear();
+    } else {
+        char what[80];
+        snprintf(what, sizeof what, "labeler '%s'", lc->name);
+        hl_config_validate(ln, lc->params, lc->n_params, false, what, errs);
+    }
+    if ((hc->flags & HL_HASHER_SUPERVISED) && !(hc->flags & HL_HASHER_SEMI_SUPERVISED)) return;
+    char names[400] = "";
+    for (int i = 0; i < hl_hasher_class_count(); i++) {
+        unsigned f = hl_hasher_class_at(i)->flags;
+        if ((f & HL_HASHER_SUPERVISED) && !(f & HL_HASHER_SEMI_SUPERVISED))
+            snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s", names[0] ? ", " : "",
+                     hl_hasher_class_at(i)->name);
+    }
+    hl_config_errors_add(errs, mnode->file, mnode->line, mnode->col,
+                         "labeler '%s' adds pseudo-labelled images to a supervised hasher's training set, but '%s' is "
+                         "%s (supervised: %s)", mnode->text, hc->name,
+                         (hc->flags & HL_HASHER_SEMI_SUPERVISED) ? "semi-supervised (it uses the unlabelled images itself)"
+                                                                 : "unsupervised (it reads no labels)",
+                         names);
+}
+
 /* True when the attack list has an untargeted `auto` entry. */
 static bool has_untargeted_auto(const hl_config *attacks) {
     for (int64_t i = 0; attacks && attacks->kind == HL_CONFIG_SEQ && i < hl_config_len(attacks); i++) {
@@ -127,6 +164,7 @@ static void validate(const hl_config *raw, hl_config_errors *errs) {
         if (params && params->kind == HL_CONFIG_MAP)
             hl_config_validate(params, cls->params, cls->n_params, false, what, errs);
         validate_defence(hl_config_get(e, "defence"), cls, errs);
+        validate_labeler(e, cls, errs);
         const hl_config *dn = hl_config_get(e, "defence");
         if (dn && dn->kind == HL_CONFIG_MAP && !has_untargeted_auto(raw_a))
             hl_config_errors_add(errs, dn->file, dn->line, dn->col,
@@ -190,6 +228,7 @@ static void validate(const hl_config *raw, hl_config_errors *errs) {
 
 static hl_status load_data(hl_run_state *rs) {
     hl_status st = HL_OK;
+    bool own_split = false;
     const hl_config *r = rs->suite->resolved;
     if (!strcmp(rs->suite->dataset, "synthetic")) {
         int64_t n, c, h, w, k, seed;
@@ -204,13 +243,19 @@ static hl_status load_data(hl_run_state *rs) {
         hl_synth_opts so = {.n = n, .c = (int)c, .h = (int)h, .w = (int)w, .classes = (int)k, .seed = (uint64_t)seed,
                             .noise = (float)noise};
         HL_TRY(hl_dataset_synthetic(&rs->data, &so));
+    } else if (rs->suite->lists.on) { /* image lists: their own split (protocol lists) or random:Q/T over them */
+        const hl_config *root = hl_config_get(r, "data_root");
+        const char *dir = root && root->kind == HL_CONFIG_SCALAR ? root->text : NULL;
+        own_split = !strcmp(rs->suite->protocol, "lists");
+        HL_TRY(hl_run_data_open_lists(&rs->data, own_split ? &rs->split : NULL, &rs->suite->lists, rs->suite->dataset,
+                                      dir, rs->o->progress, rs->o->dry_run));
     } else {
         const hl_config *root = hl_config_get(r, "data_root");
         const char *dir = root && root->kind == HL_CONFIG_SCALAR ? root->text : NULL;
         HL_TRY(hl_run_data_open(&rs->data, rs->suite->dataset, dir, rs->o->suite_path, rs->o->fetch && !rs->o->dry_run,
                                 rs->o->progress != HL_PROGRESS_QUIET));
     }
-    HL_TRY(hl_split_make(&rs->split, &rs->data, rs->suite->protocol, (uint64_t)rs->suite->split_seed));
+    if (!own_split) HL_TRY(hl_split_make(&rs->split, &rs->data, rs->suite->protocol, (uint64_t)rs->suite->split_seed));
     HL_TRY(hl_split_hash(&rs->split, rs->split_hash));
     HL_TRY(hl_labels_subset(&rs->qlab, &rs->data.labels, rs->split.query.idx, rs->split.query.n));
     HL_TRY(hl_labels_subset(&rs->dblab, &rs->data.labels, rs->split.database.idx, rs->split.database.n));
@@ -425,6 +470,19 @@ static hl_status check_with_data(hl_run_state *rs) {
         }
         hl_hasher_free(h);
         hl_config_free(scratch);
+        /* the entry's labelled count and labeler against the data: enough samples per class, images to label */
+        const hl_suite_hasher *sh = &rs->suite->hashers[c->hasher];
+        const hl_index_list *tl = NULL, *ul = NULL;
+        const hl_config *e = hl_config_at(raw, c->hasher), *ln = hl_config_get(e, "labeler");
+        const hl_config *cn = hl_config_get(e, "labeled"), *at = cn ? cn : hl_config_get(rs->suite->raw, "labeled");
+        if (!at) at = e;
+        if (hl_run_cell_lists(rs, sh->labeled, &tl, &ul) < 0) {
+            hl_config_errors_add(&errs, at->file, at->line, at->col, "labeled: %s", hl_error_last());
+            hl_error_clear();
+        } else if (sh->labeler && ul->n == 0) {
+            hl_config_errors_add(&errs, ln->file, ln->line, ln->col, "labeler: protocol %s leaves no unlabelled image "
+                                 "(database \\ train is empty) to label", rs->split.protocol);
+        }
     }
     hl_status st = hl_config_errors_finish(&errs, NULL);
     hl_config_errors_free(&errs);
@@ -535,6 +593,7 @@ static void run_state_free(hl_run_state *rs) {
     hl_labels_free(&rs->qlab);
     hl_labels_free(&rs->dblab);
     hl_split_free(&rs->split);
+    hl_run_cell_lists_free(rs);
     hl_dataset_free(&rs->data);
     hl_suite_free(rs->suite);
 }

@@ -16,6 +16,9 @@ typedef struct hl_run_state {
     hl_dataset data;
     hl_split split;
     char split_hash[65];
+    hl_split *lsplits;        /* [nlsplits] the splits of the entries' `labeled` counts (lab/cells_labeler.c) */
+    int64_t *lcounts;         /* [nlsplits] their counts */
+    int nlsplits;
     hl_cell *cells;
     int64_t ncells;
     hl_store store;
@@ -81,6 +84,19 @@ hl_status hl_cell_attack_chunks(hl_run_state *rs, const hl_cell *c, const char *
 /* The reference codes of an HL_ATTACK_REFERENCE attack for the queries with labels qlab (lab/cells_attack.c). */
 hl_status hl_cell_reference_codes(const hl_attack *a, const hl_labels *qlab, const hl_codes *db,
                                   const hl_labels *dblab, hl_codes *out, hl_config *res);
+
+/* Labelled counts and labelers (lab/cells_labeler.c). The labelled (train) and unlabelled (database \ train) lists
+ * of an entry with `labeled` count `labeled` (0: the run's split): the protocol with that train count
+ * (hl_split_protocol_with_train; same queries and database), made once per count and kept in rs. */
+hl_status hl_run_cell_lists(hl_run_state *rs, int64_t labeled, const hl_index_list **train,
+                            const hl_index_list **unlabelled);
+void hl_run_cell_lists_free(hl_run_state *rs);
+/* Train cell c's fit when its entry has a labeler: the labeler labels some of `unlabelled` (it gets the label-less
+ * view and the labels of `train` only), h fits on train ∪ those images with the labeler's labels, and result.json
+ * gets "labeler": {method, config, added, accuracy, per_round: [{added, accuracy}], seconds} — accuracy measured here
+ * against the hidden labels, after the fit — and fit_on. *nfit: the images h was fitted on. */
+hl_status hl_cell_fit_labeler(hl_run_state *rs, const hl_cell *c, hl_hasher *h, hl_config *res,
+                              const hl_index_list *train, const hl_index_list *unlabelled, int64_t *nfit);
 
 /* Anchor items per attacked query in artifacts/anchor_indices.npy (DHTA's n_t = 9; an attack's n_t <= this). */
 #define HL_RUN_ANCHORS 9

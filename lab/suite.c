@@ -10,8 +10,10 @@
 #include "core/data/split.h"
 #include "core/hash.h"
 #include "lab/plugin.h"
+#include "lab/suite_data.h"
 #include "lab/yaml_load.h"
 #include "defences/defence.h"
+#include "hashers/labeler.h"
 #include "reports/table.h"
 
 #define N_OF(a) ((int)HL_ARRAY_LEN(a))
@@ -49,6 +51,10 @@ static const hl_param_spec hasher_fields[] = {
     {"defence", HL_PARAM_MAP, "null", NULL, NULL,
      "adversarial training of a trainable hasher: {method, norm, eps, steps, step_size, random_start, params}",
      defence_fields, N_OF(defence_fields)},
+    {"labeled", HL_PARAM_INT, "null", "[1, inf)", NULL,
+     "labelled train images of this entry (overrides the suite's `labeled`; suites/README.md)", NULL, 0},
+    {"labeler", HL_PARAM_MAP, "null", NULL, NULL,
+     "pseudo-labels for a supervised hasher: {method: gnn, ...} (hashlab list gnn)", NULL, 0},
 };
 
 static const hl_param_spec attack_fields[] = {
@@ -90,12 +96,16 @@ static const hl_param_spec report_fields[] = {
 
 static const hl_param_spec suite_spec[] = {
     {"name", HL_PARAM_STRING, NULL, NULL, NULL, "suite name (run directory runs/<name>)", NULL, 0},
-    {"dataset", HL_PARAM_ENUM, NULL, NULL, "cifar10|cifar100|fashion-mnist|mnist|synthetic", "dataset", NULL, 0},
+    {"dataset", HL_PARAM_ENUM, NULL, NULL,
+     "cifar10|cifar100|fashion-mnist|mnist|synthetic|nus-wide|flickr25k|coco|imagenet100",
+     "dataset, or image lists {image_list: DIR, image_size, channels, root, name}", NULL, 0},
     {"data_root", HL_PARAM_STRING, "null", NULL, NULL, "where datasets are looked for first", NULL, 0},
     {"synthetic", HL_PARAM_MAP, "{}", NULL, NULL, "dataset: synthetic settings", synthetic_fields, N_OF(synthetic_fields)},
-    {"protocol", HL_PARAM_STRING, "cifar10", NULL, NULL, "split protocol (cifar10, cifar10-1, cifar10-2, random:Q/T)",
-     NULL, 0},
+    {"protocol", HL_PARAM_STRING, "cifar10", NULL, NULL,
+     "split protocol (cifar10, cifar10-1, cifar10-2, random:Q/T; image lists: lists, their default)", NULL, 0},
     {"split_seed", HL_PARAM_INT, "0", "[0, inf)", NULL, "seed of the split", NULL, 0},
+    {"labeled", HL_PARAM_INT, "null", "[1, inf)", NULL,
+     "semi-supervised protocol: only this many train images are labelled (cifar10-1, random:Q/T)", NULL, 0},
     {"seeds", HL_PARAM_INT_LIST, "[0]", "[0, inf)", NULL, "training seeds", NULL, 0},
     {"attack_queries", HL_PARAM_STRING, "500", NULL, NULL,
      "queries attacked: the first N of the query list (a positive integer) or all", NULL, 0},
@@ -114,6 +124,16 @@ static const hl_param_spec suite_spec[] = {
     {"eps_unbounded_ok", HL_PARAM_BOOL, "false", NULL, NULL,
      "allow eps above the sanity bound (L-inf 64/255, L2 16 on [0,1] pixels): eps: 8 usually means 8/255", NULL, 0},
 };
+
+/* The suite's schema for this tree: `dataset` as a mapping (lab/suite_data.h) when the tree writes it as one. */
+static const hl_param_spec *specs_for(const hl_config *root, hl_param_spec buf[N_OF(suite_spec)]) {
+    const hl_config *d = hl_config_get(root, "dataset");
+    if (!d || d->kind != HL_CONFIG_MAP) return suite_spec;
+    memcpy(buf, suite_spec, sizeof suite_spec);
+    for (int i = 0; i < N_OF(suite_spec); i++)
+        if (!strcmp(buf[i].name, "dataset")) buf[i] = *hl_suite_dataset_map_spec();
+    return buf;
+}
 
 void hl_suite_free(hl_suite *s) {
     if (!s) return;
@@ -141,10 +161,13 @@ static void check_int_or_all(const hl_config *raw, const char *path, hl_config_e
 }
 
 /* Suite-level checks the schema cannot express, each at the offending node's position: the protocol's syntax (with
- * a did-you-mean from core/data/split.c) and the report formats. */
+ * a did-you-mean from core/data/split.c; image lists and `protocol: lists`: lab/suite_data.c) and the report
+ * formats. */
 static void check_protocol_and_formats(const hl_config *root, hl_config_errors *errs) {
     const hl_config *p = hl_config_get(root, "protocol"), *f = hl_config_path(root, "report.formats");
-    if (p && p->kind == HL_CONFIG_SCALAR && hl_split_protocol_check(p->text, NULL) < 0)
+    bool lists = hl_suite_dataset_is_lists(hl_config_get(root, "dataset"));
+    if (p && p->kind == HL_CONFIG_SCALAR && !lists && strcmp(p->text, "lists") &&
+        hl_split_protocol_check(p->text, NULL) < 0)
         hl_config_errors_add(errs, p->file, p->line, p->col, "protocol: %s", hl_error_last());
     for (int64_t i = 0; f && f->kind == HL_CONFIG_SEQ && i < hl_config_len(f); i++) {
         const hl_config *e = hl_config_at(f, i);
@@ -183,6 +206,37 @@ static void check_unique_ints(const hl_config *node, const char *path, const cha
                 break;
             }
         }
+    hl_error_clear();
+}
+
+/* A `labeler` map names its method (the runner checks the class and its keys); `labeled` (top level and per entry)
+ * needs a protocol whose database does not depend on the train list: each given value is checked against the
+ * suite's protocol at its own position (core/data/split.h). */
+static void check_labeled(const hl_config *root, hl_config_errors *errs) {
+    const hl_config *p = hl_config_get(root, "protocol"), *hs = hl_config_get(root, "hashers");
+    const char *proto = p && p->kind == HL_CONFIG_SCALAR ? p->text : "cifar10";
+    char canon[64];
+    if (hl_split_protocol_check(proto, canon) < 0) { /* the protocol's own problem, reported by its check */
+        hl_error_clear();
+        return;
+    }
+    for (int64_t i = 0; hs && hs->kind == HL_CONFIG_SEQ && i < hl_config_len(hs); i++) {
+        const hl_config *ln = hl_config_get(hl_config_at(hs, i), "labeler"), *m = ln ? hl_config_get(ln, "method") : NULL;
+        if (ln && ln->kind == HL_CONFIG_MAP && (!m || m->kind != HL_CONFIG_SCALAR)) /* the class checks the rest */
+            hl_config_errors_add(errs, ln->file, ln->line, ln->col, "labeler: missing required key 'method' (e.g. "
+                                 "{method: gnn})");
+    }
+    for (int64_t i = -1; i < (hs && hs->kind == HL_CONFIG_SEQ ? hl_config_len(hs) : 0); i++) {
+        const hl_config *l = hl_config_get(i < 0 ? root : hl_config_at(hs, i), "labeled");
+        int64_t v;
+        if (!l || l->kind != HL_CONFIG_SCALAR || hl_config_as_int(l, &v) < 0 || v < 1) { /* absent or the schema's */
+            hl_error_clear();
+            continue;
+        }
+        char with[64];
+        if (hl_split_protocol_with_train(proto, v, with) < 0)
+            hl_config_errors_add(errs, l->file, l->line, l->col, "labeled: %s", hl_error_last());
+    }
     hl_error_clear();
 }
 
@@ -332,10 +386,13 @@ bool hl_suite_attack_applies(const hl_suite_attack *a, int64_t bits) {
 /* Every problem of the suite's own keys (schema, then what the schema cannot express) into errs; returns how many. */
 static int64_t suite_key_problems(const hl_config *root, hl_config_errors *errs) {
     int64_t before = errs->n;
-    hl_config_validate(root, suite_spec, N_OF(suite_spec), false, "suite", errs);
+    hl_param_spec buf[N_OF(suite_spec)];
+    hl_config_validate(root, specs_for(root, buf), N_OF(suite_spec), false, "suite", errs);
+    hl_suite_check_dataset(root, errs);
     check_int_or_all(root, "metrics.topk", errs);
     check_int_or_all(root, "attack_queries", errs);
     check_protocol_and_formats(root, errs);
+    check_labeled(root, errs);
     check_duplicates(root, errs);
     const hl_config *hs = hl_config_get(root, "hashers");
     if (hs && hs->kind == HL_CONFIG_SEQ && hl_config_len(hs) == 0)
@@ -370,14 +427,17 @@ static void hash_weights(hl_suite *s, hl_config_errors *errs) {
  * naming nothing go to errs. */
 static hl_status fill(hl_suite *s, hl_config_errors *errs) {
     hl_status st = HL_OK;
-    HL_TRY(hl_config_resolve(s->raw, suite_spec, N_OF(suite_spec), &s->resolved));
+    hl_param_spec buf[N_OF(suite_spec)];
+    HL_TRY(hl_config_resolve(s->raw, specs_for(s->raw, buf), N_OF(suite_spec), &s->resolved));
     const hl_config *r = s->resolved;
     HL_TRY(hl_config_get_string(r, "name", &s->name));
-    HL_TRY(hl_config_get_string(r, "dataset", &s->dataset));
+    HL_TRY(hl_suite_fill_dataset(s, errs)); /* dataset, lists; protocol lists by default for image lists */
     HL_TRY(hl_config_get_string(r, "protocol", &s->protocol));
     HL_TRY(hl_config_get_string(r, "backbone", &s->backbone));
     HL_TRY(hl_config_get_int(r, "split_seed", &s->split_seed));
     HL_TRY(hl_config_get_int_list(r, "seeds", &s->seeds, &s->nseeds));
+    const hl_config *lab_node = hl_config_get(r, "labeled");
+    if (lab_node && lab_node->kind == HL_CONFIG_SCALAR) HL_TRY(hl_config_get_int(r, "labeled", &s->labeled));
     const hl_config *out_node = hl_config_get(r, "output");
     if (out_node && out_node->kind == HL_CONFIG_SCALAR) s->output = out_node->text;
 
@@ -395,13 +455,21 @@ static hl_status fill(hl_suite *s, hl_config_errors *errs) {
         if (!h->name[0]) h->name = h->method;
         HL_TRY(hl_config_get_int_list(h->node, "bits", &h->bits, &h->nbits));
         HL_TRY(hl_config_get_bool(h->node, "attack", &h->attack));
-        const hl_config *dn = hl_config_get(h->node, "defence");
-        if (dn && dn->kind == HL_CONFIG_MAP) {
-            HL_TRY(hl_config_get_string(dn, "method", &h->defence));
-            if (h->name == h->method) { /* an unnamed defended entry: "dpsh-cgat" */
-                snprintf(h->auto_name, sizeof h->auto_name, "%s-%s", h->method, h->defence);
-                h->name = h->auto_name;
-            }
+        const hl_config *dn = hl_config_get(h->node, "defence"), *ln = hl_config_get(h->node, "labeler");
+        const hl_config *cn = hl_config_get(h->node, "labeled");
+        const hl_hasher_class *hc = hl_hasher_class_find(h->method);
+        hl_error_clear();
+        h->labeled = hc && !(hc->flags & HL_HASHER_SUPERVISED) ? 0 : s->labeled; /* unsupervised: never labels */
+        if (cn && cn->kind == HL_CONFIG_SCALAR) HL_TRY(hl_config_get_int(h->node, "labeled", &h->labeled));
+        if (dn && dn->kind == HL_CONFIG_MAP) HL_TRY(hl_config_get_string(dn, "method", &h->defence));
+        if (ln && ln->kind == HL_CONFIG_MAP) {
+            const hl_config *m = hl_config_get(ln, "method"); /* present: check_labeled */
+            if (m && m->kind == HL_CONFIG_SCALAR) h->labeler = m->text;
+        }
+        if (h->name == h->method && (h->defence || h->labeler)) { /* unnamed: "dpsh-cgat", "dpsh-gnn" */
+            snprintf(h->auto_name, sizeof h->auto_name, "%s%s%s%s%s", h->method, h->defence ? "-" : "",
+                     h->defence ? h->defence : "", h->labeler ? "-" : "", h->labeler ? h->labeler : "");
+            h->name = h->auto_name;
         }
     }
     for (int64_t i = 0; i < s->nattacks; i++) {
@@ -536,7 +604,9 @@ static hl_status train_key(const hl_suite *s, const char *split_hash, int64_t h,
     if (!m) return hl_error_set(HL_ENOMEM, "out of memory building a cell key");
     HL_TRY(put_text(m, "kind", "train"));
     HL_TRY(put_clone(m, "dataset", hl_config_get(r, "dataset")));
-    if (!strcmp(s->dataset, "synthetic")) HL_TRY(put_clone(m, "synthetic", hl_config_get(r, "synthetic")));
+    if (!s->lists.on && !strcmp(s->dataset, "synthetic"))
+        HL_TRY(put_clone(m, "synthetic", hl_config_get(r, "synthetic")));
+    if (s->lists.sha256[0]) HL_TRY(put_text(m, "lists", s->lists.sha256)); /* the three list files' content */
     HL_TRY(put_clone(m, "protocol", hl_config_get(r, "protocol")));
     HL_TRY(put_clone(m, "split_seed", hl_config_get(r, "split_seed")));
     HL_TRY(put_text(m, "split", split_hash));
@@ -554,6 +624,24 @@ static hl_status train_key(const hl_suite *s, const char *split_hash, int64_t h,
         char dcode[120];
         code_id(dc, dc ? dc->version : NULL, dcode, sizeof dcode);
         if (dcode[0]) HL_TRY(put_text(m, "defence_code", dcode));
+    }
+    if (s->hashers[h].labeled > 0) HL_TRY(put_int(m, "labeled", s->hashers[h].labeled)); /* only when set */
+    const hl_config *ln = hl_config_get(s->hashers[h].node, "labeler");
+    if (ln && ln->kind == HL_CONFIG_MAP) { /* resolved by its class (defaults in), so spelling never changes keys */
+        const hl_labeler_class *lc = s->hashers[h].labeler ? hl_labeler_class_find(s->hashers[h].labeler) : NULL;
+        hl_config *lr = NULL;
+        hl_config_errors le = {0};
+        if (lc && hl_config_validate(ln, lc->params, lc->n_params, false, NULL, &le) == 0 &&
+            hl_config_resolve(ln, lc->params, lc->n_params, &lr) == HL_OK)
+            st = hl_config_map_put(m, "labeler", 0, 0, lr);
+        else
+            st = put_clone(m, "labeler", ln);
+        hl_config_errors_free(&le);
+        hl_error_clear();
+        if (st < 0) goto done;
+        char lcode[120];
+        code_id(NULL, lc ? lc->version : NULL, lcode, sizeof lcode);
+        if (lcode[0]) HL_TRY(put_text(m, "labeler_code", lcode));
     }
     HL_TRY(put_int(m, "bits", bits));
     HL_TRY(put_int(m, "seed", seed));

@@ -3,13 +3,19 @@
  * Format (documented for users in suites/README.md):
  *
  *     name: fashion_quick                 # required; names the run directory runs/<name> unless `output` is set
- *     dataset: fashion-mnist              # cifar10 | cifar100 | fashion-mnist | mnist | synthetic
+ *     dataset: fashion-mnist              # cifar10 | cifar100 | fashion-mnist | mnist | synthetic, an image-list
+ *                                         # set nus-wide | flickr25k | coco | imagenet100, or image lists
+ *                                         # {image_list: DIR, image_size, channels, root, name} (lab/suite_data.h)
  *     synthetic: {n: 2000, c: 1, h: 28, w: 28, classes: 10, noise: 0.3}   # only for dataset: synthetic
- *     protocol: cifar10                   # split protocol (core/data/split.h), default cifar10
+ *     protocol: cifar10                   # split protocol (core/data/split.h), default cifar10; image lists:
+ *                                         # lists (their own split, the default) or random:Q/T
  *     split_seed: 0
  *     seeds: [0, 1, 2]                    # one training run per seed; reports give mean ± std
  *     attack_queries: 500                 # the first N queries are attacked (or all)
  *     backbone: cnn-small
+ *     labeled: 1000                       # semi-supervised protocol: only this many train images are labelled
+ *                                         # (the protocol's train count replaced; same queries and database; see
+ *                                         # suites/README.md; cifar10-1 and random:Q/T only); also per entry
  *     device: cpu                         # cpu | cuda
  *     threads: 0                          # 0 = all cores
  *     hashers:
@@ -22,6 +28,9 @@
  *         defence: {method: cgat, eps: 8/255, steps: 7, step_size: 2/255, params: {}}   # adversarial training
  *                                         # (defences/defence.h; trainable hashers only; in the cell key; an
  *                                         # unnamed entry is named <method>-<defence>)
+ *         labeled: 1000                   # this entry's labelled count (overrides the suite's)
+ *         labeler: {method: gnn, k: 10, rounds: 3, per_round: 1000}   # pseudo-labels for a supervised hasher
+ *                                         # (hashers/labeler.h; in the cell key; unnamed: <method>-<labeler>)
  *     attacks:
  *       - method: noise
  *         name: noise                     # report column group (default: the method)
@@ -50,12 +59,12 @@
  * `bits` admit it), then a TRANSFER cell per (attack cell named in `transfer` × train cell of an attacked entry with
  * the same seed, both of `transfer.bits`): the attack cell's stored 8-bit adversarial images scored on that model
  * (the diagonal — the attack's own victim — reproduces the white-box scores). A cell
- * key is the SHA-256 of the canonical JSON of everything that determines its result: the resolved dataset and
- * protocol, the split's hash (core/data/split.h), the hasher entry, bits and seed, the backbone, the SHA-256 of the
- * content of the entry's pretrained-weights file when it names one (`params.pretrained` or its alias `init_from`,
- * a path relative to the current directory: new weights under the same name make new cells; a file that cannot be
- * read is a problem reported at the key) (and, for an attack cell, its train cell's key and the resolved attack
- * entry). Metrics and report options are not in the keys: scores
+ * key is the SHA-256 of the canonical JSON of everything that determines its result: the resolved dataset (for image
+ * lists also their content hash) and protocol, the split's hash (core/data/split.h), the hasher entry, bits and seed,
+ * the backbone, the SHA-256 of the content of the entry's pretrained-weights file when it names one
+ * (`params.pretrained` or its alias `init_from`, a path relative to the current directory: new weights under the same
+ * name make new cells; a file that cannot be read is a problem reported at the key) (and, for an attack cell, its
+ * train cell's key and the resolved attack entry). Metrics and report options are not in the keys: scores
  * are recomputed from stored codes, so changing them never retrains or re-attacks.
  * Shards (`--shard i/n`) split the train cells round-robin; an attack cell goes with its train cell, so each shard
  * is self-contained and the shards together cover every cell exactly once. A transfer cell goes with its source
@@ -75,7 +84,11 @@ typedef struct hl_suite_hasher {
     int64_t nbits;
     bool attack;      /* `attack:`: the suite's attacks run on its models */
     const char *defence;  /* `defence: {method}` (adversarial training, defences/defence.h) or NULL */
-    char auto_name[80];   /* the name of an unnamed defended entry: "<method>-<defence>" */
+    const char *labeler;  /* `labeler: {method}` (pseudo-labels before a supervised fit, hashers/labeler.h) or NULL */
+    int64_t labeled;      /* labelled images the entry trains with: its `labeled`, else the suite's; 0 = neither
+                           * (the protocol's train list, and ADSH-style methods fit on the labelled database) */
+    char auto_name[120];  /* the name of an unnamed entry with a defence and/or a labeler: "<method>-<defence>",
+                           * "<method>-<labeler>" */
     char weights_sha256[65]; /* SHA-256 of the content of `params.pretrained` (or its alias `init_from`), "" without */
 } hl_suite_hasher;
 
@@ -89,11 +102,24 @@ typedef struct hl_suite_attack {
                         * result.json's "eps"; the node (and so the key) keeps the canonical "16/85", "31/1000" */
 } hl_suite_attack;
 
+/* An image-list dataset (lab/suite_data.h). */
+typedef struct hl_suite_lists {
+    bool on;                /* the dataset is an image-list set */
+    const char *set;        /* a named set ("nus-wide", ...), or NULL for dataset: {image_list: DIR} */
+    char dir[1024];         /* the lists' folder; "" when a named set is not on this machine */
+    char root[1024];        /* where relative image paths resolve ("" = dir) */
+    int image_size, channels;
+    char sha256[65];        /* hl_lists_hash of dir ("" when dir is "") */
+} hl_suite_lists;
+
 typedef struct hl_suite {
     hl_config *raw;      /* as loaded (positions for messages) */
     hl_config *resolved; /* defaults filled in, canonical values */
-    const char *name, *dataset, *protocol, *backbone, *output;
+    const char *name, *dataset, *protocol, *backbone, *output; /* dataset: its name (image lists: `name` or DIR's) */
+    hl_suite_lists lists;
+    char dataset_name[64]; /* storage for an image-list dataset's default name */
     int64_t split_seed;
+    int64_t labeled;     /* top-level `labeled` (0: not set) */
     int64_t *seeds;
     int64_t nseeds;
     hl_suite_hasher *hashers;

@@ -386,6 +386,11 @@ static void cpu_unary_bwd(hl_ew_unop op, int64_t n, float p0, float p1, const fl
     }
 }
 
+static void cpu_relu_mask(int64_t n, const float *y, float *g) {
+#pragma omp parallel for simd schedule(static) if (n > EW_PAR_MIN)
+    for (int64_t i = 0; i < n; i++) g[i] = y[i] > 0.0f ? g[i] : 0.0f;
+}
+
 const hl_kern_ew hl_cpu_ew = {
     .binary = cpu_binary,
     .binary_bcast = cpu_binary_bcast,
@@ -394,4 +399,5 @@ const hl_kern_ew hl_cpu_ew = {
     .sum_to = cpu_sum_to,
     .unary = cpu_unary,
     .unary_bwd = cpu_unary_bwd,
+    .relu_mask = cpu_relu_mask,
 };

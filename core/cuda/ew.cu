@@ -264,6 +264,16 @@ static void cuda_unary_bwd(hl_ew_unop op, int64_t n, float p0, float p1, const f
     HL_CUDA_LAUNCH();
 }
 
+__global__ static void k_relu_mask(int64_t n, const float *y, float *g) {
+    HL_CUDA_FOR(i, n) g[i] = y[i] > 0.0f ? g[i] : 0.0f;
+}
+
+static void cuda_relu_mask(int64_t n, const float *y, float *g) {
+    if (n <= 0) return;
+    k_relu_mask<<<hl_cuda_blocks(n), HL_CUDA_THREADS>>>(n, y, g);
+    HL_CUDA_LAUNCH();
+}
+
 const hl_kern_ew hl_cuda_ew = {
     .binary = cuda_binary,
     .binary_bcast = cuda_binary_bcast,
@@ -272,4 +282,5 @@ const hl_kern_ew hl_cuda_ew = {
     .sum_to = cuda_sum_to,
     .unary = cuda_unary,
     .unary_bwd = cuda_unary_bwd,
+    .relu_mask = cuda_relu_mask,
 };

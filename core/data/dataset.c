@@ -2,11 +2,13 @@
  * The loaders live beside it: cifar.c, idx.c, image_list.c, synthetic.c. */
 #include "core/data/dataset.h"
 #include "core/data/dataset_impl.h"
+#include "core/data/lists.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <pwd.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 void hl_dataset_free(hl_dataset *d) {
@@ -14,7 +16,8 @@ void hl_dataset_free(hl_dataset *d) {
     if (d->class_names) /* [labels.nlabels]: loaders attach names only once the labels exist */
         for (int i = 0; i < d->labels.nlabels; i++) free(d->class_names[i]);
     free(d->class_names);
-    free(d->pixels);
+    if (d->map) munmap(d->map, d->map_len);
+    else free(d->pixels);
     hl_labels_free(&d->labels);
     free(d->class_id);
     memset(d, 0, sizeof *d);
@@ -79,28 +82,45 @@ static bool file_exists(const char *dir, const char *file) {
     return access(p, R_OK) == 0;
 }
 
+void hl_dataset_search_roots(const char *root, char home[1024], const char *roots[HL_DATASET_NROOTS]) {
+    const char *h = getenv("HOME"), *env = getenv("HASHLAB_DATA");
+    home[0] = 0;
+    if (!h || !*h) { /* as hl_fetch_default_root: $HOME, else the passwd entry */
+        const struct passwd *pw = getpwuid(getuid());
+        h = pw ? pw->pw_dir : NULL;
+    }
+    if (h && *h) snprintf(home, 1024, "%s/.cache/hashlab", h);
+    roots[0] = root && *root ? root : NULL;
+    roots[1] = env && *env ? env : NULL;
+    roots[2] = "data";
+    roots[3] = home[0] ? home : NULL;
+    roots[4] = "/usr/share/datasets";
+}
+
 hl_status hl_dataset_open(hl_dataset *out, const char *name, const char *root) {
     memset(out, 0, sizeof *out);
     const known_dataset *k = NULL;
     for (size_t i = 0; i < HL_ARRAY_LEN(known); i++)
         if (name && strcmp(name, known[i].name) == 0) k = &known[i];
-    if (!k)
-        return hl_error_set(HL_EINVAL, "unknown dataset '%s' (known: cifar10, cifar100, fashion-mnist, mnist)",
-                            name ? name : "(null)");
-
-    char home[1024] = "";
-    const char *h = getenv("HOME"), *env = getenv("HASHLAB_DATA");
-    if (!h || !*h) { /* as hl_fetch_default_root: $HOME, else the passwd entry */
-        const struct passwd *pw = getpwuid(getuid());
-        h = pw ? pw->pw_dir : NULL;
+    if (!k && name && hl_lists_known_find(name)) { /* an image-list set: lists.h */
+        char dir[1024];
+        hl_status st = hl_lists_find(name, root, dir, sizeof dir);
+        if (st < 0) return st;
+        hl_lists_opts o = {.dir = dir, .name = name, .size = 224, .channels = 3, .cache = true};
+        return hl_dataset_load_lists(out, NULL, &o);
     }
-    if (h && *h) snprintf(home, sizeof home, "%s/.cache/hashlab", h);
-    const char *roots[5] = {root, env && *env ? env : NULL, "data", home[0] ? home : NULL, "/usr/share/datasets"};
+    if (!k)
+        return hl_error_set(HL_EINVAL, "unknown dataset '%s' (known: cifar10, cifar100, fashion-mnist, mnist, %s)",
+                            name ? name : "(null)", hl_lists_known_names());
+
+    char home[1024];
+    const char *roots[HL_DATASET_NROOTS];
+    hl_dataset_search_roots(root, home, roots);
 
     /* The list of places is cut (with "...") where it would push the fix out of the 1023-byte message. */
     char tried[1024] = "";
     size_t tl = 0, cap = sizeof tried - strlen(k->fix) - strlen(k->name) - 64;
-    for (int r = 0; r < 5; r++) {
+    for (int r = 0; r < HL_DATASET_NROOTS; r++) {
         if (!roots[r] || !*roots[r]) continue;
         for (int s = 0; s < 3 && k->subdirs[s]; s++) {
             char dir[1024];

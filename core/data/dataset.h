@@ -9,6 +9,8 @@
  *   hl_dataset_load_cifar        CIFAR-10 / CIFAR-100 binary version (cifar-10-batches-bin/, cifar-100-binary/)
  *   hl_dataset_load_idx          IDX image + label files (MNIST family), raw or gzip-compressed (zlib)
  *   hl_dataset_load_image_list   "relative/path.jpg l1 l2 … lL" lists (NUS-WIDE/COCO/FLICKR style), PNG + JPEG
+ *   hl_dataset_load_image_list_cached   the same, decoded once into a memory-mapped cache file (below)
+ *   hl_dataset_load_lists        DeepHash-pytorch's train/test/database.txt as one dataset + split (core/data/lists.h)
  *   hl_dataset_synthetic         seeded class-conditional patterns of any size / channels / class count
  *   hl_dataset_open              by name with the default search path (see below)
  *
@@ -25,7 +27,10 @@ typedef struct hl_dataset {
     char source[1024];    /* where it was loaded from (for manifests and messages) */
     int64_t n;            /* samples */
     int c, h, w;          /* channels, height, width */
-    uint8_t *pixels;      /* [n, c, h, w], owned */
+    uint8_t *pixels;      /* [n, c, h, w], owned: malloc'd, or inside `map` (then never free()d) */
+    void *map;            /* non-NULL: pixels lie in this private read-write mapping of a cache file (copy-on-write:
+                           * writes never reach the file), unmapped by hl_dataset_free */
+    size_t map_len;       /* bytes mapped at map */
     hl_labels labels;     /* [n, L] label sets */
     int64_t *class_id;    /* [n] for single-label sets, NULL for multi-label ones */
     char **class_names;   /* [L] or NULL */
@@ -54,8 +59,38 @@ hl_status hl_dataset_load_mnist_dir(hl_dataset *out, const char *dir, const char
 
 /* Image list: each line "relative/path.ext l1 l2 … lL" (0/1 multi-hot, L equal on every line); paths relative to
  * `root`; PNG and JPEG decoded and resized (bilinear, antialiased when shrinking) to size × size, `channels` 1 or 3.
+ * Decoding runs in parallel (OpenMP) in chunks, reporting hl_job_progress("decode", done, n, NULL) after each and
+ * stopping with HL_EINTR at a stop request (core/job.h); a missing or corrupt image is an error naming the list
+ * file, its line and the image path ("LIST:LINE: PATH: reason"), the first in list order.
  * (core/data/image_stream.h reads the same lists a batch at a time, labels optional: hashlab embed / encode.) */
 hl_status hl_dataset_load_image_list(hl_dataset *out, const char *list_path, const char *root, int size, int channels);
+
+/* As hl_dataset_load_image_list, with the decoded pixels cached in cache_dir (NULL: hl_image_cache_dir()):
+ *
+ *   file   CACHE_DIR/<key>.u8: a 4096-byte header (magic "HLIMGCACHE", version, n, c, h, w, the key) and the pixels
+ *          uint8 [n, c, size, size]; written atomically (a temp file in CACHE_DIR, fsync, rename), decoded straight
+ *          into a shared mapping of the temp file (posix_fallocate first, so a full disk is an error, not SIGBUS).
+ *   key    SHA-256 of: a format tag, size, channels, n and, for every image in order, the path as opened (root
+ *          joined), its size in bytes and its modification time (ns). Not the image bytes: on 10,000 256×256 JPEGs
+ *          (`hashlab bench lists`) hashing them costs 0.17 s of CPU (1% of decoding them, 19 s) but 8× the
+ *          stat()-based key (0.02 s), on every load and from the page cache; on a cold disk it reads every image
+ *          each run. A changed image changes its mtime. Labels are not in the key: they are read
+ *          from the list every time, so a relabelled list reuses the cache, an added, removed, reordered or renamed
+ *          image does not. Moving the data folder re-decodes (the paths are in the key).
+ *   load   a valid cache file is memory-mapped (out->map; nothing decoded): a second load of a 10,000-image list
+ *          costs the stat()s and the hashing of the paths. A cache file that does not match (truncated, other
+ *          shape) is decoded again over it. When the cache cannot be written (read-only folder, no space) the images
+ *          are decoded into memory with a warning.
+ * The cache files can be deleted at any time. */
+hl_status hl_dataset_load_image_list_cached(hl_dataset *out, const char *list_path, const char *root, int size,
+                                            int channels, const char *cache_dir);
+
+/* The folder of the decoded-image cache: $HASHLAB_CACHE_DIR if set and non-empty, else ~/.cache/hashlab/lists. */
+hl_status hl_image_cache_dir(char *buf, size_t n);
+
+/* Images decoded by the list loaders (and image streams) in this process so far (tests and benchmarks: a cache hit
+ * decodes none). */
+int64_t hl_image_list_decoded(void);
 
 typedef struct hl_synth_opts {
     int64_t n;     /* samples */
@@ -68,7 +103,8 @@ typedef struct hl_synth_opts {
  * deterministic in (opts); sample i is a pure function of (seed, i), independent of n. */
 hl_status hl_dataset_synthetic(hl_dataset *out, const hl_synth_opts *o);
 
-/* By name: "cifar10", "cifar100", "fashion-mnist", "mnist". Looks in, in order: `root` if non-NULL, $HASHLAB_DATA,
+/* By name: "cifar10", "cifar100", "fashion-mnist", "mnist", and the image-list sets "nus-wide", "flickr25k", "coco",
+ * "imagenet100" (core/data/lists.h: 224 × 224 RGB, cached; train, test and database lists as one dataset). Looks in, in order: `root` if non-NULL, $HASHLAB_DATA,
  * ./data, ~/.cache/hashlab, /usr/share/datasets. A missing dataset is HL_ENOTFOUND with a message listing every
  * place looked and how to get it ("hashlab data fetch cifar10", "apt-get install dataset-fashion-mnist"). */
 hl_status hl_dataset_open(hl_dataset *out, const char *name, const char *root);

@@ -79,6 +79,21 @@ hl_status hl_split_protocol_check(const char *protocol, char canon[64]) {
     return split_parse(protocol, &kind, &q, &t, canon ? canon : buf);
 }
 
+hl_status hl_split_protocol_with_train(const char *protocol, int64_t t, char out[64]) {
+    int kind;
+    int64_t q, t0;
+    char canon[64];
+    hl_status st = split_parse(protocol, &kind, &q, &t0, canon);
+    if (st < 0) return st;
+    if (kind != KIND_CIFAR10_1 && kind != KIND_RANDOM)
+        return hl_error_set(HL_EINVAL, "protocol %s: a labelled count needs a protocol whose database is every sample "
+                            "but the queries (cifar10-1, random:Q/T); in %s the database depends on the train list",
+                            canon, canon);
+    if (t < 1) return hl_error_set(HL_EINVAL, "protocol %s: labelled count %lld must be >= 1", canon, (long long)t);
+    snprintf(out, 64, "%s:%lld/%lld", split_kind_names[kind], (long long)q, (long long)t);
+    return HL_OK;
+}
+
 static const char *split_class_name(const hl_dataset *d, int64_t k, char *buf, size_t n) {
     if (d->class_names && d->class_names[k]) snprintf(buf, n, "class %lld (%s)", (long long)k, d->class_names[k]);
     else snprintf(buf, n, "class %lld", (long long)k);

@@ -81,6 +81,14 @@ hl_status hl_split_make(hl_split *out, const hl_dataset *d, const char *protocol
  * "; did you mean 'cifar10-1'?" for a misspelt name); canon (may be NULL) receives the canonical name. What needs
  * the data (class counts) is hl_split_make's. */
 hl_status hl_split_protocol_check(const char *protocol, char canon[64]);
+/* The protocol with its train count replaced by t (a suite's `labeled: t`, lab/suite.h): "cifar10-1" or
+ * "cifar10-1:Q/T" -> "cifar10-1:Q/t", "random:Q/T" -> "random:Q/t" (canonical, into out). For these two protocols the
+ * database is every sample but the queries, and the queries do not depend on T, so the split of the result has the
+ * same queries and database as the protocol's own; its train list is the first t of the same seeded order (per
+ * class, or overall for random): a subset of the protocol's train list when t <= T, a superset otherwise. cifar10
+ * (database = the rest after train) and cifar10-2 (train = database) are HL_EINVAL: changing their train count
+ * changes the database. */
+hl_status hl_split_protocol_with_train(const char *protocol, int64_t t, char out[64]);
 /* A split from given lists (e.g. shipped list files), copied in the given order; `protocol` is a free label.
  * unlabelled = database \ train. Checked against d like a made split. */
 hl_status hl_split_from_lists(hl_split *out, const hl_dataset *d, const char *protocol, hl_split_train_rel rel,

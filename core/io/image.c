@@ -418,3 +418,68 @@ hl_status hl_image_write_png(const char *path, const uint8_t *px, int w, int h, 
     }
     return hl_atomic_write_commit(&af);
 }
+
+/* ---- JPEG writing ---------------------------------------------------------------------------------------------- */
+
+typedef struct jpg_wjob {
+    struct jpeg_error_mgr em; /* first member, as in jpg_job */
+    jmp_buf jb;
+    struct jpeg_compress_struct ci;
+    FILE *f;
+    const uint8_t *px;
+    int w, h, c, quality;
+    char err[JMSG_LENGTH_MAX + 64];
+} jpg_wjob;
+
+static void jpg_werror_exit(j_common_ptr ci) {
+    jpg_wjob *j = (jpg_wjob *)(void *)ci->err;
+    if (!j->err[0]) ci->err->format_message(ci, j->err);
+    longjmp(j->jb, 1);
+}
+
+static int jpg_write_run(jpg_wjob *j) {
+    if (setjmp(j->jb)) return -1;
+    jpeg_create_compress(&j->ci);
+    jpeg_stdio_dest(&j->ci, j->f);
+    j->ci.image_width = (JDIMENSION)j->w;
+    j->ci.image_height = (JDIMENSION)j->h;
+    j->ci.input_components = j->c;
+    j->ci.in_color_space = j->c == 1 ? JCS_GRAYSCALE : JCS_RGB;
+    jpeg_set_defaults(&j->ci);
+    jpeg_set_quality(&j->ci, j->quality, TRUE);
+    jpeg_start_compress(&j->ci, TRUE);
+    while (j->ci.next_scanline < j->ci.image_height) {
+        JSAMPROW row = (JSAMPROW)(j->px + (size_t)j->ci.next_scanline * j->w * j->c);
+        jpeg_write_scanlines(&j->ci, &row, 1);
+    }
+    jpeg_finish_compress(&j->ci);
+    return 0;
+}
+
+hl_status hl_image_write_jpeg(const char *path, const uint8_t *px, int w, int h, int c, int quality) {
+    HL_ASSERT(c == 1 || c == 3, "JPEG channels must be 1 or 3, got %d", c);
+    HL_ASSERT(quality >= 1 && quality <= 100, "JPEG quality %d outside [1, 100]", quality);
+    if (!size_ok((uint64_t)(w < 0 ? 0 : w), (uint64_t)(h < 0 ? 0 : h)) || w > 65500 || h > 65500)
+        return hl_error_set(HL_EINVAL, "%s: cannot write a %d x %d JPEG", path, w, h);
+    hl_atomic_file af;
+    hl_status st = hl_atomic_write_begin(&af, path);
+    if (st < 0) return st;
+    jpg_wjob *j = calloc(1, sizeof *j);
+    if (!j) {
+        hl_atomic_write_abort(&af);
+        return hl_error_set(HL_ENOMEM, "%s: out of memory for the JPEG encoder", path);
+    }
+    *j = (jpg_wjob){.f = af.f, .px = px, .w = w, .h = h, .c = c, .quality = quality};
+    j->ci.err = jpeg_std_error(&j->em);
+    j->em.error_exit = jpg_werror_exit;
+    int rc = jpg_write_run(j);
+    jpeg_destroy_compress(&j->ci);
+    if (rc < 0) {
+        st = hl_error_set(HL_EIO, "%s: JPEG encoding failed: %s", path, j->err[0] ? j->err : "unknown error");
+        free(j);
+        hl_atomic_write_abort(&af);
+        return st;
+    }
+    free(j);
+    return hl_atomic_write_commit(&af);
+}

@@ -1,4 +1,4 @@
-/* core/io/image.h — 8-bit image decoding (PNG via libpng, JPEG via libjpeg-turbo), resizing, PNG writing.
+/* core/io/image.h — 8-bit image decoding (PNG via libpng, JPEG via libjpeg-turbo), resizing, PNG and JPEG writing.
  *
  * Decoded images are interleaved uint8 [h, w, c] with c = 1 (gray) or 3 (RGB), whatever the file holds:
  *   - PNG: gray, gray+alpha, RGB, RGBA and palette images of any bit depth; palettes and low bit depths are
@@ -53,5 +53,8 @@ hl_status hl_image_resize(const uint8_t *src, int sw, int sh, int c, uint8_t *ds
 
 /* Writes interleaved 8-bit px [h, w, c] (c = 1 gray, 3 RGB, 4 RGBA) as a PNG, atomically (core/io/atomic.h). */
 hl_status hl_image_write_png(const char *path, const uint8_t *px, int w, int h, int c);
+/* Writes interleaved 8-bit px [h, w, c] (c = 1 gray, 3 RGB) as a baseline JPEG of `quality` (1..100; libjpeg's
+ * scale, 4:2:0 chroma for RGB), atomically (test data, benchmarks). */
+hl_status hl_image_write_jpeg(const char *path, const uint8_t *px, int w, int h, int c, int quality);
 
 #endif

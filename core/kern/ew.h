@@ -77,6 +77,9 @@ typedef struct hl_kern_ew {
     /* dx[n] += f'(x)·dy; x is the forward input, y the forward output (both always passed). */
     void (*unary_bwd)(hl_ew_unop op, int64_t n, float p0, float p1, const float *x, const float *y,
                       const float *dy, float *dx);
+    /* g[n] = y > 0 ? g : 0, in place: the gradient through a ReLU that an op applied to its own output y (fused
+     * conv2d / batch norm + ReLU, core/ops/ops.h); the same as HL_EW_RELU's f' = [x > 0], since y > 0 ⇔ x > 0. */
+    void (*relu_mask)(int64_t n, const float *y, float *g);
 } hl_kern_ew;
 
 extern const hl_kern_ew hl_cpu_ew;

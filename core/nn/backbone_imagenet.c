@@ -8,7 +8,9 @@
  *   vgg*      3×3 p1 convolutions, five maxpools 2/2: 224 → 7 (H ≥ 32 leaves ≥ 1); adaptive pooling to 7×7.
  *   resnet*   conv 7×7/2 p3 → 112, maxpool 3/2 p1 → 56, layer2..4 halve (stride 2): 28, 14, 7; global average.
  * Input normalisation: (x − mean)/std as two broadcast ops, x [B,C,H,W] against [1,3,1,1] constants, so a 1-channel
- * x broadcasts to 3 channels in the same step (backbone.h).
+ * x broadcasts to 3 channels in the same step (backbone.h). A ReLU right after a convolution, a batch norm or a
+ * residual sum is fused into it (hl_conv2d_relu, hl_batchnorm_relu, hl_add_relu: same values and gradients, no
+ * intermediate tensor).
  */
 #include "core/nn/backbone_impl.h"
 
@@ -149,7 +151,12 @@ static hl_tensor *normalise(hl_ctx *ctx, hl_tensor *x) {
 }
 
 static hl_tensor *conv_relu(hl_ctx *ctx, const hl_backbone *bb, int i, hl_tensor *x) {
-    return hl_relu(ctx, hl_conv2d_layer_forward(ctx, &bb->conv[i], x));
+    return hl_conv2d_layer_forward_relu(ctx, &bb->conv[i], x);
+}
+
+/* relu(bn[i](conv[i](x))) */
+static hl_tensor *conv_bn_relu(hl_ctx *ctx, const hl_backbone *bb, int i, hl_tensor *x) {
+    return hl_batchnorm_layer_forward_relu(ctx, &bb->bn[i], hl_conv2d_layer_forward(ctx, &bb->conv[i], x));
 }
 
 static hl_tensor *fc_relu(hl_ctx *ctx, const hl_backbone *bb, int i, hl_tensor *x) {
@@ -178,17 +185,16 @@ static hl_tensor *resnet_forward(hl_ctx *ctx, const hl_backbone *bb, hl_tensor *
     const bool bottleneck = bb->kind == HL_BACKBONE_RESNET50;
     const int *blocks = bottleneck ? resnet50_blocks : resnet18_blocks, exp = bottleneck ? 4 : 1;
     int ci = 0, in = 64;
-    hl_tensor *h = hl_relu(ctx, hl_backbone_conv_bn(ctx, bb, ci++, x));
-    h = hl_maxpool2d(ctx, h, 3, 2, 1);
+    hl_tensor *h = hl_maxpool2d(ctx, conv_bn_relu(ctx, bb, ci++, x), 3, 2, 1);
     for (int s = 0; s < 4; s++) {
         const int out = (64 << s) * exp;
         for (int b = 0; b < blocks[s]; b++) {
             const bool down = (s > 0 && b == 0) || in != out;
-            hl_tensor *o = hl_relu(ctx, hl_backbone_conv_bn(ctx, bb, ci++, h));
-            if (bottleneck) o = hl_relu(ctx, hl_backbone_conv_bn(ctx, bb, ci++, o));
+            hl_tensor *o = conv_bn_relu(ctx, bb, ci++, h);
+            if (bottleneck) o = conv_bn_relu(ctx, bb, ci++, o);
             o = hl_backbone_conv_bn(ctx, bb, ci++, o);
             hl_tensor *id = down ? hl_backbone_conv_bn(ctx, bb, ci++, h) : h;
-            h = hl_relu(ctx, hl_add(ctx, o, id));
+            h = hl_add_relu(ctx, o, id);
             in = out;
         }
     }

@@ -87,13 +87,27 @@ hl_tensor *hl_conv_transpose2d_layer_forward(hl_ctx *ctx, const hl_conv_transpos
     return hl_conv_transpose2d(ctx, x, l->w, l->b, l->opts);
 }
 
-hl_tensor *hl_batchnorm_layer_forward(hl_ctx *ctx, const hl_batchnorm_layer *l, hl_tensor *x) {
+static hl_tensor *batchnorm_forward(hl_ctx *ctx, const hl_batchnorm_layer *l, hl_tensor *x, bool relu) {
     HL_ASSERT_SHAPE((x->ndim == 2 || x->ndim == 4) && x->shape[1] == l->c, x, l->running_mean);
     const bool train = ctx->train;
     if (l->frozen) ctx->train = false; /* the op reads the mode from the ctx */
-    hl_tensor *y = hl_batchnorm(ctx, x, l->w, l->b, l->running_mean->data, l->running_var->data, l->momentum, l->eps);
+    hl_tensor *y = (relu ? hl_batchnorm_relu : hl_batchnorm)(ctx, x, l->w, l->b, l->running_mean->data,
+                                                            l->running_var->data, l->momentum, l->eps);
     ctx->train = train;
     return y;
+}
+
+hl_tensor *hl_batchnorm_layer_forward(hl_ctx *ctx, const hl_batchnorm_layer *l, hl_tensor *x) {
+    return batchnorm_forward(ctx, l, x, false);
+}
+
+hl_tensor *hl_batchnorm_layer_forward_relu(hl_ctx *ctx, const hl_batchnorm_layer *l, hl_tensor *x) {
+    return batchnorm_forward(ctx, l, x, true);
+}
+
+hl_tensor *hl_conv2d_layer_forward_relu(hl_ctx *ctx, const hl_conv2d_layer *l, hl_tensor *x) {
+    HL_ASSERT_SHAPE(x->ndim == 4 && x->shape[1] == l->in, x, l->w);
+    return hl_conv2d_relu(ctx, x, l->w, l->b, l->opts);
 }
 
 hl_tensor *hl_instancenorm_layer_forward(hl_ctx *ctx, const hl_instancenorm_layer *l, hl_tensor *x) {

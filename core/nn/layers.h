@@ -81,6 +81,9 @@ hl_tensor *hl_conv_transpose2d_layer_forward(hl_ctx *ctx, const hl_conv_transpos
 /* Train mode (ctx->train) uses batch statistics and updates the running ones; eval mode uses the running ones. A
  * frozen layer (l->frozen) always runs in eval mode. */
 hl_tensor *hl_batchnorm_layer_forward(hl_ctx *ctx, const hl_batchnorm_layer *l, hl_tensor *x);
+/* relu(layer(x)) as one op (hl_conv2d_relu, hl_batchnorm_relu): same values and gradients, less memory. */
+hl_tensor *hl_conv2d_layer_forward_relu(hl_ctx *ctx, const hl_conv2d_layer *l, hl_tensor *x);
+hl_tensor *hl_batchnorm_layer_forward_relu(hl_ctx *ctx, const hl_batchnorm_layer *l, hl_tensor *x);
 hl_tensor *hl_instancenorm_layer_forward(hl_ctx *ctx, const hl_instancenorm_layer *l, hl_tensor *x);
 
 /* PyTorch default initialisation of one layer (after hl_params_alloc); see above. */

@@ -62,11 +62,14 @@ static void ew_bcast_geom(const hl_tensor *a, const hl_tensor *b, int *ndim, int
 
 /* ---- add / sub / mul / div -------------------------------------------------------------------------------------- */
 
-/* iattr[0] = hl_ew_binop. Same-size operands (no dim stretched) use the flat kernel for both gradients; otherwise
- * each wanted gradient is one binary_bwd_bcast call (summing over the operand's stretched dims). */
+/* iattr[0] = hl_ew_binop, iattr[1] = a ReLU was applied to the output in place (hl_add_relu: its gradient is masked
+ * in place first, as in hl_conv2d_relu). Same-size operands (no dim stretched) use the flat kernel for both
+ * gradients; otherwise each wanted gradient is one binary_bwd_bcast call (summing over the operand's stretched
+ * dims). */
 static void binary_backward(hl_ctx *ctx, const hl_node *n) {
     hl_tensor *a = n->in[0], *b = n->in[1], *y = n->out;
     const hl_ew_binop op = (hl_ew_binop)n->iattr[0];
+    if (n->iattr[1]) ctx->k->ew->relu_mask(hl_numel(y), y->data, y->grad);
     const bool ga = hl_wants_grad(a), gb = hl_wants_grad(b);
     const int64_t ny = hl_numel(y);
     if (hl_numel(a) == ny && hl_numel(b) == ny) {
@@ -86,8 +89,10 @@ static const hl_op_desc add_desc = {"add", binary_backward};
 static const hl_op_desc sub_desc = {"sub", binary_backward};
 static const hl_op_desc mul_desc = {"mul", binary_backward};
 static const hl_op_desc div_desc = {"div", binary_backward};
+static const hl_op_desc add_relu_desc = {"add_relu", binary_backward};
 
-static hl_tensor *binary_op(hl_ctx *ctx, const hl_op_desc *desc, hl_ew_binop op, hl_tensor *a, hl_tensor *b) {
+static hl_tensor *binary_op_act(hl_ctx *ctx, const hl_op_desc *desc, hl_ew_binop op, hl_tensor *a, hl_tensor *b,
+                                bool relu) {
     HL_CHECK_INPUT(ctx, a);
     HL_CHECK_INPUT(ctx, b);
     int nd;
@@ -98,9 +103,21 @@ static hl_tensor *binary_op(hl_ctx *ctx, const hl_op_desc *desc, hl_ew_binop op,
     const int64_t ny = hl_numel(y);
     if (hl_numel(a) == ny && hl_numel(b) == ny) ctx->k->ew->binary(op, ny, a->data, b->data, y->data);
     else ctx->k->ew->binary_bcast(op, g, a->data, b->data, y->data);
+    if (relu) ctx->k->ew->unary(HL_EW_RELU, ny, 0.0f, 0.0f, y->data, y->data);
     hl_node *n = hl_record(ctx, desc, y, 2, (hl_tensor *[]){a, b});
-    if (n) n->iattr[0] = op;
+    if (n) {
+        n->iattr[0] = op;
+        n->iattr[1] = relu;
+    }
     return y;
+}
+
+static hl_tensor *binary_op(hl_ctx *ctx, const hl_op_desc *desc, hl_ew_binop op, hl_tensor *a, hl_tensor *b) {
+    return binary_op_act(ctx, desc, op, a, b, false);
+}
+
+hl_tensor *hl_add_relu(hl_ctx *ctx, hl_tensor *a, hl_tensor *b) {
+    return binary_op_act(ctx, &add_relu_desc, HL_EW_ADD, a, b, true);
 }
 
 hl_tensor *hl_add(hl_ctx *ctx, hl_tensor *a, hl_tensor *b) { return binary_op(ctx, &add_desc, HL_EW_ADD, a, b); }

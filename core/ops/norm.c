@@ -10,7 +10,7 @@
 
 /* iattr of a norm node: the [N,C,S] view, the affine channel count G, and whether the statistics came from the
  * batch (train-mode batch norm and instance norm: gradient through mean and variance) or are constants. */
-enum { NI_N, NI_C, NI_S, NI_G, NI_BATCH_STATS };
+enum { NI_N, NI_C, NI_S, NI_G, NI_BATCH_STATS, NI_RELU };
 
 static void check_affine(hl_ctx *ctx, const hl_tensor *x, const hl_tensor *p, int64_t G) {
     if (!p) return;
@@ -28,6 +28,8 @@ static void norm_backward(hl_ctx *ctx, const hl_node *n) {
     const bool want_x = hl_wants_grad(x), want_g = hl_wants_grad(gamma), want_b = hl_wants_grad(beta);
     const float *mean = n->aux, *invstd = mean + C, *dy = n->out->grad;
     if (!want_x && !want_g && !want_b) return;
+    /* hl_batchnorm_relu: through the ReLU first, in place (the backward needs x and the statistics, not y) */
+    if (n->iattr[NI_RELU]) ctx->k->ew->relu_mask(hl_numel(n->out), n->out->data, n->out->grad);
 
     float *sdy = NULL, *sdyx = NULL;
     if (want_g || want_b || (want_x && batch_stats)) {
@@ -52,11 +54,12 @@ static const hl_op_desc instancenorm_desc = {"instancenorm", norm_backward};
 /* Shared tail: normalise with the statistics in stats ([2C]: mean, invstd) and record the node. */
 static hl_tensor *norm_finish(hl_ctx *ctx, const hl_op_desc *desc, hl_tensor *x, hl_tensor *gamma,
                               hl_tensor *beta, hl_tensor *stats, int64_t N, int64_t C, int64_t S, int64_t G,
-                              bool batch_stats) {
+                              bool batch_stats, bool relu) {
     const float *mean = stats->data, *invstd = stats->data + C;
     hl_tensor *y = hl_tensor_new_like(ctx, x);
     ctx->k->norm->normalize(N, C, S, G, x->data, mean, invstd, gamma ? gamma->data : NULL,
                             beta ? beta->data : NULL, y->data);
+    if (relu) ctx->k->ew->unary(HL_EW_RELU, hl_numel(y), 0.0f, 0.0f, y->data, y->data);
     hl_node *n = hl_record(ctx, desc, y, 3, (hl_tensor *[]){x, gamma, beta});
     if (n) {
         n->aux = stats->data;
@@ -65,12 +68,13 @@ static hl_tensor *norm_finish(hl_ctx *ctx, const hl_op_desc *desc, hl_tensor *x,
         n->iattr[NI_S] = S;
         n->iattr[NI_G] = G;
         n->iattr[NI_BATCH_STATS] = batch_stats;
+        n->iattr[NI_RELU] = relu;
     }
     return y;
 }
 
-hl_tensor *hl_batchnorm(hl_ctx *ctx, hl_tensor *x, hl_tensor *gamma, hl_tensor *beta, float *running_mean,
-                        float *running_var, float momentum, float eps) {
+static hl_tensor *batchnorm_impl(hl_ctx *ctx, hl_tensor *x, hl_tensor *gamma, hl_tensor *beta, float *running_mean,
+                                 float *running_var, float momentum, float eps, bool relu) {
     HL_CHECK_INPUT(ctx, x);
     HL_ASSERT_T(x->ndim >= 2, x);
     const int64_t N = x->shape[0], C = x->shape[1], S = hl_numel(x) / (N * C);
@@ -90,7 +94,17 @@ hl_tensor *hl_batchnorm(hl_ctx *ctx, hl_tensor *x, hl_tensor *gamma, hl_tensor *
         HL_ASSERT(running_mean && running_var, "batchnorm in eval mode needs running statistics");
         ctx->k->norm->stats_running(C, eps, running_mean, running_var, stats->data, stats->data + C);
     }
-    return norm_finish(ctx, &batchnorm_desc, x, gamma, beta, stats, N, C, S, C, ctx->train);
+    return norm_finish(ctx, &batchnorm_desc, x, gamma, beta, stats, N, C, S, C, ctx->train, relu);
+}
+
+hl_tensor *hl_batchnorm(hl_ctx *ctx, hl_tensor *x, hl_tensor *gamma, hl_tensor *beta, float *running_mean,
+                        float *running_var, float momentum, float eps) {
+    return batchnorm_impl(ctx, x, gamma, beta, running_mean, running_var, momentum, eps, false);
+}
+
+hl_tensor *hl_batchnorm_relu(hl_ctx *ctx, hl_tensor *x, hl_tensor *gamma, hl_tensor *beta, float *running_mean,
+                             float *running_var, float momentum, float eps) {
+    return batchnorm_impl(ctx, x, gamma, beta, running_mean, running_var, momentum, eps, true);
 }
 
 hl_tensor *hl_instancenorm(hl_ctx *ctx, hl_tensor *x, hl_tensor *gamma, hl_tensor *beta, float eps) {
@@ -103,7 +117,7 @@ hl_tensor *hl_instancenorm(hl_ctx *ctx, hl_tensor *x, hl_tensor *gamma, hl_tenso
 
     hl_tensor *stats = hl_tensor_new(ctx, 1, HL_SHAPE(2 * B * C));
     ctx->k->norm->stats(1, B * C, S, x->data, eps, 0.0f, NULL, NULL, stats->data, stats->data + B * C);
-    return norm_finish(ctx, &instancenorm_desc, x, gamma, beta, stats, 1, B * C, S, C, true);
+    return norm_finish(ctx, &instancenorm_desc, x, gamma, beta, stats, 1, B * C, S, C, true, false);
 }
 
 /* ---- dropout ------------------------------------------------------------------------------------------------------ */

@@ -19,6 +19,9 @@ hl_tensor *hl_add(hl_ctx *ctx, hl_tensor *a, hl_tensor *b); /* a + b */
 hl_tensor *hl_sub(hl_ctx *ctx, hl_tensor *a, hl_tensor *b); /* a − b */
 hl_tensor *hl_mul(hl_ctx *ctx, hl_tensor *a, hl_tensor *b); /* a ⊙ b */
 hl_tensor *hl_div(hl_ctx *ctx, hl_tensor *a, hl_tensor *b); /* a / b; d/db = −a/b² */
+/* relu(a + b) as one op (a ResNet block's end): the same values and gradients as hl_relu(hl_add(a, b)) without the
+ * sum's tensor and its gradient (as hl_conv2d_relu). */
+hl_tensor *hl_add_relu(hl_ctx *ctx, hl_tensor *a, hl_tensor *b);
 hl_tensor *hl_scale(hl_ctx *ctx, hl_tensor *a, float s);    /* s·a */
 hl_tensor *hl_add_scalar(hl_ctx *ctx, hl_tensor *a, float s); /* a + s */
 hl_tensor *hl_pow(hl_ctx *ctx, hl_tensor *a, float p);      /* a^p (C powf; d/da = p·a^(p−1)) */
@@ -60,6 +63,9 @@ typedef struct hl_conv_opts {
 #define HL_CONV_OPTS(s, p, d) ((hl_conv_opts){{(s), (s)}, {(p), (p)}, {(d), (d)}, {0, 0}})
 /* x [B,C,H,W], w [O,C,kh,kw], bias [O] or NULL -> [B,O,Ho,Wo], Ho = (H + 2p − d(kh−1) − 1)/s + 1. */
 hl_tensor *hl_conv2d(hl_ctx *ctx, hl_tensor *x, hl_tensor *w, hl_tensor *bias, hl_conv_opts o);
+/* relu(conv2d(x, w, bias)) as one op: the same values and gradients, without the pre-activation tensor and its
+ * gradient (memory of VGG/AlexNet-sized networks). */
+hl_tensor *hl_conv2d_relu(hl_ctx *ctx, hl_tensor *x, hl_tensor *w, hl_tensor *bias, hl_conv_opts o);
 /* The adjoint of conv2d: x [B,C,H,W], w [C,O,kh,kw] (PyTorch layout), bias [O] or NULL -> [B,O,Ho,Wo],
  * Ho = (H − 1)s − 2p + d(kh − 1) + out_pad + 1. */
 hl_tensor *hl_conv_transpose2d(hl_ctx *ctx, hl_tensor *x, hl_tensor *w, hl_tensor *bias, hl_conv_opts o);
@@ -82,6 +88,9 @@ hl_tensor *hl_adaptive_avgpool2d(hl_ctx *ctx, hl_tensor *x, int64_t Ho, int64_t 
  * Accepts [B,C,L] too (BatchNorm1d). Train mode needs more than one value per channel (B·H·W > 1). */
 hl_tensor *hl_batchnorm(hl_ctx *ctx, hl_tensor *x, hl_tensor *gamma, hl_tensor *beta, float *running_mean,
                         float *running_var, float momentum, float eps);
+/* relu(hl_batchnorm(...)) as one op (same values and gradients, no intermediate tensor; as hl_conv2d_relu). */
+hl_tensor *hl_batchnorm_relu(hl_ctx *ctx, hl_tensor *x, hl_tensor *gamma, hl_tensor *beta, float *running_mean,
+                             float *running_var, float momentum, float eps);
 /* Instance norm: per (sample, channel) over H,W; gamma/beta [C] or NULL. Same in train and eval. */
 hl_tensor *hl_instancenorm(hl_ctx *ctx, hl_tensor *x, hl_tensor *gamma, hl_tensor *beta, float eps);
 /* Inverted dropout: train mode zeroes each element with probability p and scales survivors by 1/(1−p), using

@@ -24,8 +24,14 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 
 
 def compile_helper(build, out):
+    env = dict(os.environ)
+    omp = "/usr/lib/x86_64-linux-gnu/openblas-openmp"  # the OpenBLAS build CMake links (README: Threading)
+    if os.path.isdir(omp + "/pkgconfig"):
+        env["PKG_CONFIG_PATH"] = omp + "/pkgconfig"
     libs = subprocess.run(["pkg-config", "--libs", "openblas", "libpng", "zlib", "libjpeg", "libcurl", "libarchive",
-                           "libcrypto"], check=True, capture_output=True, text=True).stdout.split()
+                           "libcrypto"], check=True, capture_output=True, text=True, env=env).stdout.split()
+    if os.path.isdir(omp):
+        libs.append("-Wl,-rpath," + omp)
     cmd = ["gcc", "-std=c11", "-O2", "-fopenmp", "-D_POSIX_C_SOURCE=200809L", "-I", ROOT,
            os.path.join(HERE, "backbone_dump.c"), os.path.join(build, "libhl_core.a")] + libs + ["-lm", "-o", out]
     subprocess.run(cmd, check=True)

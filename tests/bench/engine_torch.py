@@ -1,9 +1,15 @@
 #!/usr/bin/env python3
-"""PyTorch peer for `hashlab bench engine` (../../shared/BENCH.md): the same ref-cnn, batch 64, float32, CPU.
+"""PyTorch peer for `hashlab bench engine` (docs/bench.md): the same ref-cnn (batch 64), or a torchvision
+backbone under the same hashing head (--model resnet18|vgg11|...: 3x224x224, batch 16), float32, CPU.
 
-Prints one JSON object with the keys of hashlab's bench: train_img_per_s, attack_img_per_s, forward_img_per_s,
-peak_rss_mb, threads, device. Median of `--reps` timed repetitions after warm-up, each repetition `--iters` steps.
-Usage: python3 tests/bench/engine_torch.py --threads 2
+Backbone models: torchvision's model with its last layer removed (ResNet fc, AlexNet/VGG classifier[6]), on
+(x - mean)/std as hashlab's backbones normalise inside, then Linear(F, 48) and Tanh; training in train mode (batch
+statistics, dropout), attack and forward in eval mode, as hashlab's bench runs them.
+
+Prints one JSON object with the keys of hashlab's bench: model, input, batch, train_img_per_s, attack_img_per_s,
+forward_img_per_s, peak_rss_mb, threads, device. Median of `--reps` timed repetitions after warm-up, each repetition
+`--iters` steps (defaults as hashlab's: ref-cnn 10 x 5 after 3, backbones 2 x 3 after 1).
+Usage: python3 tests/bench/engine_torch.py --threads 2 [--model resnet18] [--batch 16]
 """
 import argparse
 import json
@@ -23,8 +29,34 @@ def ref_cnn():
         nn.Flatten(), nn.Linear(2048, 512), nn.ReLU(), nn.Linear(512, 48), nn.Tanh())
 
 
-def timed(fn, iters, reps, batch):
-    for _ in range(3):
+class Backbone(nn.Module):
+    """torchvision backbone without its last layer, normalising its [0,1] input, under a 48-unit tanh head."""
+
+    def __init__(self, name):
+        super().__init__()
+        import torchvision
+
+        m = getattr(torchvision.models, name)(weights=None)
+        if name.startswith("resnet"):
+            feats = m.fc.in_features
+            m.fc = nn.Identity()
+        else:
+            feats = m.classifier[6].in_features
+            m.classifier = m.classifier[:6]
+        self.body, self.head = m, nn.Sequential(nn.Linear(feats, 48), nn.Tanh())
+        self.register_buffer("mean", torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1))
+        self.register_buffer("std", torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1))
+
+    def forward(self, x):
+        return self.head(self.body((x - self.mean) / self.std))
+
+
+def make(model):
+    return ref_cnn() if model == "ref-cnn" else Backbone(model)
+
+
+def timed(fn, iters, reps, batch, warmup):
+    for _ in range(warmup):
         fn()
     rates = []
     for _ in range(reps):
@@ -38,45 +70,60 @@ def timed(fn, iters, reps, batch):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--batch", type=int, default=64)
-    ap.add_argument("--iters", type=int, default=10)
-    ap.add_argument("--reps", type=int, default=5)
+    ap.add_argument("--model", default="ref-cnn")
+    ap.add_argument("--size", type=int, default=0)
+    ap.add_argument("--batch", type=int, default=0)
+    ap.add_argument("--iters", type=int, default=0)
+    ap.add_argument("--reps", type=int, default=0)
+    ap.add_argument("--warmup", type=int, default=-1)
     a = ap.parse_args()
+    ref = a.model == "ref-cnn"
+    size = a.size or (32 if ref else 224)
+    a.batch = a.batch or (64 if ref else 16)
+    a.iters = a.iters or (10 if ref else 2)
+    a.reps = a.reps or (5 if ref else 3)
+    warmup = a.warmup if a.warmup >= 0 else (3 if ref else 1)
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
-    net = ref_cnn()
-    x = torch.rand(a.batch, 3, 32, 32)
+    net = make(a.model)
+    x = torch.rand(a.batch, 3, size, size)
     t = torch.where(torch.rand(a.batch, 48) < 0.5, -1.0, 1.0)
     opt = torch.optim.SGD(net.parameters(), lr=0.01, momentum=0.9)
 
     def train_step():
+        net.train()
         opt.zero_grad(set_to_none=False)
         loss = ((net(x) - t) ** 2).mean()
         loss.backward()
         opt.step()
 
-    frozen = ref_cnn()
-    for p in frozen.parameters():
-        p.requires_grad_(False)
-
-    def attack_step():
+    def attack_step():  # the trained net with its weights frozen (as hashlab's bench), eval mode
         xi = x.clone().requires_grad_(True)
-        loss = (frozen(xi) * t).sum()
+        loss = (net(xi) * t).sum()
         loss.backward()
 
     def forward():
+        net.eval()
         with torch.no_grad():
             net(x)
 
     out = {
-        "train_img_per_s": timed(train_step, a.iters, a.reps, a.batch),
-        "attack_img_per_s": timed(attack_step, a.iters, a.reps, a.batch),
-        "forward_img_per_s": timed(forward, a.iters, a.reps, a.batch),
+        "model": a.model,
+        "input": "3x%dx%d" % (size, size),
+        "batch": a.batch,
+        "train_img_per_s": timed(train_step, a.iters, a.reps, a.batch, warmup),
+    }
+    net.eval()
+    for p in net.parameters():
+        p.requires_grad_(False)
+    out.update({
+        "attack_img_per_s": timed(attack_step, a.iters, a.reps, a.batch, warmup),
+        "forward_img_per_s": timed(forward, a.iters, a.reps, a.batch, warmup),
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,
         "threads": a.threads,
         "device": "cpu",
         "peer": "pytorch " + torch.__version__,
-    }
+    })
     print(json.dumps(out))
 
 

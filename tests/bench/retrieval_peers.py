@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Peers for `hashlab bench retrieval` (../../shared/BENCH.md), on the identical workload, in the same run.
+"""Peers for `hashlab bench retrieval` (docs/bench.md), on the identical workload, in the same run.
 
 1. `hashlab bench retrieval --json --save-workload DIR` times hashlab (mAP@R + P@H<=2, packing included) and the floor
    (one XOR+popcount per pair) and writes the workload: q_codes.npy / db_codes.npy (uint8, numpy.packbits order) and

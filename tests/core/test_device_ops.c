@@ -387,6 +387,9 @@ static void ew_body(dev_run *r) {
         take(r, un[op], y, EN, TOL_EW);
         take(r, ung[op], dx, EN, TOL_EW);
     }
+    float *mask = dev_put(r, hacc, EN); /* masked where a ≤ 0 */
+    e->relu_mask(EN, a, mask);
+    take(r, "relu_mask", mask, EN, TOL_EXACT);
     free(ha);
     free(hb);
     free(hd);
@@ -422,6 +425,7 @@ static void ew_check(const dev_run *r) {
     const float *clamp = res(r, "clamp"), *ste = res(r, "ste");
     for (int i = 0; i < EN; i++) {
         cr_assert(relu[i] == (ha[i] > 0 ? ha[i] : 0.0f) && relu_g[i] == hacc[i] + (ha[i] > 0 ? hd[i] : 0.0f), "relu");
+        cr_assert(res(r, "relu_mask")[i] == (ha[i] > 0 ? hacc[i] : 0.0f), "relu_mask");
         cr_assert(fabsf(sigm[i] - 1.0f / (1.0f + expf(-ha[i]))) < 1e-6f, "sigmoid");
         cr_assert(sign_g[i] == hacc[i], "sign has zero gradient");
         cr_assert(clamp[i] >= -0.5f && clamp[i] <= 0.5f && ste[i] == (ha[i] >= 0 ? 1.0f : -1.0f), "clamp / ste");

@@ -302,6 +302,70 @@ static void check_chunking(bool transpose) {
 }
 
 Test(conv, conv2d_chunked_batch_matches_per_image) { check_chunking(false); }
+
+/* Images big enough that a chunk holds one image (conv.c: its GEMMs then read and write the NCHW blocks in place, a
+ * pointwise conv skips im2col and col2im, and the backward recomputes im2col): values, dx, dw and dbias against the
+ * direct loops, in plain and batch-invariant mode, for a 3×3 conv, a pointwise conv and a strided 1×1 conv. */
+Test(conv, conv2d_one_image_chunks_match_the_direct_loops) {
+    static const conv_cfg cfgs[] = {
+        {2, 8, 82, 82, 8, 3, 3, OPTS(1, 1, 1, 1, 1, 1, 0, 0)},
+        {2, 32, 91, 91, 32, 1, 1, OPTS(1, 1, 0, 0, 1, 1, 0, 0)},
+        {2, 32, 182, 182, 32, 1, 1, OPTS(2, 2, 0, 0, 1, 1, 0, 0)},
+    };
+    hl_ctx *ctx = hl_test_ctx();
+    for (size_t k = 0; k < HL_ARRAY_LEN(cfgs); k++) {
+        const conv_cfg *c = &cfgs[k];
+        const int Ho = conv_out(c->H, c->kh, c->o.stride[0], c->o.pad[0], 1);
+        const int64_t nx = (int64_t)c->B * c->C * c->H * c->W, ny = (int64_t)c->B * c->O * Ho * Ho;
+        const int64_t nw = (int64_t)c->O * c->C * c->kh * c->kw;
+        cr_assert_gt((int64_t)(c->C * c->kh * c->kw + c->O) * Ho * Ho, (2 << 20) / 4, "config %zu: not one image per "
+                     "chunk", k);
+        hl_tensor *x = hl_test_tensor(4, HL_SHAPE(c->B, c->C, c->H, c->W), 30 + k, -1, 1);
+        hl_tensor *w = hl_test_tensor(4, HL_SHAPE(c->O, c->C, c->kh, c->kw), 40 + k, -1, 1);
+        hl_tensor *b = hl_test_tensor(1, HL_SHAPE(c->O), 50 + k, -1, 1);
+        hl_tensor *r = hl_test_tensor(4, HL_SHAPE(c->B, c->O, Ho, Ho), 60 + k, -1, 1);
+        float *want_y = malloc((size_t)ny * sizeof *want_y), *want_dx = calloc((size_t)nx, sizeof *want_dx);
+        double *dw = calloc((size_t)nw, sizeof *dw), db[64] = {0};
+        ref_conv(c, x->data, w->data, b->data, want_y);
+        for (int bi = 0; bi < c->B; bi++) /* adjoints by the same loops */
+            for (int o = 0; o < c->O; o++)
+                for (int oh = 0; oh < Ho; oh++)
+                    for (int ow = 0; ow < Ho; ow++) {
+                        const float g = r->data[((bi * c->O + o) * Ho + oh) * Ho + ow];
+                        db[o] += g;
+                        for (int ci = 0; ci < c->C; ci++)
+                            for (int i = 0; i < c->kh; i++)
+                                for (int j = 0; j < c->kw; j++) {
+                                    int ih = oh * c->o.stride[0] - c->o.pad[0] + i, iw = ow * c->o.stride[1] - c->o.pad[1] + j;
+                                    if (ih < 0 || ih >= c->H || iw < 0 || iw >= c->W) continue;
+                                    const int64_t xi = ((int64_t)(bi * c->C + ci) * c->H + ih) * c->W + iw;
+                                    const int64_t wi = ((o * c->C + ci) * c->kh + i) * c->kw + j;
+                                    dw[wi] += (double)g * x->data[xi];
+                                    want_dx[xi] += g * w->data[wi];
+                                }
+                    }
+        float *want_dw = malloc((size_t)nw * sizeof *want_dw), want_db[64];
+        for (int64_t i = 0; i < nw; i++) want_dw[i] = (float)dw[i];
+        for (int o = 0; o < c->O; o++) want_db[o] = (float)db[o];
+        for (int inv = 0; inv <= 1; inv++) {
+            hl_ctx_reset(ctx);
+            hl_ctx_set_batch_invariant(ctx, inv);
+            hl_tensor_set_requires_grad(x, true), hl_tensor_set_requires_grad(w, true);
+            hl_tensor_set_requires_grad(b, true);
+            hl_tensor_zero_grad(x), hl_tensor_zero_grad(w), hl_tensor_zero_grad(b);
+            hl_tensor *y = hl_conv2d(ctx, x, w, b, c->o);
+            hl_backward_seed(ctx, y, r->data);
+            hl_test_assert_close(y->data, want_y, ny, 1e-4f, 1e-4f, "one-image chunks: y");
+            hl_test_assert_close(x->grad, want_dx, nx, 1e-4f, 1e-4f, "one-image chunks: dx");
+            hl_test_assert_close(w->grad, want_dw, nw, 2e-3f, 1e-4f, "one-image chunks: dw");
+            hl_test_assert_close(b->grad, want_db, c->O, 2e-3f, 1e-4f, "one-image chunks: db");
+        }
+        hl_ctx_set_batch_invariant(ctx, false);
+        free(want_y), free(want_dx), free(dw), free(want_dw);
+        hl_tensor_free(x), hl_tensor_free(w), hl_tensor_free(b), hl_tensor_free(r);
+    }
+    hl_ctx_free(ctx);
+}
 Test(conv, conv_transpose2d_chunked_batch_matches_per_image) { check_chunking(true); }
 
 /* Batch-invariant mode (core/ctx.h): an image's output and input gradient do not depend on the batch, the image's
@@ -330,4 +394,51 @@ Test(conv, batch_invariant) {
     hl_test_batch_invariance("conv_transpose2d 4x5x6 -> 3, stride 2", 3, HL_SHAPE(4, 5, 6), conv_inv_fn, &tr);
     hl_tensor *ts[] = {small.w, small.b, big.w, tr.w, tr.b};
     for (int i = 0; i < 5; i++) hl_tensor_free(ts[i]);
+}
+
+/* hl_conv2d_relu is relu(hl_conv2d(...)) bit for bit, values and every gradient, for chunked and one-image batches
+ * and in batch-invariant mode. */
+Test(conv, conv2d_relu_equals_relu_of_conv2d) {
+    static const conv_cfg cfgs[] = {{3, 4, 9, 7, 5, 3, 3, OPTS(2, 1, 1, 1, 1, 1, 0, 0)},
+                                    {2, 8, 82, 82, 8, 3, 3, OPTS(1, 1, 1, 1, 1, 1, 0, 0)},
+                                    {2, 32, 91, 91, 32, 1, 1, OPTS(1, 1, 0, 0, 1, 1, 0, 0)}};
+    hl_ctx *ctx = hl_test_ctx();
+    for (size_t k = 0; k < HL_ARRAY_LEN(cfgs); k++)
+        for (int inv = 0; inv <= 1; inv++) {
+            const conv_cfg *c = &cfgs[k];
+            hl_tensor *x = hl_test_tensor(4, HL_SHAPE(c->B, c->C, c->H, c->W), 70 + k, -1, 1);
+            hl_tensor *w = hl_test_tensor(4, HL_SHAPE(c->O, c->C, c->kh, c->kw), 80 + k, -1, 1);
+            hl_tensor *b = hl_test_tensor(1, HL_SHAPE(c->O), 90 + k, -1, 1);
+            float *got[4] = {0}, *want[4] = {0};
+            int64_t len[4] = {0, hl_tensor_numel(x), hl_tensor_numel(w), c->O};
+            for (int fused = 0; fused <= 1; fused++) {
+                hl_ctx_reset(ctx);
+                hl_ctx_set_batch_invariant(ctx, inv);
+                hl_tensor *in[3] = {x, w, b};
+                for (int i = 0; i < 3; i++) hl_tensor_set_requires_grad(in[i], true), hl_tensor_zero_grad(in[i]);
+                hl_tensor *y = fused ? hl_conv2d_relu(ctx, x, w, b, c->o) : hl_relu(ctx, hl_conv2d(ctx, x, w, b, c->o));
+                len[0] = hl_tensor_numel(y);
+                hl_tensor *r = hl_test_tensor(y->ndim, y->shape, 99, -1, 1);
+                hl_backward_seed(ctx, y, r->data);
+                float **dst = fused ? got : want;
+                const float *src[4] = {y->data, x->grad, w->grad, b->grad};
+                for (int i = 0; i < 4; i++) {
+                    dst[i] = malloc((size_t)len[i] * sizeof(float));
+                    memcpy(dst[i], src[i], (size_t)len[i] * sizeof(float));
+                }
+                hl_tensor_free(r);
+            }
+            int zeros = 0;
+            for (int64_t i = 0; i < len[0]; i++) zeros += want[0][i] == 0.0f;
+            cr_assert(zeros > 0 && zeros < len[0], "the ReLU must cut some outputs");
+            static const char *what[4] = {"y", "dx", "dw", "db"};
+            for (int i = 0; i < 4; i++) {
+                cr_assert_eq(memcmp(got[i], want[i], (size_t)len[i] * sizeof(float)), 0, "config %zu: %s differs",
+                             k, what[i]);
+                free(got[i]), free(want[i]);
+            }
+            hl_tensor_free(x), hl_tensor_free(w), hl_tensor_free(b);
+        }
+    hl_ctx_set_batch_invariant(ctx, false);
+    hl_ctx_free(ctx);
 }

@@ -437,3 +437,33 @@ Test(elementwise, large_unary_against_loop) {
     hl_tensor_free(x);
     hl_ctx_free(ctx);
 }
+
+/* hl_add_relu is relu(a + b) bit for bit, values and both gradients (same shapes, and a broadcast operand). */
+Test(elementwise, add_relu_equals_relu_of_add) {
+    hl_ctx *ctx = hl_test_ctx();
+    for (int bc = 0; bc <= 1; bc++) {
+        hl_tensor *a = hl_test_tensor(4, HL_SHAPE(2, 3, 4, 5), 1, -1, 1);
+        hl_tensor *b = bc ? hl_test_tensor(4, HL_SHAPE(1, 3, 1, 1), 2, -1, 1) : hl_test_tensor(4, HL_SHAPE(2, 3, 4, 5), 2, -1, 1);
+        hl_tensor *r = hl_test_tensor(4, HL_SHAPE(2, 3, 4, 5), 3, -1, 1);
+        const int64_t nb = hl_tensor_numel(b);
+        float y[2][120], da[2][120], db[2][120];
+        for (int fused = 0; fused <= 1; fused++) {
+            hl_ctx_reset(ctx);
+            hl_tensor_set_requires_grad(a, true), hl_tensor_set_requires_grad(b, true);
+            hl_tensor_zero_grad(a), hl_tensor_zero_grad(b);
+            hl_tensor *out = fused ? hl_add_relu(ctx, a, b) : hl_relu(ctx, hl_add(ctx, a, b));
+            hl_backward_seed(ctx, out, r->data);
+            memcpy(y[fused], out->data, sizeof y[fused]);
+            memcpy(da[fused], a->grad, sizeof da[fused]);
+            memcpy(db[fused], b->grad, (size_t)nb * sizeof(float));
+        }
+        int zeros = 0;
+        for (int i = 0; i < 120; i++) zeros += y[0][i] == 0.0f;
+        cr_assert(zeros > 0 && zeros < 120, "the ReLU must cut some outputs");
+        cr_assert(!memcmp(y[0], y[1], sizeof y[0]) && !memcmp(da[0], da[1], sizeof da[0]) &&
+                      !memcmp(db[0], db[1], (size_t)nb * sizeof(float)),
+                  "%s: fused and unfused differ", bc ? "broadcast" : "same shapes");
+        hl_tensor_free(a), hl_tensor_free(b), hl_tensor_free(r);
+    }
+    hl_ctx_free(ctx);
+}

@@ -317,3 +317,38 @@ Test(norm, dropout_grad) {
     hl_tensor_free(x);
     hl_ctx_free(ctx);
 }
+
+/* hl_batchnorm_relu is relu(hl_batchnorm(...)) bit for bit: values, dx, dγ, dβ and the running statistics, in train
+ * and eval mode. */
+Test(norm, batchnorm_relu_equals_relu_of_batchnorm) {
+    hl_ctx *ctx = hl_test_ctx();
+    for (int train = 0; train <= 1; train++) {
+        hl_tensor *x = hl_test_tensor(4, HL_SHAPE(3, 4, 5, 6), 1, -2, 2);
+        hl_tensor *g = hl_test_tensor(1, HL_SHAPE(4), 2, 0.5f, 1.5f), *b = hl_test_tensor(1, HL_SHAPE(4), 3, -1, 1);
+        hl_tensor *r = hl_test_tensor(4, HL_SHAPE(3, 4, 5, 6), 4, -1, 1);
+        float run[2][8], out[2][360], dx[2][360], dg[2][4], db[2][4];
+        for (int fused = 0; fused <= 1; fused++) {
+            hl_ctx_reset(ctx);
+            hl_ctx_set_train(ctx, train);
+            for (int c = 0; c < 4; c++) run[fused][c] = 0.1f * (float)c, run[fused][4 + c] = 1.0f + 0.2f * (float)c;
+            hl_tensor *in[3] = {x, g, b};
+            for (int i = 0; i < 3; i++) hl_tensor_set_requires_grad(in[i], true), hl_tensor_zero_grad(in[i]);
+            hl_tensor *y = fused ? hl_batchnorm_relu(ctx, x, g, b, run[fused], run[fused] + 4, 0.1f, 1e-5f)
+                                 : hl_relu(ctx, hl_batchnorm(ctx, x, g, b, run[fused], run[fused] + 4, 0.1f, 1e-5f));
+            hl_backward_seed(ctx, y, r->data);
+            memcpy(out[fused], y->data, sizeof out[fused]);
+            memcpy(dx[fused], x->grad, sizeof dx[fused]);
+            memcpy(dg[fused], g->grad, sizeof dg[fused]);
+            memcpy(db[fused], b->grad, sizeof db[fused]);
+        }
+        int zeros = 0;
+        for (int i = 0; i < 360; i++) zeros += out[0][i] == 0.0f;
+        cr_assert(zeros > 0 && zeros < 360, "the ReLU must cut some outputs");
+        cr_assert(!memcmp(out[0], out[1], sizeof out[0]) && !memcmp(dx[0], dx[1], sizeof dx[0]) &&
+                      !memcmp(dg[0], dg[1], sizeof dg[0]) && !memcmp(db[0], db[1], sizeof db[0]) &&
+                      !memcmp(run[0], run[1], sizeof run[0]),
+                  "%s mode: fused and unfused differ", train ? "train" : "eval");
+        hl_tensor_free(x), hl_tensor_free(g), hl_tensor_free(b), hl_tensor_free(r);
+    }
+    hl_ctx_free(ctx);
+}

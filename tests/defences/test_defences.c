@@ -210,3 +210,104 @@ Test(defence_inner, respects_its_budget_and_descends) {
     hl_hasher_free(h);
     hl_dataset_free(&ds);
 }
+
+/* Multi-label sets: the centre of a label set averages every item sharing at least one of its labels, the mainstay
+ * weights them by the cosine of the label vectors. Items (labels; code signs of b): 0 {0} (+,+), 1 {0} (+,−),
+ * 2 {1} (−,−), 3 {0,1} (−,+). For item 3's set {0,1} every item shares a label:
+ *   centre:   bit0 (1 + 1 − 1 − 1)/4 = 0 → +;  bit1 (1 − 1 − 1 + 1)/4 = 0 → +           (+, +)
+ *   mainstay: cosines 1/√2, 1/√2, 1/√2, 1 (Σ 3.1213): bit0 (0.7071 + 0.7071 − 0.7071 − 1)/3.1213 = −0.094 → −;
+ *             bit1 (0.7071 − 0.7071 − 0.7071 + 1)/3.1213 = 0.094 → +                     (−, +)
+ * (single-label reading {0} of item 3 would give the centre of item 0: (+, +) and the mainstay (+, +)). */
+Test(defence_math, multi_label_centres_hand_case) {
+    hl_labels L;
+    cr_assert_eq(hl_labels_create(&L, 4, 2), HL_OK);
+    hl_labels_set(&L, 0, 0), hl_labels_set(&L, 1, 0), hl_labels_set(&L, 2, 1), hl_labels_set(&L, 3, 0);
+    hl_labels_set(&L, 3, 1);
+    const float b[8] = {0.3f, 2, 1, -0.5f, -1, -3, -0.2f, 0.1f};
+    float c[8], m[8];
+    cr_assert_eq(hl_defence_centres(&L, &L, b, 2, false, c), HL_OK);
+    cr_assert_eq(hl_defence_centres(&L, &L, b, 2, true, m), HL_OK);
+    cr_assert(c[6] == 1 && c[7] == 1, "centre of {0,1}: (%g, %g)", c[6], c[7]);
+    cr_assert(m[6] == -1 && m[7] == 1, "mainstay of {0,1}: (%g, %g)", m[6], m[7]);
+    hl_labels_free(&L);
+}
+
+/* CgAT and SAAT train a DPSH model on multi-label data (label sets with one or two labels, no class ids). */
+Test(defence_fit, multi_label_data) {
+    const char *const names[2] = {"cgat", "saat"};
+    for (int k = 0; k < 2; k++) {
+        hl_dataset ds;
+        hl_test_synthetic(&ds, 64, 1, 12, 4, 3);
+        for (int64_t i = 0; i < ds.n; i += 3) hl_labels_set(&ds.labels, i, (int)((ds.class_id[i] + 1) % 4));
+        free(ds.class_id);
+        ds.class_id = NULL;
+        const char *kv[] = {"epochs", "1", "batch", "16", NULL};
+        hl_hasher *h = hl_test_make_hasher("dpsh", &ds, kv, 8, 1);
+        hl_defence_opts o;
+        hl_defence_opts_default(&o);
+        o.steps = 2;
+        hl_defence *d = NULL;
+        cr_assert_eq(hl_defence_create(&d, names[k], NULL, &o), HL_OK, "%s", hl_error_last());
+        cr_assert_eq(hl_defence_attach(d, h), HL_OK, "%s", hl_error_last());
+        int64_t idx[64];
+        for (int i = 0; i < 64; i++) idx[i] = i;
+        cr_assert_eq(hl_hasher_fit(h, &ds, idx, 64, true), HL_OK, "%s: %s", names[k], hl_error_last());
+        cr_assert_eq(d->nref, 64, "%s: references of every training item", names[k]);
+        for (int64_t i = 0; i < 64 * 8; i++) cr_assert(d->ref[i] == 1 || d->ref[i] == -1);
+        hl_defence_detach(d, h);
+        hl_defence_free(d);
+        hl_hasher_free(h);
+        hl_dataset_free(&ds);
+    }
+}
+
+/* Before the hasher has codes, a batch's references are its own clean codes, oriented so that the inner attack
+ * leaves them: CgAT and SAAT push away from r = c, ATRDH pulls toward r = −c. */
+Test(defence_math, fallback_references_push_away_from_the_clean_code) {
+    const char *const names[3] = {"cgat", "saat", "atrdh"};
+    const float sign[3] = {1, 1, -1};
+    const float c[2 * 3] = {1, -1, 1, -1, -1, 1};
+    for (int k = 0; k < 3; k++) {
+        hl_defence *d = make(names[k], NULL);
+        float r[6];
+        memcpy(r, c, sizeof r);
+        hl_defence_orient_fallback(d, r, c, 2, 3);
+        for (int i = 0; i < 6; i++) cr_assert_eq(r[i], sign[k] * c[i], "%s: r[%d] = %g", names[k], i, r[i]);
+        /* and the inner attack's gradient at the clean code moves it away: a descent step lowers h·c */
+        float u[6], g[6] = {0};
+        for (int i = 0; i < 6; i++) u[i] = 0.5f * c[i];
+        d->cls->inner(d, u, r, c, 2, 3, g);
+        for (int i = 0; i < 6; i++) cr_assert(g[i] * c[i] > 0, "%s: the step −g moves bit %d away from c", names[k], i);
+        hl_defence_free(d);
+    }
+}
+
+/* ADSH's database codes start at 0: its first outer iteration hands the defence no codes (no references), later
+ * ones the codes V (references of every database item, ±1). */
+Test(defence_fit, adsh_first_iteration_has_no_references) {
+    for (int epochs = 1; epochs <= 2; epochs++) {
+        hl_dataset ds;
+        hl_test_synthetic(&ds, 64, 1, 12, 4, 3);
+        const char *kv[] = {"epochs", epochs == 1 ? "1" : "2", "batch", "16", NULL};
+        hl_hasher *h = hl_test_make_hasher("adsh", &ds, kv, 8, 1);
+        hl_defence_opts o;
+        hl_defence_opts_default(&o);
+        o.steps = 2;
+        hl_defence *d = NULL;
+        cr_assert_eq(hl_defence_create(&d, "cgat", NULL, &o), HL_OK, "%s", hl_error_last());
+        cr_assert_eq(hl_defence_attach(d, h), HL_OK, "%s", hl_error_last());
+        int64_t idx[64];
+        for (int i = 0; i < 64; i++) idx[i] = i;
+        cr_assert_eq(hl_hasher_fit(h, &ds, idx, 64, true), HL_OK, "%s", hl_error_last());
+        if (epochs == 1) {
+            cr_assert_null(d->ref, "no references before ADSH has database codes");
+        } else {
+            cr_assert_eq(d->nref, 64, "the second iteration's references come from V");
+            for (int64_t i = 0; i < 64 * 8; i++) cr_assert(d->ref[i] == 1 || d->ref[i] == -1);
+        }
+        hl_defence_detach(d, h);
+        hl_defence_free(d);
+        hl_hasher_free(h);
+        hl_dataset_free(&ds);
+    }
+}

@@ -9,26 +9,27 @@
 static const hl_dataset_info k_info = {.c = 1, .h = 4, .w = 4, .nlabels = 3};
 
 Test(registry, builtins_sorted_and_found) {
-    static const char *const want[] = {"abml", "adsh", "ddsh", "dpsh", "hashgan", "itq", "lsh", "nmlayer", "ssah"};
-    cr_assert_eq(hl_hasher_builtin_count(), 9);
-    cr_assert_eq(hl_hasher_class_count(), 9);
-    for (int i = 0; i < 9; i++) cr_assert_str_eq(hl_hasher_class_at(i)->name, want[i]);
+    static const char *const want[] = {"abml", "adsh", "bthash", "ddsh", "dpsh", "hashgan", "itq", "lsh", "nmlayer",
+                                       "ssah"};
+    cr_assert_eq(hl_hasher_builtin_count(), 10);
+    cr_assert_eq(hl_hasher_class_count(), 10);
+    for (int i = 0; i < 10; i++) cr_assert_str_eq(hl_hasher_class_at(i)->name, want[i]);
     const hl_hasher_class *c = hl_hasher_class_find("lsh");
     cr_assert(c);
     cr_assert_eq(c->abi, HL_HASHER_ABI);
     cr_assert_str_eq(c->name, "lsh");
     cr_assert(c->summary && strlen(c->summary) > 10);
-    cr_assert_eq(hl_hasher_class_find("itq"), hl_hasher_builtin_at(5));
+    cr_assert_eq(hl_hasher_class_find("itq"), hl_hasher_builtin_at(6));
 }
 
 Test(registry, miss_messages) {
     cr_assert_null(hl_hasher_class_find("itg"));
     cr_assert_eq(hl_error_code(), HL_ENOTFOUND);
-    cr_assert_str_eq(hl_error_last(), "unknown hasher 'itg' (known: abml, adsh, ddsh, dpsh, hashgan, itq, lsh, nmlayer, ssah; did you mean 'itq'?)");
+    cr_assert_str_eq(hl_error_last(), "unknown hasher 'itg' (known: abml, adsh, bthash, ddsh, dpsh, hashgan, itq, lsh, nmlayer, ssah; did you mean 'itq'?)");
     cr_assert_null(hl_hasher_class_find("zzzz"));
-    cr_assert_str_eq(hl_error_last(), "unknown hasher 'zzzz' (known: abml, adsh, ddsh, dpsh, hashgan, itq, lsh, nmlayer, ssah)");
+    cr_assert_str_eq(hl_error_last(), "unknown hasher 'zzzz' (known: abml, adsh, bthash, ddsh, dpsh, hashgan, itq, lsh, nmlayer, ssah)");
     cr_assert_null(hl_hasher_class_find("LSH"));
-    cr_assert_str_eq(hl_error_last(), "unknown hasher 'LSH' (known: abml, adsh, ddsh, dpsh, hashgan, itq, lsh, nmlayer, ssah)");
+    cr_assert_str_eq(hl_error_last(), "unknown hasher 'LSH' (known: abml, adsh, bthash, ddsh, dpsh, hashgan, itq, lsh, nmlayer, ssah)");
     const char *names[] = {"dpsh", "hashnet"};
     cr_assert_eq(hl_registry_miss("hasher", "dsph", names, 2), HL_ENOTFOUND);
     cr_assert_str_eq(hl_error_last(), "unknown hasher 'dsph' (known: dpsh, hashnet; did you mean 'dpsh'?)");
@@ -40,7 +41,7 @@ Test(registry, create_unknown_name) {
     hl_hasher *h = (hl_hasher *)1;
     cr_assert_eq(hl_hasher_create(&h, "lhs", NULL, &k_info, 16, 1), HL_ENOTFOUND);
     cr_assert_null(h);
-    cr_assert_str_eq(hl_error_last(), "unknown hasher 'lhs' (known: abml, adsh, ddsh, dpsh, hashgan, itq, lsh, nmlayer, ssah; did you mean 'lsh'?)");
+    cr_assert_str_eq(hl_error_last(), "unknown hasher 'lhs' (known: abml, adsh, bthash, ddsh, dpsh, hashgan, itq, lsh, nmlayer, ssah; did you mean 'lsh'?)");
 }
 
 static hl_config *params_with(const char *key, const char *val) {

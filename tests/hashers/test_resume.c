@@ -26,6 +26,7 @@ static const method_case CASES[] = {
     {"abml", {"epochs", "3", "batch", "16", NULL}},
     {"ssah", {"epochs", "3", "batch", "16", NULL}},
     {"hashgan", {"epochs", "3", "batch", "16", NULL}},
+    {"bthash", {"epochs", "3", "batch", "16", NULL}},
 };
 
 /* Stops the fit after `stop_at` finished epochs (the fit's progress report comes right before the state is saved). */
@@ -164,6 +165,7 @@ Test(resume, nmlayer) { resume_case(&CASES[3]); }
 Test(resume, abml) { resume_case(&CASES[4]); }
 Test(resume, ssah) { resume_case(&CASES[5]); }
 Test(resume, hashgan) { resume_case(&CASES[6]); }
+Test(resume, bthash) { resume_case(&CASES[7]); }
 
 /* A stop between optimizer steps (not at an epoch's end): HL_EINTR at once, the last finished epoch's state kept. */
 static int64_t fit_reports;

@@ -8,6 +8,7 @@
 
 #include "attacks/attack.h"
 #include "defences/defence.h"
+#include "hashers/labeler.h"
 #include "lab/commands.h"
 #include "test_common.h"
 
@@ -46,6 +47,7 @@ Test(list, all) {
     for (int i = 0; i < hl_hasher_class_count(); i++) width = HL_MAX(width, (int)strlen(hl_hasher_class_at(i)->name));
     for (int i = 0; i < hl_attack_class_count(); i++) width = HL_MAX(width, (int)strlen(hl_attack_class_at(i)->name));
     for (int i = 0; i < hl_defence_class_count(); i++) width = HL_MAX(width, (int)strlen(hl_defence_class_at(i)->name));
+    for (int i = 0; i < hl_labeler_class_count(); i++) width = HL_MAX(width, (int)strlen(hl_labeler_class_at(i)->name));
     n += (size_t)snprintf(want + n, sizeof want - n, "hashers:\n");
     for (int i = 0; i < hl_hasher_class_count(); i++)
         n += (size_t)snprintf(want + n, sizeof want - n, "  %-*s  %s\n", width, hl_hasher_class_at(i)->name,
@@ -58,6 +60,10 @@ Test(list, all) {
     for (int i = 0; i < hl_defence_class_count(); i++)
         n += (size_t)snprintf(want + n, sizeof want - n, "  %-*s  %s\n", width, hl_defence_class_at(i)->name,
                               hl_defence_class_at(i)->summary);
+    n += (size_t)snprintf(want + n, sizeof want - n, "labelers (a hasher entry's `labeler:`, supervised hashers only):\n");
+    for (int i = 0; i < hl_labeler_class_count(); i++)
+        n += (size_t)snprintf(want + n, sizeof want - n, "  %-*s  %s\n", width, hl_labeler_class_at(i)->name,
+                              hl_labeler_class_at(i)->summary);
     cr_assert_str_eq(out_text, want);
     char lsh[256];
     snprintf(lsh, sizeof lsh, "\n  %-*s  LSH (Charikar, STOC'02): signs of random Gaussian projections of the centred "
@@ -80,6 +86,10 @@ Test(list, one_hasher) {
     cr_assert_eq(list(1, argv2), 0, "%s", err_text);
     cr_assert(strstr(out_text, "attack noise: random noise") == out_text, "%s", out_text);
     cr_assert(strstr(out_text, "no parameters\n"), "%s", out_text);
+    char *argv3[] = {"gnn"};
+    cr_assert_eq(list(1, argv3), 0, "%s", err_text);
+    cr_assert(strstr(out_text, "labeler gnn: progressive representative labelling") == out_text, "%s", out_text);
+    cr_assert(strstr(out_text, "\nper_round "), "%s", out_text);
 }
 
 Test(list, errors) {
@@ -87,7 +97,7 @@ Test(list, errors) {
     char *argv[] = {"lhs"};
     cr_assert_eq(list(1, argv), 1);
     cr_assert_str_eq(err_text,
-                     "hashlab list: unknown hasher, attack or defence 'lhs' (known: abml, adsh, ddsh, dpsh, hashgan, itq, lsh, nmlayer, ssah, apgd, auto, centre-pgd, noise, pgd, prosgan, square, atrdh, cgat, pgd-at, saat; did you mean 'lsh'?)\n");
+                     "hashlab list: unknown hasher, attack, defence or labeler 'lhs' (known: abml, adsh, bthash, ddsh, dpsh, hashgan, itq, lsh, nmlayer, ssah, apgd, auto, centre-pgd, noise, pgd, prosgan, square, atrdh, cgat, pgd-at, saat, gnn; did you mean 'lsh'?)\n");
     char *argv2[] = {"lsh", "itq"};
     cr_assert_eq(list(2, argv2), 2);
     cr_assert(strstr(err_text, "hashlab list: unexpected argument 'itq'"), "%s", err_text);

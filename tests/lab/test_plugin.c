@@ -29,7 +29,7 @@ Test(plugin, loads_and_runs) {
     cr_assert_str_eq(hl_hasher_class_at(hl_hasher_class_count() - 1)->name, "toy");
     /* the miss message lists plugin classes too */
     cr_assert_null(hl_hasher_class_find("tyo"));
-    cr_assert_str_eq(hl_error_last(), "unknown hasher 'tyo' (known: abml, adsh, ddsh, dpsh, hashgan, itq, lsh, nmlayer, ssah, toy; did you mean 'toy'?)");
+    cr_assert_str_eq(hl_error_last(), "unknown hasher 'tyo' (known: abml, adsh, bthash, ddsh, dpsh, hashgan, itq, lsh, nmlayer, ssah, toy; did you mean 'toy'?)");
     /* its defence is registered too (plugin ABI 2) */
     const hl_defence_class *d = hl_defence_class_find("toy-at");
     cr_assert(d, "%s", hl_error_last());
