@@ -14,11 +14,14 @@
 #include "attacks/auto.h"
 #include "defences/defence.h"
 #include "lab/runner_impl.h"
+#include "lab/list_pass.h"
 #include "lab/sanity.h"
 #include "core/hash.h"
 #include "core/io/grid.h"
 
-#define ENCODE_BATCH 256
+/* Encoding batch: 256 images of 3×32×32, or as many larger images as hold the same number of values (5 at 3×224×224:
+ * a ResNet-50 forward keeps ~140 MB per image). Encodings run batch-invariant, so the batch never changes a code. */
+#define ENCODE_BATCH hl_list_pass_default_batch(h->info.c, h->info.h, h->info.w)
 #define GRID_EXAMPLES 8
 
 hl_status hl_run_put_node(hl_config *m, const char *key, hl_config *v) {
