@@ -163,7 +163,8 @@ hl_status hl_bench_engine(const hl_bench_engine_opts *o, hl_bench_engine_result 
     out->iters = o->iters > 0 ? o->iters : s.is_ref ? 10 : 2;
     out->reps = o->reps > 0 ? o->reps : s.is_ref ? 5 : 3;
     out->warmup = o->warmup >= 0 ? o->warmup : s.is_ref ? 3 : 1;
-    if (s.is_ref && out->size != 32) return hl_error_set(HL_EINVAL, "ref-cnn takes 32x32 inputs (--size %d)", out->size);
+    if (s.is_ref && out->size != 32)
+        return hl_error_set(HL_EINVAL, "ref-cnn takes 32x32 inputs (--size %d)", out->size);
     const int B = out->batch, S = out->size;
     hl_params_init(&s.net.p);
     hl_params_init(&s.bnet.p);

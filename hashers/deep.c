@@ -340,8 +340,9 @@ hl_status hl_deep_outputs(hl_hasher *h, const hl_hashnet *net, const hl_dataset 
     HL_TRY(hl_ctx_create(&ctx, HL_DEVICE_CPU, 0));
     hl_ctx_set_train(ctx, false);
     hl_no_grad_begin(ctx);
-    for (int64_t i0 = 0; i0 < n; i0 += 256) {
-        int64_t b = HL_MIN(256, n - i0);
+    const int64_t chunk = hl_batch_for_pixels(256, hl_dataset_image_size(d)); /* 256 up to 3×32×32 images */
+    for (int64_t i0 = 0; i0 < n; i0 += chunk) {
+        int64_t b = HL_MIN(chunk, n - i0);
         hl_ctx_reset(ctx);
         hl_tensor *u = hl_hashnet_forward(ctx, net, hl_deep_images(ctx, d, idx + i0, b));
         memcpy(out + i0 * net->out, u->data, (size_t)(b * net->out) * sizeof *out);

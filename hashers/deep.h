@@ -186,7 +186,8 @@ hl_batcher_opts hl_deep_batcher_opts(const hl_hasher *h, const hl_deep_opts *o);
 /* Images idx[0..n) of d as a ctx tensor [n, C, H, W] (not requiring grad). */
 hl_tensor *hl_deep_images(hl_ctx *ctx, const hl_dataset *d, const int64_t *idx, int64_t n);
 
-/* Network outputs (eval mode, no grad) of images idx[0..n) into out [n, out] host floats, 256 at a time, using a
+/* Network outputs (eval mode, no grad) of images idx[0..n) into out [n, out] host floats, 256 at a time (fewer for
+ * images larger than 3×32×32: hl_batch_for_pixels), using a
  * private ctx (the caller's ctx and train mode are untouched). */
 hl_status hl_deep_outputs(hl_hasher *h, const hl_hashnet *net, const hl_dataset *d, const int64_t *idx, int64_t n,
                           float *out);

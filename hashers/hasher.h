@@ -166,6 +166,16 @@ void hl_hasher_free(hl_hasher *h); /* NULL-safe */
 /* Dataset info of a loaded dataset. */
 hl_dataset_info hl_dataset_info_of(const hl_dataset *d);
 
+/* Images per batch of an encoding or attack pass over images of `pixels` = C·H·W values: `base` (the count chosen for
+ * images of at most 3×32×32 values, returned unchanged for them) divided by how many times larger the images are, at
+ * least 1 — a batch's activations grow with the image, so 224×224 batches hold 1/49 of the images and keep the memory
+ * of CIFAR-sized ones. Encoding and attacks are batch-invariant: the batch size never changes their results. */
+static inline int hl_batch_for_pixels(int base, int64_t pixels) {
+    if (pixels <= 3 * 32 * 32) return base;
+    int64_t b = (int64_t)base * (3 * 32 * 32) / pixels;
+    return b < 1 ? 1 : (int)b;
+}
+
 /* Fits on train images idx[0..n) (n >= 1). HL_EINVAL when the method is supervised and labels are not visible or
  * the image shape differs from the info given at create; HL_ENUMERIC when the fit leaves a NaN or an infinity in a
  * parameter or buffer (naming it): a diverged model is never encoded, saved as done or attacked. */

@@ -14,14 +14,12 @@
 #include "attacks/auto.h"
 #include "defences/defence.h"
 #include "lab/runner_impl.h"
-#include "lab/list_pass.h"
 #include "lab/sanity.h"
 #include "core/hash.h"
 #include "core/io/grid.h"
 
-/* Encoding batch: 256 images of 3×32×32, or as many larger images as hold the same number of values (5 at 3×224×224:
- * a ResNet-50 forward keeps ~140 MB per image). Encodings run batch-invariant, so the batch never changes a code. */
-#define ENCODE_BATCH hl_list_pass_default_batch(h->info.c, h->info.h, h->info.w)
+#define ENCODE_BATCH 256 /* images per encoding batch of CIFAR-sized images (hl_batch_for_pixels scales it down) */
+#define encode_batch(rs) hl_batch_for_pixels(ENCODE_BATCH, hl_dataset_image_size(&(rs)->data))
 #define GRID_EXAMPLES 8
 
 hl_status hl_run_put_node(hl_config *m, const char *key, hl_config *v) {
@@ -374,10 +372,11 @@ hl_status hl_cell_run_train(hl_run_state *rs, const hl_cell *c, hl_config *res) 
     hl_job_progress("encode", 0, 0, NULL);
     HL_TRY(stop_check());
     t0 = hl_time_s();
-    HL_TRY(hl_hasher_encode_database(&db, h, rs->ctx, &rs->data, sp->database.idx, sp->database.n, ENCODE_BATCH));
+    HL_TRY(hl_hasher_encode_database(&db, h, rs->ctx, &rs->data, sp->database.idx, sp->database.n,
+                                     encode_batch(rs)));
     HL_TRY(hl_cell_code_sanity(c, &db, &rs->dblab, res));
     HL_TRY(stop_check());
-    HL_TRY(hl_hasher_encode(&q, h, rs->ctx, &rs->data, sp->query.idx, sp->query.n, ENCODE_BATCH));
+    HL_TRY(hl_hasher_encode(&q, h, rs->ctx, &rs->data, sp->query.idx, sp->query.n, encode_batch(rs)));
     t_enc = hl_time_s() - t0;
     hl_job_progress("save", 0, 0, NULL);
     HL_TRY(stop_check());
@@ -585,7 +584,7 @@ hl_status hl_cell_run_attack(hl_run_state *rs, const hl_cell *c, hl_config *res)
     for (int64_t i = 0; i < n; i++) qidx[i] = rs->split.query.idx[rs->aq[i]];
     hl_dataset_read(&rs->data, qidx, n, x);
     t0 = hl_time_s();
-    HL_TRY(hl_hasher_encode_images(&clean, h, rs->ctx, x, n, ENCODE_BATCH));
+    HL_TRY(hl_hasher_encode_images(&clean, h, rs->ctx, x, n, encode_batch(rs)));
     t_enc += hl_time_s() - t0;
     HL_TRY(stop_check());
     HL_TRY(hl_labels_subset(&lab, &rs->qlab, rs->aq, n));
@@ -603,9 +602,9 @@ hl_status hl_cell_run_attack(hl_run_state *rs, const hl_cell *c, hl_config *res)
     hl_job_progress("encode", 0, 0, NULL);
     HL_TRY(stop_check());
     t0 = hl_time_s();
-    HL_TRY(hl_hasher_encode_images(&adv_f, h, rs->ctx, xa, n, ENCODE_BATCH));
+    HL_TRY(hl_hasher_encode_images(&adv_f, h, rs->ctx, xa, n, encode_batch(rs)));
     hl_attack_quantize8(xa, xa, n * d); /* the headline scores are on what survives saving as 8-bit images */
-    HL_TRY(hl_hasher_encode_images(&adv, h, rs->ctx, xa, n, ENCODE_BATCH));
+    HL_TRY(hl_hasher_encode_images(&adv, h, rs->ctx, xa, n, encode_batch(rs)));
     t_enc += hl_time_s() - t0;
     hl_job_progress("score", 0, 0, NULL);
 
@@ -766,8 +765,8 @@ hl_status hl_cell_run_transfer(hl_run_state *rs, const hl_cell *c, hl_config *re
     for (int64_t i = 0; i < n * d; i++) xa[i] = (float)u[i] / 255.0f;
     for (int64_t i = 0; i < n; i++) qidx[i] = rs->split.query.idx[rs->aq[i]];
     hl_dataset_read(&rs->data, qidx, n, x);
-    HL_TRY(hl_hasher_encode_images(&adv, h, rs->ctx, xa, n, ENCODE_BATCH));
-    HL_TRY(hl_hasher_encode_images(&clean, h, rs->ctx, x, n, ENCODE_BATCH));
+    HL_TRY(hl_hasher_encode_images(&adv, h, rs->ctx, xa, n, encode_batch(rs)));
+    HL_TRY(hl_hasher_encode_images(&clean, h, rs->ctx, x, n, encode_batch(rs)));
     t_enc = hl_time_s() - t0;
     hl_job_progress("score", 0, 0, NULL);
     HL_TRY(stop_check());

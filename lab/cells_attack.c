@@ -16,7 +16,7 @@
  * query results do not depend on the chunking (per-query seeds, batch-invariant victims), so the cell ends as an
  * uninterrupted one would, wall time aside. Both are removed when the cell is done (lab/runner.c). */
 #define ATTACK_CHUNK 64
-#define ATTACK_BATCH 64 /* images per batch of the attack (its results do not depend on it) */
+#define ATTACK_BATCH 64 /* images per batch of the attack at CIFAR sizes (its results do not depend on it) */
 
 static hl_codes codes_rows(const hl_codes *c, int64_t i0, int64_t b) {
     return (hl_codes){.n = b, .bits = c->bits, .words = c->words, .w = c->w + i0 * c->words};
@@ -77,7 +77,8 @@ hl_status hl_cell_attack_chunks(hl_run_state *rs, const hl_cell *c, const char *
             g.target_labels = &tl;
         }
         double t0 = hl_time_s();
-        HL_TRY(hl_attack_run(a, h, rs->ctx, x + c0 * d, xa + c0 * d, cn, &g, ATTACK_BATCH));
+        HL_TRY(hl_attack_run(a, h, rs->ctx, x + c0 * d, xa + c0 * d, cn, &g,
+                             hl_batch_for_pixels(ATTACK_BATCH, d)));
         secs += hl_time_s() - t0;
         snprintf(p, sizeof p, "%s/chunk_%04lld.npy", pdir, (long long)k);
         HL_TRY(hl_npy_write(p, HL_NPY_F32, 2, HL_SHAPE(cn, d), xa + c0 * d));

@@ -119,10 +119,10 @@ static hl_status probe(hl_run_state *rs, const hl_cell_sanity_in *in, hl_config 
     hl_attack_goal goal = {.query_id = ids, .source = &src, .target = tg ? &tgt : NULL,
                            .target_labels = tg ? &tl : NULL, .judge = &judge};
     double t0 = hl_time_s();
-    HL_TRY(hl_attack_run(pa, in->victim, rs->ctx, xs, xa, P, &goal, 64));
+    HL_TRY(hl_attack_run(pa, in->victim, rs->ctx, xs, xa, P, &goal, hl_batch_for_pixels(64, d)));
     double secs = hl_time_s() - t0;
     hl_attack_quantize8(xa, xa, P * d);
-    HL_TRY(hl_hasher_encode_images(&codes, in->victim, rs->ctx, xa, P, 64));
+    HL_TRY(hl_hasher_encode_images(&codes, in->victim, rs->ctx, xa, P, hl_batch_for_pixels(64, d)));
     hl_retrieval_result r, rr;
     HL_TRY(hl_retrieval_eval(&codes, jd.labels, in->db, &rs->dblab, &jd.opts, &r, NULL));
     double bound;

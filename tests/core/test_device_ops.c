@@ -588,7 +588,8 @@ static void pool_check(const dev_run *r) {
             }
     }
     /* Adaptive 7×6 -> 3×8, bins by hand: rows [0,3) [2,5) [4,7); columns ⌊j·6/8⌋ .. ⌈(j+1)·6/8⌉ − 1. */
-    static const int r0[3] = {0, 2, 4}, r1[3] = {3, 5, 7}, c0[8] = {0, 0, 1, 2, 3, 3, 4, 5}, c1[8] = {1, 2, 3, 3, 4, 5, 6, 6};
+    static const int r0[3] = {0, 2, 4}, r1[3] = {3, 5, 7};
+    static const int c0[8] = {0, 0, 1, 2, 3, 3, 4, 5}, c1[8] = {1, 2, 3, 3, 4, 5, 6, 6};
     const float *yad = res(r, "adaptive"), *dxad = res(r, "adaptive_bwd");
     float *want = malloc(PN * PH * PW * sizeof *want);
     memcpy(want, hg, PN * PH * PW * sizeof *want); /* dx started as hg */
@@ -599,7 +600,10 @@ static void pool_check(const dev_run *r) {
                 const int cnt = (r1[i] - r0[i]) * (c1[j] - c0[j]);
                 const float g = hg[(n * 3 + i) * 8 + j] / (float)cnt;
                 for (int h = r0[i]; h < r1[i]; h++)
-                    for (int w = c0[j]; w < c1[j]; w++) s += hx[n * PH * PW + h * PW + w], want[n * PH * PW + h * PW + w] += g;
+                    for (int w = c0[j]; w < c1[j]; w++) {
+                        s += hx[n * PH * PW + h * PW + w];
+                        want[n * PH * PW + h * PW + w] += g;
+                    }
                 cr_assert(fabs(yad[(n * 3 + i) * 8 + j] - s / cnt) < 1e-6, "adaptive bin (%d, %d, %d)", n, i, j);
             }
     for (int i = 0; i < PN * PH * PW; i++) cr_assert(fabsf(dxad[i] - want[i]) < 1e-5f, "adaptive backward at %d", i);

@@ -336,7 +336,8 @@ Test(conv, conv2d_one_image_chunks_match_the_direct_loops) {
                         for (int ci = 0; ci < c->C; ci++)
                             for (int i = 0; i < c->kh; i++)
                                 for (int j = 0; j < c->kw; j++) {
-                                    int ih = oh * c->o.stride[0] - c->o.pad[0] + i, iw = ow * c->o.stride[1] - c->o.pad[1] + j;
+                                    int ih = oh * c->o.stride[0] - c->o.pad[0] + i;
+                                    int iw = ow * c->o.stride[1] - c->o.pad[1] + j;
                                     if (ih < 0 || ih >= c->H || iw < 0 || iw >= c->W) continue;
                                     const int64_t xi = ((int64_t)(bi * c->C + ci) * c->H + ih) * c->W + iw;
                                     const int64_t wi = ((o * c->C + ci) * c->kh + i) * c->kw + j;

@@ -443,7 +443,8 @@ Test(elementwise, add_relu_equals_relu_of_add) {
     hl_ctx *ctx = hl_test_ctx();
     for (int bc = 0; bc <= 1; bc++) {
         hl_tensor *a = hl_test_tensor(4, HL_SHAPE(2, 3, 4, 5), 1, -1, 1);
-        hl_tensor *b = bc ? hl_test_tensor(4, HL_SHAPE(1, 3, 1, 1), 2, -1, 1) : hl_test_tensor(4, HL_SHAPE(2, 3, 4, 5), 2, -1, 1);
+        hl_tensor *b = bc ? hl_test_tensor(4, HL_SHAPE(1, 3, 1, 1), 2, -1, 1)
+                          : hl_test_tensor(4, HL_SHAPE(2, 3, 4, 5), 2, -1, 1);
         hl_tensor *r = hl_test_tensor(4, HL_SHAPE(2, 3, 4, 5), 3, -1, 1);
         const int64_t nb = hl_tensor_numel(b);
         float y[2][120], da[2][120], db[2][120];

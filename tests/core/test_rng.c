@@ -44,8 +44,10 @@ Test(rng, block_fills_equal_the_pure_functions) {
             r.counter = start;
             hl_rng_normal(&r, g, N - (int64_t)start, 1.5f, 0.25f);
             for (uint64_t j = 0; j + start < N; j++) {
-                cr_assert_eq(u[j], -2.0f + 2.5f * hl_rng_uniform_at(9, 4, start + j), "uniform %llu", (unsigned long long)j);
-                cr_assert_eq(g[j], 1.5f + 0.25f * hl_rng_normal_at(9, 4, start + j), "normal %llu", (unsigned long long)j);
+                cr_assert_eq(u[j], -2.0f + 2.5f * hl_rng_uniform_at(9, 4, start + j), "uniform %llu",
+                             (unsigned long long)j);
+                cr_assert_eq(g[j], 1.5f + 0.25f * hl_rng_normal_at(9, 4, start + j), "normal %llu",
+                             (unsigned long long)j);
             }
         }
     }

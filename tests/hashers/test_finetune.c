@@ -168,3 +168,12 @@ Test(finetune, backbone_lr_mult_scales_the_backbone_step) {
     free(start);
     hl_dataset_free(&d);
 }
+
+/* Encoding and attack batches shrink with the image (hashers/hasher.h): unchanged up to 3×32×32, 1/49 at 224×224. */
+Test(finetune, batches_scale_with_the_image_size) {
+    cr_assert_eq(hl_batch_for_pixels(256, 3 * 32 * 32), 256);
+    cr_assert_eq(hl_batch_for_pixels(256, 28 * 28), 256);
+    cr_assert_eq(hl_batch_for_pixels(256, 3 * 224 * 224), 5);
+    cr_assert_eq(hl_batch_for_pixels(64, 3 * 64 * 64), 16);
+    cr_assert_eq(hl_batch_for_pixels(64, 3 * 224 * 224), 1);
+}
