@@ -366,8 +366,7 @@ Test(embed, interrupted_writes_nothing) {
     hl_npy_free(&a);
 }
 
-/* An ImageNet backbone takes 224 x 224 RGB by default: gray 40 x 40 images are replicated and resized. Skipped while
- * the ImageNet backbones are not built in. */
+/* An ImageNet backbone takes 224 x 224 RGB by default: gray 40 x 40 images are replicated and resized. */
 Test(embed, imagenet_backbone_defaults_to_224_rgb) {
     write_images(2, 1, 40, 40, NULL);
     model m;
