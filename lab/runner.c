@@ -23,6 +23,7 @@
 #include "lab/plugin.h"
 #include "lab/run_data.h"
 #include "lab/runner_impl.h"
+#include "reports/plan.h"
 #include "reports/report.h"
 
 void hl_run_request_stop(void) { hl_job_request_stop(); }
@@ -548,6 +549,20 @@ done:
     return st;
 }
 
+/* RUNDIR/plan.json: every cell of the suite, whatever --only or --shard selected (reports/plan.h). */
+static hl_status write_plan(hl_run_state *rs) {
+    int64_t n = rs->ncells;
+    const char **keys = malloc((size_t)(n ? n : 1) * sizeof *keys), **kinds = malloc((size_t)(n ? n : 1) * sizeof *kinds);
+    hl_status st = HL_OK;
+    if (!keys || !kinds) st = hl_error_set(HL_ENOMEM, "out of memory");
+    for (int64_t i = 0; st == HL_OK && i < n; i++)
+        keys[i] = rs->cells[i].key, kinds[i] = hl_cell_kind_name(rs->cells[i].kind);
+    if (st == HL_OK) st = hl_plan_write(rs->store.dir, n, keys, kinds);
+    free(keys);
+    free(kinds);
+    return st;
+}
+
 static hl_status write_run_files(hl_run_state *rs) {
     hl_status st = HL_OK;
     char p[1400];
@@ -572,6 +587,7 @@ static hl_status write_run_files(hl_run_state *rs) {
     int64_t shape[1] = {rs->naq};
     if (access(p, F_OK) != 0 || artifact_rows(p) != rs->naq) HL_TRY(hl_npy_write(p, HL_NPY_I64, 1, shape, rs->aq));
     HL_TRY(write_target_artifacts(rs));
+    HL_TRY(write_plan(rs));
 done:
     free(buf);
     return st;

@@ -33,6 +33,7 @@
 #include "core/io/atomic.h"
 #include "core/io/json.h"
 #include "core/version.h"
+#include "reports/plan.h"
 #include "reports/plot.h"
 #include "core/strbuf.h"
 #include "reports/report_html.h"
@@ -103,9 +104,18 @@ static int cmp_str(const void *a, const void *b) {
     return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-/* Reads RUNDIR/cells/ * /result.json in name order. */
-static hl_status read_cells(const char *rundir, rcells *cs) {
+/* Reads RUNDIR/cells/ * /result.json in name order, only the cells of the plan when RUNDIR has one (reports/plan.h):
+ * *stale counts the results left out, *no_plan says there was none. */
+static hl_status read_cells(const char *rundir, rcells *cs, int64_t *stale, bool *no_plan) {
     hl_status st = HL_OK;
+    char (*plan)[65] = NULL;
+    int64_t nplan = 0;
+    *stale = 0, *no_plan = false;
+    if ((st = hl_plan_read(rundir, &plan, &nplan)) == HL_ENOTFOUND) {
+        hl_error_clear();
+        st = HL_OK, *no_plan = true;
+    }
+    if (st < 0) return st;
     char *dpath = NULL, **names = NULL, path[4096];
     int nn = 0, capn = 0, nbad = 0;
     hl_strbuf bad = {0};
@@ -136,6 +146,10 @@ static hl_status read_cells(const char *rundir, rcells *cs) {
         struct stat sb;
         if (snprintf(path, sizeof path, "%s/%s/result.json", dpath, names[i]) >= (int)sizeof path) continue;
         if (lstat(path, &sb) != 0) continue; /* no result: a pending cell (anything else goes to the reader) */
+        if (!*no_plan && !hl_plan_has((const char (*)[65])plan, nplan, names[i])) { /* not a cell of the suite now */
+            ++*stale;
+            continue;
+        }
         if (cs->n == cs->cap) {
             int cap = cs->cap ? 2 * cs->cap : 16;
             rcell *nc = realloc(cs->c, (size_t)cap * sizeof *nc);
@@ -166,8 +180,10 @@ static hl_status read_cells(const char *rundir, rcells *cs) {
                           "(result.json.bad) and runs those cells again%s%s", dpath, nbad, nbad == 1 ? "" : "s",
                           bad.p ? bad.p : "", nbad > 3 ? "\n  ..." : "");
     else if (cs->n == 0)
-        st = hl_error_set(HL_ENOTFOUND, "%s: no cell has a result.json (has the suite run yet?)", dpath);
+        st = hl_error_set(HL_ENOTFOUND, "%s: no cell has a result.json (has the suite run yet?)%s", dpath,
+                          *stale ? "; every result there is stale (not a cell of the suite as last run, plan.json)" : "");
 done:
+    free(plan);
     free(bad.p);
     if (d) closedir(d);
     for (int i = 0; i < nn; i++) free(names[i]);
@@ -535,7 +551,7 @@ hl_status hl_report_build(const char *rundir, const char *const *formats, int nf
         HL_TRY(hl_table_format_parse(formats[i], &f));
         want[f] = true;
     }
-    HL_TRY(read_cells(rundir, &cs));
+    HL_TRY(read_cells(rundir, &cs, &sum.cells_stale, &sum.no_plan));
     unify_eps_texts(&cs);
     for (int i = 0; i < cs.n; i++) cs.c[i].done ? sum.cells_done++ : sum.cells_failed++;
     HL_TRY(split_transfer(&cs, &xs));
@@ -660,11 +676,19 @@ hl_status hl_report_build(const char *rundir, const char *const *formats, int nf
     HL_TRY(hl_report_pr_figures(&cs, dir, &sum.figures));
     /* figures: the attacks' traces */
     HL_TRY(hl_report_trace_figures(&cs, dir, &sum.figures));
-    /* figures with nothing to draw: said at the end of tables.md instead of an empty plot */
-    if (nofig.n) {
+    /* figures with nothing to draw: said at the end of tables.md instead of an empty plot; then the stale results */
+    if (nofig.n || sum.cells_stale) {
         hl_strbuf tail = {0};
-        hl_strbuf_puts(&tail, "## Figures not drawn\n\n");
-        hl_strbuf_put(&tail, nofig.p, nofig.n);
+        if (nofig.n) hl_strbuf_puts(&tail, "## Figures not drawn\n\n"), hl_strbuf_put(&tail, nofig.p, nofig.n);
+        if (sum.cells_stale) {
+            char line[400];
+            bool one = sum.cells_stale == 1;
+            snprintf(line, sizeof line, "%s## Left out\n\n%lld result%s in cells/ %s of the suite as last run "
+                     "(other code, e.g. a method's version, or other settings; plan.json): kept on disk, not in these "
+                     "tables.\n", nofig.n ? "\n" : "", (long long)sum.cells_stale, one ? "" : "s",
+                     one ? "is not a cell" : "are not cells");
+            hl_strbuf_puts(&tail, line);
+        }
         if (examples_md) hl_strbuf_puts(&tail, "\n"), hl_strbuf_puts(&tail, examples_md);
         if (tail.oom) {
             free(tail.p);

@@ -92,10 +92,13 @@
 
 typedef struct hl_report_summary {
     int64_t cells_done, cells_failed; /* result.json files read */
+    int64_t cells_stale;              /* results in cells/ left out: not cells of the suite as last run (plan.json) */
+    bool no_plan;                     /* the directory has no plan.json (older hashlab): every result was used */
     int tables, figures;              /* files written */
 } hl_report_summary;
 
-/* Reads RUNDIR/cells/ * /result.json and writes RUNDIR/report/. formats: NULL = all of md, tex, csv, json.
+/* Reads RUNDIR/cells/ * /result.json of the cells in RUNDIR/plan.json (reports/plan.h; every result when there is
+ * no plan) and writes RUNDIR/report/; tables.md ends with a "Left out" section counting the stale results. formats: NULL = all of md, tex, csv, json.
  * A malformed result.json is an error naming the file and the position. */
 hl_status hl_report_build(const char *rundir, const char *const *formats, int nformats, hl_report_summary *out);
 

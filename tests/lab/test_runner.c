@@ -16,6 +16,7 @@
 #include "lab/runner.h"
 #include "lab/store.h"
 #include "lab/suite.h"
+#include "reports/plan.h"
 #include "test_common.h"
 #include "test_run.h"
 
@@ -457,6 +458,13 @@ Test(runner, only_pulls_in_train_cells_and_cli_usage) {
         cr_assert_eq(hl_store_cell_state(rd, cells[i].key, NULL, NULL),
                      strncmp(cells[i].label, "itq/", 4) == 0 ? HL_CELL_STATE_DONE : HL_CELL_STATE_PENDING, "%s",
                      cells[i].label);
+    /* plan.json lists every cell of the suite, not only the selected ones (the report's notion of "the suite") */
+    char (*plan)[65] = NULL;
+    int64_t np = 0;
+    cr_assert_eq(hl_plan_read(rd, &plan, &np), HL_OK, "%s", hl_error_last());
+    cr_assert_eq(np, n);
+    for (int64_t i = 0; i < n; i++) cr_assert(hl_plan_has((const char (*)[65])plan, np, cells[i].key), "%s", cells[i].label);
+    free(plan);
     char *bad[] = {suite, "--shard", "2/2"};
     cr_assert_eq(hl_cmd_run(3, bad), 2);
     char *none[] = {"--quiet"};

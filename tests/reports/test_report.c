@@ -22,6 +22,7 @@
 
 #include "core/hash.h"
 #include "core/io/image.h"
+#include "reports/plan.h"
 #include "reports/report.h"
 #include "test_common.h"
 
@@ -379,4 +380,54 @@ Test(report, null_metric_is_noted) {
     char *md = (char *)hl_test_read_file(rep, &n);
     cr_assert(strstr(md, "seed 1 undefined: psnr"), "%s", md);
     free(md);
+}
+
+/* With a plan.json (written by `hashlab run`), a result whose key is not in it (other code or settings) is left out:
+ * not averaged in as another seed, counted, and said at the end of tables.md. Without a plan every result is used. */
+Test(report, stale_results_outside_the_plan_are_left_out) {
+    const char *run = make_run("stale", false);
+    const char *methods[2] = {"itq", "lsh"};
+    char names[32][64];
+    int n = 0;
+    for (int m = 0; m < 2; m++)
+        for (int b = 0; b < 2; b++)
+            for (int sd = 0; sd < 2; sd++)
+                if (!(m == 0 && b == 1 && sd == 1)) /* itq 32 bits seed 1: stale */
+                    snprintf(names[n++], sizeof names[0], "%s%02d%d", methods[m], 16 << b, sd);
+    snprintf(names[n++], sizeof names[0], "lsh322-failed");
+    for (int m = 0; m < 2; m++)
+        for (int sd = 0; sd < 2; sd++)
+            for (int e = 4; e <= 8; e += 4) snprintf(names[n++], sizeof names[0], "atk-%s-%d-%d", methods[m], sd, e);
+    char keys[32][65];
+    const char *kp[32], *kinds[32];
+    for (int i = 0; i < n; i++) {
+        hl_sha256_hex(names[i], strlen(names[i]), keys[i]);
+        kp[i] = keys[i], kinds[i] = strncmp(names[i], "atk-", 4) ? "train" : "attack";
+    }
+    cr_assert_eq(hl_plan_write(run, n, kp, kinds), HL_OK, "%s", hl_error_last());
+    hl_report_summary s;
+    cr_assert_eq(hl_report_build(run, NULL, 0, &s), HL_OK, "%s", hl_error_last());
+    cr_assert_eq(s.cells_done, 15);
+    cr_assert_eq(s.cells_stale, 1);
+    cr_assert(!s.no_plan);
+    char rep[1300];
+    snprintf(rep, sizeof rep, "%s/report", run);
+    size_t len;
+    char *csv = (char *)hl_test_read_file(hl_test_path(rep, "tables_clean.csv"), &len);
+    /* itq at 32 bits: seed 0 alone, mAP 0.40 (make_run: 0.30 + 0.10·b + 0.01·seed), n = 1 */
+    cr_assert(strstr(csv, "\nitq,") && strstr(strstr(csv, "\nitq,"), ",40,,1,"), "%s", csv);
+    free(csv);
+    char *md = (char *)hl_test_read_file(hl_test_path(rep, "tables.md"), &len);
+    cr_assert(strstr(md, "## Left out\n\n1 result in cells/ is not a cell of the suite as last run"), "%s", md);
+    free(md);
+    /* a malformed plan is refused with its position, no report */
+    const char *bad = "{\"format\": \"hashlab-plan-1\", \"cells\": [{\"key\": \"xyz\"}]}";
+    hl_test_write_file(hl_test_path(run, "plan.json"), bad, strlen(bad));
+    cr_assert_eq(hl_report_build(run, NULL, 0, &s), HL_EFORMAT);
+    cr_assert(strstr(hl_error_last(), "plan.json:1:") && strstr(hl_error_last(), "xyz"), "%s", hl_error_last());
+    /* no plan: every result (the stale one too), flagged */
+    cr_assert_eq(remove(hl_test_path(run, "plan.json")), 0);
+    cr_assert_eq(hl_report_build(run, NULL, 0, &s), HL_OK, "%s", hl_error_last());
+    cr_assert_eq(s.cells_done, 16);
+    cr_assert(s.no_plan && s.cells_stale == 0);
 }
