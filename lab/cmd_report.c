@@ -80,8 +80,8 @@ int hl_cmd_report(int argc, char **argv) {
            (long long)(s.cells_done + s.cells_failed), (long long)s.cells_done, (long long)s.cells_failed, s.tables,
            s.figures, rundir);
     if (s.cells_stale)
-        printf("left out %lld stale result%s: not cells of the suite as last run into %s (plan.json); see the end of "
-               "tables.md\n", (long long)s.cells_stale, s.cells_stale == 1 ? "" : "s", rundir);
+        printf("left out %lld result%s: not cells of the suite as last run into %s (plan.json: older code, other "
+               "settings or another suite sharing the directory); see the end of tables.md\n", (long long)s.cells_stale, s.cells_stale == 1 ? "" : "s", rundir);
     if (s.no_plan)
         fprintf(stderr, "hashlab report: warning: %s has no plan.json (written by an older hashlab run): every result "
                 "in cells/ was used, stale ones included; `hashlab run SUITE` once (done cells are skipped) writes it\n",

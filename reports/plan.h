@@ -10,7 +10,8 @@
  *     {"format": "hashlab-plan-1", "cells": [{"key": "<64 hex>", "kind": "train|attack|transfer"}, ...]}
  *
  * The last run defines the suite: running a suite with overrides into the same directory makes those cells the
- * suite's. A directory written before plans existed has no plan.json: the report then uses every result and says so.
+ * suite's, and of two suites sharing a directory (fashion_robust and its superset fashion_full) the report shows the
+ * one run last. A directory written before plans existed has no plan.json: the report then uses every result and says so.
  */
 #ifndef HL_REPORTS_PLAN_H
 #define HL_REPORTS_PLAN_H

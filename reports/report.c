@@ -684,8 +684,8 @@ hl_status hl_report_build(const char *rundir, const char *const *formats, int nf
             char line[400];
             bool one = sum.cells_stale == 1;
             snprintf(line, sizeof line, "%s## Left out\n\n%lld result%s in cells/ %s of the suite as last run "
-                     "(other code, e.g. a method's version, or other settings; plan.json): kept on disk, not in these "
-                     "tables.\n", nofig.n ? "\n" : "", (long long)sum.cells_stale, one ? "" : "s",
+                     "(other code, e.g. a method's version, other settings, or another suite sharing the directory; "
+                     "plan.json): kept on disk, not in these tables.\n", nofig.n ? "\n" : "", (long long)sum.cells_stale, one ? "" : "s",
                      one ? "is not a cell" : "are not cells");
             hl_strbuf_puts(&tail, line);
         }
