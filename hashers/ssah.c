@@ -40,6 +40,10 @@
  * (the defaults) gave 0.693; occlusion 0.3, 15°, hard_weight 0.5 gave 0.687 (0.683 with α = 1, 0.680 with anet:
  * random); occlusion 0.5, 30°, hard_weight 1, α = 1 gave 0.652 (0.678 with pace_start 0) — strong deformations early
  * in a short run cost clean mAP.
+ * suites/fashion_semi.yaml, 3 seeds, 32 bits: at the papers' 5,000 labels (8 epochs) ssah and ssah-no-anet tie within
+ * one std (its header has the numbers); at 1,000 labels (24 epochs = 384 steps) both are undertrained by DPSH's
+ * likelihood under the step schedule and spread over ±5–9 points from seed to seed, so no effect of the A-Net can be
+ * read there.
  * With anet != off and h->workdir set, each epoch writes <workdir>/samples/hard_epoch_NNN.png: 8 pairs clean | hard
  * of the first labelled images at that epoch's pace (4 pairs a row).
  */
