@@ -80,8 +80,9 @@ hl_status hl_plan_read(const char *rundir, char (**keys)[65], int64_t *n) {
         const char *k;
         HL_TRY(hl_config_get_string(cells->items[i], "key", &k));
         if (!is_key(k)) {
+            const hl_config *kn = hl_config_path(cells->items[i], "key");
             st = hl_error_set(HL_EFORMAT, "%s:%d:%d: cells[%lld].key: not a cell key (64 hex digits): '%s'", path,
-                              cells->items[i]->line, cells->items[i]->col, (long long)i, k);
+                              kn->line, kn->col, (long long)i, k);
             goto done;
         }
         memcpy((*keys)[i], k, 65);
