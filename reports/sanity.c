@@ -44,6 +44,8 @@ static bool train_fact_of(const hl_config *root, hl_sanity_fact *f) {
     return true;
 }
 
+static void add(hl_sanity_fact *f, const char *flag, const char *evidence);
+
 bool hl_sanity_fact_of(const hl_config *root, hl_sanity_fact *f) {
     if (strcmp(str_at(root, "status", ""), "done")) return false;
     const char *kind = str_at(root, "kind", "");
@@ -69,6 +71,17 @@ bool hl_sanity_fact_of(const hl_config *root, hl_sanity_fact *f) {
     const hl_config *m = hl_config_get(hl_config_get(root, "metrics"), name);
     x.score = m && m->kind == HL_CONFIG_SCALAR && hl_config_parse_double(m->text, &v) ? v : NAN;
     own_flags(root, &x);
+    /* attack_raised_map: an untargeted attack whose adversarial queries retrieve better than the clean ones */
+    char cname[96];
+    snprintf(cname, sizeof cname, "%s(clean)", name);
+    const hl_config *cm = hl_config_get(hl_config_get(root, "metrics"), cname);
+    double clean = cm && cm->kind == HL_CONFIG_SCALAR && hl_config_parse_double(cm->text, &v) ? v : NAN;
+    if (!x.targeted && !isnan(x.score) && !isnan(clean) && x.score > clean + HL_SANITY_RAISE_TOL) {
+        char ev[160];
+        snprintf(ev, sizeof ev, "mAP %.2f under the attack, %.2f clean on the same queries", 100 * x.score,
+                 100 * clean);
+        add(&x, "attack_raised_map", ev);
+    }
     *f = x;
     return true;
 }

@@ -12,6 +12,9 @@
  *   gradient_free_beats_white_box  at one model and threat (norm, ε, targeted), a gradient-free attack cell beats the
  *                                  best gradient attack cell beyond 0.01. Raised on the gradient cells (their numbers
  *                                  overstate robustness). The `auto` ensemble checks its own members (lab).
+ *   attack_raised_map              (one cell, from its own metrics) an untargeted attack's adversarial queries score
+ *                                  more than 0.005 above the same queries' clean score: the attack's objective does
+ *                                  not track mAP on this model at this ε; its row shows no robustness to report.
  */
 #ifndef HL_REPORTS_SANITY_H
 #define HL_REPORTS_SANITY_H
@@ -22,6 +25,7 @@
 #include "core/config.h"
 
 #define HL_SANITY_CROSS_TOL 0.01
+#define HL_SANITY_RAISE_TOL 0.005 /* attack_raised_map: any rise beyond half a point is suspect */
 
 typedef struct hl_sanity_fact {
     const char *model, *attack, *norm, *eps_text, *kind; /* borrowed from the result's tree */
