@@ -1,6 +1,8 @@
 /* core/arena.c — chained bump allocator; see arena.h. */
 #include "core/arena.h"
 
+#include "core/kern/base.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,10 +14,11 @@ struct hl_arena_chunk {
     unsigned char *base; /* aligned start of the usable area */
 };
 
-static hl_arena_chunk *hl__chunk_new(size_t size) {
+static hl_arena_chunk *hl__chunk_new(const hl_kern_base *dev, size_t size) {
     hl_arena_chunk *c = malloc(sizeof *c);
     HL_ASSERT(c, "out of memory allocating an arena chunk header");
-    c->base = aligned_alloc(HL_ARENA_ALIGN, (size + HL_ARENA_ALIGN - 1) / HL_ARENA_ALIGN * HL_ARENA_ALIGN);
+    const size_t bytes = (size + HL_ARENA_ALIGN - 1) / HL_ARENA_ALIGN * HL_ARENA_ALIGN;
+    c->base = dev ? dev->dev_alloc(bytes) : aligned_alloc(HL_ARENA_ALIGN, bytes);
     HL_ASSERT(c->base, "out of memory allocating an arena chunk of %zu bytes", size);
     c->prev = NULL;
     c->size = size;
@@ -23,10 +26,11 @@ static hl_arena_chunk *hl__chunk_new(size_t size) {
     return c;
 }
 
-static void hl__chunks_free(hl_arena_chunk *c) {
+static void hl__chunks_free(const hl_kern_base *dev, hl_arena_chunk *c) {
     while (c) {
         hl_arena_chunk *p = c->prev;
-        free(c->base);
+        if (dev) dev->dev_free(c->base);
+        else free(c->base);
         free(c);
         c = p;
     }
@@ -37,8 +41,13 @@ void hl_arena_init(hl_arena *a, size_t first_chunk_bytes) {
     a->min_chunk = first_chunk_bytes ? first_chunk_bytes : ((size_t)1 << 20);
 }
 
+void hl_arena_init_dev(hl_arena *a, size_t first_chunk_bytes, const hl_kern_base *k) {
+    hl_arena_init(a, first_chunk_bytes);
+    a->dev = k;
+}
+
 void hl_arena_fini(hl_arena *a) {
-    hl__chunks_free(a->head);
+    hl__chunks_free(a->dev, a->head);
     a->head = NULL;
 }
 
@@ -49,7 +58,7 @@ void *hl_arena_alloc(hl_arena *a, size_t bytes) {
     if (!c || c->used + need > c->size) {
         size_t size = c ? c->size * 2 : a->min_chunk;
         if (size < need) size = need;
-        hl_arena_chunk *n = hl__chunk_new(size);
+        hl_arena_chunk *n = hl__chunk_new(a->dev, size);
         n->prev = c;
         a->head = c = n;
     }
@@ -61,6 +70,7 @@ void *hl_arena_alloc(hl_arena *a, size_t bytes) {
 }
 
 void *hl_arena_calloc(hl_arena *a, size_t bytes) {
+    HL_ASSERT(!a->dev, "hl_arena_calloc on a device arena");
     void *p = hl_arena_alloc(a, bytes);
     memset(p, 0, bytes);
     return p;
@@ -69,8 +79,8 @@ void *hl_arena_calloc(hl_arena *a, size_t bytes) {
 void hl_arena_reset(hl_arena *a) {
     if (a->head && a->head->prev) {
         /* More than one chunk: consolidate into one chunk big enough for the high-water mark. */
-        hl__chunks_free(a->head);
-        a->head = hl__chunk_new(a->high_water);
+        hl__chunks_free(a->dev, a->head);
+        a->head = hl__chunk_new(a->dev, a->high_water);
     } else if (a->head) {
         a->head->used = 0;
     }

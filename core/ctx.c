@@ -12,7 +12,9 @@ hl_status hl_ctx_create(hl_ctx **out, hl_device dev, size_t arena_bytes) {
                             k ? "no device present" : "not built in: configure with -DHASHLAB_CUDA=ON");
     hl_ctx *ctx = calloc(1, sizeof *ctx);
     if (!ctx) return hl_error_set(HL_ENOMEM, "out of memory allocating a context");
-    hl_arena_init(&ctx->arena, arena_bytes);
+    hl_arena_init(&ctx->arena, (size_t)64 << 10);
+    if (dev == HL_DEVICE_CPU) hl_arena_init(&ctx->dev_arena, arena_bytes);
+    else hl_arena_init_dev(&ctx->dev_arena, arena_bytes, k->base);
     ctx->dev = dev;
     ctx->k = k;
     ctx->train = true;
@@ -24,12 +26,14 @@ hl_status hl_ctx_create(hl_ctx **out, hl_device dev, size_t arena_bytes) {
 void hl_ctx_free(hl_ctx *ctx) {
     if (!ctx) return;
     hl_arena_fini(&ctx->arena);
-    for (int i = 0; i < HL_CTX_SCRATCH_SLOTS; i++) free(ctx->scratch[i]);
+    hl_arena_fini(&ctx->dev_arena);
+    for (int i = 0; i < HL_CTX_SCRATCH_SLOTS; i++) ctx->k->base->dev_free(ctx->scratch[i]);
     free(ctx);
 }
 
 void hl_ctx_reset(hl_ctx *ctx) {
     hl_arena_reset(&ctx->arena);
+    hl_arena_reset(&ctx->dev_arena);
     ctx->tape_tail = NULL;
     ctx->tape_len = 0;
 }
@@ -46,13 +50,14 @@ void hl_no_grad_end(hl_ctx *ctx) {
 
 void *hl_ctx_alloc(hl_ctx *ctx, size_t bytes) { return hl_arena_alloc(&ctx->arena, bytes); }
 void *hl_ctx_calloc(hl_ctx *ctx, size_t bytes) { return hl_arena_calloc(&ctx->arena, bytes); }
+void *hl_ctx_dev_alloc(hl_ctx *ctx, size_t bytes) { return hl_arena_alloc(&ctx->dev_arena, bytes); }
 
 void *hl_ctx_scratch(hl_ctx *ctx, int slot, size_t bytes) {
     HL_ASSERT(slot >= 0 && slot < HL_CTX_SCRATCH_SLOTS, "hl_ctx_scratch: slot %d", slot);
     if (bytes > ctx->scratch_cap[slot]) {
         size_t cap = (bytes + 63) / 64 * 64;
-        free(ctx->scratch[slot]);
-        ctx->scratch[slot] = aligned_alloc(64, cap);
+        ctx->k->base->dev_free(ctx->scratch[slot]);
+        ctx->scratch[slot] = ctx->k->base->dev_alloc(cap);
         HL_ASSERT(ctx->scratch[slot], "out of memory allocating %zu bytes of scratch", cap);
         ctx->scratch_cap[slot] = cap;
     }

@@ -22,7 +22,8 @@ typedef struct hl_kernels hl_kernels;
 #define HL_CTX_SCRATCH_SLOTS 4
 
 struct hl_ctx {
-    hl_arena arena;
+    hl_arena arena;       /* host memory: tensor headers, tape nodes, host views (hl_tensor_host) */
+    hl_arena dev_arena;   /* memory of `dev`: tensor data, arena gradients, ops' saved device buffers */
     hl_node *tape_tail;   /* last recorded node; nodes chain backwards through node->prev */
     int64_t tape_len;
     int no_grad_depth;    /* > 0 inside hl_no_grad_begin/end */
@@ -57,11 +58,13 @@ static inline bool hl_grad_enabled(const hl_ctx *ctx) { return ctx->no_grad_dept
 void hl_no_grad_begin(hl_ctx *ctx);
 void hl_no_grad_end(hl_ctx *ctx);
 
-/* Allocation from the step arena (host memory). */
+/* Allocation from the step's host arena (host memory: headers, pointer arrays, host copies). */
 void *hl_ctx_alloc(hl_ctx *ctx, size_t bytes);
 void *hl_ctx_calloc(hl_ctx *ctx, size_t bytes);
+/* Allocation from the step's device arena (memory of ctx->dev, for kernels only: pool indices, saved θ). */
+void *hl_ctx_dev_alloc(hl_ctx *ctx, size_t bytes);
 /* An op's own temporaries (an im2col matrix that dies with the call): slot's buffer (0 <= slot <
- * HL_CTX_SCRATCH_SLOTS) of at least `bytes`, host memory, 64-byte aligned, contents undefined. The ctx keeps each
+ * HL_CTX_SCRATCH_SLOTS) of at least `bytes`, memory of ctx->dev, 64-byte aligned, contents undefined. The ctx keeps each
  * slot's buffer across calls and steps, growing it when asked for more, so the temporaries of a step's many ops
  * share memory instead of piling up in the arena. Valid only until the next request for the same slot: use it
  * within one forward or backward call, never keep it (what a backward needs is saved in the arena). */

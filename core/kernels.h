@@ -6,8 +6,9 @@
  * table.c assembles them. Raw kernels take plain pointers and sizes (device memory for that device), never tensors,
  * and record nothing. Backward kernels ACCUMULATE (+=) into their gradient outputs unless their doc says otherwise.
  *
- * A device may leave a kernel NULL; hl_kernels_for() then fills it from the CPU table and logs once (only legal for
- * devices whose memory the CPU can read; the CUDA table must be complete before it is enabled).
+ * Every table is complete (tests/core/test_device_ops.c calls every entry of every available device). Devices:
+ * cpu (core/cpu/), cuda (core/cuda/, built with -DHASHLAB_CUDA=ON) and shadow (core/shadow/: the CPU kernels on
+ * memory the host cannot touch, for finding missing transfers without a GPU).
  */
 #ifndef HL_KERNELS_H
 #define HL_KERNELS_H
@@ -22,6 +23,7 @@
 #include "core/kern/shape.h"
 #include "core/kern/loss.h"
 #include "core/kern/warp.h"
+#include "core/kern/optim.h"
 
 typedef struct hl_kernels hl_kernels;
 struct hl_kernels {
@@ -35,7 +37,8 @@ struct hl_kernels {
     const hl_kern_reduce *reduce; /* sum / mean / max / logsumexp over axes */
     const hl_kern_shape *shape;   /* transpose, concat, slice */
     const hl_kern_loss *loss;     /* fused losses */
-    const hl_kern_warp *warp;     /* bilinear affine warp */
+    const hl_kern_warp *warp;     /* bilinear affine warp, rotation angle gradient */
+    const hl_kern_optim *optim;   /* optimizer updates */
 };
 
 /* The kernel table of a device, or NULL if that device is not built in. */

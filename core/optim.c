@@ -1,6 +1,8 @@
 /* core/optim.c — SGD / Adam / AdamW / RMSprop over parameter slabs; see optim.h for the update rules. */
 #include "core/optim.h"
 
+#include "core/kernels.h"
+
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
@@ -53,9 +55,11 @@ hl_status hl_optim_config_check(const hl_optim_config *c) {
     return HL_OK;
 }
 
-static float *zslab(int64_t n) {
-    float *s = aligned_alloc(64, (size_t)n * sizeof(float)); /* n is a multiple of 16 floats */
-    if (s) memset(s, 0, (size_t)n * sizeof(float));
+/* n floats (a multiple of 16) of zeroed memory on the parameters' device. */
+static float *zslab(const hl_params *p, int64_t n) {
+    const hl_kern_base *k = hl_params_kernels(p)->base;
+    float *s = k->dev_alloc((size_t)n * sizeof(float));
+    if (s) k->fill(n, 0.0f, s);
     return s;
 }
 
@@ -75,8 +79,8 @@ hl_status hl_optim_create(hl_optim **out, hl_params *p, const hl_optim_config *c
     bool need_m1 = c->kind != HL_OPTIM_SGD || c->momentum != 0.0f;
     bool need_m2 = c->kind != HL_OPTIM_SGD;
     if (c->kind == HL_OPTIM_RMSPROP) need_m1 = c->momentum > 0.0f;
-    if (need_m1) o->m1 = zslab(p->slab_len);
-    if (need_m2) o->m2 = zslab(p->slab_len);
+    if (need_m1) o->m1 = zslab(p, p->slab_len);
+    if (need_m2) o->m2 = zslab(p, p->slab_len);
     if (!o->tsteps || !o->lr_mult || !o->wd_mult || (need_m1 && !o->m1) || (need_m2 && !o->m2)) {
         hl_optim_free(o);
         return hl_error_set(HL_ENOMEM, "out of memory allocating optimizer state (%lld floats per moment)",
@@ -89,8 +93,9 @@ hl_status hl_optim_create(hl_optim **out, hl_params *p, const hl_optim_config *c
 
 void hl_optim_free(hl_optim *o) {
     if (!o) return;
-    free(o->m1);
-    free(o->m2);
+    const hl_kern_base *k = hl_params_kernels(o->p)->base;
+    k->dev_free(o->m1);
+    k->dev_free(o->m2);
     free(o->tsteps);
     free(o->lr_mult);
     free(o->wd_mult);
@@ -118,63 +123,6 @@ int hl_optim_set_group(hl_optim *o, const char *prefix, float lr_mult, float wd_
 
 /* ---- flat kernels over [0, n) of a run; scalars already include the group multipliers ---------------------------- */
 
-#define HL_OPT_PAR if (n > 65536)
-
-static void sgd_plain(int64_t n, float *restrict p, const float *restrict g, float lr, float wd) {
-#pragma omp parallel for simd schedule(static) HL_OPT_PAR
-    for (int64_t i = 0; i < n; i++) p[i] -= lr * (g[i] + wd * p[i]);
-}
-
-/* first: buf = d (PyTorch clones the first gradient into the buffer, no dampening). */
-static void sgd_momentum(int64_t n, float *restrict p, const float *restrict g, float *restrict buf, float lr,
-                         float wd, float mom, float damp, bool nesterov, bool first) {
-    const float keep = first ? 0.0f : mom, take = first ? 1.0f : 1.0f - damp;
-#pragma omp parallel for simd schedule(static) HL_OPT_PAR
-    for (int64_t i = 0; i < n; i++) {
-        float d = g[i] + wd * p[i];
-        float b = keep * buf[i] + take * d;
-        buf[i] = b;
-        p[i] -= lr * (nesterov ? d + mom * b : b);
-    }
-}
-
-static void adam(int64_t n, float *restrict p, const float *restrict g, float *restrict m, float *restrict v, float l2,
-                 float decay, float b1, float b2, float step_size, float bc2_sqrt, float eps) {
-#pragma omp parallel for simd schedule(static) HL_OPT_PAR
-    for (int64_t i = 0; i < n; i++) {
-        float pi = p[i] * decay;
-        float gi = g[i] + l2 * p[i];
-        float mi = m[i] + (1.0f - b1) * (gi - m[i]);
-        float vi = v[i] * b2 + (1.0f - b2) * gi * gi;
-        m[i] = mi;
-        v[i] = vi;
-        p[i] = pi - step_size * (mi / (sqrtf(vi) / bc2_sqrt + eps));
-    }
-}
-
-static void rmsprop(int64_t n, float *restrict p, const float *restrict g, float *restrict v, float *restrict buf,
-                    float lr, float wd, float alpha, float eps, float mom) {
-    if (buf) {
-#pragma omp parallel for simd schedule(static) HL_OPT_PAR
-        for (int64_t i = 0; i < n; i++) {
-            float gi = g[i] + wd * p[i];
-            float vi = v[i] * alpha + (1.0f - alpha) * gi * gi;
-            v[i] = vi;
-            float b = mom * buf[i] + gi / (sqrtf(vi) + eps);
-            buf[i] = b;
-            p[i] -= lr * b;
-        }
-    } else {
-#pragma omp parallel for simd schedule(static) HL_OPT_PAR
-        for (int64_t i = 0; i < n; i++) {
-            float gi = g[i] + wd * p[i];
-            float vi = v[i] * alpha + (1.0f - alpha) * gi * gi;
-            v[i] = vi;
-            p[i] -= lr * (gi / (sqrtf(vi) + eps));
-        }
-    }
-}
-
 /* Steps the floats [a, b) of the slabs, all belonging to tensors with step count t and multipliers (lm, wm). */
 static void step_run(hl_optim *o, int64_t a, int64_t b, int64_t t, float lm, float wm) {
     const hl_optim_config *c = &o->c;
@@ -182,12 +130,13 @@ static void step_run(hl_optim *o, int64_t a, int64_t b, int64_t t, float lm, flo
     float *p = o->p->data + a;
     const float *g = o->p->grad + a;
     float lr = c->lr * lm, wd = c->weight_decay * wm;
+    const hl_kern_optim *k = hl_params_kernels(o->p)->optim;
     switch (c->kind) {
     case HL_OPTIM_SGD:
         if (o->m1)
-            sgd_momentum(n, p, g, o->m1 + a, lr, wd, c->momentum, c->dampening, c->nesterov, t == 1);
+            k->sgd_momentum(n, p, g, o->m1 + a, lr, wd, c->momentum, c->dampening, c->nesterov, t == 1);
         else
-            sgd_plain(n, p, g, lr, wd);
+            k->sgd(n, p, g, lr, wd);
         break;
     case HL_OPTIM_ADAM:
     case HL_OPTIM_ADAMW: {
@@ -195,12 +144,12 @@ static void step_run(hl_optim *o, int64_t a, int64_t b, int64_t t, float lm, flo
         double bc1 = 1.0 - pow((double)c->beta1, (double)t), bc2 = 1.0 - pow((double)c->beta2, (double)t);
         float step_size = (float)((double)lr / bc1), bc2_sqrt = (float)sqrt(bc2);
         bool decoupled = c->kind == HL_OPTIM_ADAMW;
-        adam(n, p, g, o->m1 + a, o->m2 + a, decoupled ? 0.0f : wd, decoupled ? (float)(1.0 - (double)lr * wd) : 1.0f,
+        k->adam(n, p, g, o->m1 + a, o->m2 + a, decoupled ? 0.0f : wd, decoupled ? (float)(1.0 - (double)lr * wd) : 1.0f,
              c->beta1, c->beta2, step_size, bc2_sqrt, c->eps);
         break;
     }
     case HL_OPTIM_RMSPROP:
-        rmsprop(n, p, g, o->m2 + a, o->m1 ? o->m1 + a : NULL, lr, wd, c->alpha, c->eps, c->momentum);
+        k->rmsprop(n, p, g, o->m2 + a, o->m1 ? o->m1 + a : NULL, lr, wd, c->alpha, c->eps, c->momentum);
         break;
     default: HL_ASSERT(0, "unknown optimizer kind %d", (int)c->kind);
     }
@@ -313,7 +262,16 @@ void hl_optim_state_free(hl_optim_state *s) {
     free(s->t);
     free(s->key);
     free(s->val);
+    free(s->host);
     memset(s, 0, sizeof *s);
+}
+
+void hl_optim_state_store(hl_optim *o, const hl_optim_state *s) {
+    if (!s->host) return;
+    const hl_kern_base *k = hl_params_kernels(o->p)->base;
+    const int64_t L = o->p->slab_len;
+    if (o->m1) k->from_host(L, s->host, o->m1);
+    if (o->m2) k->from_host(L, s->host + (o->m1 ? L : 0), o->m2);
 }
 
 hl_status hl_optim_state_export(const hl_optim *o, hl_optim_state *out) {
@@ -324,6 +282,15 @@ hl_status hl_optim_state_export(const hl_optim *o, hl_optim_state *out) {
     int slots = (o->m1 != NULL) + (o->m2 != NULL);
     hl_status st = HL_OK;
     if (slots && p->n_par && !(out->t = calloc((size_t)p->n_par * (size_t)slots, sizeof *out->t))) goto nomem;
+    if (slots && p->dev != HL_DEVICE_CPU) { /* the moments are device memory: export a host copy */
+        if (!(out->host = malloc((size_t)(slots * p->slab_len) * sizeof *out->host))) goto nomem;
+        const hl_kern_base *k = hl_params_kernels(p)->base;
+        for (int w = 0, at = 0; w < 2; w++)
+            if (slab[w]) {
+                k->to_host(p->slab_len, slab[w], out->host + at * p->slab_len);
+                slab[w] = out->host + (at++) * p->slab_len;
+            }
+    }
     for (int i = 0; i < p->n_par; i++)
         for (int w = 0; w < 2; w++) {
             if (!slab[w]) continue;
@@ -556,6 +523,7 @@ hl_status hl_optim_state_import(hl_optim *o, const hl_optim_state *src) {
     if (st < 0) goto done;
     for (int i = 0; i < want.n; i++)
         if (want.t[i].data != from[i]->data) memmove(want.t[i].data, from[i]->data, (size_t)want.t[i].numel * sizeof(float));
+    hl_optim_state_store(o, &want);
     hl_optim_state_apply_meta(o, k, v, src->n_meta);
 done:
     free(from);

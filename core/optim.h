@@ -74,7 +74,7 @@ int64_t hl_optim_steps(const hl_optim *o);
 int hl_optim_set_group(hl_optim *o, const char *prefix, float lr_mult, float wd_mult);
 
 /* Moment slabs (NULL when the method has none): m1 = SGD/RMSprop momentum buffer or Adam's first moment,
- * m2 = Adam's second moment or RMSprop's square average. Same layout as p->data. */
+ * m2 = Adam's second moment or RMSprop's square average. Same layout as p->data, on the parameters' device. */
 const float *hl_optim_moment(const hl_optim *o, int which);
 /* The parameter set the optimizer was created over. */
 hl_params *hl_optim_params(const hl_optim *o);
@@ -111,8 +111,10 @@ typedef struct hl_optim_state_tensor {
     int ndim;
     const int64_t *shape; /* the parameter's shape (borrowed) */
     int64_t numel;
-    float *data;          /* export: points into the optimizer's moments (borrowed; writing through it changes the
-                           * optimizer). import input: the saved values (numel floats). */
+    float *data;          /* export: host memory holding the moments. On a CPU parameter set it points into the
+                           * optimizer's moments (borrowed; writing through it changes the optimizer); on another
+                           * device into a host copy owned by the state, and hl_optim_state_store writes it back.
+                           * import input: the saved values (numel floats). */
 } hl_optim_state_tensor;
 
 typedef struct hl_optim_state {
@@ -120,12 +122,16 @@ typedef struct hl_optim_state {
     int n;
     char **key, **val; /* metadata (owned) */
     int n_meta;
+    float *host;       /* the host copy of the moment slabs on a non-CPU parameter set (owned), else NULL */
 } hl_optim_state;
 
 /* Describes o's state (see above) into *out; free with hl_optim_state_free. The tensor data is NOT copied: it stays
  * valid while o lives and reflects later steps. HL_ENOMEM on allocation failure (*out is then empty). */
 hl_status hl_optim_state_export(const hl_optim *o, hl_optim_state *out);
-/* Frees names and metadata (never the tensor data); s is left empty. NULL-safe. */
+/* After writing through an export's data pointers: copies them into o's moments (a no-op on a CPU parameter set,
+ * where the pointers are the moments). */
+void hl_optim_state_store(hl_optim *o, const hl_optim_state *s);
+/* Frees names, metadata and the host copy (never borrowed tensor data); s is left empty. NULL-safe. */
 void hl_optim_state_free(hl_optim_state *s);
 
 /* Checks saved metadata (n key/value pairs, e.g. a checkpoint's) against o, changing nothing:

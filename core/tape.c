@@ -28,7 +28,7 @@ hl_node *hl_record(hl_ctx *ctx, const hl_op_desc *op, hl_tensor *out, int n_in, 
 float *hl_grad(hl_ctx *ctx, hl_tensor *t) {
     if (!t->grad) {
         HL_ASSERT_T(!(t->flags & HL_T_HEAP) && !(t->flags & HL_T_PARAM), t);
-        t->grad = hl_arena_alloc(&ctx->arena, (size_t)hl_tensor_numel(t) * sizeof(float));
+        t->grad = hl_arena_alloc(&ctx->dev_arena, (size_t)hl_tensor_numel(t) * sizeof(float));
         ctx->k->base->fill(hl_tensor_numel(t), 0.0f, t->grad);
     }
     return t->grad;
@@ -50,7 +50,7 @@ static void hl__sweep(hl_ctx *ctx, hl_tensor *out, const float *seed_host, float
     }
     int64_t nel = hl_tensor_numel(out);
     if (!out->grad && !(out->flags & (HL_T_HEAP | HL_T_PARAM)))
-        out->grad = hl_arena_alloc(&ctx->arena, (size_t)nel * sizeof(float));
+        out->grad = hl_arena_alloc(&ctx->dev_arena, (size_t)nel * sizeof(float));
     if (seed_host)
         ctx->k->base->from_host(nel, seed_host, out->grad);
     else

@@ -70,7 +70,7 @@ hl_tensor *hl_tensor_new(hl_ctx *ctx, int ndim, const int64_t *shape) {
     hl__set_shape(t, ndim, shape);
     t->dev = ctx->dev;
     t->flags = HL_T_LEAF;
-    t->data = hl_arena_alloc(&ctx->arena, (size_t)hl_tensor_numel(t) * sizeof(float));
+    t->data = hl_arena_alloc(&ctx->dev_arena, (size_t)hl_tensor_numel(t) * sizeof(float));
     return t;
 }
 
@@ -93,19 +93,20 @@ hl_tensor *hl_tensor_scalar(hl_ctx *ctx, float v) { return hl_tensor_from(ctx, 0
 hl_status hl_tensor_create(hl_tensor **out, int ndim, const int64_t *shape, hl_device dev) {
     *out = NULL;
     const hl_kernels *k = hl_kernels_for(dev);
-    if (!k || dev != HL_DEVICE_CPU)
-        return hl_error_set(HL_EDEVICE, "heap tensors on device '%s' are not supported by this build",
-                            hl_device_name(dev));
+    if (!k || !hl_device_available(dev))
+        return hl_error_set(HL_EDEVICE, "device '%s' is not available (%s)", hl_device_name(dev),
+                            k ? "no device present" : "not built in");
     hl_tensor *t = calloc(1, sizeof *t);
     if (!t) return hl_error_set(HL_ENOMEM, "out of memory allocating a tensor header");
     hl__set_shape(t, ndim, shape);
     t->dev = dev;
     int64_t n = hl_tensor_numel(t);
-    t->data = calloc((size_t)n, sizeof(float));
+    t->data = k->base->dev_alloc((size_t)n * sizeof(float));
     if (!t->data) {
         free(t);
         return hl_error_set(HL_ENOMEM, "out of memory allocating a tensor of %lld floats", (long long)n);
     }
+    k->base->fill(n, 0.0f, t->data);
     t->flags = HL_T_LEAF | HL_T_OWNS_DATA | HL_T_HEAP;
     *out = t;
     return HL_OK;
@@ -113,8 +114,9 @@ hl_status hl_tensor_create(hl_tensor **out, int ndim, const int64_t *shape, hl_d
 
 void hl_tensor_free(hl_tensor *t) {
     if (!t) return;
-    if (t->flags & HL_T_OWNS_DATA) free(t->data);
-    if (t->flags & HL_T_OWNS_GRAD) free(t->grad);
+    const hl_kern_base *k = hl_kernels_for(t->dev)->base;
+    if (t->flags & HL_T_OWNS_DATA) k->dev_free(t->data);
+    if (t->flags & HL_T_OWNS_GRAD) k->dev_free(t->grad);
     if (t->flags & HL_T_HEAP) free(t);
 }
 
@@ -133,8 +135,10 @@ void hl_tensor_set_requires_grad(hl_tensor *t, bool on) {
     }
     t->flags |= HL_T_REQUIRES_GRAD;
     if ((t->flags & HL_T_HEAP) && !t->grad) {
-        t->grad = calloc((size_t)hl_tensor_numel(t), sizeof(float));
+        const hl_kern_base *k = hl_kernels_for(t->dev)->base;
+        t->grad = k->dev_alloc((size_t)hl_tensor_numel(t) * sizeof(float));
         HL_ASSERT(t->grad, "out of memory allocating a gradient");
+        k->fill(hl_tensor_numel(t), 0.0f, t->grad);
         t->flags |= HL_T_OWNS_GRAD;
     }
 }
@@ -143,14 +147,41 @@ void hl_tensor_zero_grad(hl_tensor *t) {
     if (t->grad) hl_kernels_for(t->dev)->base->fill(hl_tensor_numel(t), 0.0f, t->grad);
 }
 
+void hl_tensor_upload(hl_tensor *t, const float *host) {
+    hl_kernels_for(t->dev)->base->from_host(hl_tensor_numel(t), host, t->data);
+}
+
+void hl_tensor_download(const hl_tensor *t, float *host) {
+    hl_kernels_for(t->dev)->base->to_host(hl_tensor_numel(t), t->data, host);
+}
+
+static const float *host_view(hl_ctx *ctx, const hl_tensor *t, const float *p) {
+    if (!p || t->dev == HL_DEVICE_CPU) return p;
+    const int64_t n = hl_tensor_numel(t);
+    float *h = hl_arena_alloc(&ctx->arena, (size_t)n * sizeof *h);
+    hl_kernels_for(t->dev)->base->to_host(n, p, h);
+    return h;
+}
+
+const float *hl_tensor_host(hl_ctx *ctx, const hl_tensor *t) { return host_view(ctx, t, t->data); }
+const float *hl_tensor_host_grad(hl_ctx *ctx, const hl_tensor *t) { return host_view(ctx, t, t->grad); }
+
 void hl_tensor_copy_data(hl_tensor *dst, const hl_tensor *src) {
     HL_ASSERT_SHAPE(hl_tensor_numel(dst) == hl_tensor_numel(src), dst, src);
-    if (dst->dev == src->dev)
-        hl_kernels_for(dst->dev)->base->copy(hl_tensor_numel(src), src->data, dst->data);
-    else if (dst->dev == HL_DEVICE_CPU)
-        hl_kernels_for(src->dev)->base->to_host(hl_tensor_numel(src), src->data, dst->data);
-    else
-        hl_kernels_for(dst->dev)->base->from_host(hl_tensor_numel(src), src->data, dst->data);
+    const int64_t n = hl_tensor_numel(src);
+    if (dst->dev == src->dev) {
+        hl_kernels_for(dst->dev)->base->copy(n, src->data, dst->data);
+    } else if (dst->dev == HL_DEVICE_CPU) {
+        hl_kernels_for(src->dev)->base->to_host(n, src->data, dst->data);
+    } else if (src->dev == HL_DEVICE_CPU) {
+        hl_kernels_for(dst->dev)->base->from_host(n, src->data, dst->data);
+    } else { /* two devices: through the host */
+        float *h = malloc((size_t)n * sizeof *h);
+        HL_ASSERT(h, "out of memory staging a copy of %lld floats", (long long)n);
+        hl_kernels_for(src->dev)->base->to_host(n, src->data, h);
+        hl_kernels_for(dst->dev)->base->from_host(n, h, dst->data);
+        free(h);
+    }
 }
 
 void hl_tensor_fill(hl_tensor *t, float v) { hl_kernels_for(t->dev)->base->fill(hl_tensor_numel(t), v, t->data); }

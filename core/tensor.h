@@ -1,5 +1,9 @@
 /* core/tensor.h — the tensor record: float32, 0 to 4 dims (NCHW), shape + strides, device, flags, name.
  *
+ * Data and grad are memory of the tensor's device (`dev`): on a device other than the CPU, host code never reads or
+ * writes them directly but through the transfers below (hl_tensor_host, hl_tensor_upload, base->to_host); the
+ * shadow device turns every forgotten transfer into a crash.
+ *
  * Where the memory comes from decides the lifetime:
  *   - hl_tensor_new(ctx, ...)      data (and later grad) in the ctx's step arena; dies at hl_ctx_reset().
  *   - hl_tensor_create(&t, ...)    heap header + data, freed by hl_tensor_free(); survives resets (an attack's δ,
@@ -17,8 +21,12 @@
 
 #define HL_MAX_DIMS 4
 
-typedef enum hl_device { HL_DEVICE_CPU, HL_DEVICE_CUDA, HL_DEVICE_COUNT } hl_device;
+/* HL_DEVICE_SHADOW: the CPU kernels on memory the host cannot read (core/shadow/shadow.h), for finding missing
+ * transfers without a GPU. */
+typedef enum hl_device { HL_DEVICE_CPU, HL_DEVICE_CUDA, HL_DEVICE_SHADOW, HL_DEVICE_COUNT } hl_device;
 const char *hl_device_name(hl_device d);
+/* "cpu", "cuda", "shadow" -> the device; HL_DEVICE_COUNT for any other name. */
+hl_device hl_device_from_name(const char *name);
 
 enum {
     HL_T_REQUIRES_GRAD = 1u << 0, /* backward accumulates into grad */
@@ -76,6 +84,14 @@ char *hl_tensor_shape_str(const hl_tensor *t, char *buf, size_t n);
 void hl_tensor_set_name(hl_tensor *t, const char *name);
 /* Fills contiguous strides from shape. */
 void hl_tensor_init_strides(hl_tensor *t);
+/* Host <-> device transfers of a whole tensor (numel floats; host must not alias device memory). */
+void hl_tensor_upload(hl_tensor *t, const float *host);
+void hl_tensor_download(const hl_tensor *t, float *host);
+/* A host view of t's data for reading: t->data itself on the CPU (no copy), else a copy in ctx's host arena, valid
+ * until the next hl_ctx_reset (later writes to t are not reflected). The one way host code reads a device tensor. */
+const float *hl_tensor_host(hl_ctx *ctx, const hl_tensor *t);
+/* Same for t's gradient (NULL if t has none). */
+const float *hl_tensor_host_grad(hl_ctx *ctx, const hl_tensor *t);
 /* Copies data (same numel) from src to dst on any devices. */
 void hl_tensor_copy_data(hl_tensor *dst, const hl_tensor *src);
 void hl_tensor_fill(hl_tensor *t, float v);

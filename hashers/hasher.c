@@ -26,6 +26,11 @@ hl_status hl_hasher_create(hl_hasher **out, const char *name, const hl_config *p
 
 hl_status hl_hasher_create_class(hl_hasher **out, const hl_hasher_class *cls, const hl_config *params,
                                  const hl_dataset_info *info, int bits, uint64_t seed) {
+    return hl_hasher_create_on(out, cls, params, info, bits, seed, HL_DEVICE_CPU);
+}
+
+hl_status hl_hasher_create_on(hl_hasher **out, const hl_hasher_class *cls, const hl_config *params,
+                              const hl_dataset_info *info, int bits, uint64_t seed, hl_device dev) {
     hl_status st = HL_OK;
     hl_config *empty = NULL, *resolved = NULL;
     hl_hasher *h = NULL;
@@ -34,6 +39,11 @@ hl_status hl_hasher_create_class(hl_hasher **out, const hl_hasher_class *cls, co
     HL_ASSERT(cls && cls->size >= sizeof(hl_hasher) && cls->init && cls->forward, "incomplete hasher class");
     if (bits < 1 || bits > 4096) return hl_error_set(HL_EINVAL, "hasher '%s': bits must be in [1, 4096], got %d",
                                                      cls->name, bits);
+    if (dev != HL_DEVICE_CPU && !(cls->flags & HL_HASHER_DEVICE))
+        return hl_error_set(HL_EUNSUPPORTED, "hasher '%s' does not run on device '%s' yet (it computes on host memory "
+                            "without explicit transfers); run it with --device cpu", cls->name, hl_device_name(dev));
+    if (!hl_device_available(dev))
+        return hl_error_set(HL_EDEVICE, "hasher '%s': device '%s' is not available", cls->name, hl_device_name(dev));
     if (info->c < 1 || info->h < 1 || info->w < 1 || info->nlabels < 0)
         return hl_error_set(HL_EINVAL, "hasher '%s': invalid image shape %dx%dx%d", cls->name, info->c, info->h,
                             info->w);
@@ -52,6 +62,8 @@ hl_status hl_hasher_create_class(hl_hasher **out, const hl_hasher_class *cls, co
     h->cls = cls, h->bits = bits, h->seed = seed, h->info = *info, h->cfg = resolved;
     resolved = NULL;
     hl_params_init(&h->params);
+    hl_params_set_device(&h->params, dev);
+    h->dev = dev;
     if ((st = cls->init(h, h->cfg, info, bits, seed)) < 0) {
         hl_error_wrap("hasher '%s'", cls->name);
         goto done;
@@ -75,16 +87,26 @@ void hl_hasher_free(hl_hasher *h) {
 /* After a fit: every parameter and buffer is finite, else the fit failed ("... diverged"), naming the tensor. */
 static hl_status check_finite(const hl_hasher *h) {
     const hl_params *p = &h->params;
-    for (int i = 0; i < p->n_par + p->n_buf; i++) {
+    if (!p->allocated) return HL_OK;
+    float *host = malloc((size_t)(p->slab_len + p->buf_len) * sizeof *host); /* the slabs, read through a transfer */
+    if (!host) return hl_error_set(HL_ENOMEM, "hasher '%s': out of memory checking the parameters", h->cls->name);
+    hl_params_download(p, 0, host);
+    hl_params_download(p, 1, host + p->slab_len);
+    hl_status st = HL_OK;
+    for (int i = 0; i < p->n_par + p->n_buf && st == HL_OK; i++) {
         const hl_params_entry *e = i < p->n_par ? &p->par[i] : &p->buf[i - p->n_par];
+        const float *v = host + (i < p->n_par ? 0 : p->slab_len) + e->offset;
         int64_t n = hl_tensor_numel(e->t);
         for (int64_t j = 0; j < n; j++)
-            if (!isfinite(e->t->data[j]))
-                return hl_error_set(HL_ENUMERIC, "hasher '%s': the fit left %s in '%s' (element %lld): training "
-                                    "diverged; lower lr", h->cls->name, isnan(e->t->data[j]) ? "NaN" : "Inf", e->name,
-                                    (long long)j);
+            if (!isfinite(v[j])) {
+                st = hl_error_set(HL_ENUMERIC, "hasher '%s': the fit left %s in '%s' (element %lld): training "
+                                  "diverged; lower lr", h->cls->name, isnan(v[j]) ? "NaN" : "Inf", e->name,
+                                  (long long)j);
+                break;
+            }
     }
-    return HL_OK;
+    free(host);
+    return st;
 }
 
 static hl_status check_shape(const hl_hasher *h, const hl_dataset *d) {
@@ -147,6 +169,8 @@ done:
 
 hl_tensor *hl_hasher_forward(hl_hasher *h, hl_ctx *ctx, hl_tensor *x) {
     HL_ASSERT_T(x->ndim == 4 && x->shape[1] == h->info.c && x->shape[2] == h->info.h && x->shape[3] == h->info.w, x);
+    HL_ASSERT(ctx->dev == h->dev, "hasher '%s' lives on %s, the ctx is on %s", h->cls->name, hl_device_name(h->dev),
+              hl_device_name(ctx->dev));
     hl_tensor *u = h->cls->forward(h, ctx, x);
     HL_ASSERT(u, "hasher '%s': forward returned NULL", h->cls->name);
     HL_ASSERT_SHAPE(u->ndim == 2 && u->shape[0] == x->shape[0] && u->shape[1] == h->bits, u, x);

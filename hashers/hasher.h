@@ -53,8 +53,12 @@ typedef enum hl_hasher_flag {
     HL_HASHER_LINEAR = 1u << 5,          /* forward() is affine in the input pixels, f(x) = W·x + b (LSH, ITQ): the lab
                                           * computes the exact attack's bound for it (lab/sanity.h) and checks the
                                           * claim on the attacked queries */
-    HL_HASHER_TRAINABLE = 1u << 6        /* fit() trains the network by mini-batches and honours a fit hook (below):
+    HL_HASHER_TRAINABLE = 1u << 6,       /* fit() trains the network by mini-batches and honours a fit hook (below):
                                           * a defence (defences/defence.h) can train it adversarially */
+    HL_HASHER_DEVICE = 1u << 7           /* runs on any device (h->dev): its parameters and training contexts live
+                                          * there and every host computation goes through explicit transfers
+                                          * (hl_tensor_host, hl_tensor_upload); proven on the shadow device. Classes
+                                          * without it are refused on devices other than the CPU. */
 } hl_hasher_flag;
 
 /* A fit hook: what an adversarial-training defence (defences/defence.h) adds to a trainable hasher's fit. The hasher
@@ -125,7 +129,8 @@ struct hl_hasher {
     uint64_t seed;
     hl_dataset_info info;
     hl_config *cfg;       /* resolved params (owned) */
-    hl_params params;     /* every tensor of the method (initialised empty by the driver before init) */
+    hl_params params;     /* every tensor of the method (initialised empty, on `dev`, by the driver before init) */
+    hl_device dev;        /* where the parameters live and fit computes (HL_DEVICE_CPU unless created on another) */
     bool fitted;          /* set by hl_hasher_fit / hl_hasher_load */
     const char *workdir;  /* NULL, or a directory (existing, owned by the caller) where fit may write what a user
                            * looks at during training, e.g. GAN sample grids (the lab sets it to the cell's dir) */
@@ -161,6 +166,10 @@ hl_status hl_hasher_create(hl_hasher **out, const char *name, const hl_config *p
                            int bits, uint64_t seed);
 hl_status hl_hasher_create_class(hl_hasher **out, const hl_hasher_class *cls, const hl_config *params,
                                  const hl_dataset_info *info, int bits, uint64_t seed);
+/* Same on device `dev`: HL_EUNSUPPORTED for a class without HL_HASHER_DEVICE on a device other than the CPU,
+ * HL_EDEVICE when the device is not available. */
+hl_status hl_hasher_create_on(hl_hasher **out, const hl_hasher_class *cls, const hl_config *params,
+                              const hl_dataset_info *info, int bits, uint64_t seed, hl_device dev);
 void hl_hasher_free(hl_hasher *h); /* NULL-safe */
 
 /* Dataset info of a loaded dataset. */

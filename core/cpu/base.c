@@ -2,6 +2,7 @@
 #include "core/kern/base.h"
 
 #include <cblas.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/common.h"
@@ -79,6 +80,12 @@ static void cpu_gemv_batched(bool ta, int64_t M, int64_t N, float alpha, const f
     }
 }
 
+static void *cpu_dev_alloc(size_t bytes) {
+    void *p = aligned_alloc(64, (bytes + 63) / 64 * 64 + (bytes ? 0 : 64));
+    if (!p) hl_error_set(HL_ENOMEM, "out of memory allocating %zu bytes", bytes);
+    return p;
+}
+
 static void cpu_xfer(int64_t n, const float *src, float *dst) { memcpy(dst, src, (size_t)n * sizeof *dst); }
 
 const hl_kern_base hl_cpu_base = {
@@ -89,6 +96,8 @@ const hl_kern_base hl_cpu_base = {
     .gemm = cpu_gemm,
     .gemm_batched = cpu_gemm_batched,
     .gemv_batched = cpu_gemv_batched,
+    .dev_alloc = cpu_dev_alloc,
+    .dev_free = free,
     .to_host = cpu_xfer,
     .from_host = cpu_xfer,
 };

@@ -13,4 +13,5 @@ const hl_kernels hl_cpu_kernels = {
     .shape = &hl_cpu_shape,
     .loss = &hl_cpu_loss,
     .warp = &hl_cpu_warp,
+    .optim = &hl_cpu_optim,
 };

@@ -94,7 +94,76 @@ static void cpu_affine_bwd(int64_t B, int64_t C, int64_t H, int64_t W, const flo
     }
 }
 
+/* dL/dθ of the warp for one sample (see hl_rotate_t in core/ops/ops.h for the math). Uses
+ * this file's pixel map and taps: pixel (i,j) samples at ix = (W/2)(θ0 x_n + θ1 y_n + θ2 + 1) − ½,
+ * iy = (H/2)(θ3 x_n + θ4 y_n + θ5 + 1) − ½; out = Σ_k w_k x_k, and with fx, fy the fractional parts
+ *     ∂out/∂ix = (1−fy)(x01 − x00) + fy(x11 − x10),   ∂out/∂iy = (1−fx)(x10 − x00) + fx(x11 − x01)
+ * (taps outside the image read 0), ∂ix/∂θ0..2 = (W/2)(x_n, y_n, 1), ∂iy/∂θ3..5 = (H/2)(x_n, y_n, 1). */
+static void warp_theta_grad(int64_t C, int64_t H, int64_t W, const float *th, const float *x, const float *gy,
+                            double g[6]) {
+    const double h = (double)H, w = (double)W;
+    const double t0 = th[0], t1 = th[1], t2 = th[2], t3 = th[3], t4 = th[4], t5 = th[5];
+    /* the CPU kernel's pixel map (core/cpu/warp.c, warp_pixel_map), evaluated the same way so the taps agree */
+    const double m[6] = {t0, t1 * w / h, 0.5 * w * (t2 + 1.0 - t0 - t1) - 0.5,
+                         t3 * h / w, t4, 0.5 * h * (t5 + 1.0 - t3 - t4) - 0.5};
+    for (int k = 0; k < 6; k++) g[k] = 0.0;
+    for (int64_t i = 0; i < H; i++) {
+        for (int64_t j = 0; j < W; j++) {
+            const double xn = (2.0 * (double)j + 1.0) / w - 1.0, yn = (2.0 * (double)i + 1.0) / h - 1.0;
+            const double cj = (double)j + 0.5, ci = (double)i + 0.5;
+            const double ix = m[0] * cj + m[1] * ci + m[2];
+            const double iy = m[3] * cj + m[4] * ci + m[5];
+            if (!(ix > -1.0 && ix < w && iy > -1.0 && iy < h)) continue;
+            const double fx0 = floor(ix), fy0 = floor(iy);
+            const int64_t x0 = (int64_t)fx0, y0 = (int64_t)fy0;
+            const double fx = ix - fx0, fy = iy - fy0;
+            double dix = 0.0, diy = 0.0;
+            for (int64_t c = 0; c < C; c++) {
+                const float *xp = x + c * H * W;
+                const double gv = gy[c * H * W + i * W + j];
+                if (gv == 0.0) continue;
+                double v[4];
+                for (int k = 0; k < 4; k++) {
+                    const int64_t yy = y0 + (k >> 1), xx = x0 + (k & 1);
+                    v[k] = (yy >= 0 && yy < H && xx >= 0 && xx < W) ? xp[yy * W + xx] : 0.0;
+                }
+                dix += gv * ((1.0 - fy) * (v[1] - v[0]) + fy * (v[3] - v[2]));
+                diy += gv * ((1.0 - fx) * (v[2] - v[0]) + fx * (v[3] - v[1]));
+            }
+            g[0] += 0.5 * w * xn * dix, g[1] += 0.5 * w * yn * dix, g[2] += 0.5 * w * dix;
+            g[3] += 0.5 * h * xn * diy, g[4] += 0.5 * h * yn * diy, g[5] += 0.5 * h * diy;
+        }
+    }
+}
+
+static void cpu_rotate_theta(int64_t B, int64_t H, int64_t W, const float *angles, float *theta) {
+    const double hw = (double)H / (double)W;
+    for (int64_t b = 0; b < B; b++) {
+        const double c = cos((double)angles[b]), s = sin((double)angles[b]);
+        float *t = theta + b * 6;
+        t[0] = (float)c;
+        t[1] = (float)(-s * hw);
+        t[2] = 0.0f;
+        t[3] = (float)(s / hw);
+        t[4] = (float)c;
+        t[5] = 0.0f;
+    }
+}
+
+static void cpu_rotate_angle_bwd(int64_t B, int64_t C, int64_t H, int64_t W, const float *theta, const float *angles,
+                                 const float *x, const float *gy, float *ga) {
+    const double hw = (double)H / (double)W;
+    for (int64_t b = 0; b < B; b++) {
+        double g[6];
+        warp_theta_grad(C, H, W, theta + b * 6, x + b * C * H * W, gy + b * C * H * W, g);
+        const double c = cos((double)angles[b]), s = sin((double)angles[b]);
+        ga[b] += (float)(-s * g[0] - c * hw * g[1] + c / hw * g[3] - s * g[4]);
+    }
+}
+
 const hl_kern_warp hl_cpu_warp = {
     .affine_fwd = cpu_affine_fwd,
     .affine_bwd = cpu_affine_bwd,
+    .rotate_theta = cpu_rotate_theta,
+    .rotate_angle_bwd = cpu_rotate_angle_bwd,
 };

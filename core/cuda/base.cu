@@ -121,6 +121,8 @@ const hl_kern_base hl_cuda_base = {
     .gemm = cuda_gemm,
     .gemm_batched = cuda_gemm_batched,
     .gemv_batched = cuda_gemv_batched,
+    .dev_alloc = hl_cuda_alloc_hook,
+    .dev_free = hl_cuda_free_hook,
     .to_host = cuda_to_host,
     .from_host = cuda_from_host,
 };

@@ -129,6 +129,7 @@ static const hl_kernels cuda_kernels = {
     .shape = &hl_cuda_shape,
     .loss = &hl_cuda_loss,
     .warp = &hl_cuda_warp,
+    .optim = &hl_cuda_optim,
 };
 
 const hl_kernels *hl_cuda_kernels_get(void) { return &cuda_kernels; }

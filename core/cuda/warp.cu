@@ -96,7 +96,75 @@ static void cuda_affine_bwd(int64_t B, int64_t C, int64_t H, int64_t W, const fl
     HL_CUDA_LAUNCH();
 }
 
+__global__ static void k_rotate_theta(int64_t B, double hw, const float *angles, float *theta) {
+    HL_CUDA_FOR(b, B) {
+        const double c = cos((double)angles[b]), s = sin((double)angles[b]);
+        float *t = theta + b * 6;
+        t[0] = (float)c;
+        t[1] = (float)(-s * hw);
+        t[2] = 0.0f;
+        t[3] = (float)(s / hw);
+        t[4] = (float)c;
+        t[5] = 0.0f;
+    }
+}
+
+static void cuda_rotate_theta(int64_t B, int64_t H, int64_t W, const float *angles, float *theta) {
+    if (B <= 0) return;
+    k_rotate_theta<<<hl_cuda_blocks(B), HL_CUDA_THREADS>>>(B, (double)H / (double)W, angles, theta);
+    HL_CUDA_LAUNCH();
+}
+
+/* One block per sample; each thread sums its pixels' contributions to dL/da (core/cpu/warp.c's warp_theta_grad
+ * folded with dθ/da), then a fixed-order block sum: deterministic, equal to the CPU up to summation order. */
+__global__ static void k_rotate_angle_bwd(int64_t C, int64_t H, int64_t W, const float *theta, const float *angles,
+                                          const float *x, const float *gy, float *ga) {
+    const int64_t b = blockIdx.x, HW = H * W;
+    const float *th = theta + b * 6;
+    const warp_map mp = warp_pixel_map(th, H, W);
+    const double h = (double)H, w = (double)W, hw = h / w;
+    const double c = cos((double)angles[b]), s = sin((double)angles[b]);
+    const double *m = mp.m;
+    double acc = 0.0;
+    for (int64_t t = threadIdx.x; t < HW; t += blockDim.x) {
+        const int64_t i = t / W, j = t % W;
+        const double xn = (2.0 * (double)j + 1.0) / w - 1.0, yn = (2.0 * (double)i + 1.0) / h - 1.0;
+        const double cj = (double)j + 0.5, ci = (double)i + 0.5;
+        const double ix = m[0] * cj + m[1] * ci + m[2], iy = m[3] * cj + m[4] * ci + m[5];
+        if (!(ix > -1.0 && ix < w && iy > -1.0 && iy < h)) continue;
+        const double fx0 = floor(ix), fy0 = floor(iy);
+        const int64_t x0 = (int64_t)fx0, y0 = (int64_t)fy0;
+        const double fx = ix - fx0, fy = iy - fy0;
+        double dix = 0.0, diy = 0.0;
+        for (int64_t ch = 0; ch < C; ch++) {
+            const float *xp = x + (b * C + ch) * HW;
+            const double gv = gy[(b * C + ch) * HW + t];
+            if (gv == 0.0) continue;
+            double v[4];
+            for (int k = 0; k < 4; k++) {
+                const int64_t yy = y0 + (k >> 1), xx = x0 + (k & 1);
+                v[k] = (yy >= 0 && yy < H && xx >= 0 && xx < W) ? xp[yy * W + xx] : 0.0;
+            }
+            dix += gv * ((1.0 - fy) * (v[1] - v[0]) + fy * (v[3] - v[2]));
+            diy += gv * ((1.0 - fx) * (v[2] - v[0]) + fx * (v[3] - v[1]));
+        }
+        const double g0 = 0.5 * w * xn * dix, g1 = 0.5 * w * yn * dix, g3 = 0.5 * h * xn * diy, g4 = 0.5 * h * yn * diy;
+        acc += -s * g0 - c * hw * g1 + c / hw * g3 - s * g4;
+    }
+    const double sum = hl_cuda_block_sum(acc);
+    if (threadIdx.x == 0) ga[b] += (float)sum;
+}
+
+static void cuda_rotate_angle_bwd(int64_t B, int64_t C, int64_t H, int64_t W, const float *theta,
+                                  const float *angles, const float *x, const float *gy, float *ga) {
+    if (B <= 0) return;
+    k_rotate_angle_bwd<<<(unsigned)B, HL_CUDA_THREADS>>>(C, H, W, theta, angles, x, gy, ga);
+    HL_CUDA_LAUNCH();
+}
+
 const hl_kern_warp hl_cuda_warp = {
     .affine_fwd = cuda_affine_fwd,
     .affine_bwd = cuda_affine_bwd,
+    .rotate_theta = cuda_rotate_theta,
+    .rotate_angle_bwd = cuda_rotate_angle_bwd,
 };

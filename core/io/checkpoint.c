@@ -89,18 +89,25 @@ static hl_status save(const char *path, const hl_params *p, const hl_optim_state
     int n = p->n_par + p->n_buf + n_os, nm_in = (meta ? meta->n : 0) + nm_os;
     hl_st_entry *e = malloc((size_t)(n + 1) * sizeof *e);
     const char **keys = malloc((size_t)(nm_in + 2) * sizeof *keys), **vals = malloc((size_t)(nm_in + 2) * sizeof *vals);
+    float *host = NULL; /* host copy of the slabs [slab_len | buf_len] when they live on a device */
     hl_status st = HL_OK;
-    if (!e || !keys || !vals) {
+    if (!e || !keys || !vals ||
+        (p->dev != HL_DEVICE_CPU && !(host = malloc((size_t)(p->slab_len + p->buf_len) * sizeof *host)))) {
         st = hl_error_set(HL_ENOMEM, "out of memory saving a checkpoint");
         goto done;
     }
+    if (host) {
+        hl_params_download(p, 0, host);
+        hl_params_download(p, 1, host + p->slab_len);
+    }
     for (int i = 0; i < p->n_par; i++) {
         const hl_tensor *t = p->par[i].t;
-        e[i] = (hl_st_entry){p->par[i].name, t->ndim, t->shape, t->data};
+        e[i] = (hl_st_entry){p->par[i].name, t->ndim, t->shape, host ? host + p->par[i].offset : t->data};
     }
     for (int i = 0; i < p->n_buf; i++) {
         const hl_tensor *t = p->buf[i].t;
-        e[p->n_par + i] = (hl_st_entry){p->buf[i].name, t->ndim, t->shape, t->data};
+        e[p->n_par + i] = (hl_st_entry){p->buf[i].name, t->ndim, t->shape,
+                                        host ? host + p->slab_len + p->buf[i].offset : t->data};
     }
     for (int i = 0; i < n_os; i++)
         e[p->n_par + p->n_buf + i] = (hl_st_entry){os->t[i].name, os->t[i].ndim, os->t[i].shape, os->t[i].data};
@@ -120,6 +127,7 @@ static hl_status save(const char *path, const hl_params *p, const hl_optim_state
     vals[nm++] = HASHLAB_VERSION;
     st = hl_safetensors_save(path, e, n, keys, vals, nm);
 done:
+    free(host);
     free(e);
     free(keys);
     free(vals);
@@ -223,7 +231,7 @@ static hl_status load(const char *path, hl_params *p, hl_optim *o, hl_ckpt_meta 
     const hl_st_tensor **src = NULL;
     msgbuf *mb = NULL;
     bool *used = NULL;
-    float *stage = NULL;
+    float *stage = NULL, *host = NULL;
     int64_t stage_off = 0;
     if (o && ((st = hl_optim_state_check_meta(o, mk, mv, sf->n_meta, path)) < 0 ||
               (st = hl_optim_state_export(o, &os)) < 0))
@@ -286,20 +294,40 @@ static hl_status load(const char *path, hl_params *p, hl_optim *o, hl_ckpt_meta 
             }
         stage_off += src[i]->numel;
     }
+    /* on a device, the slabs go through a host copy (downloaded first: tensors absent from the file keep their values) */
+    if (p->dev != HL_DEVICE_CPU) {
+        if (!(host = malloc((size_t)(p->slab_len + p->buf_len) * sizeof *host))) {
+            st = hl_error_set(HL_ENOMEM, "%s: out of memory staging the parameters", path);
+            goto done;
+        }
+        hl_params_download(p, 0, host);
+        hl_params_download(p, 1, host + p->slab_len);
+    }
     stage_off = 0;
     for (int i = 0; i < n; i++) {
         if (!src[i]) continue;
-        float *dst = i < p->n_par ? p->par[i].t->data : i < nm ? p->buf[i - p->n_par].t->data : os.t[i - nm].data;
+        float *dst = i >= nm            ? os.t[i - nm].data
+                     : i < p->n_par    ? (host ? host + p->par[i].offset : p->par[i].t->data)
+                                       : (host ? host + p->slab_len + p->buf[i - p->n_par].offset
+                                               : p->buf[i - p->n_par].t->data);
         memcpy(dst, stage + stage_off, (size_t)src[i]->numel * sizeof *dst);
         stage_off += src[i]->numel;
     }
-    if (o) hl_optim_state_apply_meta(o, mk, mv, sf->n_meta);
+    if (host) {
+        hl_params_upload(p, 0, host);
+        hl_params_upload(p, 1, host + p->slab_len);
+    }
+    if (o) {
+        hl_optim_state_store(o, &os);
+        hl_optim_state_apply_meta(o, mk, mv, sf->n_meta);
+    }
     if (meta_out) {
         *meta_out = meta;
         hl_ckpt_meta_init(&meta);
     }
 done:
     free(stage);
+    free(host);
     hl_ckpt_meta_free(&meta);
     hl_optim_state_free(&os);
     free(src);

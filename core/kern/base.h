@@ -4,6 +4,7 @@
 #define HL_KERN_BASE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 typedef struct hl_kern_base {
@@ -29,6 +30,11 @@ typedef struct hl_kern_base {
      * while the whole batch passes over them, and every product runs on one thread). */
     void (*gemv_batched)(bool ta, int64_t M, int64_t N, float alpha, const float *A, int64_t lda, const float *x,
                          int64_t sx, float beta, float *y, int64_t sy, int64_t batch);
+    /* Device memory: `bytes` (0 allowed) of 64-byte aligned memory of this device, contents undefined; NULL on failure
+     * with the reason in hl_error_last(). dev_free(NULL) is a no-op. Memory of one device is touched only by that
+     * device's kernels and the transfers below (the shadow device, core/shadow/, enforces it on the CPU). */
+    void *(*dev_alloc)(size_t bytes);
+    void (*dev_free)(void *p);
     /* Host <-> device transfers (memcpy on the CPU). */
     void (*to_host)(int64_t n, const float *dev_src, float *host_dst);
     void (*from_host)(int64_t n, const float *host_src, float *dev_dst);

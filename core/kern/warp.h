@@ -17,6 +17,13 @@ typedef struct hl_kern_warp {
     /* gx += warpᵀ(gy): each output pixel's gradient scattered to its (up to) four source taps with the bilinear
      * weights. The warp is linear in x, so this is the exact adjoint of affine_fwd. */
     void (*affine_bwd)(int64_t B, int64_t C, int64_t H, int64_t W, const float *theta, const float *gy, float *gx);
+    /* θ of a rotation by angles[b] (radians) about the image centre, as core/ops/warp.c's hl_rotate derives it:
+     * θ_b = [[c, −s·H/W, 0], [s·W/H, c, 0]] with c = cos a, s = sin a evaluated in double (written). */
+    void (*rotate_theta)(int64_t B, int64_t H, int64_t W, const float *angles, float *theta);
+    /* The angle gradient of y = warp_θ(a)(x): ga[b] += Σ_k ∂L/∂θ_k · ∂θ_k/∂a_b, with ∂L/∂θ from the bilinear taps
+     * (see core/cpu/warp.c) and dθ/da = [[−s, −c·H/W, 0], [c·W/H, −s, 0]]; sums in double per sample. */
+    void (*rotate_angle_bwd)(int64_t B, int64_t C, int64_t H, int64_t W, const float *theta, const float *angles,
+                             const float *x, const float *gy, float *ga);
 } hl_kern_warp;
 
 extern const hl_kern_warp hl_cpu_warp;

@@ -111,7 +111,7 @@ hl_status hl_backbone_load_weights(hl_backbone *bb, hl_params *p, const char *pa
     for (int i = 0; i < total; i++) {
         if (!src[i]) continue;
         const hl_params_entry *e = i < p->n_par ? &p->par[i] : &p->buf[i - p->n_par];
-        memcpy(e->t->data, tmp[i], (size_t)hl_tensor_numel(e->t) * sizeof(float));
+        hl_tensor_upload(e->t, tmp[i]);
         n++;
     }
     if (copied) *copied = n;

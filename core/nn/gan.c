@@ -193,12 +193,11 @@ hl_status hl_gan_write_samples(const hl_gan_generator *g, const float *z, int64_
     HL_TRY(hl_ctx_create(&ctx, HL_DEVICE_CPU, 0));
     hl_ctx_set_train(ctx, false);
     hl_no_grad_begin(ctx);
-    hl_tensor *zt = hl_tensor_new(ctx, 2, HL_SHAPE(n, g->z));
-    memcpy(zt->data, z, (size_t)(n * g->z) * sizeof *z);
+    hl_tensor *zt = hl_tensor_from(ctx, 2, HL_SHAPE(n, g->z), z);
     hl_tensor *x = hl_gan_generator_forward(ctx, g, zt);
     hl_no_grad_end(ctx);
     int rows = (int)((n + cols - 1) / cols);
-    HL_TRY(hl_grid_write_png(path, x->data, n, g->c, g->h, g->w, rows, cols, 2));
+    HL_TRY(hl_grid_write_png(path, hl_tensor_host(ctx, x), n, g->c, g->h, g->w, rows, cols, 2));
 done:
     hl_ctx_free(ctx);
     return st;

@@ -1,6 +1,8 @@
 /* core/nn/params.c — parameter slabs; see params.h. */
 #include "core/nn/params.h"
 
+#include "core/kernels.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,13 +16,21 @@ static void free_entries(hl_params_entry *e, int n) {
     free(e);
 }
 
+const hl_kernels *hl_params_kernels(const hl_params *p) { return hl_kernels_for(p->dev); }
+
+void hl_params_set_device(hl_params *p, hl_device dev) {
+    HL_ASSERT(!p->allocated, "hl_params_set_device after hl_params_alloc");
+    p->dev = dev;
+}
+
 void hl_params_free(hl_params *p) {
     if (!p) return;
     free_entries(p->par, p->n_par);
     free_entries(p->buf, p->n_buf);
-    free(p->data);
-    free(p->grad);
-    free(p->bufdata);
+    const hl_kern_base *k = hl_params_kernels(p)->base;
+    k->dev_free(p->data);
+    k->dev_free(p->grad);
+    k->dev_free(p->bufdata);
     hl_params_init(p);
 }
 
@@ -91,10 +101,10 @@ static int64_t layout(hl_params_entry *e, int n) {
     return off ? off : HL_PARAMS_ALIGN;
 }
 
-static float *slab_alloc(int64_t n) {
-    size_t bytes = (size_t)n * sizeof(float); /* n is a multiple of 16 floats -> bytes a multiple of 64 */
-    float *s = aligned_alloc(64, bytes);
-    if (s) memset(s, 0, bytes);
+/* n floats (a multiple of 16) of zeroed device memory. */
+static float *slab_alloc(const hl_kern_base *k, int64_t n) {
+    float *s = k->dev_alloc((size_t)n * sizeof(float));
+    if (s) k->fill(n, 0.0f, s);
     return s;
 }
 
@@ -103,13 +113,16 @@ hl_status hl_params_alloc(hl_params *p) {
     if (p->sticky < 0) return p->sticky;
     p->slab_len = layout(p->par, p->n_par);
     p->buf_len = layout(p->buf, p->n_buf);
-    p->data = slab_alloc(p->slab_len);
-    p->grad = slab_alloc(p->slab_len);
-    p->bufdata = slab_alloc(p->buf_len);
+    const hl_kernels *kt = hl_params_kernels(p);
+    HL_ASSERT(kt, "hl_params_alloc: device '%s' is not built in", hl_device_name(p->dev));
+    const hl_kern_base *k = kt->base;
+    p->data = slab_alloc(k, p->slab_len);
+    p->grad = slab_alloc(k, p->slab_len);
+    p->bufdata = slab_alloc(k, p->buf_len);
     if (!p->data || !p->grad || !p->bufdata) {
-        free(p->data);
-        free(p->grad);
-        free(p->bufdata);
+        k->dev_free(p->data);
+        k->dev_free(p->grad);
+        k->dev_free(p->bufdata);
         p->data = p->grad = p->bufdata = NULL;
         return hl_error_set(HL_ENOMEM, "out of memory allocating parameter slabs (%lld + %lld floats)",
                             (long long)p->slab_len, (long long)p->buf_len);
@@ -119,14 +132,15 @@ hl_status hl_params_alloc(hl_params *p) {
         t->data = p->data + p->par[i].offset;
         t->grad = p->grad + p->par[i].offset;
         t->flags = HL_T_PARAM | HL_T_LEAF | HL_T_REQUIRES_GRAD;
+        t->dev = p->dev;
     }
     for (int i = 0; i < p->n_buf; i++) {
         hl_tensor *t = p->buf[i].t;
         t->data = p->bufdata + p->buf[i].offset;
         t->grad = NULL;
         t->flags = HL_T_LEAF;
-        int64_t n = hl_tensor_numel(t);
-        for (int64_t j = 0; j < n; j++) t->data[j] = p->buf[i].init;
+        t->dev = p->dev;
+        k->fill(hl_tensor_numel(t), p->buf[i].init, t->data);
     }
     p->allocated = true;
     return HL_OK;
@@ -145,7 +159,7 @@ int64_t hl_params_buffer_numel(const hl_params *p) {
 }
 
 void hl_params_zero_grad(hl_params *p) {
-    if (p->grad) memset(p->grad, 0, (size_t)p->slab_len * sizeof(float));
+    if (p->grad) hl_params_kernels(p)->base->fill(p->slab_len, 0.0f, p->grad);
 }
 
 void hl_params_set_requires_grad(hl_params *p, bool on) { hl_params_set_requires_grad_prefix(p, "", on); }
@@ -185,7 +199,36 @@ hl_status hl_params_copy(hl_params *dst, const hl_params *src) {
     if (st == HL_OK) st = check_same(dst->buf, dst->n_buf, src->buf, src->n_buf, "buffers");
     if (st < 0) return st;
     /* Same names and shapes in the same order => identical layouts. */
-    memcpy(dst->data, src->data, (size_t)src->slab_len * sizeof(float));
-    memcpy(dst->bufdata, src->bufdata, (size_t)src->buf_len * sizeof(float));
+    if (dst->dev == src->dev) {
+        const hl_kern_base *k = hl_params_kernels(dst)->base;
+        k->copy(src->slab_len, src->data, dst->data);
+        k->copy(src->buf_len, src->bufdata, dst->bufdata);
+        return HL_OK;
+    }
+    float *h = malloc((size_t)HL_MAX(src->slab_len, src->buf_len) * sizeof *h);
+    if (!h) return hl_error_set(HL_ENOMEM, "params copy: out of memory staging %lld floats", (long long)src->slab_len);
+    for (int w = 0; w < 2; w++) {
+        hl_params_download(src, w, h);
+        hl_params_upload(dst, w, h);
+    }
+    free(h);
     return HL_OK;
+}
+
+static float *slab_of(const hl_params *p, int which, int64_t *n) {
+    HL_ASSERT(p->allocated && which >= 0 && which <= 2, "params transfer: slab %d of an unallocated set", which);
+    *n = which == 1 ? p->buf_len : p->slab_len;
+    return which == 0 ? p->data : which == 1 ? p->bufdata : p->grad;
+}
+
+void hl_params_download(const hl_params *p, int which, float *host) {
+    int64_t n;
+    const float *s = slab_of(p, which, &n);
+    hl_params_kernels(p)->base->to_host(n, s, host);
+}
+
+void hl_params_upload(hl_params *p, int which, const float *host) {
+    int64_t n;
+    float *s = slab_of(p, which, &n);
+    hl_params_kernels(p)->base->from_host(n, host, s);
 }

@@ -13,7 +13,9 @@
  * Layout: parameters in declaration order, each starting at a multiple of HL_PARAMS_ALIGN floats (the gap is zero
  * and stays zero: optimizers step over it harmlessly). An optimizer keeps its moments in slabs of the same size, so
  * element i of the data, grad and moment slabs belong to the same parameter (hl_params_offset gives a tensor's
- * start). Slabs are host memory (CPU device).
+ * start). Slabs live on the set's device (p->dev, CPU unless hl_params_set_device chose another before alloc):
+ * there, tensor data is touched only by kernels and transfers (core/kern/base.h); hl_params_upload and
+ * hl_params_download move whole slabs between the device and host arrays (initialisers, checkpoints).
  *
  * Names are arbitrary strings (PyTorch state_dict style, "layer1.0.conv1.weight"); tensor->name holds at most the
  * first 31 bytes, the full name is hl_params_name(). A name may be declared once across parameters and buffers.
@@ -53,6 +55,7 @@ typedef struct hl_params {
     float *bufdata;       /* buffer slab [buf_len] */
     int64_t slab_len;     /* floats in data/grad, padding included */
     int64_t buf_len;      /* floats in bufdata, padding included */
+    hl_device dev;        /* where the slabs live (HL_DEVICE_CPU after hl_params_init) */
     bool allocated;
     hl_status sticky;     /* first error while declaring (HL_OK if none) */
 } hl_params;
@@ -65,6 +68,10 @@ void hl_params_free(hl_params *p);
 hl_tensor *hl_params_add(hl_params *p, const char *name, int ndim, const int64_t *shape);
 hl_tensor *hl_params_add_buffer(hl_params *p, const char *name, int ndim, const int64_t *shape, float init);
 
+/* Chooses the device of the slabs; before hl_params_alloc only. */
+void hl_params_set_device(hl_params *p, hl_device dev);
+/* The kernel table of the set's device. */
+const struct hl_kernels *hl_params_kernels(const hl_params *p);
 /* Allocates and wires the slabs (see above). Returns the sticky declaration error if there was one. */
 hl_status hl_params_alloc(hl_params *p);
 
@@ -96,4 +103,8 @@ int hl_params_set_requires_grad_prefix(hl_params *p, const char *prefix, bool on
  * instances of one architecture). HL_EMISMATCH naming the first difference otherwise; dst unchanged then. */
 hl_status hl_params_copy(hl_params *dst, const hl_params *src);
 
+/* Whole-slab transfers between the set's device and host arrays: `which` is 0 for the parameter slab [slab_len],
+ * 1 for the buffer slab [buf_len], 2 for the gradient slab [slab_len]. */
+void hl_params_download(const hl_params *p, int which, float *host);
+void hl_params_upload(hl_params *p, int which, const float *host);
 #endif

@@ -41,7 +41,7 @@
 /* n floats of the op's own temporary memory (core/ctx.h hl_ctx_scratch: shared by every op of the step) / of the
  * step arena (what the backward reads). */
 static float *temp(hl_ctx *ctx, int slot, int64_t n) { return hl_ctx_scratch(ctx, slot, (size_t)n * sizeof(float)); }
-static float *scratch(hl_ctx *ctx, int64_t n) { return hl_ctx_alloc(ctx, (size_t)n * sizeof(float)); }
+static float *scratch(hl_ctx *ctx, int64_t n) { return hl_ctx_dev_alloc(ctx, (size_t)n * sizeof(float)); }
 
 /* Images per chunk when one image needs `floats_per_image` floats of chunk scratch. */
 static int64_t chunk_images(int64_t B, int64_t floats_per_image) {

@@ -33,7 +33,7 @@ hl_tensor *hl_maxpool2d(hl_ctx *ctx, hl_tensor *x, int k, int stride, int pad) {
     const int64_t Ho = pool_out(x, H, k, stride, pad), Wo = pool_out(x, W, k, stride, pad);
     hl_tensor *y = hl_tensor_new(ctx, 4, HL_SHAPE(B, C, Ho, Wo));
     /* Indices only when a backward will read them (checked before computing, so a no-grad forward writes none). */
-    int32_t *idx = hl_needs_grad(ctx, 1, &x) ? hl_ctx_alloc(ctx, (size_t)(B * C * Ho * Wo) * sizeof *idx) : NULL;
+    int32_t *idx = hl_needs_grad(ctx, 1, &x) ? hl_ctx_dev_alloc(ctx, (size_t)(B * C * Ho * Wo) * sizeof *idx) : NULL;
     ctx->k->pool->max_fwd(B * C, H, W, k, stride, pad, Ho, Wo, x->data, y->data, idx);
     hl_node *n = hl_record(ctx, &maxpool_desc, y, 1, &x);
     if (n) n->aux = idx;

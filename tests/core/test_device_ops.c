@@ -10,12 +10,13 @@
  *                        glibc's; nvcc contracts a·b + c into fma);
  *   1e-5 abs + 1e-4 rel  anything that sums (GEMM via cuBLAS, col2im, pooling/norm/reduce/loss sums, sum_to,
  *                        atomics in max-pool/warp backward): the summation order differs from the CPU's.
+ * The body also runs on the shadow device (core/shadow/: the CPU kernels on memory the host cannot touch) and every
+ * result must equal the CPU's bit for bit: a table entry that is missing, wired to the wrong kernel or that lets a
+ * kernel read unmapped shadow memory fails here.
  * Without a CUDA device (or in a build without -DHASHLAB_CUDA=ON) each test logs "<family>: skipped: no CUDA
- * device" and passes on the CPU half alone.
+ * device" and passes on the CPU and shadow halves.
  *
- * Device memory: the CPU uses malloc; CUDA uses hl_cuda_alloc_hook (core/cuda/cuda.h), referenced WEAKLY so this
- * file needs no #ifdef: in a CPU-only build the symbol is absent (NULL) and never called, because the CUDA device
- * is then unavailable. */
+ * Device memory comes from each table's base->dev_alloc / dev_free. */
 #include "test_common.h"
 
 #include <math.h>
@@ -24,9 +25,6 @@
 #include <string.h>
 
 #include "core/rng.h"
-
-void *hl_cuda_alloc_hook(size_t bytes) __attribute__((weak));
-void hl_cuda_free_hook(void *p) __attribute__((weak));
 
 /* ---- a device run: allocations on one device + the results read back ------------------------------------------- */
 
@@ -41,7 +39,6 @@ typedef struct seg {
 
 typedef struct dev_run {
     const hl_kernels *k;
-    bool cuda;
     void *bufs[RUN_MAX_BUFS];
     int nbufs;
     float *out; /* host: every result, in order */
@@ -54,15 +51,11 @@ static void run_init(dev_run *r, hl_device dev) {
     memset(r, 0, sizeof *r);
     r->k = hl_kernels_for(dev);
     cr_assert(r->k, "no kernel table for %s", hl_device_name(dev));
-    r->cuda = dev == HL_DEVICE_CUDA;
-    cr_assert(!r->cuda || (hl_cuda_alloc_hook && hl_cuda_free_hook), "CUDA is available but its allocator is not linked");
+    cr_assert(r->k->dev == dev, "the table for %s says it is %s", hl_device_name(dev), hl_device_name(r->k->dev));
 }
 
 static void run_fini(dev_run *r) {
-    for (int i = 0; i < r->nbufs; i++) {
-        if (r->cuda) hl_cuda_free_hook(r->bufs[i]);
-        else free(r->bufs[i]);
-    }
+    for (int i = 0; i < r->nbufs; i++) r->k->base->dev_free(r->bufs[i]);
     free(r->out);
 }
 
@@ -70,7 +63,7 @@ static void run_fini(dev_run *r) {
 static float *dev_alloc(dev_run *r, int64_t n) {
     cr_assert(r->nbufs < RUN_MAX_BUFS, "too many buffers");
     const size_t bytes = (size_t)(n > 0 ? n : 1) * sizeof(float);
-    void *p = r->cuda ? hl_cuda_alloc_hook(bytes) : malloc(bytes);
+    void *p = r->k->base->dev_alloc(bytes);
     cr_assert(p, "device allocation of %zu bytes failed: %s", bytes, hl_error_last());
     r->bufs[r->nbufs++] = p;
     return p;
@@ -145,12 +138,21 @@ static float *host_rand(int64_t n, uint64_t seed, float lo, float hi) {
 typedef void (*family_body)(dev_run *r);
 typedef void (*family_check)(const dev_run *cpu);
 
-/* Runs `body` on the CPU (checked by `check`), then on CUDA when present (compared with the CPU per result). */
+/* Runs `body` on the CPU (checked by `check`), on the shadow device (equal to the CPU bit for bit), then on CUDA
+ * when present (compared with the CPU per result). */
 static void run_family(const char *family, family_body body, family_check check) {
-    dev_run cpu;
+    dev_run cpu, sh;
     run_init(&cpu, HL_DEVICE_CPU);
     body(&cpu);
     check(&cpu);
+    run_init(&sh, HL_DEVICE_SHADOW);
+    body(&sh);
+    cr_assert(sh.nsegs == cpu.nsegs && sh.nout == cpu.nout, "%s: the shadow run produced a different result list",
+              family);
+    for (int i = 0; i < cpu.nsegs; i++)
+        cr_assert(memcmp(sh.out + sh.segs[i].off, cpu.out + cpu.segs[i].off, (size_t)cpu.segs[i].n * sizeof(float)) == 0,
+                  "%s/%s: the shadow device differs from the CPU", family, cpu.segs[i].what);
+    run_fini(&sh);
     if (!hl_device_available(HL_DEVICE_CUDA)) {
         cr_log_info("%s: skipped: no CUDA device (CPU half checked)", family);
         fprintf(stderr, "test_device_ops: %s: skipped: no CUDA device (CPU half checked)\n", family);
@@ -912,6 +914,7 @@ Test(device_ops, loss) { run_family("loss", loss_body, loss_check); }
 /* ---- warp: bilinear affine warp forward and adjoint ------------------------------------------------------------- */
 
 enum { WB = 2, WC = 2, WH = 5, WW = 6, WN = WB * WC * WH * WW };
+#define WARP_FD_H 1e-3f
 
 static void warp_body(dev_run *r) {
     const hl_kern_warp *k = r->k->warp;
@@ -923,6 +926,21 @@ static void warp_body(dev_run *r) {
     float *gy = dev_put(r, hg, WN);
     k->affine_bwd(WB, WC, WH, WW, theta, gy, gx);
     take(r, "warp_bwd", gx, WN, TOL_SUM);
+    /* rotation: θ(a), the angle gradient, and the warps at a ± h for a finite-difference check */
+    const float ha[WB] = {0.3f, -1.2f}, ga0[WB] = {0.5f, -0.25f};
+    float *ang = dev_put(r, ha, WB), *rth = dev_alloc(r, WB * 6), *ga = dev_put(r, ga0, WB);
+    k->rotate_theta(WB, WH, WW, ang, rth);
+    take(r, "rotate_theta", rth, WB * 6, TOL_EW);
+    k->rotate_angle_bwd(WB, WC, WH, WW, rth, ang, x, gy, ga);
+    take(r, "rotate_angle_bwd", ga, WB, TOL_SUM);
+    for (int sgn = -1; sgn <= 1; sgn += 2) {
+        float hs[WB];
+        for (int b = 0; b < WB; b++) hs[b] = ha[b] + (float)sgn * WARP_FD_H;
+        float *as = dev_put(r, hs, WB), *ts = dev_alloc(r, WB * 6), *ys = dev_alloc(r, WN);
+        k->rotate_theta(WB, WH, WW, as, ts);
+        k->affine_fwd(WB, WC, WH, WW, ts, x, ys);
+        take(r, sgn < 0 ? "rotate_minus" : "rotate_plus", ys, WN, TOL_EW);
+    }
     free(hx);
     free(hg);
 }
@@ -939,8 +957,86 @@ static void warp_check(const dev_run *r) {
     double lhs = 0.0, rhs = 0.0;
     for (int i = half; i < WN; i++) lhs += (double)y[i] * hg[i], rhs += (double)hx[i] * (gx[i] - hx[i]);
     cr_assert(fabs(lhs - rhs) < 1e-4, "warp adjoint: %g vs %g", lhs, rhs);
+    /* θ(a) = [[c, −s·H/W, 0], [s·W/H, c, 0]]; dL/da (L = <warp_θ(a)(x), g>) against central differences */
+    const float ha[WB] = {0.3f, -1.2f}, ga0[WB] = {0.5f, -0.25f};
+    const float *th = res(r, "rotate_theta"), *ga = res(r, "rotate_angle_bwd");
+    const float *yp = res(r, "rotate_plus"), *ym = res(r, "rotate_minus");
+    const double hw = (double)WH / WW;
+    for (int b = 0; b < WB; b++) {
+        const double c = cos((double)ha[b]), sn = sin((double)ha[b]);
+        const double want[6] = {c, -sn * hw, 0, sn / hw, c, 0};
+        for (int k = 0; k < 6; k++) cr_assert(fabs(th[b * 6 + k] - want[k]) < 1e-6, "rotate_theta[%d][%d]", b, k);
+        double fd = 0.0;
+        const int per = WN / WB;
+        for (int i = b * per; i < (b + 1) * per; i++) fd += (double)hg[i] * ((double)yp[i] - ym[i]);
+        fd /= 2.0 * (double)WARP_FD_H;
+        const double an = (double)ga[b] - ga0[b];
+        cr_assert(fabs(an - fd) < 2e-2 * (fabs(fd) + 0.05), "rotate_angle_bwd[%d]: %g, finite differences %g", b, an, fd);
+    }
     free(hx);
     free(hg);
 }
 
 Test(device_ops, warp) { run_family("warp", warp_body, warp_check); }
+
+/* ---- optim: the four update rules (each on its own copy of the same state) ---------------------------------------- */
+
+enum { ON = 37 };
+
+static void optim_body(dev_run *r) {
+    const hl_kern_optim *k = r->k->optim;
+    float *hp = host_rand(ON, 30, -1, 1), *hg = host_rand(ON, 31, -1, 1), *hm = host_rand(ON, 32, -1, 1),
+          *hv = host_rand(ON, 33, 0, 1);
+    float *p = dev_put(r, hp, ON), *g = dev_put(r, hg, ON);
+    k->sgd(ON, p, g, 0.1f, 0.01f);
+    take(r, "sgd", p, ON, TOL_EW);
+    for (int first = 0; first < 2; first++) {
+        float *q = dev_put(r, hp, ON), *b = dev_put(r, hm, ON);
+        k->sgd_momentum(ON, q, g, b, 0.1f, 0.01f, 0.9f, 0.1f, first == 0, first == 1);
+        take(r, first ? "sgd_momentum_first" : "sgd_nesterov", q, ON, TOL_EW);
+        take(r, first ? "sgd_momentum_first_buf" : "sgd_nesterov_buf", b, ON, TOL_EW);
+    }
+    float *q = dev_put(r, hp, ON), *m = dev_put(r, hm, ON), *v = dev_put(r, hv, ON);
+    k->adam(ON, q, g, m, v, 0.01f, 0.999f, 0.9f, 0.999f, 0.05f, 0.3f, 1e-8f);
+    take(r, "adam", q, ON, TOL_EW);
+    take(r, "adam_m", m, ON, TOL_EW);
+    take(r, "adam_v", v, ON, TOL_EW);
+    for (int with_buf = 0; with_buf < 2; with_buf++) {
+        float *q2 = dev_put(r, hp, ON), *v2 = dev_put(r, hv, ON), *b2 = with_buf ? dev_put(r, hm, ON) : NULL;
+        k->rmsprop(ON, q2, g, v2, b2, 0.01f, 0.001f, 0.99f, 1e-8f, 0.5f);
+        take(r, with_buf ? "rmsprop_momentum" : "rmsprop", q2, ON, TOL_EW);
+    }
+    free(hp);
+    free(hg);
+    free(hm);
+    free(hv);
+}
+
+static void optim_check(const dev_run *r) {
+    float *hp = host_rand(ON, 30, -1, 1), *hg = host_rand(ON, 31, -1, 1), *hm = host_rand(ON, 32, -1, 1),
+          *hv = host_rand(ON, 33, 0, 1);
+    for (int i = 0; i < ON; i++) {
+        const double p = hp[i], g = hg[i], m = hm[i], v = hv[i];
+        const double d = g + 0.01 * p;
+        const double close = 1e-5;
+        cr_assert(fabs(res(r, "sgd")[i] - (p - 0.1 * d)) < close, "sgd[%d]", i);
+        const double bn = 0.9 * m + 0.9 * d; /* mom·buf + (1 − damp)·d */
+        cr_assert(fabs(res(r, "sgd_nesterov_buf")[i] - bn) < close, "nesterov buf[%d]", i);
+        cr_assert(fabs(res(r, "sgd_nesterov")[i] - (p - 0.1 * (d + 0.9 * bn))) < close, "nesterov[%d]", i);
+        cr_assert(fabs(res(r, "sgd_momentum_first_buf")[i] - d) < close, "first momentum buf = d [%d]", i);
+        cr_assert(fabs(res(r, "sgd_momentum_first")[i] - (p - 0.1 * d)) < close, "first momentum step[%d]", i);
+        const double ga = g + 0.01 * p, ma = m + 0.1 * (ga - m), va = 0.999 * v + 0.001 * ga * ga;
+        cr_assert(fabs(res(r, "adam_m")[i] - ma) < close && fabs(res(r, "adam_v")[i] - va) < close, "adam moments[%d]", i);
+        cr_assert(fabs(res(r, "adam")[i] - (0.999 * p - 0.05 * ma / (sqrt(va) / 0.3 + 1e-8))) < 1e-4, "adam[%d]", i);
+        const double gr = g + 0.001 * p, vr = 0.99 * v + 0.01 * gr * gr;
+        cr_assert(fabs(res(r, "rmsprop")[i] - (p - 0.01 * gr / (sqrt(vr) + 1e-8))) < 1e-4, "rmsprop[%d]", i);
+        const double br = 0.5 * m + gr / (sqrt(vr) + 1e-8);
+        cr_assert(fabs(res(r, "rmsprop_momentum")[i] - (p - 0.01 * br)) < 1e-4, "rmsprop momentum[%d]", i);
+    }
+    free(hp);
+    free(hg);
+    free(hm);
+    free(hv);
+}
+
+Test(device_ops, optim) { run_family("optim", optim_body, optim_check); }
