@@ -211,7 +211,7 @@ const hl_attack_class hl_attack_apgd = {
                "scale-invariant code objective; untargeted and targeted",
     .cite = "@inproceedings{croce2020autoattack,\n  author = {Francesco Croce and Matthias Hein},\n  title = {Reliable Evaluation of Adversarial Robustness with an Ensemble of Diverse Parameter-Free Attacks},\n  booktitle = {Proceedings of the 37th International Conference on Machine Learning (ICML)},\n  year = {2020}\n}\n",
     .size = sizeof(hl_attack),
-    .flags = HL_ATTACK_UNTARGETED | HL_ATTACK_TARGETED,
+    .flags = HL_ATTACK_UNTARGETED | HL_ATTACK_TARGETED | HL_ATTACK_DEVICE,
     .init = apgd_init,
     .perturb = apgd_perturb,
 };

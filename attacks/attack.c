@@ -136,11 +136,20 @@ static void victim_freeze(hl_hasher *victim, bool *was, bool freeze) {
     }
 }
 
+/* Attacks without HL_ATTACK_DEVICE compute on host memory only: refused on another device. */
+static hl_status device_check(const hl_attack *a, const hl_ctx *ctx) {
+    if (ctx->dev == HL_DEVICE_CPU || (a->cls->flags & HL_ATTACK_DEVICE)) return HL_OK;
+    return hl_error_set(HL_EUNSUPPORTED, "attack '%s' does not run on device '%s' yet (it computes on host memory "
+                        "without explicit transfers); run it with --device cpu", a->cls->name,
+                        hl_device_name(ctx->dev));
+}
+
 hl_status hl_attack_fit(hl_attack *a, hl_hasher *victim, hl_ctx *ctx, const hl_attack_fit_data *data) {
     hl_status st = HL_OK;
     if (!(a->cls->flags & HL_ATTACK_NEEDS_FIT))
         return hl_error_set(HL_EINVAL, "attack '%s' learns nothing (it has no fit)", a->cls->name);
     if (data->n < 1) return hl_error_set(HL_EINVAL, "attack '%s': fit needs training images", a->cls->name);
+    if (device_check(a, ctx) < 0) return hl_error_code();
     int np = hl_params_count(&victim->params);
     bool *was = malloc((size_t)HL_MAX(np, 1) * sizeof *was), train = ctx->train;
     if (!was) return hl_error_set(HL_ENOMEM, "attack '%s': out of memory", a->cls->name);
@@ -200,6 +209,7 @@ hl_status hl_attack_run(hl_attack *a, hl_hasher *victim, hl_ctx *ctx, const floa
     int64_t d = (int64_t)in->c * in->h * in->w;
     if ((a->cls->flags & HL_ATTACK_NEEDS_FIT) && !a->fitted)
         return hl_error_set(HL_EINVAL, "attack '%s' must be fitted on its victim before it runs", a->cls->name);
+    if (device_check(a, ctx) < 0) return hl_error_code();
     int np = hl_params_count(&victim->params);
     bool *was = malloc((size_t)HL_MAX(np, 1) * sizeof *was), train = ctx->train, invariant = ctx->batch_invariant;
     int64_t *ids = NULL;

@@ -38,10 +38,14 @@ typedef enum hl_attack_flag {
                                      * version, so a suite entry giving steps, step_size or random_start is refused */
     HL_ATTACK_BASELINE = 1u << 6,   /* not an optimiser (random noise): the checks of an attack's strength (the ε = 1
                                      * probe, loss_not_improving) do not apply to it */
-    HL_ATTACK_REFERENCE = 1u << 7   /* untargeted away from reference codes, not the clean codes: the lab passes as
+    HL_ATTACK_REFERENCE = 1u << 7,  /* untargeted away from reference codes, not the clean codes: the lab passes as
                                      * goal->source each query's class centre (params reference: centre) or mainstay
                                      * (reference: mainstay) over the database codes (defences/defence.h) — the
                                      * adaptive attack on centre-based defences (centre-pgd) */
+    HL_ATTACK_DEVICE = 1u << 8      /* runs against a victim on any device: its own state is host memory (x and x_adv
+                                     * below are host tensors) and it reaches the victim only through
+                                     * attacks/victim.h or transfers; proven on the shadow device. Attacks without it
+                                     * are refused when the ctx is not on the CPU. */
 } hl_attack_flag;
 
 /* Options common to all attacks (the suite's threat-model keys); the class's own keys are in its params. */
@@ -106,7 +110,8 @@ typedef struct hl_attack_class {
     /* Optional: cfg is the resolved params map (owned by self). */
     hl_status (*init)(hl_attack *self, const hl_config *cfg);
     void (*fini)(hl_attack *self);
-    /* Required: writes adversarial images for one batch into x_adv (heap tensor, same shape as x [B, C, H, W]),
+    /* Required: writes adversarial images for one batch into x_adv (host heap tensor, same shape as x [B, C, H, W];
+     * both are HL_DEVICE_CPU whatever ctx's device),
      * within self->opts.threat (use hl_threat_project). ctx is scratch: perturb may hl_ctx_reset it; nothing
      * allocated in it survives the call. goal arrays are for this batch ([B]). */
     hl_status (*perturb)(hl_attack *self, hl_hasher *victim, hl_ctx *ctx, const hl_tensor *x, hl_tensor *x_adv,

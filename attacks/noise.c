@@ -39,6 +39,7 @@ const hl_attack_class hl_attack_noise = {
     .name = "noise",
     .summary = "random noise at the same eps (L-inf: uniform per pixel; L2: a Gaussian direction of norm eps)",
     .size = sizeof(hl_attack),
-    .flags = HL_ATTACK_UNTARGETED | HL_ATTACK_TARGETED | HL_ATTACK_BLACKBOX | HL_ATTACK_BASELINE,
+    .flags = HL_ATTACK_UNTARGETED | HL_ATTACK_TARGETED | HL_ATTACK_BLACKBOX | HL_ATTACK_BASELINE |
+             HL_ATTACK_DEVICE,
     .perturb = noise_perturb,
 };

@@ -285,7 +285,7 @@ const hl_attack_class hl_attack_pgd = {
     .params = pgd_params,
     .n_params = (int)HL_ARRAY_LEN(pgd_params),
     .size = sizeof(pgd),
-    .flags = HL_ATTACK_UNTARGETED | HL_ATTACK_TARGETED,
+    .flags = HL_ATTACK_UNTARGETED | HL_ATTACK_TARGETED | HL_ATTACK_DEVICE,
     .init = pgd_init,
     .perturb = pgd_perturb,
 };

@@ -169,7 +169,7 @@ const hl_attack_class hl_attack_square = {
     .params = square_params,
     .n_params = (int)HL_ARRAY_LEN(square_params),
     .size = sizeof(square),
-    .flags = HL_ATTACK_UNTARGETED | HL_ATTACK_TARGETED | HL_ATTACK_BLACKBOX,
+    .flags = HL_ATTACK_UNTARGETED | HL_ATTACK_TARGETED | HL_ATTACK_BLACKBOX | HL_ATTACK_DEVICE,
     .init = square_init,
     .perturb = square_perturb,
 };

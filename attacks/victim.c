@@ -1,20 +1,15 @@
 /* attacks/victim.c — victim passes shared by the gradient attacks; see victim.h. */
 #include "attacks/victim.h"
 
+#include "core/kernels.h"
+
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 /* Host copy of a contiguous tensor's data (or of its grad) on any device. */
 static void to_host(float *dst, const hl_tensor *t, bool grad) {
-    if (t->dev == HL_DEVICE_CPU) {
-        memcpy(dst, grad ? t->grad : t->data, (size_t)hl_tensor_numel(t) * sizeof *dst);
-        return;
-    }
-    hl_tensor src, h;
-    hl_tensor_wrap(&src, grad ? t->grad : t->data, t->ndim, t->shape, t->dev);
-    hl_tensor_wrap(&h, dst, t->ndim, t->shape, HL_DEVICE_CPU);
-    hl_tensor_copy_data(&h, &src);
+    hl_kernels_for(t->dev)->base->to_host(hl_tensor_numel(t), grad ? t->grad : t->data, dst);
 }
 
 hl_status hl_victim_forward(hl_hasher *victim, hl_ctx *ctx, const float *xs, int64_t m, bool grad, float *f,

@@ -193,7 +193,7 @@ hl_status hl_deep_trainer_begin(hl_deep_trainer *t, hl_hasher *h, const hl_deep_
     t->t0 = hl_time_s();
     t->sched = schedule_of(o);
     HL_TRY(hl_lr_check(&t->sched));
-    HL_TRY(hl_ctx_create(&t->ctx, HL_DEVICE_CPU, 0));
+    HL_TRY(hl_ctx_create(&t->ctx, h->dev, 0));
     hl_ctx_set_train(t->ctx, true);
     hl_ctx_set_seed(t->ctx, h->seed);
     hl_optim_config c = hl_optim_defaults(o->optimizer);
@@ -213,7 +213,7 @@ hl_status hl_deep_trainer_begin(hl_deep_trainer *t, hl_hasher *h, const hl_deep_
     hl_train_state_blob(&t->state, "fit_backwards", &h->fit_backwards, sizeof h->fit_backwards);
     t->hook = h->hook;
     if (t->hook) {
-        HL_TRY(hl_ctx_create(&t->hook_ctx, HL_DEVICE_CPU, 0));
+        HL_TRY(hl_ctx_create(&t->hook_ctx, h->dev, 0));
         hl_ctx_set_train(t->hook_ctx, true);
         hl_ctx_set_seed(t->hook_ctx, h->seed ^ 0x686f6f6bull /* "hook" */);
     }
@@ -328,7 +328,13 @@ hl_batcher_opts hl_deep_batcher_opts(const hl_hasher *h, const hl_deep_opts *o) 
 
 hl_tensor *hl_deep_images(hl_ctx *ctx, const hl_dataset *d, const int64_t *idx, int64_t n) {
     hl_tensor *x = hl_tensor_new(ctx, 4, HL_SHAPE(n, d->c, d->h, d->w));
-    hl_dataset_read(d, idx, n, x->data);
+    if (ctx->dev == HL_DEVICE_CPU) {
+        hl_dataset_read(d, idx, n, x->data);
+    } else { /* read on the host, then one upload */
+        float *h = hl_ctx_alloc(ctx, (size_t)hl_tensor_numel(x) * sizeof *h);
+        hl_dataset_read(d, idx, n, h);
+        hl_tensor_upload(x, h);
+    }
     return x;
 }
 
@@ -336,8 +342,7 @@ hl_status hl_deep_outputs(hl_hasher *h, const hl_hashnet *net, const hl_dataset 
                           float *out) {
     hl_status st = HL_OK;
     hl_ctx *ctx = NULL;
-    (void)h;
-    HL_TRY(hl_ctx_create(&ctx, HL_DEVICE_CPU, 0));
+    HL_TRY(hl_ctx_create(&ctx, h->dev, 0));
     hl_ctx_set_train(ctx, false);
     hl_no_grad_begin(ctx);
     const int64_t chunk = hl_batch_for_pixels(256, hl_dataset_image_size(d)); /* 256 up to 3×32×32 images */
@@ -345,7 +350,7 @@ hl_status hl_deep_outputs(hl_hasher *h, const hl_hashnet *net, const hl_dataset 
         int64_t b = HL_MIN(chunk, n - i0);
         hl_ctx_reset(ctx);
         hl_tensor *u = hl_hashnet_forward(ctx, net, hl_deep_images(ctx, d, idx + i0, b));
-        memcpy(out + i0 * net->out, u->data, (size_t)(b * net->out) * sizeof *out);
+        hl_tensor_download(u, out + i0 * net->out);
     }
     hl_no_grad_end(ctx);
 done:
@@ -374,7 +379,7 @@ hl_status hl_deep_recalibrate_bn(hl_hasher *h, hl_hashnet *net, const hl_deep_op
     hl_rng r = hl_rng_make(h->seed, HL_DEEP_BN_STREAM);
     hl_rng_permutation(&r, perm, n_all);
     for (int i = 0; i < bb->nbn; i++) momentum[i] = bb->bn[i].momentum;
-    HL_TRY(hl_ctx_create(&ctx, HL_DEVICE_CPU, 0));
+    HL_TRY(hl_ctx_create(&ctx, h->dev, 0));
     hl_ctx_set_train(ctx, true);
     hl_ctx_set_seed(ctx, h->seed);
     hl_no_grad_begin(ctx);
@@ -404,18 +409,25 @@ hl_status hl_deep_centre_bits(hl_hasher *h, hl_hashnet *net, const hl_dataset *d
                               float *U) {
     hl_status st = HL_OK;
     int K = net->out;
-    float *col = malloc((size_t)n * sizeof *col);
-    if (!col) return hl_error_set(HL_ENOMEM, "%s: out of memory", h->cls->name);
+    float *col = malloc((size_t)n * sizeof *col), *bias = malloc((size_t)K * sizeof *bias);
+    if (!col || !bias) {
+        free(col);
+        free(bias);
+        return hl_error_set(HL_ENOMEM, "%s: out of memory", h->cls->name);
+    }
     HL_TRY(hl_deep_outputs(h, net, d, idx, n, U));
+    hl_tensor_download(net->head.b, bias);
     for (int k = 0; k < K; k++) {
         for (int64_t i = 0; i < n; i++) col[i] = U[i * K + k];
         qsort(col, (size_t)n, sizeof *col, cmp_float);
         float med = n % 2 ? col[n / 2] : 0.5f * (col[n / 2 - 1] + col[n / 2]);
-        net->head.b->data[k] -= med;
+        bias[k] -= med;
         for (int64_t i = 0; i < n; i++) U[i * K + k] -= med;
     }
+    hl_tensor_upload(net->head.b, bias);
 done:
     free(col);
+    free(bias);
     return st;
 }
 

@@ -169,15 +169,16 @@ static hl_status dpsh_fit(hl_hasher *self, const hl_dataset *train, const int64_
             hl_ctx_reset(t.ctx);
             hl_tensor *x = hl_tensor_from(t.ctx, 4, HL_SHAPE(rows, train->c, train->h, train->w), xin);
             hl_tensor *u = hl_hashnet_forward(t.ctx, &m->net, x); /* [rows, K]: clean, then adversarial rows */
-            for (int64_t i = 0; i < b.m; i++) memcpy(U + bpos[i] * K, u->data + i * K, (size_t)K * sizeof *U);
+            const float *uh = hl_tensor_host(t.ctx, u); /* the loss is the method's own host math */
+            for (int64_t i = 0; i < b.m; i++) memcpy(U + bpos[i] * K, uh + i * K, (size_t)K * sizeof *U);
             hl_deep_similarity(S, b.labels, &tl);
-            double loss = hl_dpsh_loss(u->data, b.m, K, U, n, S, m->eta, theta, G, NULL);
-            if (m->balance > 0) loss += balance_term(u->data, b.m, K, m->balance, G);
+            double loss = hl_dpsh_loss(uh, b.m, K, U, n, S, m->eta, theta, G, NULL);
+            if (m->balance > 0) loss += balance_term(uh, b.m, K, m->balance, G);
             if (t.hook) { /* the same loss on the adversarial rows (targets of the clean ones), then the hook's term */
                 loss *= t.hook->clean_weight;
                 loss += t.hook->method_adv_weight *
-                        hl_dpsh_loss(u->data + b.m * K, b.m, K, U, n, S, m->eta, theta, G + b.m * K, NULL);
-                loss += hl_deep_hook_loss(&t, u->data, bpos, b.m, K, G);
+                        hl_dpsh_loss(uh + b.m * K, b.m, K, U, n, S, m->eta, theta, G + b.m * K, NULL);
+                loss += hl_deep_hook_loss(&t, uh, bpos, b.m, K, G);
             }
             if ((st = hl_deep_trainer_step(&t, u, G)) < 0) {
                 if (st != HL_EINTR) hl_error_wrap("epoch %lld", (long long)(e + 1));
@@ -217,7 +218,8 @@ const hl_hasher_class hl_hasher_dpsh = {
     .params = dpsh_params,
     .n_params = (int)HL_ARRAY_LEN(dpsh_params),
     .size = sizeof(dpsh),
-    .flags = HL_HASHER_SUPERVISED | HL_HASHER_DIFFERENTIABLE | HL_HASHER_NEEDS_FIT | HL_HASHER_TRAINABLE,
+    .flags = HL_HASHER_SUPERVISED | HL_HASHER_DIFFERENTIABLE | HL_HASHER_NEEDS_FIT | HL_HASHER_TRAINABLE |
+             HL_HASHER_DEVICE,
     .init = dpsh_init,
     .fit = dpsh_fit,
     .forward = dpsh_forward,

@@ -367,7 +367,7 @@ hl_status hl_hasher_load_spec(hl_hasher **out, const hl_hasher_spec *spec, const
             }
         }
     }
-    if ((st = hl_hasher_create_class(out, cls, params, &spec->info, spec->bits, spec->seed)) < 0) {
+    if ((st = hl_hasher_create_on(out, cls, params, &spec->info, spec->bits, spec->seed, spec->dev)) < 0) {
         hl_error_wrap("%s", path);
         goto done;
     }

@@ -234,6 +234,7 @@ typedef struct hl_hasher_spec {
     uint64_t seed;
     hl_dataset_info info; /* c, h, w (and nlabels, 0 when unknown) */
     hl_config *params;    /* resolved params map (owned), or NULL for the class defaults */
+    hl_device dev;        /* the device to load it onto (HL_DEVICE_CPU when zeroed; not stored in checkpoints) */
 } hl_hasher_spec;
 void hl_hasher_spec_free(hl_hasher_spec *s); /* NULL-safe; leaves *s zeroed */
 /* The spec in a checkpoint's metadata (hl_hasher_save). HL_EUNSUPPORTED for a checkpoint written before the input

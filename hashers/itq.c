@@ -138,8 +138,9 @@ static hl_status itq_fit(hl_hasher *self, const hl_dataset *ds, const int64_t *i
     double *V = malloc((size_t)(n * K) * sizeof *V), *R = malloc((size_t)K * K * sizeof *R), q = 0, zero = 0;
     float *cov = calloc((size_t)(d * d), sizeof *cov), *buf = malloc((size_t)(chunk * d) * sizeof *buf);
     float *P = malloc((size_t)(d * K) * sizeof *P), *vb = malloc((size_t)(chunk * K) * sizeof *vb);
+    float *proj = malloc((size_t)(K * d) * sizeof *proj), *bias = malloc((size_t)K * sizeof *bias);
     int *isuppz = malloc((size_t)(2 * K) * sizeof *isuppz), *iwork = NULL;
-    if (!mu || !A || !w || !Zv || !V || !R || !cov || !buf || !P || !vb || !isuppz) {
+    if (!mu || !A || !w || !Zv || !V || !R || !cov || !buf || !P || !vb || !isuppz || !proj || !bias) {
         st = hl_error_set(HL_ENOMEM, "out of memory for PCA of %lld dimensions", (long long)d);
         goto done;
     }
@@ -178,13 +179,16 @@ static hl_status itq_fit(hl_hasher *self, const hl_dataset *ds, const int64_t *i
         for (int64_t i = 0; i < d; i++) {
             double s = 0;
             for (int j = 0; j < K; j++) s += (double)P[i * K + j] * R[j * K + k];
-            m->proj->data[k * d + i] = (float)s;
+            proj[k * d + i] = (float)s;
             bk -= s * mu[i];
         }
-        m->bias->data[k] = (float)bk;
+        bias[k] = (float)bk;
     }
+    hl_tensor_upload(m->proj, proj); /* to the hasher's device */
+    hl_tensor_upload(m->bias, bias);
 done:
     free(mu), free(A), free(w), free(Zv), free(work), free(V), free(R), free(cov), free(buf), free(P), free(vb);
+    free(proj), free(bias);
     free(isuppz), free(iwork);
     return st;
 }
@@ -203,7 +207,7 @@ const hl_hasher_class hl_hasher_itq = {
     .params = itq_params,
     .n_params = (int)HL_ARRAY_LEN(itq_params),
     .size = sizeof(itq),
-    .flags = HL_HASHER_DIFFERENTIABLE | HL_HASHER_NEEDS_FIT | HL_HASHER_LINEAR,
+    .flags = HL_HASHER_DIFFERENTIABLE | HL_HASHER_NEEDS_FIT | HL_HASHER_LINEAR | HL_HASHER_DEVICE,
     .init = itq_init,
     .fit = itq_fit,
     .forward = itq_forward,

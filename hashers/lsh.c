@@ -4,6 +4,7 @@
 #include <stdlib.h>
 
 #include "core/ops/ops.h"
+#include "core/nn/init.h"
 #include "hashers/hasher.h"
 
 typedef struct lsh {
@@ -27,7 +28,7 @@ static hl_status lsh_init(hl_hasher *self, const hl_config *cfg, const hl_datase
     m->b = hl_params_add(&self->params, "b", 1, HL_SHAPE(bits));
     HL_TRY(hl_params_alloc(&self->params));
     hl_rng r = hl_rng_make(seed, 0x6c7368 /* "lsh" */);
-    hl_rng_normal(&r, m->W->data, (int64_t)bits * d, 0.0f, 1.0f);
+    hl_init_normal(m->W, &r, 0.0f, 1.0f); /* drawn on the host, uploaded to the hasher's device */
 done:
     return st;
 }
@@ -38,11 +39,13 @@ static hl_status lsh_fit(hl_hasher *self, const hl_dataset *train, const int64_t
     if (!m->center) return HL_OK;
     int64_t d = hl_dataset_image_size(train), chunk = 256;
     double *mu = calloc((size_t)d, sizeof *mu);
-    float *buf = malloc((size_t)(chunk * d) * sizeof *buf);
-    if (!mu || !buf) {
-        free(mu), free(buf);
+    float *buf = malloc((size_t)(chunk * d) * sizeof *buf), *W = malloc((size_t)(self->bits * d) * sizeof *W);
+    float *bias = malloc((size_t)self->bits * sizeof *bias);
+    if (!mu || !buf || !W || !bias) {
+        free(mu), free(buf), free(W), free(bias);
         return hl_error_set(HL_ENOMEM, "out of memory");
     }
+    hl_tensor_download(m->W, W);
     for (int64_t i0 = 0; i0 < n; i0 += chunk) {
         int64_t b = HL_MIN(chunk, n - i0);
         hl_dataset_read(train, idx + i0, b, buf);
@@ -51,10 +54,11 @@ static hl_status lsh_fit(hl_hasher *self, const hl_dataset *train, const int64_t
     }
     for (int k = 0; k < self->bits; k++) {
         double s = 0;
-        for (int64_t j = 0; j < d; j++) s += (double)m->W->data[k * d + j] * (mu[j] / (double)n);
-        m->b->data[k] = (float)-s;
+        for (int64_t j = 0; j < d; j++) s += (double)W[k * d + j] * (mu[j] / (double)n);
+        bias[k] = (float)-s;
     }
-    free(mu), free(buf);
+    hl_tensor_upload(m->b, bias);
+    free(mu), free(buf), free(W), free(bias);
     return HL_OK;
 }
 
@@ -71,7 +75,7 @@ const hl_hasher_class hl_hasher_lsh = {
     .params = lsh_params,
     .n_params = (int)HL_ARRAY_LEN(lsh_params),
     .size = sizeof(lsh),
-    .flags = HL_HASHER_DIFFERENTIABLE | HL_HASHER_LINEAR,
+    .flags = HL_HASHER_DIFFERENTIABLE | HL_HASHER_LINEAR | HL_HASHER_DEVICE,
     .init = lsh_init,
     .fit = lsh_fit,
     .forward = lsh_forward,

@@ -271,7 +271,7 @@ hl_status hl_cell_make_hasher(hl_run_state *rs, const hl_cell *c, hl_hasher **h,
     const hl_config *bb = hl_config_get(params, "backbone");
     if (class_has_param(cls, "backbone") && (!bb || (bb->kind == HL_CONFIG_SCALAR && !bb->text[0])))
         HL_TRY(hl_run_put_str(params, "backbone", rs->suite->backbone));
-    HL_TRY(hl_hasher_create_class(h, cls, params, &info, (int)c->bits, (uint64_t)c->seed));
+    HL_TRY(hl_hasher_create_on(h, cls, params, &info, (int)c->bits, (uint64_t)c->seed, rs->dev));
     HL_TRY(hl_run_put_clone(res, "hasher_params", (*h)->cfg));
     HL_TRY(put_input_shape(res, &info)); /* with hasher_params: what `hashlab encode CELL_DIR` rebuilds it from */
 done:

@@ -17,7 +17,7 @@
 static const char embed_usage[] =
     "usage: hashlab embed --backbone NAME --images LIST --out F.npy [--weights FILE.safetensors] [--layer features]\n"
     "                     [--image-size S|HxW] [--channels 1|3] [--root DIR] [--batch B] [--threads T]\n"
-    "                     [--device cpu|cuda] [--seed S] [--labels-out L.npy] [--quiet]\n"
+    "                     [--device cpu|cuda|shadow] [--seed S] [--labels-out L.npy] [--quiet]\n"
     "  writes the backbone's features of every listed image as float32 (n, F) .npy, in list order\n"
     "  LIST: one image per line, \"relative/path.jpg [l1 ... lL]\" (labels optional; paths relative to --root, else\n"
     "        to the list's folder); PNG or JPEG\n"
@@ -103,9 +103,8 @@ int hl_cmd_embed(int argc, char **argv) {
             if (strcmp(v, "1") && strcmp(v, "3")) return usage_error("--channels must be 1 or 3, got '%s'", v);
             channels = atoi(v);
         } else if (!strcmp(a, "--device")) {
-            if (!strcmp(v, "cpu")) dev = HL_DEVICE_CPU;
-            else if (!strcmp(v, "cuda")) dev = HL_DEVICE_CUDA;
-            else return usage_error("--device must be cpu or cuda, got '%s'", v);
+            if ((dev = hl_device_from_name(v)) == HL_DEVICE_COUNT)
+                return usage_error("--device must be cpu, cuda or shadow, got '%s'", v);
         } else
             return usage_error("unknown option '%s'", a);
     }

@@ -17,7 +17,7 @@
 static const char encode_usage[] =
     "usage: hashlab encode --model CELL_DIR|MODEL.safetensors --images LIST --out CODES.npy\n"
     "                      [--format npy-int8|npy-packed] [--root DIR] [--image-size S|HxW] [--batch B]\n"
-    "                      [--threads T] [--device cpu|cuda] [--plugin PATH]... [--labels-out L.npy] [--quiet]\n"
+    "                      [--threads T] [--device cpu|cuda|shadow] [--plugin PATH]... [--labels-out L.npy] [--quiet]\n"
     "  writes a trained hasher's codes of every listed image, in list order, as `hashlab score` reads them:\n"
     "    npy-int8 (default): int8 (n, K) in {-1, +1}, like a cell's db_codes.npy / query_codes.npy\n"
     "    npy-packed: uint8 (n, ceil(K/8)), numpy.packbits order (score it with --packed-bits K)\n"
@@ -98,9 +98,8 @@ int hl_cmd_encode(int argc, char **argv) {
             else if (!strcmp(v, "npy-packed")) packed = true;
             else return usage_error("--format must be npy-int8 or npy-packed, got '%s'", v);
         } else if (!strcmp(a, "--device")) {
-            if (!strcmp(v, "cpu")) dev = HL_DEVICE_CPU;
-            else if (!strcmp(v, "cuda")) dev = HL_DEVICE_CUDA;
-            else return usage_error("--device must be cpu or cuda, got '%s'", v);
+            if ((dev = hl_device_from_name(v)) == HL_DEVICE_COUNT)
+                return usage_error("--device must be cpu, cuda or shadow, got '%s'", v);
         } else if (!strcmp(a, "--plugin")) {
             if (nplugins == (int)HL_ARRAY_LEN(plugins)) return usage_error("too many --plugin options%s", "");
             plugins[nplugins++] = v;
@@ -125,7 +124,7 @@ int hl_cmd_encode(int argc, char **argv) {
     char ckpt[1200];
     for (int i = 0; i < nplugins; i++) HL_TRY(load_plugin(plugins[i]));
     HL_TRY(hl_plugins_load_env());
-    HL_TRY(hl_model_open(&h, &spec, ckpt, sizeof ckpt, model));
+    HL_TRY(hl_model_open(&h, &spec, ckpt, sizeof ckpt, model, dev));
     const hl_dataset_info *in = &h->info;
     if (size && (sh != in->h || sw != in->w))
         HL_TRY(hl_error_set(HL_EINVAL, "%s takes %dx%d images (height x width); --image-size %s differs (images are "

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/tensor.h"
 #include "lab/commands.h"
 #include "lab/overrides.h"
 #include "lab/runner.h"
@@ -11,8 +12,8 @@
 
 static const char run_usage[] =
     "usage: hashlab run SUITE.yaml [--dry-run] [--only PATTERN] [--force PATTERN] [--shard i/n] [--fail-fast]\n"
-    "                  [--quiet] [--verbose] [--threads N] [--output DIR] [--fetch] [--set-file FRAGMENT.yaml]...\n"
-    "                  [PATH=VALUE]...\n"
+    "                  [--quiet] [--verbose] [--threads N] [--device D] [--output DIR] [--fetch]\n"
+    "                  [--set-file FRAGMENT.yaml]... [PATH=VALUE]...\n"
     "  --dry-run     print every cell (state, kind, key prefix, label) and run nothing (never fetches)\n"
     "  --only P      cells whose label matches the shell pattern P (e.g. 'itq/*', '*/noise')\n"
     "  --force P     run the cells matching P again even when done, with every cell computed from them (the old\n"
@@ -20,6 +21,8 @@ static const char run_usage[] =
     "  --shard i/n   the i-th of n shards (train cells round-robin, attacks with their train cell)\n"
     "  --fail-fast   stop at the first failed cell\n"
     "  --threads N   threads (0 = all cores; default: the suite's)\n"
+    "  --device D    cpu, cuda or shadow (default: the suite's `device`; the same as the override device=D; shadow\n"
+    "                runs the CPU's kernels on memory the host cannot touch, to find missing transfers: docs/devices.md)\n"
     "  --output DIR  run directory (default: the suite's output, else runs/<name>)\n"
     "  --fetch       download a missing dataset hashlab knows (cifar10, cifar100) into the suite's data_root, else\n"
     "                $HASHLAB_DATA or ~/.cache/hashlab (also: HASHLAB_FETCH=1; a mirror: HASHLAB_FETCH_URL_CIFAR10\n"
@@ -34,6 +37,7 @@ static const char run_usage[] =
     "exits at once.\n";
 
 static int run_main(int argc, char **argv, const char **files, const char **items) {
+    static char device_item[64]; /* "device=D" for --device */
     hl_run_opts o;
     hl_overrides ov = {.set_files = files, .items = items};
     hl_run_opts_default(&o);
@@ -47,7 +51,7 @@ static int run_main(int argc, char **argv, const char **files, const char **item
         else if (!strcmp(a, "--quiet")) o.progress = HL_PROGRESS_QUIET;
         else if (!strcmp(a, "--verbose")) o.progress = HL_PROGRESS_VERBOSE;
         else if (!strcmp(a, "--only") || !strcmp(a, "--force") || !strcmp(a, "--output") || !strcmp(a, "--shard") ||
-                 !strcmp(a, "--threads") || !strcmp(a, "--set-file")) {
+                 !strcmp(a, "--threads") || !strcmp(a, "--set-file") || !strcmp(a, "--device")) {
             if (!val) {
                 fprintf(stderr, "hashlab run: %s needs a value\n%s", a, run_usage);
                 return 2;
@@ -57,6 +61,14 @@ static int run_main(int argc, char **argv, const char **files, const char **item
             else if (!strcmp(a, "--force")) o.force = val;
             else if (!strcmp(a, "--output")) o.output = val;
             else if (!strcmp(a, "--set-file")) files[ov.nset_files++] = val;
+            else if (!strcmp(a, "--device")) {
+                if (hl_device_from_name(val) == HL_DEVICE_COUNT) {
+                    fprintf(stderr, "hashlab run: --device must be cpu, cuda or shadow, got '%s'\n", val);
+                    return 2;
+                }
+                snprintf(device_item, sizeof device_item, "device=%s", val);
+                items[ov.nitems++] = device_item;
+            }
             else if (!strcmp(a, "--shard")) {
                 if (hl_shard_parse(val, &o.shard_index, &o.shard_count) < 0) {
                     fprintf(stderr, "hashlab run: %s\n", hl_error_last());

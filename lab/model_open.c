@@ -107,7 +107,8 @@ done:
     return st;
 }
 
-hl_status hl_model_open(hl_hasher **out, hl_hasher_spec *spec, char *ckpt, size_t n, const char *model) {
+hl_status hl_model_open(hl_hasher **out, hl_hasher_spec *spec, char *ckpt, size_t n, const char *model,
+                        hl_device dev) {
     struct stat sb;
     *out = NULL;
     memset(spec, 0, sizeof *spec);
@@ -127,6 +128,7 @@ hl_status hl_model_open(hl_hasher **out, hl_hasher_spec *spec, char *ckpt, size_
         hl_hasher_spec_free(spec);
         return st;
     }
+    spec->dev = dev;
     if ((st = hl_hasher_load_spec(out, spec, ckpt)) < 0) hl_hasher_spec_free(spec);
     return st;
 }

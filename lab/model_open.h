@@ -16,6 +16,7 @@
 
 /* *out: the loaded hasher (fitted; hl_hasher_free); spec: what it was rebuilt from (hl_hasher_spec_free);
  * ckpt (n bytes): the checkpoint's path. */
-hl_status hl_model_open(hl_hasher **out, hl_hasher_spec *spec, char *ckpt, size_t n, const char *model);
+hl_status hl_model_open(hl_hasher **out, hl_hasher_spec *spec, char *ckpt, size_t n, const char *model,
+                        hl_device dev);
 
 #endif

@@ -418,6 +418,7 @@ static hl_status run_cell(hl_run_state *rs, const hl_cell *c) {
         hl_store_log(&rs->store, "cell %s failed: %s", c->label, err ? err : "");
     }
     if (wst >= 0) wst = hl_run_put_str(res, "finished_at", stamp);
+    if (wst >= 0) wst = hl_run_put_str(res, "device", hl_device_name(rs->dev)); /* provenance; not in the key */
     hl_store_cell_dir(rs->store.dir, c->key, dir, sizeof dir);
     snprintf(path, sizeof path, "%s/result.json", dir);
     if (wst >= 0) wst = hl_store_mkdirs(dir);
@@ -695,7 +696,9 @@ hl_status hl_run_suite(const hl_run_opts *o, hl_run_summary *sum) {
     HL_TRY(write_run_files(&rs));
     const char *device = NULL;
     HL_TRY(hl_config_get_string(rs.suite->resolved, "device", &device));
-    HL_TRY(hl_ctx_create(&rs.ctx, strcmp(device, "cuda") ? HL_DEVICE_CPU : HL_DEVICE_CUDA, 0));
+    rs.dev = hl_device_from_name(device); /* the schema's enum: always a known name */
+    HL_TRY(hl_ctx_create(&rs.ctx, rs.dev, 0));
+    if (rs.dev != HL_DEVICE_CPU) hl_store_log(&rs.store, "device: %s", hl_device_name(rs.dev));
     const char *kill_env = getenv("HASHLAB_TEST_KILL_AFTER");
     const char *kill_sig = getenv("HASHLAB_TEST_KILL_SIGNAL");
     int64_t kill_after = kill_env ? strtoll(kill_env, NULL, 10) : 0;

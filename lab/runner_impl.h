@@ -22,6 +22,7 @@ typedef struct hl_run_state {
     hl_cell *cells;
     int64_t ncells;
     hl_store store;
+    hl_device dev;            /* the suite's `device`: hashers are created there, ctx runs there */
     hl_ctx *ctx;
     hl_labels qlab, dblab;    /* labels of the query and database lists */
     int64_t *aq;              /* attack query positions in the query list [naq] */

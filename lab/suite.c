@@ -110,7 +110,9 @@ static const hl_param_spec suite_spec[] = {
     {"attack_queries", HL_PARAM_STRING, "500", NULL, NULL,
      "queries attacked: the first N of the query list (a positive integer) or all", NULL, 0},
     {"backbone", HL_PARAM_STRING, "cnn-small", NULL, NULL, "network under the hashing layer", NULL, 0},
-    {"device", HL_PARAM_ENUM, "cpu", NULL, "cpu|cuda", "device", NULL, 0},
+    {"device", HL_PARAM_ENUM, "cpu", NULL, "cpu|cuda|shadow",
+     "where tensors live and kernels run (shadow: the CPU's kernels on memory the host cannot touch, a debugging "
+     "device; not in the cell keys)", NULL, 0},
     {"threads", HL_PARAM_INT, "0", "[0, 1024]", NULL, "threads (0 = all cores)", NULL, 0},
     {"hashers", HL_PARAM_MAP_LIST, NULL, NULL, NULL, "methods to train", hasher_fields, N_OF(hasher_fields)},
     {"attacks", HL_PARAM_MAP_LIST, "[]", NULL, NULL, "attacks on every trained hasher", attack_fields,

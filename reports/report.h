@@ -72,7 +72,8 @@
  *     "timings": {"fit_s": 1.2, "encode_s": 0.3, "attack_s": 0.0, "score_s": 0.1, "total_s": 1.9},
  *                      (total_s: the cell's wall clock, loading and saving included; the runner's suite ETA uses it)
  *     "versions": {"hashlab": "0.1.0"},
- *     "threads": 2, "finished_at": "2026-11-23T14:00:00Z"
+ *     "threads": 2, "finished_at": "2026-11-23T14:00:00Z",
+ *     "device": "cpu"                        (cpu | cuda | shadow: where it ran; not in the key)
  *   }
  * Numbers are JSON numbers; the integer-valued ones (bits, seed, queries) are integers.
  *

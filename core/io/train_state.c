@@ -57,6 +57,8 @@ typedef struct slot {
     int64_t numel;
     float *dst;        /* where the values live (params, moments) or NULL for a blob */
     hl_train_item *blob;
+    hl_params *dev;    /* a parameter slab on a device (dst is device memory): through hl_params_download/upload */
+    int which;         /* dev's slab: 0 data, 1 buffers */
 } slot;
 
 typedef struct plan {
@@ -99,11 +101,14 @@ static hl_status plan_make(plan *p, hl_train_state *s) {
     for (int i = 0; i < s->n; i++) {
         hl_train_item *it = &s->item[i];
         if (it->kind == HL_TRAIN_PARAMS) {
+            hl_params *dev = it->params->dev != HL_DEVICE_CPU ? it->params : NULL;
             snprintf(nm, sizeof nm, "%s.data", it->name);
             HL_TRY(plan_add(p, nm, 1, HL_SHAPE(it->params->slab_len), it->params->data, NULL));
+            p->s[p->n - 1].dev = dev, p->s[p->n - 1].which = 0;
             if (it->params->buf_len > 0) {
                 snprintf(nm, sizeof nm, "%s.buffers", it->name);
                 HL_TRY(plan_add(p, nm, 1, HL_SHAPE(it->params->buf_len), it->params->bufdata, NULL));
+                p->s[p->n - 1].dev = dev, p->s[p->n - 1].which = 1;
             }
         } else if (it->kind == HL_TRAIN_OPTIM) {
             HL_TRY(hl_optim_state_export(it->optim, &p->os[i]));
@@ -195,6 +200,11 @@ hl_status hl_train_state_save(hl_train_state *s, int64_t done) {
             if (!(pad[i] = calloc((size_t)(t->numel ? t->numel : 1), sizeof(float))))
                 HL_TRY(hl_error_set(HL_ENOMEM, "out of memory saving %s", s->path));
             if (t->blob->bytes) memcpy(pad[i], t->blob->data, t->blob->bytes);
+            data = pad[i];
+        } else if (t->dev) { /* a device slab: a host copy */
+            if (!(pad[i] = malloc((size_t)(t->numel ? t->numel : 1) * sizeof(float))))
+                HL_TRY(hl_error_set(HL_ENOMEM, "out of memory saving %s", s->path));
+            hl_params_download(t->dev, t->which, pad[i]);
             data = pad[i];
         }
         e[i] = (hl_st_entry){.name = t->name, .ndim = t->ndim, .shape = t->shape, .data = data};
@@ -307,10 +317,14 @@ hl_status hl_train_state_resume(hl_train_state *s, int64_t *done) {
     for (int i = 0; i < p.n; i++) {
         if (p.s[i].blob) {
             if (p.s[i].blob->bytes) memcpy(p.s[i].blob->data, stage[i], p.s[i].blob->bytes);
+        } else if (p.s[i].dev) {
+            hl_params_upload(p.s[i].dev, p.s[i].which, stage[i]);
         } else if (p.s[i].numel) {
             memcpy(p.s[i].dst, stage[i], (size_t)p.s[i].numel * sizeof(float));
         }
     }
+    for (int i = 0; i < s->n; i++) /* moments exported as host copies go back to the device */
+        if (s->item[i].kind == HL_TRAIN_OPTIM) hl_optim_state_store(s->item[i].optim, &p.os[i]);
     for (int i = 0; i < s->n; i++) {
         hl_train_item *it = &s->item[i];
         if (it->kind != HL_TRAIN_OPTIM) continue;

@@ -201,7 +201,8 @@ Test(runner, end_to_end_schema_and_rerun_does_nothing) {
     cr_assert_eq(n, 16);
     static const char *const common[] = {"kind", "status", "key", "label", "method", "bits", "seed", "hasher_params",
                                          "dataset", "protocol", "split_hash", "queries", "database", "conventions",
-                                         "metrics", "timings", "versions", "threads", "finished_at"};
+                                         "metrics", "timings", "versions", "threads", "finished_at",
+                                         "device"};
     static const char *const train_m[] = {"mAP@1000", "P@H<=2", "R@H<=2", "mean_tie_bucket"};
     static const char *const attack_m[] = {"mAP@1000", "P@H<=2", "R@H<=2", "mAP@1000(clean)", "pert_rmse",
                                            "linf_255", "psnr", "ssim"};
