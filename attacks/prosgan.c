@@ -215,10 +215,13 @@ static hl_tensor *gen_forward(hl_ctx *ctx, const prosgan *p, hl_tensor *x, hl_te
     return hl_tanh(ctx, hl_conv2d_layer_forward(ctx, &G->out, h));
 }
 
-/* One power-iteration step on W [O, M] with u [O]: returns σ = uᵀWv and updates u. */
-static float sn_sigma(const hl_tensor *w, float *u) {
+/* One power-iteration step on W [O, M] with u [O] (both on the parameters' device; computed on the host through
+ * transfers, in double): returns σ = uᵀWv and updates u. */
+static float sn_sigma(hl_ctx *ctx, const hl_tensor *w, hl_tensor *ut) {
     int64_t O = w->shape[0], M = hl_tensor_numel(w) / O;
-    const float *W = w->data;
+    const float *W = hl_tensor_host(ctx, w);
+    float *u = hl_ctx_alloc(ctx, (size_t)O * sizeof *u);
+    hl_tensor_download(ut, u);
     double *v = calloc((size_t)M, sizeof *v), nv = 0, nu = 0, sigma = 0;
     double *wu = malloc((size_t)O * sizeof *wu);
     if (!v || !wu) {
@@ -237,6 +240,7 @@ static float sn_sigma(const hl_tensor *w, float *u) {
     }
     nu = sqrt(nu) + 1e-12;
     for (int64_t o = 0; o < O; o++) u[o] = (float)(wu[o] / nu), sigma += wu[o] * wu[o] / nu;
+    hl_tensor_upload(ut, u);
     free(v), free(wu);
     return sigma > 1e-12 ? (float)sigma : 1.0f;
 }
@@ -246,7 +250,7 @@ static hl_tensor *disc_forward(hl_ctx *ctx, pg_disc *D, hl_tensor *x) {
     hl_tensor *h = x;
     for (int i = 0; i < 2; i++) {
         const hl_conv2d_layer *c = &D->down[i];
-        float sigma = sn_sigma(c->w, D->u[i]->data);
+        float sigma = sn_sigma(ctx, c->w, D->u[i]);
         hl_tensor *w = hl_scale(ctx, c->w, 1.0f / sigma);
         h = hl_leaky_relu(ctx, hl_conv2d(ctx, h, w, c->b, c->opts), 0.01f);
     }
@@ -258,6 +262,7 @@ static hl_status disc_make(pg_disc *D, const prosgan *p, hl_rng *r) {
     hl_status st = HL_OK;
     int dw = (int)p->d_width, s = p->H / 4;
     hl_params_init(&D->p);
+    hl_params_set_device(&D->p, p->base.params.dev);
     hl_conv2d_layer_init(&D->down[0], &D->p, "D.down0", p->C, dw, 4, 2, 1, 1, true);
     hl_conv2d_layer_init(&D->down[1], &D->p, "D.down1", dw, 2 * dw, 4, 2, 1, 1, true);
     D->u[0] = hl_params_add_buffer(&D->p, "D.down0.u", 1, HL_SHAPE(dw), 0.0f);
@@ -270,9 +275,13 @@ static hl_status disc_make(pg_disc *D, const prosgan *p, hl_rng *r) {
     for (int i = 0; i < 2; i++) { /* u ~ N(0, 1), normalised (PyTorch's spectral_norm) */
         int64_t o = D->u[i]->shape[0];
         double nn = 0;
-        hl_rng_normal(r, D->u[i]->data, o, 0.0f, 1.0f);
-        for (int64_t j = 0; j < o; j++) nn += (double)D->u[i]->data[j] * D->u[i]->data[j];
-        for (int64_t j = 0; j < o; j++) D->u[i]->data[j] /= (float)(sqrt(nn) + 1e-12);
+        float *u = malloc((size_t)o * sizeof *u); /* drawn on the host, uploaded */
+        if (!u) HL_TRY(hl_error_set(HL_ENOMEM, "out of memory"));
+        hl_rng_normal(r, u, o, 0.0f, 1.0f);
+        for (int64_t j = 0; j < o; j++) nn += (double)u[j] * u[j];
+        for (int64_t j = 0; j < o; j++) u[j] /= (float)(sqrt(nn) + 1e-12);
+        hl_tensor_upload(D->u[i], u);
+        free(u);
     }
 done:
     return st;
@@ -321,6 +330,7 @@ hl_status hl_prosgan_prepare(hl_attack *a, const hl_hasher *victim, uint64_t see
     hl_conv_transpose2d_layer_init(&G->d1, P, "G.dec1", 4 * w, 2 * w, 4, 2, 1, 0, 1, false);
     hl_conv_transpose2d_layer_init(&G->d2, P, "G.dec2", 2 * w, w, 4, 2, 1, 0, 1, false);
     hl_conv2d_layer_init(&G->out, P, "G.out", w + C, C, 3, 1, 1, 1, false);
+    hl_params_set_device(P, victim->dev); /* the networks live where the victim does */
     if ((st = hl_params_alloc(P)) < 0) {
         hl_params_free(P);
         return st;
@@ -344,8 +354,14 @@ hl_status hl_prosgan_prepare(hl_attack *a, const hl_hasher *victim, uint64_t see
     hl_nn_init_default(&G->d1, &r);
     hl_nn_init_default(&G->d2, &r);
     hl_nn_init_default(&G->out, &r);
-    if (p->skip_init > 0) /* x's own channel passes through the centre tap: x' = tanh(skip_init·x + …) at the start */
-        for (int c = 0; c < C; c++) G->out.w->data[((int64_t)c * (w + C) + w + c) * 9 + 4] += p->skip_init;
+    if (p->skip_init > 0) { /* x's own channel passes through the centre tap: x' = tanh(skip_init·x + …) at the start */
+        float *ow = malloc((size_t)hl_tensor_numel(G->out.w) * sizeof *ow);
+        if (!ow) return hl_error_set(HL_ENOMEM, "out of memory");
+        hl_tensor_download(G->out.w, ow);
+        for (int c = 0; c < C; c++) ow[((int64_t)c * (w + C) + w + c) * 9 + 4] += p->skip_init;
+        hl_tensor_upload(G->out.w, ow);
+        free(ow);
+    }
     p->ready = true;
     return st;
 }
@@ -420,13 +436,14 @@ static hl_status train_codes(prosgan *p, hl_hasher *victim, hl_ctx *ctx, const h
         hl_no_grad_begin(ctx);
         hl_tensor *y = hl_hasher_forward(victim, ctx, hl_tensor_from(ctx, 4, HL_SHAPE(b, p->C, p->H, p->H), xb));
         hl_no_grad_end(ctx);
+        const float *yh = hl_tensor_host(ctx, y);
         for (int64_t j = 0; j < b * K; j++) {
-            if (!isfinite(y->data[j])) {
+            if (!isfinite(yh[j])) {
                 free(xb);
                 return hl_error_set(HL_ENUMERIC, "victim '%s' gave a non-finite output", victim->cls->name);
             }
-            out[i0 * K + j] = y->data[j] >= 0 ? 1.0f : -1.0f;
-            mag += fabs((double)y->data[j]);
+            out[i0 * K + j] = yh[j] >= 0 ? 1.0f : -1.0f;
+            mag += fabs((double)yh[j]);
         }
         p->base.forwards += b;
     }
@@ -471,10 +488,10 @@ static hl_status fit_proto(prosgan *p, hl_ctx *ctx, const hl_attack_fit_data *da
         hl_tensor *hp, *yh;
         proto_forward(ctx, &p->P, hl_tensor_from(ctx, 2, HL_SHAPE(B, L), y), &hp, &yh);
         hl_tensor *loss = hl_prosgan_proto_loss(ctx, hp, yh, y, codes, sim, n);
-        if (!isfinite(loss->data[0])) HL_TRY(hl_error_set(HL_ENUMERIC, "prosgan: stage-1 loss is not finite"));
+        const float lv = hl_tensor_host(ctx, loss)[0];
+        if (!isfinite(lv)) HL_TRY(hl_error_set(HL_ENUMERIC, "prosgan: stage-1 loss is not finite"));
         if (t % 100 == 0 || t == T - 1)
-            hl_msg(HL_LOG_DEBUG, "prosgan proto step %lld/%lld: loss %.5f", (long long)t + 1, (long long)T,
-                   (double)loss->data[0]);
+            hl_msg(HL_LOG_DEBUG, "prosgan proto step %lld/%lld: loss %.5f", (long long)t + 1, (long long)T, (double)lv);
         hl_backward(ctx, loss);
         hl_optim_step(o);
         hl_optim_zero_grad(o);
@@ -492,8 +509,10 @@ static hl_tensor *proto_eval(prosgan *p, hl_ctx *ctx, const float *y, int64_t B,
     hl_no_grad_begin(ctx);
     hl_tensor *hp, *f = proto_forward(ctx, &p->P, hl_tensor_from(ctx, 2, HL_SHAPE(B, p->L), y), &hp, NULL);
     hl_no_grad_end(ctx);
-    if (code)
-        for (int64_t i = 0; i < B * p->K; i++) code[i] = hp->data[i] >= 0 ? 1.0f : -1.0f;
+    if (code) {
+        const float *hh = hl_tensor_host(ctx, hp);
+        for (int64_t i = 0; i < B * p->K; i++) code[i] = hh[i] >= 0 ? 1.0f : -1.0f;
+    }
     return f;
 }
 
@@ -513,10 +532,10 @@ static hl_status write_grid(prosgan *p, hl_ctx *ctx, const hl_attack_fit_data *d
     hl_tensor *xs = hl_add_scalar(ctx, hl_scale(ctx, hl_tensor_from(ctx, 4, HL_SHAPE(m, p->C, p->H, p->H), x), 2), -1);
     hl_tensor *g = gen_forward(ctx, p, xs, f);
     hl_no_grad_end(ctx);
+    const float *gh = hl_tensor_host(ctx, g);
     for (int64_t i = 0; i < m; i++) {
         memcpy(img + 2 * i * d, x + i * d, (size_t)d * sizeof *img);
-        for (int64_t j = 0; j < d; j++)
-            img[(2 * i + 1) * d + j] = HL_MIN(1.0f, HL_MAX(0.0f, (g->data[i * d + j] + 1) / 2));
+        for (int64_t j = 0; j < d; j++) img[(2 * i + 1) * d + j] = HL_MIN(1.0f, HL_MAX(0.0f, (gh[i * d + j] + 1) / 2));
     }
     snprintf(path, sizeof path, "%s/prosgan_epoch%03lld.png", data->workdir, (long long)epoch + 1);
     HL_TRY(hl_grid_write_png(path, img, 2 * m, p->C, p->H, p->H, (int)m, 2, 2));
@@ -597,11 +616,12 @@ static hl_status fit_gan(prosgan *p, hl_hasher *victim, hl_ctx *ctx, const hl_at
             hl_tensor *ladv = hl_mse(ctx, da, hl_tensor_from(ctx, 2, da->shape, ya));
             hl_tensor *lg = hl_add(ctx, hl_scale(ctx, lrec, p->rec_weight), hl_scale(ctx, lham, p->ham_weight));
             lg = hl_add(ctx, lg, hl_scale(ctx, ladv, p->adv_weight));
-            if (!isfinite(lg->data[0])) {
+            if (!isfinite(hl_tensor_host(ctx, lg)[0])) {
                 hl_params_set_requires_grad(&D.p, true);
                 HL_TRY(hl_error_set(HL_ENUMERIC, "prosgan: generator loss is not finite (epoch %lld)", (long long)e));
             }
-            sums[0] += lrec->data[0], sums[1] += lham->data[0], sums[2] += ladv->data[0];
+            sums[0] += hl_tensor_host(ctx, lrec)[0], sums[1] += hl_tensor_host(ctx, lham)[0];
+            sums[2] += hl_tensor_host(ctx, ladv)[0];
             hl_backward(ctx, lg);
             p->base.forwards += B, p->base.backwards += B;
             hl_optim_step(og);
@@ -611,7 +631,7 @@ static hl_status fit_gan(prosgan *p, hl_hasher *victim, hl_ctx *ctx, const hl_at
                 hl_tensor *dr = disc_forward(ctx, &D, xs), *df = disc_forward(ctx, &D, hl_detach(ctx, xa));
                 hl_tensor *ld = hl_scale(ctx, hl_add(ctx, hl_mse(ctx, dr, hl_tensor_from(ctx, 2, dr->shape, yr)),
                                                      hl_mse(ctx, df, hl_tensor_from(ctx, 2, df->shape, yf))), 0.5f);
-                sums[3] += ld->data[0];
+                sums[3] += hl_tensor_host(ctx, ld)[0];
                 hl_backward(ctx, ld);
                 hl_optim_step(od);
             }
@@ -723,7 +743,8 @@ static hl_status prosgan_perturb(hl_attack *self, hl_hasher *victim, hl_ctx *ctx
     hl_tensor *xs = hl_add_scalar(ctx, hl_scale(ctx, hl_tensor_from(ctx, 4, x->shape, x->data), 2.0f), -1.0f);
     hl_tensor *g = gen_forward(ctx, p, xs, f);
     hl_no_grad_end(ctx);
-    for (int64_t i = 0; i < B * d; i++) x_adv->data[i] = (g->data[i] + 1.0f) * 0.5f;
+    const float *gh = hl_tensor_host(ctx, g); /* x and x_adv are host tensors (attacks/attack.h) */
+    for (int64_t i = 0; i < B * d; i++) x_adv->data[i] = (gh[i] + 1.0f) * 0.5f;
     hl_threat_project(&self->opts.threat, x->data, x_adv->data, B, d);
     hl_ctx_reset(ctx);
     free(y);
@@ -738,7 +759,7 @@ const hl_attack_class hl_attack_prosgan = {
     .params = prosgan_params,
     .n_params = (int)HL_ARRAY_LEN(prosgan_params),
     .size = sizeof(prosgan),
-    .flags = HL_ATTACK_TARGETED | HL_ATTACK_NEEDS_FIT | HL_ATTACK_UNBOUNDED,
+    .flags = HL_ATTACK_TARGETED | HL_ATTACK_NEEDS_FIT | HL_ATTACK_UNBOUNDED | HL_ATTACK_DEVICE,
     .init = prosgan_init,
     .perturb = prosgan_perturb,
     .fit = prosgan_fit,

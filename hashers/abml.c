@@ -238,8 +238,10 @@ static hl_status abml_init(hl_hasher *self, const hl_config *cfg, const hl_datas
             hl_error_wrap("abml: the generator G_H (mutual: true) needs 28×28 or 32×32 images; use mutual: false");
             goto done;
         }
+        hl_params_set_device(&m->pg, self->dev);
         HL_TRY(hl_params_alloc(&m->pg));
         hl_linear_layer_init(&m->adv, &m->pa, "adv", m->net.bb.features, 1, true);
+        hl_params_set_device(&m->pa, self->dev);
         HL_TRY(hl_params_alloc(&m->pa));
         hl_rng r = hl_rng_make(seed, 0x47414e /* "GAN" */);
         hl_gan_generator_reset(&m->g, &r);
@@ -277,12 +279,12 @@ typedef struct abml_run {
 
 static void bn_save(abml_run *r) {
     hl_params *p = &r->m->base.params;
-    if (p->buf_len) memcpy(r->bn_save, p->bufdata, (size_t)p->buf_len * sizeof *r->bn_save);
+    if (p->buf_len) hl_params_download(p, 1, r->bn_save);
 }
 
 static void bn_restore(abml_run *r) {
     hl_params *p = &r->m->base.params;
-    if (p->buf_len) memcpy(p->bufdata, r->bn_save, (size_t)p->buf_len * sizeof *r->bn_save);
+    if (p->buf_len) hl_params_upload(p, 1, r->bn_save);
 }
 
 /* G's input [b | z] with fresh noise. */
@@ -343,7 +345,8 @@ static hl_status mutual_step(abml_run *r, hl_tensor *x_l, hl_tensor *f_l, hl_ten
         real_logits = hl_concat(ctx, 2, parts, 0);
     }
     int64_t mu = x_u->shape[0];
-    for (int64_t i = 0; i < mu * K; i++) r->codes[i] = out_u->data[i] >= 0 ? 1.0f : -1.0f;
+    const float *ouh = hl_tensor_host(ctx, out_u);
+    for (int64_t i = 0; i < mu * K; i++) r->codes[i] = ouh[i] >= 0 ? 1.0f : -1.0f;
     if (m->feature_matching) { /* mean features of the real images of this step (labelled and unlabelled) */
         int F = m->net.bb.features;
         for (int j = 0; j < F; j++) r->fmean[j] = 0;
@@ -351,8 +354,9 @@ static hl_status mutual_step(abml_run *r, hl_tensor *x_l, hl_tensor *f_l, hl_ten
         int64_t cnt = 0;
         for (int a = 0; a < 2; a++) {
             if (!fr[a]) continue;
+            const float *fh = hl_tensor_host(ctx, fr[a]);
             for (int64_t i = 0; i < fr[a]->shape[0]; i++)
-                for (int j = 0; j < F; j++) r->fmean[j] += fr[a]->data[i * F + j];
+                for (int j = 0; j < F; j++) r->fmean[j] += fh[i * F + j];
             cnt += fr[a]->shape[0];
         }
         for (int j = 0; j < F; j++) r->fmean[j] /= (float)cnt;
@@ -365,7 +369,7 @@ static hl_status mutual_step(abml_run *r, hl_tensor *x_l, hl_tensor *f_l, hl_ten
     bn_restore(r);
     hl_tensor *ld = hl_gan_d_loss(ctx, HL_GAN_LOSS_NS, real_logits,
                                   hl_linear_layer_forward(ctx, &m->adv, adv_in(m, ctx, f_f)));
-    double dval = ld->data[0];
+    double dval = hl_tensor_host(ctx, ld)[0];
     loss = add_scaled(ctx, loss, ld, m->adv_weight);
     if (m->gen_weight > 0)
         loss = add_scaled(ctx, loss, code_recovery(r, ctx, hl_linear_layer_forward(ctx, &m->net.head, f_f), mu),
@@ -396,7 +400,7 @@ static hl_status mutual_step(abml_run *r, hl_tensor *x_l, hl_tensor *f_l, hl_ten
     } else {
         lg = hl_gan_g_loss(ctx, HL_GAN_LOSS_NS, hl_linear_layer_forward(ctx, &m->adv, fg));
     }
-    double gval = lg->data[0];
+    double gval = hl_tensor_host(ctx, lg)[0];
     hl_tensor *lgt = lg;
     if (m->code_weight > 0)
         lgt = add_scaled(ctx, lgt, code_recovery(r, ctx, hl_linear_layer_forward(ctx, &m->net.head, fg), mu),
@@ -520,16 +524,17 @@ static hl_status abml_train(hl_hasher *self, const hl_dataset *train, const int6
             hl_tensor *x = hl_tensor_from(ctx, 4, HL_SHAPE(b.m, train->c, train->h, train->w), b.images);
             hl_tensor *f = hl_backbone_forward(ctx, &m->net.bb, x);
             hl_tensor *out = hl_linear_layer_forward(ctx, &m->net.head, f); /* [m, K] */
+            const float *oh = hl_tensor_host(ctx, out);
             double loss;
             hl_deep_similarity(S, b.labels, &tl);
             if (m->wce) {
                 for (int64_t i = 0; i < b.m; i++)
-                    for (int k = 0; k < K; k++) U[pos[b.index[i]] * K + k] = tanhf(out->data[i * K + k]);
-                loss = hl_abml_wce_loss(out->data, b.m, K, U, n, S, &m->w, scratch, G, NULL);
+                    for (int k = 0; k < K; k++) U[pos[b.index[i]] * K + k] = tanhf(oh[i * K + k]);
+                loss = hl_abml_wce_loss(oh, b.m, K, U, n, S, &m->w, scratch, G, NULL);
             } else {
                 for (int64_t i = 0; i < b.m; i++)
-                    memcpy(V + pos[b.index[i]] * K, out->data + i * K, (size_t)K * sizeof *V);
-                loss = hl_dpsh_loss(out->data, b.m, K, V, n, S, m->w.eta, scratch, G, NULL);
+                    memcpy(V + pos[b.index[i]] * K, oh + i * K, (size_t)K * sizeof *V);
+                loss = hl_dpsh_loss(oh, b.m, K, V, n, S, m->w.eta, scratch, G, NULL);
             }
             if (mutual) {
                 for (int64_t i = 0; i < b.m * K; i++)
@@ -602,7 +607,8 @@ const hl_hasher_class hl_hasher_abml = {
     .params = abml_params,
     .n_params = (int)HL_ARRAY_LEN(abml_params),
     .size = sizeof(abml),
-    .flags = HL_HASHER_SUPERVISED | HL_HASHER_SEMI_SUPERVISED | HL_HASHER_DIFFERENTIABLE | HL_HASHER_NEEDS_FIT,
+    .flags = HL_HASHER_SUPERVISED | HL_HASHER_SEMI_SUPERVISED | HL_HASHER_DIFFERENTIABLE | HL_HASHER_NEEDS_FIT |
+             HL_HASHER_DEVICE,
     .init = abml_init,
     .fini = abml_fini,
     .fit = abml_fit,

@@ -264,7 +264,8 @@ static hl_status defended_step(adsh *m, hl_deep_trainer *t, const hl_dataset *d,
     hl_ctx_reset(t->ctx);
     hl_tensor *x = hl_tensor_from(t->ctx, 4, HL_SHAPE(rows, d->c, d->h, d->w), w->xall);
     hl_tensor *u = hl_hashnet_forward(t->ctx, &m->net, x); /* [2B, K] pre-activation */
-    for (int64_t i = 0; i < rows * K; i++) w->ah[i] = tanhf(u->data[i]);
+    const float *uh = hl_tensor_host(t->ctx, u);
+    for (int64_t i = 0; i < rows * K; i++) w->ah[i] = tanhf(uh[i]);
     for (int64_t i = 0; i < B; i++) {
         int64_t p = pos[i];
         HL_ASSERT(b->index[i] == w->sidx[p], "batch order differs from hl_batcher_order");
@@ -278,7 +279,7 @@ static hl_status defended_step(adsh *m, hl_deep_trainer *t, const hl_dataset *d,
                                    w->grad + B * K);
     for (int64_t i = 0; i < rows * K; i++) w->grad[i] *= 1.0f - w->ah[i] * w->ah[i]; /* d tanh */
     *lsum += t->hook->clean_weight * l + t->hook->method_adv_weight * la +
-             hl_deep_hook_loss(t, u->data, w->bpos, B, K, w->grad);
+             hl_deep_hook_loss(t, uh, w->bpos, B, K, w->grad);
     return hl_deep_trainer_step(t, u, w->grad);
 }
 
@@ -311,15 +312,16 @@ static hl_status feature_learning(adsh *m, hl_deep_trainer *t, const hl_dataset 
             hl_ctx_reset(t->ctx);
             hl_tensor *x = hl_tensor_from(t->ctx, 4, HL_SHAPE(b.m, d->c, d->h, d->w), b.images);
             hl_tensor *a = hl_tanh(t->ctx, hl_hashnet_forward(t->ctx, &m->net, x)); /* [B, K] */
+            const float *ah = hl_tensor_host(t->ctx, a);
             for (int64_t i = 0; i < b.m; i++) {
                 int64_t p = pos[i];
                 HL_ASSERT(b.index[i] == w->sidx[p], "batch order differs from hl_batcher_order");
                 memcpy(w->sv_b + i * K, w->SV + p * K, (size_t)K * sizeof *w->SV);
                 memcpy(w->vown_b + i * K, w->V + w->omega[p] * K, (size_t)K * sizeof *w->V);
-                memcpy(w->U + p * K, a->data + i * K, (size_t)K * sizeof *w->U);
+                memcpy(w->U + p * K, ah + i * K, (size_t)K * sizeof *w->U);
                 w->ssq_b[i] = w->ssq[p];
             }
-            lsum += hl_adsh_batch_loss(a->data, b.m, K, w->G, w->sv_b, w->ssq_b, w->vown_b, m->gamma, n, w->grad);
+            lsum += hl_adsh_batch_loss(ah, b.m, K, w->G, w->sv_b, w->ssq_b, w->vown_b, m->gamma, n, w->grad);
             nb++;
             HL_TRY(hl_deep_trainer_step(t, a, w->grad));
         }
@@ -439,7 +441,7 @@ const hl_hasher_class hl_hasher_adsh = {
     .n_params = (int)HL_ARRAY_LEN(adsh_params),
     .size = sizeof(adsh),
     .flags = HL_HASHER_SUPERVISED | HL_HASHER_DIFFERENTIABLE | HL_HASHER_NEEDS_FIT | HL_HASHER_FIT_DATABASE |
-             HL_HASHER_TRAINABLE,
+             HL_HASHER_TRAINABLE | HL_HASHER_DEVICE,
     .init = adsh_init,
     .fini = adsh_fini,
     .fit = adsh_fit,

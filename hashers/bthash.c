@@ -253,9 +253,10 @@ static hl_status bthash_fit(hl_hasher *self, const hl_dataset *train, const int6
             hl_ctx_reset(t.ctx);
             hl_tensor *x = hl_tensor_from(t.ctx, 4, HL_SHAPE(2 * N, train->c, train->h, train->w), xv);
             hl_tensor *v = hl_hashnet_forward(t.ctx, &m->net, x); /* [2N, K]: view 0 rows, then view 1 rows */
-            for (int64_t i = 0; i < N; i++) memcpy(U + pos[b.index[i]] * K, v->data + i * K, (size_t)K * sizeof *U);
+            const float *vh = hl_tensor_host(t.ctx, v);
+            for (int64_t i = 0; i < N; i++) memcpy(U + pos[b.index[i]] * K, vh + i * K, (size_t)K * sizeof *U);
             hl_bthash_parts parts;
-            double loss = hl_bthash_loss(v->data, v->data + N * K, N, K, &m->loss, scratch, G, G + N * K, &parts);
+            double loss = hl_bthash_loss(vh, vh + N * K, N, K, &m->loss, scratch, G, G + N * K, &parts);
             if ((st = hl_deep_trainer_step(&t, v, G)) < 0) {
                 if (st != HL_EINTR) hl_error_wrap("epoch %lld", (long long)(e + 1));
                 goto done;
@@ -294,7 +295,7 @@ const hl_hasher_class hl_hasher_bthash = {
     .params = bthash_params,
     .n_params = (int)HL_ARRAY_LEN(bthash_params),
     .size = sizeof(bthash),
-    .flags = HL_HASHER_DIFFERENTIABLE | HL_HASHER_NEEDS_FIT,
+    .flags = HL_HASHER_DIFFERENTIABLE | HL_HASHER_NEEDS_FIT | HL_HASHER_DEVICE,
     .init = bthash_init,
     .fit = bthash_fit,
     .forward = bthash_forward,

@@ -334,27 +334,27 @@ static hl_status feature_pass(ddsh *d, hl_deep_trainer *t, const hl_dataset *tra
             xin = w->xall;
         }
         hl_ctx_reset(t->ctx);
-        hl_tensor *x = hl_tensor_new(t->ctx, 4, HL_SHAPE(rows, train->c, train->h, train->w));
-        memcpy(x->data, xin, (size_t)hl_tensor_numel(x) * sizeof *x->data);
+        hl_tensor *x = hl_tensor_from(t->ctx, 4, HL_SHAPE(rows, train->c, train->h, train->w), xin);
         hl_tensor *u = hl_hashnet_forward(t->ctx, &d->net, x); /* [rows, c] */
+        const float *uh = hl_tensor_host(t->ctx, u);
         for (int64_t i = 0; i < b.m; i++) {
             int64_t q = w->perm[at + i];
             HL_ASSERT(b.index[i] == w->gidx[q], "ddsh: batch order differs from hl_batcher_order");
             memcpy(w->SI + i * m, w->Sg + q * m, (size_t)m * sizeof *w->SI);
         }
-        double l = hl_ddsh_feature_grad(w->SI, u->data, b.m, w->Bo, m, c, w->G);
+        double l = hl_ddsh_feature_grad(w->SI, uh, b.m, w->Bo, m, c, w->G);
         float scale = (float)(1.0 / ((double)b.m * (double)g));
         if (t->hook) { /* the same loss on the adversarial rows (the clean rows' targets), then the hook's term */
-            double la = hl_ddsh_feature_grad(w->SI, u->data + b.m * c, b.m, w->Bo, m, c, w->G + b.m * c);
+            double la = hl_ddsh_feature_grad(w->SI, uh + b.m * c, b.m, w->Bo, m, c, w->G + b.m * c);
             for (int64_t i = 0; i < 2 * b.m * c; i++) w->G[i] *= scale;
             l = t->hook->clean_weight * l + t->hook->method_adv_weight * la;
-            hl_deep_hook_loss(t, u->data, w->bpos, b.m, c, w->G);
+            hl_deep_hook_loss(t, uh, w->bpos, b.m, c, w->G);
         } else {
             for (int64_t i = 0; i < b.m * c; i++) w->G[i] *= scale;
         }
         *loss += l;
         for (int64_t i = 0; i < b.m; i++) /* B[I] ← sign(a), a from before the step */
-            for (int k = 0; k < c; k++) w->Bg[w->perm[at + i] * c + k] = u->data[i * c + k] >= 0 ? 1.0f : -1.0f;
+            for (int k = 0; k < c; k++) w->Bg[w->perm[at + i] * c + k] = uh[i * c + k] >= 0 ? 1.0f : -1.0f;
         HL_TRY(hl_deep_trainer_step(t, u, w->G));
     }
 done:
@@ -458,7 +458,8 @@ const hl_hasher_class hl_hasher_ddsh = {
     .params = ddsh_params,
     .n_params = (int)HL_ARRAY_LEN(ddsh_params),
     .size = sizeof(ddsh),
-    .flags = HL_HASHER_SUPERVISED | HL_HASHER_DIFFERENTIABLE | HL_HASHER_NEEDS_FIT | HL_HASHER_TRAINABLE,
+    .flags = HL_HASHER_SUPERVISED | HL_HASHER_DIFFERENTIABLE | HL_HASHER_NEEDS_FIT | HL_HASHER_TRAINABLE |
+             HL_HASHER_DEVICE,
     .init = ddsh_init,
     .fit = ddsh_fit,
     .forward = ddsh_forward,

@@ -431,6 +431,7 @@ static hl_status gan_setup(hashgan *m, hl_optim **og, hl_optim **od) {
                                  (int)m->gan_width));
     HL_TRY(hl_gan_disc_init(&m->disc, &m->pd, "D", in->c, in->h, in->w, (int)m->gan_width, m->base.bits,
                             (int)m->disc_hidden));
+    hl_params_set_device(&m->pg, m->base.dev), hl_params_set_device(&m->pd, m->base.dev);
     HL_TRY(hl_params_alloc(&m->pg));
     HL_TRY(hl_params_alloc(&m->pd));
     hl_rng r = hl_rng_make(m->base.seed, 0x6a6e);
@@ -463,8 +464,9 @@ static hl_status adversarial_step(hashgan *m, hl_deep_trainer *t, hl_optim *og, 
     hl_tensor *b_ste = hl_sign_ste(ctx, u);                                    /* ±1, straight-through */
     hl_tensor *gin_f = b_det, *gin_r = u;
     if (Z > 0) {
-        hl_tensor *z = hl_tensor_new(ctx, 2, HL_SHAPE(B, Z));
-        hl_rng_normal(r, z->data, B * Z, 0.0f, 1.0f);
+        float *hz = hl_ctx_alloc(ctx, (size_t)(B * Z) * sizeof *hz); /* drawn on the host, uploaded */
+        hl_rng_normal(r, hz, B * Z, 0.0f, 1.0f);
+        hl_tensor *z = hl_tensor_from(ctx, 2, HL_SHAPE(B, Z), hz);
         gin_f = hl_concat(ctx, 2, (hl_tensor *[]){b_det, z}, 1);
         gin_r = hl_concat(ctx, 2, (hl_tensor *[]){u, z}, 1);
     }
@@ -478,10 +480,10 @@ static hl_status adversarial_step(hashgan *m, hl_deep_trainer *t, hl_optim *og, 
     if (m->recon_weight > 0) {
         hl_tensor *xr = hl_gan_generator_forward(ctx, &m->gen, gin_r);
         hl_tensor *lr = hl_mse(ctx, xr, x);
-        rec = lr->data[0];
+        rec = hl_tensor_host(ctx, lr)[0];
         total = hl_add(ctx, total, hl_scale(ctx, lr, (float)m->recon_weight));
     }
-    if (!isfinite(total->data[0])) {
+    if (!isfinite(hl_tensor_host(ctx, total)[0])) {
         hl_tape_clear(ctx);
         hl_gan_freeze(&m->pd, NULL, false);
         return hl_error_set(HL_ERR, "hashgan diverged at step %lld (non-finite loss); lower lr or gan_lr",
@@ -498,7 +500,8 @@ static hl_status adversarial_step(hashgan *m, hl_deep_trainer *t, hl_optim *og, 
     hl_backward(ctx, ld);
     hl_optim_step(od);
     hl_optim_zero_grad(od);
-    acc->adv_eg += adv->data[0] * (double)B, acc->adv_d += ld->data[0] * (double)B, acc->recon += rec * (double)B;
+    acc->adv_eg += hl_tensor_host(ctx, adv)[0] * (double)B, acc->adv_d += hl_tensor_host(ctx, ld)[0] * (double)B;
+    acc->recon += rec * (double)B;
     return HL_OK;
 }
 
@@ -600,17 +603,18 @@ static hl_status hashgan_fit(hl_hasher *self, const hl_dataset *train, const int
             hl_ctx_reset(t.ctx);
             hl_tensor *x = hl_tensor_from(t.ctx, 4, HL_SHAPE(b.m, train->c, train->h, train->w), b.images);
             hl_tensor *u = hl_tanh(t.ctx, hl_hashnet_forward(t.ctx, &m->net, x)); /* [m, K] */
+            const float *uh = hl_tensor_host(t.ctx, u);
             for (int64_t i = 0; i < b.m; i++) {
                 int64_t p = pos[b.index[i]];
-                memcpy(U + p * K, u->data + i * K, (size_t)K * sizeof *U);
+                memcpy(U + p * K, uh + i * K, (size_t)K * sizeof *U);
                 memcpy(Sb + i * n, S + p * n, (size_t)n);
             }
             hl_hashgan_loss_parts parts;
-            double loss = hl_hashgan_semantic_loss(u->data, b.m, K, U, n, Sb, w_neg, m->w_zero, m->tau, m->eta, theta,
+            double loss = hl_hashgan_semantic_loss(uh, b.m, K, U, n, Sb, w_neg, m->w_zero, m->tau, m->eta, theta,
                                                    Gs, &parts);
             loss *= sem_scale;
             for (int64_t i = 0; i < b.m * K; i++) Gs[i] *= (float)sem_scale;
-            if (m->bit_balance > 0) loss += balance_term(u->data, b.m, K, m->bit_balance, Gs);
+            if (m->bit_balance > 0) loss += balance_term(uh, b.m, K, m->bit_balance, Gs);
             if (m->adversarial) st = adversarial_step(m, &t, og, od, &noise, x, u, Gs, &gs);
             else st = hl_deep_trainer_step(&t, u, Gs);
             if (st < 0) {
@@ -658,7 +662,7 @@ const hl_hasher_class hl_hasher_hashgan = {
     .params = hashgan_params,
     .n_params = (int)HL_ARRAY_LEN(hashgan_params),
     .size = sizeof(hashgan),
-    .flags = HL_HASHER_DIFFERENTIABLE | HL_HASHER_NEEDS_FIT,
+    .flags = HL_HASHER_DIFFERENTIABLE | HL_HASHER_NEEDS_FIT | HL_HASHER_DEVICE,
     .init = hashgan_init,
     .fini = hashgan_fini,
     .fit = hashgan_fit,

@@ -47,6 +47,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/kernels.h"
 #include "hashers/deep.h"
 #include "hashers/nmlayer.h"
 
@@ -277,8 +278,9 @@ static hl_status nml_init(hl_hasher *self, const hl_config *cfg, const hl_datase
     HL_TRY(hl_params_alloc(&self->params));
     HL_TRY(hl_hashnet_init_values(&m->net, &self->params, &m->o, seed));
     /* untrained network: its K-unit head is the first K neurons of the training head */
-    memcpy(m->final.w->data, m->net.head.w->data, (size_t)bits * m->net.bb.features * sizeof(float));
-    memcpy(m->final.b->data, m->net.head.b->data, (size_t)bits * sizeof(float));
+    const hl_kern_base *k = hl_params_kernels(&self->params)->base; /* the first `bits` rows of the head */
+    k->copy((int64_t)bits * m->net.bb.features, m->net.head.w->data, m->final.w->data);
+    k->copy(bits, m->net.head.b->data, m->final.b->data);
 done:
     return st;
 }
@@ -354,18 +356,18 @@ static hl_status nml_fit(hl_hasher *self, const hl_dataset *train, const int64_t
     float *h = malloc((size_t)(Bmax * N0) * sizeof *h), *o = malloc((size_t)(Bmax * N0) * sizeof *o);
     float *U = malloc((size_t)(n * N0) * sizeof *U), *Wm = malloc((size_t)N0 * F * sizeof *Wm);
     float *bm = malloc((size_t)N0 * sizeof *bm);
+    float *W = malloc((size_t)N0 * F * sizeof *W), *b = malloc((size_t)N0 * sizeof *b); /* host copies of the head */
     g.group = malloc((size_t)N0 * sizeof *g.group), g.imp = malloc((size_t)N0 * sizeof *g.imp);
     g.A = malloc((size_t)N0 * N0 * sizeof *g.A), g.Ahat = malloc((size_t)N0 * N0 * sizeof *g.Ahat);
     g.s = malloc((size_t)N0 * sizeof *g.s), g.ss = malloc((size_t)N0 * N0 * sizeof *g.ss);
     g.rho = malloc((size_t)N0 * N0 * sizeof *g.rho);
-    if (!S || !G || !h || !o || !U || !Wm || !bm || !g.group || !g.imp || !g.A || !g.Ahat || !g.s || !g.ss || !g.rho)
+    if (!S || !G || !h || !o || !U || !Wm || !bm || !W || !b || !g.group || !g.imp || !g.A || !g.Ahat || !g.s || !g.ss || !g.rho)
         HL_TRY(hl_error_set(HL_ENOMEM, "nmlayer: out of memory for %lld training codes of %d bits", (long long)n, N0));
     if (E == 0) goto done; /* the untrained network */
     hl_batcher_opts bo = hl_deep_batcher_opts(self, &m->o);
     HL_TRY(hl_batcher_init(&bt, train, idx, n, &bo));
     const int64_t nb = hl_batcher_count(&bt);
     hl_params_set_requires_grad_prefix(&self->params, "final.", false);
-    float *W = m->net.head.w->data, *b = m->net.head.b->data;
     int N = N0;
     /* Resumable: the position (stage, its epochs done, the global epoch, the stage's step count, N) and the stage's
      * statistics are saved with the model after every epoch; a resumed fit jumps to that stage (the earlier stages'
@@ -416,12 +418,13 @@ static hl_status nml_fit(hl_hasher *self, const hl_dataset *train, const int64_t
                 hl_tensor *x = hl_tensor_from(t.ctx, 4, HL_SHAPE(B, train->c, train->h, train->w), bat.images);
                 hl_tensor *z = hl_hashnet_forward(t.ctx, &m->net, x); /* [B, N0]; columns >= N are unused */
                 hl_deep_similarity(S, bat.labels, bat.labels);
-                double L = hl_nml_loss_z(z->data, N0, g.Ahat, S, B, N, m->eta, G, o);
+                const float *zh = hl_tensor_host(t.ctx, z);
+                double L = hl_nml_loss_z(zh, N0, g.Ahat, S, B, N, m->eta, G, o);
                 if (!isfinite(L))
                     HL_TRY(hl_error_set(HL_ENUMERIC, "nmlayer diverged at epoch %lld (loss %g); lower lr",
                                         (long long)epoch + 1, L));
                 for (int64_t r = 0; r < B; r++)
-                    for (int i = 0; i < N; i++) h[r * N + i] = tanhf(z->data[r * N0 + i]);
+                    for (int i = 0; i < N; i++) h[r * N + i] = tanhf(zh[r * N0 + i]);
                 HL_TRY(hl_deep_trainer_step(&t, z, G));
                 memcpy(U + seen * N, o, (size_t)(B * N) * sizeof *U);
                 lsum += L * (double)B, seen += B, step++;
@@ -449,24 +452,26 @@ static hl_status nml_fit(hl_hasher *self, const hl_dataset *train, const int64_t
         if (g.target >= N) continue;
         /* truncation: the groups of the final graph become single neurons (weights and biases summed) */
         if (g.G != g.target) stage_regroup(&g, g.target);
+        hl_tensor_download(m->net.head.w, W), hl_tensor_download(m->net.head.b, b);
         hl_nml_merge_rows(W, b, N, F, g.group, g.G, Wm, bm);
         memcpy(W, Wm, (size_t)g.G * F * sizeof *W), memcpy(b, bm, (size_t)g.G * sizeof *b);
         memset(W + (size_t)g.G * F, 0, (size_t)(N0 - g.G) * F * sizeof *W);
         memset(b + g.G, 0, (size_t)(N0 - g.G) * sizeof *b);
+        hl_tensor_upload(m->net.head.w, W), hl_tensor_upload(m->net.head.b, b);
         char buf[1024];
         groups_str(g.group, N, g.G, buf, sizeof buf);
         hl_msg(HL_LOG_INFO, "nmlayer %db: stage %d: %d -> %d neurons, groups %s", K, seg + 1, N, g.G, buf);
         N = g.G;
     }
     HL_ASSERT(N == K, "nmlayer: ended with %d neurons, not %d", N, K);
-    memcpy(m->final.w->data, W, (size_t)K * F * sizeof *W);
-    memcpy(m->final.b->data, b, (size_t)K * sizeof *b);
+    hl_tensor_download(m->net.head.w, W), hl_tensor_download(m->net.head.b, b);
+    hl_tensor_upload(m->final.w, W), hl_tensor_upload(m->final.b, b); /* the first K rows: final is [K, F] */
     HL_TRY(hl_deep_recalibrate_bn(self, &m->net, &m->o, train, idx, n));
 done:
     if (training) hl_deep_trainer_end(&t);
     hl_params_set_requires_grad_prefix(&self->params, "final.", true);
     hl_batcher_free(&bt);
-    free(S), free(G), free(h), free(o), free(U), free(Wm), free(bm);
+    free(S), free(G), free(h), free(o), free(U), free(Wm), free(bm), free(W), free(b);
     free(g.group), free(g.imp), free(g.A), free(g.Ahat), free(g.s), free(g.ss), free(g.rho);
     return st;
 }
@@ -481,7 +486,7 @@ const hl_hasher_class hl_hasher_nmlayer = {
     .params = nml_params,
     .n_params = (int)HL_ARRAY_LEN(nml_params),
     .size = sizeof(nmlayer),
-    .flags = HL_HASHER_SUPERVISED | HL_HASHER_DIFFERENTIABLE | HL_HASHER_NEEDS_FIT,
+    .flags = HL_HASHER_SUPERVISED | HL_HASHER_DIFFERENTIABLE | HL_HASHER_NEEDS_FIT | HL_HASHER_DEVICE,
     .init = nml_init,
     .fit = nml_fit,
     .forward = nml_forward,

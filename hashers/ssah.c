@@ -57,6 +57,7 @@
 #include <sys/stat.h>
 
 #include "core/io/grid.h"
+#include "core/kernels.h"
 #include "core/nn/layers.h"
 #include "core/tape.h"
 #include "hashers/deep.h"
@@ -194,6 +195,7 @@ static hl_status ssah_init(hl_hasher *self, const hl_config *cfg, const hl_datas
     hl_conv2d_layer_init(&m->a.c1, &m->a.p, "anet.c1", info->c, 16, 3, 2, 1, 1, true);
     hl_conv2d_layer_init(&m->a.c2, &m->a.p, "anet.c2", 16, 32, 3, 2, 1, 1, true);
     hl_linear_layer_init(&m->a.fc, &m->a.p, "anet.fc", 32, P, true);
+    hl_params_set_device(&m->a.p, self->dev);
     HL_TRY(hl_params_alloc(&m->a.p));
     hl_rng r = hl_rng_make(seed, SSAH_RNG_STREAM);
     hl_nn_init_default_conv2d(&m->a.c1, &r);
@@ -239,8 +241,9 @@ static hl_tensor *make_hard(ssah *m, hl_ctx *ctx, hl_tensor *x, double pace) {
         if (logits) {
             cells = hl_sigmoid(ctx, hl_slice(ctx, logits, 1, off, off + s2));
         } else {
-            cells = hl_tensor_new(ctx, 2, HL_SHAPE(B, s2));
-            hl_rng_uniform(&r, cells->data, B * s2, 0.0f, 1.0f);
+            float *hc = hl_ctx_alloc(ctx, (size_t)(B * s2) * sizeof *hc); /* drawn on the host, uploaded */
+            hl_rng_uniform(&r, hc, B * s2, 0.0f, 1.0f);
+            cells = hl_tensor_from(ctx, 2, HL_SHAPE(B, s2), hc);
         }
         hl_tensor *up = hl_tensor_from(ctx, 2, HL_SHAPE(s2, H * W), m->up[g]);
         hl_tensor *ms = hl_matmul_t(ctx, cells, up, false, false); /* [B, H·W] */
@@ -252,8 +255,9 @@ static hl_tensor *make_hard(ssah *m, hl_ctx *ctx, hl_tensor *x, double pace) {
     if (logits) {
         ang = hl_scale(ctx, hl_tanh_scaled(ctx, hl_slice(ctx, logits, 1, off, off + 1), 1.0f), amax);
     } else {
-        ang = hl_tensor_new(ctx, 1, HL_SHAPE(B));
-        hl_rng_uniform(&r, ang->data, B, -amax, amax);
+        float *ha = hl_ctx_alloc(ctx, (size_t)B * sizeof *ha);
+        hl_rng_uniform(&r, ha, B, -amax, amax);
+        ang = hl_tensor_from(ctx, 1, HL_SHAPE(B), ha);
     }
     return hl_ssah_deform(ctx, x, mask, ang, rho);
 }
@@ -277,9 +281,10 @@ static hl_status write_grid(ssah *m, hl_ctx *ctx, const hl_dataset *train, const
     m->rng_step = saved; /* the grid does not shift the training draws */
     hl_no_grad_end(ctx);
     float *img = hl_ctx_alloc(ctx, (size_t)(2 * k * C * HW) * sizeof *img);
+    const float *xv = hl_tensor_host(ctx, x), *xhv = hl_tensor_host(ctx, xh);
     for (int64_t i = 0; i < k; i++) {
-        memcpy(img + (2 * i) * C * HW, x->data + i * C * HW, (size_t)(C * HW) * sizeof *img);
-        memcpy(img + (2 * i + 1) * C * HW, xh->data + i * C * HW, (size_t)(C * HW) * sizeof *img);
+        memcpy(img + (2 * i) * C * HW, xv + i * C * HW, (size_t)(C * HW) * sizeof *img);
+        memcpy(img + (2 * i + 1) * C * HW, xhv + i * C * HW, (size_t)(C * HW) * sizeof *img);
     }
     const int cols = k >= 4 ? 8 : (int)(2 * k);
     const int rows = (int)((2 * k + cols - 1) / cols);
@@ -364,35 +369,37 @@ static hl_status ssah_train(ssah *m, const hl_dataset *train, const int64_t *idx
             /* (1) hard samples, constants for the H-step */
             const int64_t rows = mb + (hard ? mb : 0) + 2 * mu;
             hl_tensor *xall = hl_tensor_new(t.ctx, 4, HL_SHAPE(rows, C, train->h, train->w));
-            const size_t img = (size_t)(C * HW) * sizeof(float);
-            memcpy(xall->data, xl->data, (size_t)mb * img);
+            const int64_t img = C * HW;
+            void (*copy)(int64_t, const float *, float *) = t.ctx->k->base->copy; /* device to device */
+            copy(mb * img, xl->data, xall->data);
             if (hard) {
                 hl_no_grad_begin(t.ctx);
                 hl_tensor *xh = make_hard(m, t.ctx, xl, pace);
-                memcpy(xall->data + mb * C * HW, xh->data, (size_t)mb * img);
+                copy(mb * img, xh->data, xall->data + mb * img);
                 if (mu > 0) {
                     hl_tensor *xu = hl_tensor_from(t.ctx, 4, HL_SHAPE(mu, C, train->h, train->w), ub.images);
                     hl_tensor *xuh = make_hard(m, t.ctx, xu, pace);
-                    memcpy(xall->data + 2 * mb * C * HW, xu->data, (size_t)mu * img);
-                    memcpy(xall->data + (2 * mb + mu) * C * HW, xuh->data, (size_t)mu * img);
+                    copy(mu * img, xu->data, xall->data + 2 * mb * img);
+                    copy(mu * img, xuh->data, xall->data + (2 * mb + mu) * img);
                 }
                 hl_no_grad_end(t.ctx);
             }
             /* (2) H-step */
             hl_tensor *o = hl_hashnet_forward(t.ctx, &m->net, xall); /* [rows, K] */
-            for (int64_t i = 0; i < mb; i++) memcpy(U + pos[b.index[i]] * K, o->data + i * K, (size_t)K * sizeof *U);
+            const float *ov = hl_tensor_host(t.ctx, o);
+            for (int64_t i = 0; i < mb; i++) memcpy(U + pos[b.index[i]] * K, ov + i * K, (size_t)K * sizeof *U);
             hl_deep_similarity(S, b.labels, &tl);
             memset(G, 0, (size_t)(rows * K) * sizeof *G);
-            double clean = hl_dpsh_loss(o->data, mb, K, U, n, S, m->eta, theta, G, NULL), loss = clean;
+            double clean = hl_dpsh_loss(ov, mb, K, U, n, S, m->eta, theta, G, NULL), loss = clean;
             if (hard) {
-                double lh = hl_dpsh_loss(o->data + mb * K, mb, K, U, n, S, m->eta, theta, G + mb * K, NULL);
+                double lh = hl_dpsh_loss(ov + mb * K, mb, K, U, n, S, m->eta, theta, G + mb * K, NULL);
                 for (int64_t i = mb * K; i < 2 * mb * K; i++) G[i] *= (float)m->hard_weight;
                 loss += m->hard_weight * lh;
                 hard_sum += lh;
             }
             if (mu > 0) {
                 float *g1 = G + 2 * mb * K, *g2 = g1 + mu * K;
-                double lc = hl_ssah_consistency(o->data + 2 * mb * K, o->data + (2 * mb + mu) * K, mu, K, g1, g2);
+                double lc = hl_ssah_consistency(ov + 2 * mb * K, ov + (2 * mb + mu) * K, mu, K, g1, g2);
                 for (int64_t i = 0; i < 2 * mu * K; i++) g1[i] *= (float)m->consistency;
                 loss += m->consistency * lc;
                 cons_sum += lc;
@@ -407,7 +414,7 @@ static hl_status ssah_train(ssah *m, const hl_dataset *train, const int64_t *idx
                 hl_params_set_requires_grad(&self->params, false);
                 xl = hl_tensor_from(t.ctx, 4, HL_SHAPE(mb, C, train->h, train->w), b.images);
                 hl_tensor *oh = hl_hashnet_forward(t.ctx, &m->net, make_hard(m, t.ctx, xl, pace));
-                double lh = hl_dpsh_loss(oh->data, mb, K, U, n, S, m->eta, theta, G, NULL), dlh;
+                double lh = hl_dpsh_loss(hl_tensor_host(t.ctx, oh), mb, K, U, n, S, m->eta, theta, G, NULL), dlh;
                 hl_ssah_anet_loss(lh, hl_ssah_target(clean, m->hardness, pace), &dlh);
                 for (int64_t i = 0; i < mb * K; i++) G[i] *= (float)dlh;
                 hl_backward_seed(t.ctx, oh, G);
@@ -470,7 +477,8 @@ const hl_hasher_class hl_hasher_ssah = {
     .params = ssah_params,
     .n_params = (int)HL_ARRAY_LEN(ssah_params),
     .size = sizeof(ssah),
-    .flags = HL_HASHER_SUPERVISED | HL_HASHER_SEMI_SUPERVISED | HL_HASHER_DIFFERENTIABLE | HL_HASHER_NEEDS_FIT,
+    .flags = HL_HASHER_SUPERVISED | HL_HASHER_SEMI_SUPERVISED | HL_HASHER_DIFFERENTIABLE | HL_HASHER_NEEDS_FIT |
+             HL_HASHER_DEVICE,
     .init = ssah_init,
     .fini = ssah_fini,
     .fit = ssah_fit,

@@ -190,7 +190,7 @@ hl_status hl_gan_write_samples(const hl_gan_generator *g, const float *z, int64_
     hl_status st = HL_OK;
     hl_ctx *ctx = NULL;
     if (n < 1 || cols < 1) return hl_error_set(HL_EINVAL, "%s: %lld samples in %d columns", path, (long long)n, cols);
-    HL_TRY(hl_ctx_create(&ctx, HL_DEVICE_CPU, 0));
+    HL_TRY(hl_ctx_create(&ctx, g->fc.w->dev, 0)); /* where the generator's parameters live */
     hl_ctx_set_train(ctx, false);
     hl_no_grad_begin(ctx);
     hl_tensor *zt = hl_tensor_from(ctx, 2, HL_SHAPE(n, g->z), z);

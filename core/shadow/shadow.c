@@ -1,4 +1,4 @@
-/* core/shadow/shadow.c — the shadow device's address range, allocator and guard; see shadow.h. */
+/* core/shadow/shadow.c — the shadow device's two address ranges, allocator and fault report; see shadow.h. */
 #define _GNU_SOURCE
 #include "core/shadow/shadow.h"
 
@@ -23,17 +23,12 @@ typedef struct shadow_block {
 } shadow_block;
 
 static pthread_mutex_t shadow_mu = PTHREAD_MUTEX_INITIALIZER;
-static unsigned char *shadow_base; /* reserved range, NULL until the first allocation */
+static unsigned char *shadow_mem;  /* storage range M (read-write), NULL until the first allocation */
+static unsigned char *shadow_base; /* view range V (never accessible): device pointers point here */
 static size_t shadow_reserved, shadow_top, shadow_in_use;
 static shadow_block *shadow_blocks;
 static size_t shadow_nblocks, shadow_capblocks;
-static int shadow_open; /* kernels inside the range right now */
 static struct sigaction shadow_prev_segv;
-
-static void shadow_protect(int prot, size_t from, size_t to) {
-    if (to > from && mprotect(shadow_base + from, to - from, prot) != 0)
-        hl_abort(__FILE__, __LINE__, "mprotect", "shadow device: mprotect failed");
-}
 
 static void shadow_segv(int sig, siginfo_t *si, void *uctx) {
     (void)uctx;
@@ -53,22 +48,28 @@ static void shadow_segv(int sig, siginfo_t *si, void *uctx) {
     raise(sig);
 }
 
-/* Reserve the range (caller holds the mutex). Tries 64 GiB, then smaller, of address space (nothing committed). */
+/* Reserve both ranges (caller holds the mutex). Tries 64 GiB each, then smaller, of address space: nothing is
+ * committed until a page of M is touched. */
 static bool shadow_reserve(void) {
     for (size_t gib = 64; gib >= 1; gib /= 2) {
         const size_t len = gib << 30;
+        void *m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+        if (m == MAP_FAILED) continue;
         void *p = mmap(NULL, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-        if (p != MAP_FAILED) {
-            shadow_base = p;
-            shadow_reserved = len;
-            struct sigaction sa;
-            memset(&sa, 0, sizeof sa);
-            sa.sa_sigaction = shadow_segv;
-            sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
-            sigemptyset(&sa.sa_mask);
-            sigaction(SIGSEGV, &sa, &shadow_prev_segv);
-            return true;
+        if (p == MAP_FAILED) {
+            munmap(m, len);
+            continue;
         }
+        shadow_mem = m;
+        shadow_base = p;
+        shadow_reserved = len;
+        struct sigaction sa;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_sigaction = shadow_segv;
+        sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
+        sigemptyset(&sa.sa_mask);
+        sigaction(SIGSEGV, &sa, &shadow_prev_segv);
+        return true;
     }
     return false;
 }
@@ -113,7 +114,6 @@ void *hl_shadow_alloc(size_t bytes) {
     if (!out && shadow_top + need <= shadow_reserved &&
         blocks_insert(shadow_nblocks, (shadow_block){shadow_top, need, true})) {
         out = shadow_base + shadow_top;
-        if (shadow_open) shadow_protect(PROT_READ | PROT_WRITE, shadow_top, shadow_top + need);
         shadow_top += need;
     }
     if (out) shadow_in_use += need;
@@ -138,7 +138,7 @@ void hl_shadow_free(void *p) {
     shadow_block *b = &shadow_blocks[lo];
     b->used = false;
     shadow_in_use -= b->len;
-    madvise(shadow_base + b->off, b->len, MADV_DONTNEED); /* give the pages back; they read as zero when reused */
+    madvise(shadow_mem + b->off, b->len, MADV_DONTNEED); /* give the pages back; they read as zero when reused */
     if (lo + 1 < shadow_nblocks && !shadow_blocks[lo + 1].used) {
         b->len += shadow_blocks[lo + 1].len;
         blocks_remove(lo + 1);
@@ -150,17 +150,10 @@ void hl_shadow_free(void *p) {
     pthread_mutex_unlock(&shadow_mu);
 }
 
-void hl_shadow_enter(void) {
-    pthread_mutex_lock(&shadow_mu);
-    if (shadow_open++ == 0) shadow_protect(PROT_READ | PROT_WRITE, 0, shadow_top);
-    pthread_mutex_unlock(&shadow_mu);
-}
-
-void hl_shadow_leave(void) {
-    pthread_mutex_lock(&shadow_mu);
-    HL_ASSERT(shadow_open > 0, "hl_shadow_leave without hl_shadow_enter");
-    if (--shadow_open == 0) shadow_protect(PROT_NONE, 0, shadow_top);
-    pthread_mutex_unlock(&shadow_mu);
+void *hl_shadow_real(const void *p) {
+    const unsigned char *a = p;
+    if (shadow_base && a >= shadow_base && a < shadow_base + shadow_reserved) return shadow_mem + (a - shadow_base);
+    return (void *)(uintptr_t)p;
 }
 
 bool hl_shadow_owns(const void *p) {

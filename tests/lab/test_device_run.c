@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "test_run.h"
+#include "test_victim.h"
 
 static const char SUITE[] = "name: devtoy\n"
                             "dataset: synthetic\n"
@@ -31,6 +32,31 @@ static const char SUITE[] = "name: devtoy\n"
                             "  - {method: auto, norm: linf, eps: 8/255}\n"
                             "  - {method: noise, norm: linf, eps: 8/255}\n"
                             "report: {formats: [json]}\n";
+
+/* Every other built-in hasher (tiny settings) and ProS-GAN, 28×28 images so the GAN-based methods (ABML's mutual
+ * learning, HashGAN) and ProS-GAN apply; the semi-supervised entries see 100 labels. */
+static const char SUITE_ALL[] = "name: devall\n"
+                                "dataset: synthetic\n"
+                                "synthetic: {n: 700, c: 1, h: 28, w: 28, classes: 4, noise: 0.3}\n"
+                                "protocol: cifar10-1:40/300\n"
+                                "seeds: [0]\n"
+                                "threads: 1\n"
+                                "attack_queries: 8\n"
+                                "device: %s\n"
+                                "hashers:\n"
+                                "  - {method: adsh, bits: [16], params: {epochs: 1, inner_epochs: 1, num_samples: 100}}\n"
+                                "  - {method: ddsh, bits: [16], params: {epochs: 1}}\n"
+                                "  - {method: nmlayer, bits: [16], params: {epochs: 2, start_bits: 24, stages: 1}}\n"
+                                "  - {method: abml, labeled: 100, bits: [16], params: {epochs: 1}}\n"
+                                "  - {method: ssah, labeled: 100, bits: [16], params: {epochs: 1}}\n"
+                                "  - {method: hashgan, bits: [16], params: {epochs: 1}}\n"
+                                "  - {method: bthash, bits: [16], params: {epochs: 1}}\n"
+                                "attacks:\n"
+                                "  - {method: pgd, norm: linf, eps: 8/255, steps: 2}\n"
+                                "  - {method: prosgan, targeted: true, norm: none,\n"
+                                "     params: {proto_steps: 20, gan_epochs: 1, batch: 16, width: 8, d_width: 8, feat: 16,\n"
+                                "              proto_hidden: 16, res_blocks: 1, grid: 0}}\n"
+                                "report: {formats: [json]}\n";
 
 static char *read_all(const char *path, size_t *n) {
     FILE *f = fopen(path, "rb");
@@ -68,20 +94,24 @@ static char *metrics_of(const char *rd, const char *key, const char **device) {
     return j;
 }
 
-Test(device_run, shadow_run_equals_the_cpu_run, .timeout = 900) {
-    char text[2048];
-    const char *dirs[2] = {tmp_dir("dev_cpu"), tmp_dir("dev_shadow")}, *devs[2] = {"cpu", "shadow"};
+/* Runs `suite` (a format with one %s: the device) on the CPU and on the shadow device into <tag>_cpu and
+ * <tag>_shadow, then compares every cell: metrics, codes, models and per-query files bit for bit. */
+static void cpu_equals_shadow(const char *suite, const char *tag, int64_t cells_expected) {
+    char text[4096], d0[64], d1[64];
+    snprintf(d0, sizeof d0, "%s_cpu", tag);
+    snprintf(d1, sizeof d1, "%s_shadow", tag);
+    const char *dirs[2] = {tmp_dir(d0), tmp_dir(d1)}, *devs[2] = {"cpu", "shadow"};
     for (int i = 0; i < 2; i++) {
-        snprintf(text, sizeof text, SUITE, devs[i]);
+        snprintf(text, sizeof text, suite, devs[i]);
         hl_run_summary sum;
         cr_assert_eq(run(write_suite(text), dirs[i], NULL, false, &sum), HL_OK, "%s: %s", devs[i], hl_error_last());
         cr_assert_eq(sum.failed, 0, "%s: %lld cells failed", devs[i], (long long)sum.failed);
-        cr_assert_eq(sum.ran, 16);
+        cr_assert_eq(sum.ran, cells_expected);
     }
     hl_cell *cells = NULL;
     int64_t n = 0;
     cells_of(dirs[0], &cells, &n); /* the device is not in the keys: both runs have these cells */
-    cr_assert_eq(n, 16);
+    cr_assert_eq(n, cells_expected);
     for (int64_t i = 0; i < n; i++) {
         char cd[2][1200];
         for (int k = 0; k < 2; k++) hl_store_cell_dir(dirs[k], cells[i].key, cd[k], sizeof cd[k]);
@@ -103,29 +133,49 @@ Test(device_run, shadow_run_equals_the_cpu_run, .timeout = 900) {
     free(cells);
 }
 
+Test(device_run, shadow_run_equals_the_cpu_run, .timeout = 900) { cpu_equals_shadow(SUITE, "dev", 16); }
+
+Test(device_run, every_hasher_and_prosgan_equal_on_shadow, .timeout = 1200) {
+    cpu_equals_shadow(SUITE_ALL, "devall", 7 * 3);
+}
+
+/* A class without HL_HASHER_DEVICE (the test victim, like a plugin that computes on host memory) is refused off the
+ * CPU, and so is an attack without HL_ATTACK_DEVICE; both work on the CPU. */
+static hl_status host_only_perturb(hl_attack *self, hl_hasher *victim, hl_ctx *ctx, const hl_tensor *x,
+                                   hl_tensor *x_adv, const hl_attack_goal *goal) {
+    (void)self, (void)victim, (void)ctx, (void)goal;
+    memcpy(x_adv->data, x->data, (size_t)hl_tensor_numel(x) * sizeof(float));
+    return HL_OK;
+}
+
 Test(device_run, unported_methods_are_refused_on_a_device) {
-    const char *text = "name: devrefuse\n"
-                       "dataset: synthetic\n"
-                       "synthetic: {n: 300, c: 1, h: 8, w: 8, classes: 4}\n"
-                       "protocol: cifar10-1:20/100\n"
-                       "seeds: [0]\n"
-                       "threads: 1\n"
-                       "device: shadow\n"
-                       "hashers:\n"
-                       "  - method: adsh\n"
-                       "    bits: [8]\n"
-                       "    params: {epochs: 1, inner_epochs: 1}\n"
-                       "report: {formats: [json]}\n";
-    const char *rd = tmp_dir("dev_refuse");
-    hl_run_summary sum;
-    (void)run(write_suite(text), rd, NULL, false, &sum);
-    cr_assert_eq(sum.failed, 1, "the ADSH cell fails instead of running on memory it cannot read");
-    hl_cell *cells = NULL;
-    int64_t n = 0;
-    cells_of(rd, &cells, &n);
-    hl_config *r = result_of(rd, cells[0].key);
-    const hl_config *e = hl_config_get(r, "error");
-    cr_assert(e && strstr(e->text, "does not run on device 'shadow' yet"), "error: %s", e ? e->text : "(none)");
-    hl_config_free(r);
-    free(cells);
+    hl_dataset_info info = {.c = 1, .h = 8, .w = 8, .nlabels = 4};
+    hl_hasher *h = NULL;
+    cr_assert_eq(hl_hasher_create_on(&h, &hl_test_tiny_class, NULL, &info, 8, 0, HL_DEVICE_SHADOW), HL_EUNSUPPORTED);
+    cr_assert(strstr(hl_error_last(), "does not run on device 'shadow' yet"), "%s", hl_error_last());
+    cr_assert_eq(hl_hasher_create_on(&h, &hl_test_tiny_class, NULL, &info, 8, 0, HL_DEVICE_CPU), HL_OK);
+    hl_hasher_free(h);
+    /* a built-in that declares the flag is created there */
+    cr_assert_eq(hl_hasher_create_on(&h, hl_hasher_class_find("dpsh"), NULL, &info, 8, 0, HL_DEVICE_SHADOW), HL_OK,
+                 "%s", hl_error_last());
+    cr_assert_eq(h->dev, HL_DEVICE_SHADOW);
+    cr_assert_eq(h->params.dev, HL_DEVICE_SHADOW);
+    /* an attack class without HL_ATTACK_DEVICE */
+    hl_attack_class cls = *hl_attack_class_find("noise");
+    cls.name = "host-only";
+    cls.flags &= ~(unsigned)HL_ATTACK_DEVICE;
+    cls.perturb = host_only_perturb;
+    hl_attack_opts ao;
+    hl_attack_opts_default(&ao);
+    hl_attack *a = NULL;
+    cr_assert_eq(hl_attack_create_class(&a, &cls, NULL, &ao), HL_OK, "%s", hl_error_last());
+    hl_ctx *ctx = NULL;
+    cr_assert_eq(hl_ctx_create(&ctx, HL_DEVICE_SHADOW, 0), HL_OK);
+    float x[64] = {0}, xa[64];
+    cr_assert_eq(hl_attack_run(a, h, ctx, x, xa, 1, NULL, 1), HL_EUNSUPPORTED);
+    cr_assert(strstr(hl_error_last(), "attack 'host-only' does not run on device 'shadow' yet"), "%s",
+              hl_error_last());
+    hl_ctx_free(ctx);
+    hl_attack_free(a);
+    hl_hasher_free(h);
 }
