@@ -6,7 +6,8 @@
  * table.c assembles them. Raw kernels take plain pointers and sizes (device memory for that device), never tensors,
  * and record nothing. Backward kernels ACCUMULATE (+=) into their gradient outputs unless their doc says otherwise.
  *
- * Every table is complete (tests/core/test_device_ops.c calls every entry of every available device). Devices:
+ * Every table is complete: tests/core/test_device_ops.c calls every entry of every available device (the retrieval
+ * family: tests/eval/test_retrieval_device.c, through eval/retrieval_device.c). Devices:
  * cpu (core/cpu/), cuda (core/cuda/, built with -DHASHLAB_CUDA=ON) and shadow (core/shadow/: the CPU kernels on
  * memory the host cannot touch, for finding missing transfers without a GPU).
  */
@@ -24,6 +25,7 @@
 #include "core/kern/loss.h"
 #include "core/kern/warp.h"
 #include "core/kern/optim.h"
+#include "core/kern/retrieval.h"
 
 typedef struct hl_kernels hl_kernels;
 struct hl_kernels {
@@ -39,6 +41,7 @@ struct hl_kernels {
     const hl_kern_loss *loss;     /* fused losses */
     const hl_kern_warp *warp;     /* bilinear affine warp, rotation angle gradient */
     const hl_kern_optim *optim;   /* optimizer updates */
+    const hl_kern_retrieval *retrieval; /* Hamming distances, relevance, distance buckets, stable-tie AP */
 };
 
 /* The kernel table of a device, or NULL if that device is not built in. */

@@ -33,8 +33,9 @@ typedef struct ref_cnn {
     hl_linear_layer f1, f2;
 } ref_cnn;
 
-static hl_status ref_cnn_init(ref_cnn *m, uint64_t seed) {
+static hl_status ref_cnn_init(ref_cnn *m, uint64_t seed, hl_device dev) {
     hl_params_init(&m->p);
+    hl_params_set_device(&m->p, dev);
     hl_conv2d_layer_init(&m->c1, &m->p, "conv1", 3, 32, 3, 1, 1, 1, true);
     hl_conv2d_layer_init(&m->c2, &m->p, "conv2", 32, 64, 3, 1, 1, 1, true);
     hl_conv2d_layer_init(&m->c3, &m->p, "conv3", 64, 128, 3, 1, 1, 1, true);
@@ -94,14 +95,15 @@ static void run_step(bench_state *s, step_kind kind) {
         hl_backward(ctx, loss);
         hl_optim_step(s->opt);
         hl_optim_zero_grad(s->opt);
-        s->last_loss = loss->data[0];
+        s->last_loss = hl_tensor_host(ctx, loss)[0]; /* a transfer: on a GPU, the step's sync point */
     } else if (kind == STEP_ATTACK) {
         hl_tensor_zero_grad(s->x);
         hl_tensor *loss = hl_sum(ctx, hl_mul(ctx, model_forward(s, s->x), s->t), HL_AXES_ALL, false);
         hl_backward(ctx, loss);
+        (void)hl_tensor_host_grad(ctx, s->x); /* an attack reads the input gradient (no copy on the CPU) */
     } else {
         hl_no_grad_begin(ctx);
-        model_forward(s, s->x);
+        (void)hl_tensor_host(ctx, model_forward(s, s->x)); /* encoding reads the codes (no copy on the CPU) */
         hl_no_grad_end(ctx);
     }
 }
@@ -131,8 +133,9 @@ void hl_bench_engine_defaults(hl_bench_engine_opts *o) {
 }
 
 /* The backbone net for inputs [3, size, size] (declared, allocated, initialised from seed). */
-static hl_status bb_net_init(bb_net *m, const char *name, int size, uint64_t seed) {
+static hl_status bb_net_init(bb_net *m, const char *name, int size, uint64_t seed, hl_device dev) {
     hl_status st = HL_OK;
+    hl_params_set_device(&m->p, dev);
     HL_TRY(hl_backbone_init(&m->bb, &m->p, "backbone", name, 3, size, size));
     hl_linear_layer_init(&m->head, &m->p, "head", m->bb.features, 48, true);
     HL_TRY(hl_params_alloc(&m->p));
@@ -171,21 +174,29 @@ hl_status hl_bench_engine(const hl_bench_engine_opts *o, hl_bench_engine_result 
     out->threads = hl_threads_set(o->threads);
     HL_TRY(hl_ctx_create(&s.ctx, o->dev, (size_t)64 << 20));
     if (s.is_ref) {
-        HL_TRY(ref_cnn_init(&s.net, 1));
+        HL_TRY(ref_cnn_init(&s.net, 1, o->dev));
         s.p = &s.net.p;
     } else {
-        HL_TRY(bb_net_init(&s.bnet, model, S, 1));
+        HL_TRY(bb_net_init(&s.bnet, model, S, 1, o->dev));
         s.p = &s.bnet.p;
     }
     hl_optim_config oc = hl_optim_defaults(HL_OPTIM_SGD);
     oc.lr = 0.01f;
     oc.momentum = 0.9f;
     HL_TRY(hl_optim_create(&s.opt, s.p, &oc));
-    HL_TRY(hl_tensor_create(&s.x, 4, HL_SHAPE(B, 3, S, S), HL_DEVICE_CPU));
-    HL_TRY(hl_tensor_create(&s.t, 2, HL_SHAPE(B, 48), HL_DEVICE_CPU));
-    hl_rng r = hl_rng_make(2, 1);
-    hl_rng_uniform(&r, s.x->data, hl_tensor_numel(s.x), 0.0f, 1.0f);
-    for (int64_t i = 0; i < hl_tensor_numel(s.t); i++) s.t->data[i] = hl_rng_uniform_at(3, 1, (uint64_t)i) < 0.5f ? -1.0f : 1.0f;
+    HL_TRY(hl_tensor_create(&s.x, 4, HL_SHAPE(B, 3, S, S), o->dev));
+    HL_TRY(hl_tensor_create(&s.t, 2, HL_SHAPE(B, 48), o->dev));
+    {   /* inputs and targets drawn on the host, uploaded once */
+        const int64_t nx = hl_tensor_numel(s.x), nt = hl_tensor_numel(s.t);
+        float *hx = malloc((size_t)HL_MAX(nx, nt) * sizeof *hx);
+        if (!hx) HL_TRY(hl_error_set(HL_ENOMEM, "out of memory"));
+        hl_rng r = hl_rng_make(2, 1);
+        hl_rng_uniform(&r, hx, nx, 0.0f, 1.0f);
+        hl_tensor_upload(s.x, hx);
+        for (int64_t i = 0; i < nt; i++) hx[i] = hl_rng_uniform_at(3, 1, (uint64_t)i) < 0.5f ? -1.0f : 1.0f;
+        hl_tensor_upload(s.t, hx);
+        free(hx);
+    }
 
     out->train_img_per_s = time_steps(&s, STEP_TRAIN, out);
     out->final_loss = s.last_loss;

@@ -106,7 +106,8 @@ hl_status hl_bench_retrieval(const hl_bench_retrieval_opts *o, hl_bench_retrieva
         hl_codes_pack(&q, xq);
         hl_codes_pack(&db, xd);
         hl_retrieval_result r;
-        HL_TRY(hl_retrieval_eval(&q, &lq, &db, &ld, &ro, &r, NULL));
+        if (o->dev == HL_DEVICE_CPU) HL_TRY(hl_retrieval_eval(&q, &lq, &db, &ld, &ro, &r, NULL));
+        else HL_TRY(hl_retrieval_eval_on(o->dev, &q, &lq, &db, &ld, &ro, &r, NULL));
         const double t1 = hl_time_s();
         volatile uint64_t sink = hl_rscan_floor(&q, &db);
         (void)sink;

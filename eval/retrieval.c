@@ -52,7 +52,7 @@ static hl_status check_codes(const hl_codes *q, const hl_codes *db) {
     return HL_OK;
 }
 
-static hl_status check_labels(const hl_codes *q, const hl_labels *ql, const hl_codes *db, const hl_labels *dbl) {
+hl_status hl_retrieval_check(const hl_codes *q, const hl_labels *ql, const hl_codes *db, const hl_labels *dbl) {
     hl_status st = check_codes(q, db);
     if (st < 0) return st;
     if (!ql || !dbl) return hl_error_set(HL_EINVAL, "retrieval: missing query or database labels");
@@ -94,14 +94,10 @@ static hl_status pool_init(pool *p, const hl_rdb *d, int per_thread) {
     return HL_OK;
 }
 
-typedef struct qres {
-    double ap, p_r, r_r, p_n, r_n, tie;
-    bool zero, unlabelled;
-} qres;
 
 /* The metrics of one query (after hl_rscan_query). */
 static void eval_query(hl_rscan *s, const hl_rdb *d, bool unlabelled, const hl_retrieval_opts *o, int64_t R, int64_t N,
-                       qres *out) {
+                       hl_rqres *out) {
     const int K = d->bits;
     hl_rscan_prepare(s, d, N > R ? N : R, o->radius);
     const hl_rcut c = hl_rscan_cut(s, R);
@@ -129,14 +125,15 @@ static void eval_query(hl_rscan *s, const hl_rdb *d, bool unlabelled, const hl_r
     out->unlabelled = unlabelled;
 }
 
-static bool empty_row(const hl_labels *l, int64_t i) {
+bool hl_retrieval_empty_row(const hl_labels *l, int64_t i) {
     for (int w = 0; w < l->words; w++)
         if (hl_labels_row(l, i)[w]) return false;
     return true;
 }
 
 /* ties: random — the database shuffled once with tie_seed (Fisher-Yates on the Philox stream), then stable. */
-static hl_status shuffle_db(const hl_codes *db, const hl_labels *dbl, uint64_t seed, hl_codes *pdb, hl_labels *pdbl) {
+hl_status hl_retrieval_shuffle_db(const hl_codes *db, const hl_labels *dbl, uint64_t seed, hl_codes *pdb,
+                                  hl_labels *pdbl) {
     int64_t *perm = malloc((size_t)db->n * sizeof *perm);
     if (!perm) return hl_error_set(HL_ENOMEM, "out of memory shuffling %lld items", (long long)db->n);
     hl_rng r = hl_rng_make(seed, HL_RETRIEVAL_TIES_STREAM);
@@ -149,7 +146,7 @@ static hl_status shuffle_db(const hl_codes *db, const hl_labels *dbl, uint64_t s
 
 hl_status hl_retrieval_eval(const hl_codes *q, const hl_labels *ql, const hl_codes *db, const hl_labels *dbl,
                             const hl_retrieval_opts *o, hl_retrieval_result *out, double *per_query_ap) {
-    hl_status st = check_labels(q, ql, db, dbl);
+    hl_status st = hl_retrieval_check(q, ql, db, dbl);
     if (st < 0) return st;
     if (!o || !out) return hl_error_set(HL_EINVAL, "retrieval: missing options or result");
     if ((unsigned)o->ties >= HL_TIES_COUNT || (unsigned)o->zero_relevant >= HL_ZERO_REL_COUNT)
@@ -161,11 +158,11 @@ hl_status hl_retrieval_eval(const hl_codes *q, const hl_labels *ql, const hl_cod
     hl_labels pdbl = {0};
     hl_rdb d = {0};
     pool p = {0};
-    qres *res = NULL;
+    hl_rqres *res = NULL;
     const int64_t nq = q->n, n = db->n;
     const int64_t R = o->topk <= 0 || o->topk > n ? n : o->topk, N = o->at_n > n ? n : o->at_n;
     if (o->ties == HL_TIES_RANDOM) {
-        HL_TRY(shuffle_db(db, dbl, o->tie_seed, &pdb, &pdbl));
+        HL_TRY(hl_retrieval_shuffle_db(db, dbl, o->tie_seed, &pdb, &pdbl));
         db = &pdb, dbl = &pdbl;
     }
     HL_TRY(hl_rdb_init(&d, db, dbl));
@@ -181,14 +178,26 @@ hl_status hl_retrieval_eval(const hl_codes *q, const hl_labels *ql, const hl_cod
                             hl_labels_row(ql, i + 1));
         else
             hl_rscan_query(sa, &d, hl_codes_row(q, i), hl_labels_row(ql, i));
-        eval_query(sa, &d, empty_row(ql, i), o, R, N, &res[i]);
-        if (i + 1 < nq) eval_query(sb, &d, empty_row(ql, i + 1), o, R, N, &res[i + 1]);
+        eval_query(sa, &d, hl_retrieval_empty_row(ql, i), o, R, N, &res[i]);
+        if (i + 1 < nq) eval_query(sb, &d, hl_retrieval_empty_row(ql, i + 1), o, R, N, &res[i + 1]);
     }
     *out = (hl_retrieval_result){.queries = nq, .database = n, .bits = q->bits, .topk = R};
+    hl_retrieval_means(res, nq, o, out, per_query_ap);
+done:
+    free(res);
+    pool_free(&p);
+    hl_rdb_free(&d);
+    hl_codes_free(&pdb);
+    hl_labels_free(&pdbl);
+    return st;
+}
+
+void hl_retrieval_means(const hl_rqres *res, int64_t nq, const hl_retrieval_opts *o, hl_retrieval_result *out,
+                        double *per_query_ap) {
     double map = 0.0, pr = 0.0, rr = 0.0, pn = 0.0, rn = 0.0, tie = 0.0;
     int64_t counted = 0;
     for (int64_t i = 0; i < nq; i++) {
-        const qres *x = &res[i];
+        const hl_rqres *x = &res[i];
         const bool skip = x->zero && o->zero_relevant == HL_ZERO_REL_SKIP;
         if (per_query_ap) per_query_ap[i] = skip ? NAN : x->ap;
         if (!skip) map += x->ap, counted++;
@@ -202,13 +211,6 @@ hl_status hl_retrieval_eval(const hl_codes *q, const hl_labels *ql, const hl_cod
         out->p_at_n = pn / (double)nq, out->r_at_n = rn / (double)nq;
         out->mean_tie_bucket = tie / (double)nq;
     }
-done:
-    free(res);
-    pool_free(&p);
-    hl_rdb_free(&d);
-    hl_codes_free(&pdb);
-    hl_labels_free(&pdbl);
-    return st;
 }
 
 hl_status hl_retrieval_topk(const hl_codes *q, const hl_codes *db, int64_t k, int64_t *idx, int *dist) {
@@ -252,7 +254,7 @@ enum { HL_PR_BLOCK = 64 }; /* queries per partial sum: fixed, so sums do not dep
 
 hl_status hl_retrieval_pr_radius(const hl_codes *q, const hl_labels *ql, const hl_codes *db, const hl_labels *dbl,
                                  double *precision, double *recall) {
-    hl_status st = check_labels(q, ql, db, dbl);
+    hl_status st = hl_retrieval_check(q, ql, db, dbl);
     if (st < 0) return st;
     const int K = q->bits;
     const int64_t nblk = (q->n + HL_PR_BLOCK - 1) / HL_PR_BLOCK;
@@ -296,7 +298,7 @@ done:
 
 hl_status hl_retrieval_pr_rank(const hl_codes *q, const hl_labels *ql, const hl_codes *db, const hl_labels *dbl,
                                const int64_t *ranks, int m, double *precision, double *recall) {
-    hl_status st = check_labels(q, ql, db, dbl);
+    hl_status st = hl_retrieval_check(q, ql, db, dbl);
     if (st < 0) return st;
     if (m < 1 || !ranks) return hl_error_set(HL_EINVAL, "retrieval: PR by rank needs at least one rank");
     int64_t lmax = 0;

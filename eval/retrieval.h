@@ -19,6 +19,7 @@
 
 #include "core/codes.h"
 #include "core/labels.h"
+#include "core/tensor.h"
 
 typedef enum hl_ties { HL_TIES_INDEX, HL_TIES_EXPECTED, HL_TIES_RANDOM, HL_TIES_COUNT } hl_ties;
 typedef enum hl_zero_rel { HL_ZERO_REL_AS_ZERO, HL_ZERO_REL_SKIP, HL_ZERO_REL_COUNT } hl_zero_rel;
@@ -51,6 +52,17 @@ typedef struct hl_retrieval_result {
  * match their labels, an empty database. */
 hl_status hl_retrieval_eval(const hl_codes *q, const hl_labels *ql, const hl_codes *db, const hl_labels *dbl,
                             const hl_retrieval_opts *o, hl_retrieval_result *out, double *per_query_ap);
+
+/* hl_retrieval_eval on a device (eval/retrieval_device.c over the device's retrieval kernels, core/kern/retrieval.h):
+ * codes and labels are uploaded, distances, relevance, distance buckets and the stable-tie AP terms are computed
+ * there, and the per-query metrics are formed on the host from the buckets (ties: expected with the same formula as
+ * the host path). Results equal hl_retrieval_eval's up to the order of floating-point sums (|Δ| < 1e-12; on the
+ * CPU and shadow devices the per-query AP sums run in database order). Device scratch: 3 bytes per (query, item)
+ * pair of a chunk of up to 1024 queries. HL_EDEVICE when dev is not available; CUDA takes codes of at most 767
+ * bits. */
+hl_status hl_retrieval_eval_on(hl_device dev, const hl_codes *q, const hl_labels *ql, const hl_codes *db,
+                               const hl_labels *dbl, const hl_retrieval_opts *o, hl_retrieval_result *out,
+                               double *per_query_ap);
 
 /* Top-k database indices per query in the stable order (distance, then index): idx [q->n, k]; dist (may be NULL)
  * the matching distances. k > database size is clamped (the tail is filled with −1). */

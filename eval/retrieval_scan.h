@@ -16,6 +16,7 @@
 
 #include "core/codes.h"
 #include "core/labels.h"
+#include "eval/retrieval.h"
 
 #define HL_RSCAN_MAX_GROUPS 256
 #define HL_RSCAN_MAX_BITS 32767 /* 2·K + 1 must fit the uint16 hit keys */
@@ -87,5 +88,23 @@ uint64_t hl_rscan_floor(const hl_codes *q, const hl_codes *db);
 double hl_rap_index(hl_rscan *s, hl_rcut c, const hl_rcut *cn, int64_t *nrel, int64_t *nrel_n);
 /* Exact expected AP@R under uniformly random order within buckets, from the buckets alone (formula in the .c). */
 double hl_rap_expected(const hl_rscan *s, const hl_rdb *d, hl_rcut c);
+
+/* ---- shared by eval/retrieval.c and eval/retrieval_device.c ---- */
+
+/* One query's metrics before the means. */
+typedef struct hl_rqres {
+    double ap, p_r, r_r, p_n, r_n, tie;
+    bool zero, unlabelled;
+} hl_rqres;
+
+/* The argument checks of hl_retrieval_eval (codes, labels, sizes). */
+hl_status hl_retrieval_check(const hl_codes *q, const hl_labels *ql, const hl_codes *db, const hl_labels *dbl);
+bool hl_retrieval_empty_row(const hl_labels *l, int64_t i);
+/* ties: random — the database shuffled with tie_seed (see HL_RETRIEVAL_TIES_STREAM). */
+hl_status hl_retrieval_shuffle_db(const hl_codes *db, const hl_labels *dbl, uint64_t seed, hl_codes *pdb,
+                                  hl_labels *pdbl);
+/* The means of per-query results in query order (out's sizes already set). */
+void hl_retrieval_means(const hl_rqres *res, int64_t nq, const hl_retrieval_opts *o, hl_retrieval_result *out,
+                        double *per_query_ap);
 
 #endif

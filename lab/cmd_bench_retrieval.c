@@ -9,8 +9,9 @@
 
 static const char bench_retrieval_usage[] =
     "usage: hashlab bench retrieval [--queries Q] [--database N] [--bits K] [--topk R|all] [--threads T]\n"
-    "                               [--reps N] [--seed S] [--save-workload DIR] [--json]\n"
+    "                               [--reps N] [--seed S] [--device cpu|cuda|shadow] [--save-workload DIR] [--json]\n"
     "  defaults: Q 10000, N 50000, K 64, R 1000, 10 classes, threads: all cores, 3 timed repetitions\n"
+    "  --device: cpu scores on the host (eval/retrieval.c); cuda or shadow on the device (transfers timed too)\n"
     "  --save-workload DIR writes q_codes.npy, db_codes.npy (uint8, numpy.packbits) and q_labels.npy,\n"
     "  db_labels.npy (int64 class ids) for tests/bench/retrieval_peers.py\n";
 
@@ -57,6 +58,11 @@ int hl_cmd_bench_retrieval(int argc, char **argv) {
         } else if (strcmp(a, "--seed") == 0) {
             if ((v = hl_cli_parse_int(a, val, 0, 0x7fffffffffffffffLL)) < 0) return 2;
             o.seed = (uint64_t)v;
+        } else if (strcmp(a, "--device") == 0) {
+            if ((o.dev = hl_device_from_name(val)) == HL_DEVICE_COUNT) {
+                fprintf(stderr, "hashlab bench retrieval: --device must be cpu, cuda or shadow, got '%s'\n", val);
+                return 2;
+            }
         } else if (strcmp(a, "--save-workload") == 0) {
             o.save_workload = val;
         } else {
@@ -72,13 +78,14 @@ int hl_cmd_bench_retrieval(int argc, char **argv) {
     }
     if (json) {
         printf("{\"seconds\": %.6f, \"floor_seconds\": %.6f, \"map\": %.12f, \"p_h2\": %.12f, \"peak_rss_mb\": %.1f, "
-               "\"queries\": %lld, \"database\": %lld, \"bits\": %d, \"topk\": %lld, \"threads\": %d}\n",
+               "\"queries\": %lld, \"database\": %lld, \"bits\": %d, \"topk\": %lld, \"threads\": %d, "
+               "\"device\": \"%s\"}\n",
                r.seconds, r.floor_seconds, r.map, r.p_h2, r.peak_rss_mb, (long long)r.queries, (long long)r.database,
-               r.bits, (long long)r.topk, r.threads);
+               r.bits, (long long)r.topk, r.threads, hl_device_name(o.dev));
     } else {
-        printf("hashlab bench retrieval — Q %lld, N %lld, K %d, R %lld, %d thread%s, median of %d runs\n",
+        printf("hashlab bench retrieval — Q %lld, N %lld, K %d, R %lld, %d thread%s, device %s, median of %d runs\n",
                (long long)r.queries, (long long)r.database, r.bits, (long long)r.topk, r.threads,
-               r.threads == 1 ? "" : "s", o.reps);
+               r.threads == 1 ? "" : "s", hl_device_name(o.dev), o.reps);
         printf("  mAP@R + P@H<=2 (packing included)  %9.4f s\n", r.seconds);
         printf("  floor: XOR+popcount of all pairs    %9.4f s   (ratio %.2f)\n", r.floor_seconds,
                r.floor_seconds > 0 ? r.seconds / r.floor_seconds : 0.0);

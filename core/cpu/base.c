@@ -87,6 +87,7 @@ static void *cpu_dev_alloc(size_t bytes) {
 }
 
 static void cpu_xfer(int64_t n, const float *src, float *dst) { memcpy(dst, src, (size_t)n * sizeof *dst); }
+static void cpu_xfer_bytes(size_t bytes, const void *src, void *dst) { memcpy(dst, src, bytes); }
 
 const hl_kern_base hl_cpu_base = {
     .fill = cpu_fill,
@@ -100,4 +101,6 @@ const hl_kern_base hl_cpu_base = {
     .dev_free = free,
     .to_host = cpu_xfer,
     .from_host = cpu_xfer,
+    .bytes_to_host = cpu_xfer_bytes,
+    .bytes_from_host = cpu_xfer_bytes,
 };

@@ -14,4 +14,5 @@ const hl_kernels hl_cpu_kernels = {
     .loss = &hl_cpu_loss,
     .warp = &hl_cpu_warp,
     .optim = &hl_cpu_optim,
+    .retrieval = &hl_cpu_retrieval,
 };

@@ -9,6 +9,7 @@
 
 #include <math.h>
 #include <limits.h>
+#include <string.h>
 
 __global__ static void k_fill(int64_t n, float v, float *y) {
     HL_CUDA_FOR(i, n) y[i] = v;
@@ -113,6 +114,18 @@ static void cuda_from_host(int64_t n, const float *host_src, float *dev_dst) {
     HL_CUDA_CHECK(cudaMemcpy(dev_dst, host_src, (size_t)n * sizeof *dev_dst, cudaMemcpyHostToDevice));
 }
 
+/* Bytes: after a failure the destination is filled with 0xFF bytes (no NaN for integer data; never a valid count). */
+static void cuda_bytes_to_host(size_t bytes, const void *dev_src, void *host_dst) {
+    if (bytes == 0) return;
+    const bool ok = HL_CUDA_CHECK(cudaMemcpy(host_dst, dev_src, bytes, cudaMemcpyDeviceToHost));
+    if (!ok || hl_cuda_failed()) memset(host_dst, 0xFF, bytes);
+}
+
+static void cuda_bytes_from_host(size_t bytes, const void *host_src, void *dev_dst) {
+    if (bytes == 0) return;
+    HL_CUDA_CHECK(cudaMemcpy(dev_dst, host_src, bytes, cudaMemcpyHostToDevice));
+}
+
 const hl_kern_base hl_cuda_base = {
     .fill = cuda_fill,
     .copy = cuda_copy,
@@ -125,4 +138,6 @@ const hl_kern_base hl_cuda_base = {
     .dev_free = hl_cuda_free_hook,
     .to_host = cuda_to_host,
     .from_host = cuda_from_host,
+    .bytes_to_host = cuda_bytes_to_host,
+    .bytes_from_host = cuda_bytes_from_host,
 };

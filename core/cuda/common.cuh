@@ -56,6 +56,7 @@ extern const hl_kern_shape hl_cuda_shape;
 extern const hl_kern_loss hl_cuda_loss;
 extern const hl_kern_warp hl_cuda_warp;
 extern const hl_kern_optim hl_cuda_optim;
+extern const hl_kern_retrieval hl_cuda_retrieval;
 
 /* True once a CUDA or cuBLAS failure has been recorded. */
 bool hl_cuda_failed(void);

@@ -130,6 +130,7 @@ static const hl_kernels cuda_kernels = {
     .loss = &hl_cuda_loss,
     .warp = &hl_cuda_warp,
     .optim = &hl_cuda_optim,
+    .retrieval = &hl_cuda_retrieval,
 };
 
 const hl_kernels *hl_cuda_kernels_get(void) { return &cuda_kernels; }

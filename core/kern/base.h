@@ -38,6 +38,9 @@ typedef struct hl_kern_base {
     /* Host <-> device transfers (memcpy on the CPU). */
     void (*to_host)(int64_t n, const float *dev_src, float *host_dst);
     void (*from_host)(int64_t n, const float *host_src, float *dev_dst);
+    /* The same for `bytes` bytes of any type (codes, labels, counts). */
+    void (*bytes_to_host)(size_t bytes, const void *dev_src, void *host_dst);
+    void (*bytes_from_host)(size_t bytes, const void *host_src, void *dev_dst);
 } hl_kern_base;
 
 extern const hl_kern_base hl_cpu_base;

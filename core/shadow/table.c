@@ -39,6 +39,12 @@ static void shadow_base_to_host(int64_t n, const float *dev_src, float *host_dst
 static void shadow_base_from_host(int64_t n, const float *host_src, float *dev_dst) {
     hl_cpu_base.from_host(n, (const float *)hl_shadow_real(host_src), (float *)hl_shadow_real(dev_dst));
 }
+static void shadow_base_bytes_to_host(size_t bytes, const void *dev_src, void *host_dst) {
+    hl_cpu_base.bytes_to_host(bytes, (const void *)hl_shadow_real(dev_src), (void *)hl_shadow_real(host_dst));
+}
+static void shadow_base_bytes_from_host(size_t bytes, const void *host_src, void *dev_dst) {
+    hl_cpu_base.bytes_from_host(bytes, (const void *)hl_shadow_real(host_src), (void *)hl_shadow_real(dev_dst));
+}
 static const hl_kern_base shadow_base = {
     .fill = shadow_base_fill,
     .copy = shadow_base_copy,
@@ -51,6 +57,8 @@ static const hl_kern_base shadow_base = {
     .dev_free = hl_shadow_free,
     .to_host = shadow_base_to_host,
     .from_host = shadow_base_from_host,
+    .bytes_to_host = shadow_base_bytes_to_host,
+    .bytes_from_host = shadow_base_bytes_from_host,
 };
 
 static void shadow_ew_binary(hl_ew_binop op, int64_t n, const float *a, const float *b, float *y) {
@@ -356,6 +364,35 @@ static const hl_kern_optim shadow_optim = {
     .rmsprop = shadow_optim_rmsprop,
 };
 
+static void shadow_retrieval_hamming(int64_t nq, int64_t ndb, int words, const uint64_t *q, const uint64_t *db,
+        uint16_t *dist) {
+    hl_cpu_retrieval.hamming(nq, ndb, words, (const uint64_t *)hl_shadow_real(q),
+        (const uint64_t *)hl_shadow_real(db), (uint16_t *)hl_shadow_real(dist));
+}
+static void shadow_retrieval_relevance(int64_t nq, int64_t ndb, int lwords, const uint64_t *ql, const uint64_t *dbl,
+        uint8_t *rel) {
+    hl_cpu_retrieval.relevance(nq, ndb, lwords, (const uint64_t *)hl_shadow_real(ql),
+        (const uint64_t *)hl_shadow_real(dbl), (uint8_t *)hl_shadow_real(rel));
+}
+static void shadow_retrieval_buckets(int64_t nq, int64_t ndb, int K, const uint16_t *dist, const uint8_t *rel,
+        int64_t *cnt, int64_t *rcnt) {
+    hl_cpu_retrieval.buckets(nq, ndb, K, (const uint16_t *)hl_shadow_real(dist), (const uint8_t *)hl_shadow_real(rel),
+        (int64_t *)hl_shadow_real(cnt), (int64_t *)hl_shadow_real(rcnt));
+}
+static void shadow_retrieval_ap_index(int64_t nq, int64_t ndb, int K, int64_t R, int64_t N, const uint16_t *dist,
+        const uint8_t *rel, const int64_t *cnt, const int64_t *rcnt, double *ap, int64_t *nr, int64_t *nn) {
+    hl_cpu_retrieval.ap_index(nq, ndb, K, R, N, (const uint16_t *)hl_shadow_real(dist),
+        (const uint8_t *)hl_shadow_real(rel), (const int64_t *)hl_shadow_real(cnt),
+        (const int64_t *)hl_shadow_real(rcnt), (double *)hl_shadow_real(ap), (int64_t *)hl_shadow_real(nr),
+        (int64_t *)hl_shadow_real(nn));
+}
+static const hl_kern_retrieval shadow_retrieval = {
+    .hamming = shadow_retrieval_hamming,
+    .relevance = shadow_retrieval_relevance,
+    .buckets = shadow_retrieval_buckets,
+    .ap_index = shadow_retrieval_ap_index,
+};
+
 const hl_kernels hl_shadow_kernels = {
     .name = "shadow",
     .dev = HL_DEVICE_SHADOW,
@@ -369,4 +406,5 @@ const hl_kernels hl_shadow_kernels = {
     .loss = &shadow_loss,
     .warp = &shadow_warp,
     .optim = &shadow_optim,
+    .retrieval = &shadow_retrieval,
 };

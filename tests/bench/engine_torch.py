@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """PyTorch peer for `hashlab bench engine` (docs/bench.md): the same ref-cnn (batch 64), or a torchvision
-backbone under the same hashing head (--model resnet18|vgg11|...: 3x224x224, batch 16), float32, CPU.
+backbone under the same hashing head (--model resnet18|vgg11|...: 3x224x224, batch 16), float32, CPU or CUDA
+(--device cuda: timings end with torch.cuda.synchronize()).
 
 Backbone models: torchvision's model with its last layer removed (ResNet fc, AlexNet/VGG classifier[6]), on
 (x - mean)/std as hashlab's backbones normalise inside, then Linear(F, 48) and Tanh; training in train mode (batch
@@ -55,14 +56,16 @@ def make(model):
     return ref_cnn() if model == "ref-cnn" else Backbone(model)
 
 
-def timed(fn, iters, reps, batch, warmup):
+def timed(fn, iters, reps, batch, warmup, sync=lambda: None):
     for _ in range(warmup):
         fn()
+    sync()
     rates = []
     for _ in range(reps):
         t0 = time.perf_counter()
         for _ in range(iters):
             fn()
+        sync()  # CUDA: wait for the queued kernels (hashlab's steps end with a transfer, the same sync point)
         rates.append(iters * batch / (time.perf_counter() - t0))
     return statistics.median(rates)
 
@@ -76,7 +79,12 @@ def main():
     ap.add_argument("--iters", type=int, default=0)
     ap.add_argument("--reps", type=int, default=0)
     ap.add_argument("--warmup", type=int, default=-1)
+    ap.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
     a = ap.parse_args()
+    if a.device == "cuda" and not torch.cuda.is_available():
+        raise SystemExit("engine_torch.py: --device cuda but torch.cuda.is_available() is False")
+    dev = torch.device(a.device)
+    sync = torch.cuda.synchronize if a.device == "cuda" else (lambda: None)
     ref = a.model == "ref-cnn"
     size = a.size or (32 if ref else 224)
     a.batch = a.batch or (64 if ref else 16)
@@ -85,9 +93,9 @@ def main():
     warmup = a.warmup if a.warmup >= 0 else (3 if ref else 1)
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
-    net = make(a.model)
-    x = torch.rand(a.batch, 3, size, size)
-    t = torch.where(torch.rand(a.batch, 48) < 0.5, -1.0, 1.0)
+    net = make(a.model).to(dev)
+    x = torch.rand(a.batch, 3, size, size).to(dev)
+    t = torch.where(torch.rand(a.batch, 48) < 0.5, -1.0, 1.0).to(dev)
     opt = torch.optim.SGD(net.parameters(), lr=0.01, momentum=0.9)
 
     def train_step():
@@ -111,17 +119,17 @@ def main():
         "model": a.model,
         "input": "3x%dx%d" % (size, size),
         "batch": a.batch,
-        "train_img_per_s": timed(train_step, a.iters, a.reps, a.batch, warmup),
+        "train_img_per_s": timed(train_step, a.iters, a.reps, a.batch, warmup, sync),
     }
     net.eval()
     for p in net.parameters():
         p.requires_grad_(False)
     out.update({
-        "attack_img_per_s": timed(attack_step, a.iters, a.reps, a.batch, warmup),
-        "forward_img_per_s": timed(forward, a.iters, a.reps, a.batch, warmup),
+        "attack_img_per_s": timed(attack_step, a.iters, a.reps, a.batch, warmup, sync),
+        "forward_img_per_s": timed(forward, a.iters, a.reps, a.batch, warmup, sync),
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,
         "threads": a.threads,
-        "device": "cpu",
+        "device": a.device,
         "peer": "pytorch " + torch.__version__,
     })
     print(json.dumps(out))

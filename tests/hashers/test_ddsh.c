@@ -270,7 +270,8 @@ Test(ddsh, flags_fit_determinism_save_load) {
     synthetic(&d, 40, 2);
     const char *kv[] = {"epochs", "2", "inner", "1", "batch", "8", NULL}; /* m = 100 > 38: clamped */
     hl_hasher *a = make(&d, kv, 8), *b = make(&d, kv, 8), *c = make(&d, kv, 8);
-    unsigned want = HL_HASHER_SUPERVISED | HL_HASHER_DIFFERENTIABLE | HL_HASHER_NEEDS_FIT | HL_HASHER_TRAINABLE;
+    unsigned want = HL_HASHER_SUPERVISED | HL_HASHER_DIFFERENTIABLE | HL_HASHER_NEEDS_FIT | HL_HASHER_TRAINABLE |
+                    HL_HASHER_DEVICE;
     cr_assert_eq(a->cls->flags, want);
     hl_ctx *ctx = hl_test_ctx();
     hl_codes ca, cb, cc;
