@@ -28,7 +28,7 @@ static int parse_device(const char *val, hl_device *dev) {
             *dev = (hl_device)d;
             return 0;
         }
-    fprintf(stderr, "hashlab: --device must be cpu or cuda, got '%s'\n", val ? val : "");
+    fprintf(stderr, "hashlab: --device must be cpu, cuda or shadow, got '%s'\n", val ? val : "");
     return -1;
 }
 
@@ -50,7 +50,7 @@ static int bench_engine(int argc, char **argv) {
         else if (strcmp(a, "--device") == 0) { if (parse_device(v, &o.dev) < 0) return 2; i++; }
         else {
             fprintf(stderr, "hashlab bench engine: unknown option '%s' (known: --model ref-cnn|resnet18|vgg11|... "
-                            "--batch N --size N --threads N --device cpu|cuda --json --iters N --reps N)\n", a);
+                            "--batch N --size N --threads N --device cpu|cuda|shadow --json --iters N --reps N)\n", a);
             return 2;
         }
     }
@@ -85,7 +85,7 @@ static int bench_engine(int argc, char **argv) {
 static int cmd_bench(int argc, char **argv) {
     if (argc >= 1 && (!strcmp(argv[0], "--help") || !strcmp(argv[0], "-h"))) {
         printf("usage: hashlab bench engine [--model ref-cnn|resnet18|vgg11|...] [--batch N] [--size N] [--threads N] "
-               "[--device cpu|cuda] [--json] [--iters N] [--reps N]\n"
+               "[--device cpu|cuda|shadow] [--json] [--iters N] [--reps N]\n"
                "       hashlab bench retrieval [--queries Q] [--database N] [--bits K] [--topk R] [--threads T] "
                "[--json]\n"
                "       hashlab bench lists [--images N] [--source-size S] [--image-size P] [--threads T] [--dir DIR] "
