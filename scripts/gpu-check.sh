@@ -16,7 +16,8 @@
 #   usage: scripts/gpu-check.sh [--device cuda|shadow] [--prebuilt DIR] [--out DIR] [--quick]
 #     --device shadow   runs the same steps with the shadow device in place of the GPU and exact comparisons (to test
 #                       this script on a machine without a GPU; the PyTorch CUDA peers are skipped, visibly)
-#     --prebuilt DIR    programs and libraries from scripts/gpu-pack.sh (DIR/bin, DIR/lib) instead of building
+#     --prebuilt PACK   the programs and libraries scripts/gpu-pack.sh packed (PACK: .gpu/pack.tar.xz, or a folder
+#                       holding bin/ and lib/) instead of building
 #     --out DIR         where logs, runs and summary.md go (default: $OUT if set, else gpu-check-out)
 #     --quick           smaller benchmark workloads (a dry run of the script)
 set -uo pipefail
@@ -47,6 +48,9 @@ t_start=$(date +%s)
 
 # ---- 0. the programs ------------------------------------------------------------------------------------------------
 if [ -n "$prebuilt" ]; then
+  if [ -f "$prebuilt" ]; then
+    mkdir -p "$out/prebuilt" && tar -C "$out/prebuilt" -xJf "$prebuilt" && prebuilt="$out/prebuilt"
+  fi
   bin=$(cd "$prebuilt/bin" && pwd)
   libs=$(cd "$prebuilt/lib" && pwd)
   extra=""

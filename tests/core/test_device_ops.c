@@ -1040,3 +1040,38 @@ static void optim_check(const dev_run *r) {
 }
 
 Test(device_ops, optim) { run_family("optim", optim_body, optim_check); }
+
+/* ---- every table is complete: no entry of any family is NULL on any available device (there is no CPU fallback) -- */
+
+static void assert_family_complete(const void *fam, size_t bytes, const char *dev, const char *family) {
+    cr_assert_not_null(fam, "%s: family %s is missing", dev, family);
+    const unsigned char *p = fam;
+    for (size_t off = 0; off + sizeof(void (*)(void)) <= bytes; off += sizeof(void (*)(void))) {
+        void (*fn)(void);
+        memcpy(&fn, p + off, sizeof fn);
+        cr_assert_not_null(fn, "%s: %s entry %zu is NULL", dev, family, off / sizeof fn);
+    }
+}
+
+Test(device_ops, every_table_is_complete) {
+    for (int d = 0; d < HL_DEVICE_COUNT; d++) {
+        if (!hl_device_available((hl_device)d)) continue;
+        const hl_kernels *k = hl_kernels_for((hl_device)d);
+        const char *n = hl_device_name((hl_device)d);
+        cr_assert_not_null(k, "%s: no table", n);
+        cr_assert_eq(k->dev, (hl_device)d);
+#define FAMILY(f) assert_family_complete(k->f, sizeof *k->f, n, #f)
+        FAMILY(base);
+        FAMILY(ew);
+        FAMILY(conv);
+        FAMILY(pool);
+        FAMILY(norm);
+        FAMILY(reduce);
+        FAMILY(shape);
+        FAMILY(loss);
+        FAMILY(warp);
+        FAMILY(optim);
+        FAMILY(retrieval);
+#undef FAMILY
+    }
+}
