@@ -16,7 +16,7 @@
  *     labeled: 1000                       # semi-supervised protocol: only this many train images are labelled
  *                                         # (the protocol's train count replaced; same queries and database; see
  *                                         # suites/README.md; cifar10-1 and random:Q/T only); also per entry
- *     device: cpu                         # cpu | cuda
+ *     device: cpu                         # cpu | cuda | shadow (not in the cell keys; result.json records it)
  *     threads: 0                          # 0 = all cores
  *     hashers:
  *       - method: lsh
