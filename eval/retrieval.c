@@ -95,24 +95,23 @@ static hl_status pool_init(pool *p, const hl_rdb *d, int per_thread) {
 }
 
 
-/* The metrics of one query (after hl_rscan_query). */
-static void eval_query(hl_rscan *s, const hl_rdb *d, bool unlabelled, const hl_retrieval_opts *o, int64_t R, int64_t N,
-                       hl_rqres *out) {
+void hl_retrieval_query_metrics(const hl_rscan *s, const hl_rdb *d, const hl_retrieval_opts *o, int64_t R, int64_t N,
+                                double ap_stable, int64_t nrel, int64_t nrel_n, bool unlabelled, hl_rqres *out) {
     const int K = d->bits;
-    hl_rscan_prepare(s, d, N > R ? N : R, o->radius);
     const hl_rcut c = hl_rscan_cut(s, R);
-    hl_rcut cn = {0};
-    if (N > 0) cn = hl_rscan_cut(s, N);
-    double reln = 0.0;
+    double reln;
     if (o->ties == HL_TIES_EXPECTED) {
         out->ap = hl_rap_expected(s, d, c);
         out->zero = s->rstart[c.b] + s->rel[c.b] == 0;
-        if (N > 0) reln = (double)s->rstart[cn.b] + (double)cn.take * (double)s->rel[cn.b] / (double)s->cnt[cn.b];
+        reln = 0.0;
+        if (N > 0) {
+            const hl_rcut cn = hl_rscan_cut(s, N);
+            reln = (double)s->rstart[cn.b] + (double)cn.take * (double)s->rel[cn.b] / (double)s->cnt[cn.b];
+        }
     } else {
-        int64_t nrel = 0, nreln = 0;
-        out->ap = hl_rap_index(s, c, N > 0 ? &cn : NULL, &nrel, &nreln);
+        out->ap = ap_stable;
         out->zero = nrel == 0;
-        reln = (double)nreln;
+        reln = (double)nrel_n;
     }
     const int rr = o->radius < K ? o->radius : K;
     const int64_t ball = s->start[rr + 1], relball = s->rstart[rr + 1];
@@ -123,6 +122,19 @@ static void eval_query(hl_rscan *s, const hl_rdb *d, bool unlabelled, const hl_r
     out->r_n = N > 0 && tot > 0 ? reln / tot : 0.0;
     out->tie = (double)s->cnt[c.b];
     out->unlabelled = unlabelled;
+}
+
+/* The metrics of one query (after hl_rscan_query). */
+static void eval_query(hl_rscan *s, const hl_rdb *d, bool unlabelled, const hl_retrieval_opts *o, int64_t R, int64_t N,
+                       hl_rqres *out) {
+    hl_rscan_prepare(s, d, N > R ? N : R, o->radius);
+    double ap = 0.0;
+    int64_t nrel = 0, nreln = 0;
+    if (o->ties != HL_TIES_EXPECTED) {
+        const hl_rcut c = hl_rscan_cut(s, R), cn = N > 0 ? hl_rscan_cut(s, N) : (hl_rcut){0};
+        ap = hl_rap_index(s, c, N > 0 ? &cn : NULL, &nrel, &nreln);
+    }
+    hl_retrieval_query_metrics(s, d, o, R, N, ap, nrel, nreln, unlabelled, out);
 }
 
 bool hl_retrieval_empty_row(const hl_labels *l, int64_t i) {

@@ -29,10 +29,8 @@ static void *dput(rdev *r, const void *host, size_t bytes) {
     return p;
 }
 
-/* One query's metrics from its buckets (host arrays [K+1]) and, for stable ties, the device's AP terms. */
-static void query_metrics(const int64_t *cnt, const int64_t *rcnt, int K, hl_rscan *s, const hl_rdb *d,
-                          const hl_retrieval_opts *o, int64_t R, int64_t N, double apsum, int64_t nr, int64_t nn,
-                          bool unlabelled, hl_rqres *out) {
+/* Fills the host scan s with one query's buckets (host arrays [K+1]) for hl_retrieval_query_metrics. */
+static void load_buckets(hl_rscan *s, const int64_t *cnt, const int64_t *rcnt, int K) {
     s->start[0] = s->rstart[0] = 0;
     s->total_rel = 0;
     for (int b = 0; b <= K; b++) {
@@ -41,30 +39,6 @@ static void query_metrics(const int64_t *cnt, const int64_t *rcnt, int K, hl_rsc
         s->total_rel += rcnt[b];
     }
     s->top = K;
-    const hl_rcut c = hl_rscan_cut(s, R);
-    double reln;
-    if (o->ties == HL_TIES_EXPECTED) {
-        out->ap = hl_rap_expected(s, d, c);
-        out->zero = s->rstart[c.b] + s->rel[c.b] == 0;
-        reln = 0.0;
-        if (N > 0) {
-            const hl_rcut cn = hl_rscan_cut(s, N);
-            reln = (double)s->rstart[cn.b] + (double)cn.take * (double)s->rel[cn.b] / (double)s->cnt[cn.b];
-        }
-    } else {
-        out->ap = nr ? apsum / (double)nr : 0.0;
-        out->zero = nr == 0;
-        reln = (double)nn;
-    }
-    const int rr = o->radius < K ? o->radius : K;
-    const int64_t ball = s->start[rr + 1], relball = s->rstart[rr + 1];
-    const double tot = (double)s->total_rel;
-    out->p_r = ball ? (double)relball / (double)ball : 0.0;
-    out->r_r = tot > 0 ? (double)relball / tot : 0.0;
-    out->p_n = N > 0 ? reln / (double)N : 0.0;
-    out->r_n = N > 0 && tot > 0 ? reln / tot : 0.0;
-    out->tie = (double)s->cnt[c.b];
-    out->unlabelled = unlabelled;
 }
 
 hl_status hl_retrieval_eval_on(hl_device dev, const hl_codes *q, const hl_labels *ql, const hl_codes *db,
@@ -131,9 +105,12 @@ hl_status hl_retrieval_eval_on(hl_device dev, const hl_codes *q, const hl_labels
             k->base->bytes_to_host((size_t)m * sizeof *nr, dnr, nr);
             k->base->bytes_to_host((size_t)m * sizeof *nn, dnn, nn);
         }
-        for (int64_t i = 0; i < m; i++)
-            query_metrics(cnt + i * (K + 1), rcnt + i * (K + 1), K, &s, &d, o, R, N, stable ? apsum[i] : 0.0,
-                          stable ? nr[i] : 0, stable ? nn[i] : 0, hl_retrieval_empty_row(ql, i0 + i), &res[i0 + i]);
+        for (int64_t i = 0; i < m; i++) {
+            load_buckets(&s, cnt + i * (K + 1), rcnt + i * (K + 1), K);
+            const double ap = stable && nr[i] ? apsum[i] / (double)nr[i] : 0.0;
+            hl_retrieval_query_metrics(&s, &d, o, R, N, ap, stable ? nr[i] : 0, stable ? nn[i] : 0,
+                                       hl_retrieval_empty_row(ql, i0 + i), &res[i0 + i]);
+        }
     }
     *out = (hl_retrieval_result){.queries = nq, .database = n, .bits = K, .topk = R};
     hl_retrieval_means(res, nq, o, out, per_query_ap);

@@ -103,6 +103,11 @@ bool hl_retrieval_empty_row(const hl_labels *l, int64_t i);
 /* ties: random — the database shuffled with tie_seed (see HL_RETRIEVAL_TIES_STREAM). */
 hl_status hl_retrieval_shuffle_db(const hl_codes *db, const hl_labels *dbl, uint64_t seed, hl_codes *pdb,
                                   hl_labels *pdbl);
+/* One query's metrics from its buckets (s: cnt, rel, start, rstart, total_rel for buckets up to the rank of R and N
+ * and the radius), given its stable-tie AP, relevant items in the top R and in the top N (used unless ties are
+ * expected, which are computed here from the buckets). */
+void hl_retrieval_query_metrics(const hl_rscan *s, const hl_rdb *d, const hl_retrieval_opts *o, int64_t R, int64_t N,
+                                double ap_stable, int64_t nrel, int64_t nrel_n, bool unlabelled, hl_rqres *out);
 /* The means of per-query results in query order (out's sizes already set). */
 void hl_retrieval_means(const hl_rqres *res, int64_t nq, const hl_retrieval_opts *o, hl_retrieval_result *out,
                         double *per_query_ap);

@@ -58,23 +58,9 @@ static const char SUITE_ALL[] = "name: devall\n"
                                 "              proto_hidden: 16, res_blocks: 1, grid: 0}}\n"
                                 "report: {formats: [json]}\n";
 
-static char *read_all(const char *path, size_t *n) {
-    FILE *f = fopen(path, "rb");
-    cr_assert_not_null(f, "%s", path);
-    fseek(f, 0, SEEK_END);
-    long len = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *b = malloc((size_t)len + 1);
-    cr_assert(b && fread(b, 1, (size_t)len, f) == (size_t)len, "%s", path);
-    fclose(f);
-    b[len] = 0;
-    *n = (size_t)len;
-    return b;
-}
-
 static void same_file(const char *a, const char *b) {
     size_t na, nb;
-    char *x = read_all(a, &na), *y = read_all(b, &nb);
+    unsigned char *x = hl_test_read_file(a, &na), *y = hl_test_read_file(b, &nb);
     cr_assert(na == nb && memcmp(x, y, na) == 0, "%s and %s differ", a, b);
     free(x);
     free(y);
