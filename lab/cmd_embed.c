@@ -144,6 +144,7 @@ int hl_cmd_embed(int argc, char **argv) {
         if (!size) h = h0, w = w0, exact = true;
     }
     HL_TRY(hl_backbone_init(&bb, &p, "backbone", backbone, c, h, w));
+    hl_params_set_device(&p, dev); /* the weights live where the network runs */
     HL_TRY(hl_params_alloc(&p));
     hl_rng r = hl_rng_make((uint64_t)seed, 7);
     hl_backbone_reset(&bb, &r);

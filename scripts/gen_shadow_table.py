@@ -2,7 +2,8 @@
 """Generates core/shadow/table.c, the shadow device's kernel table, from the kernel signatures in core/kern/<family>.h.
 
 Every entry of every family becomes a wrapper that translates its pointer arguments from the shadow view to the
-storage (hl_shadow_real: device pointers move, host pointers pass through) and calls the CPU kernel
+storage and calls the CPU kernel: an argument named host* passes through untouched (a device pointer there faults
+when the kernel touches it), any other pointer must be device memory (hl_shadow_dev aborts otherwise)
 (core/shadow/shadow.h); base->dev_alloc/dev_free map to the shadow allocator. Run it after changing a kernel
 signature:  python3 scripts/gen_shadow_table.py  (the test shadow/table_is_generated checks the file is current).
 Usage: gen_shadow_table.py [ROOT] [--check]"""
@@ -70,7 +71,8 @@ def generate(root):
                 fields.append("    .%s = %s," % (name, OWN[(fam, name)]))
                 continue
             fn = "shadow_%s_%s" % (fam, name)
-            call_args = ["(%s)hl_shadow_real(%s)" % (t, n) if t else n for n, t in args]
+            call_args = [n if not t or n.startswith("host")
+                         else '(%s)hl_shadow_dev(%s, "%s.%s", "%s")' % (t, n, fam, name, n) for n, t in args]
             call = "hl_cpu_%s.%s(%s)" % (fam, name, ", ".join(call_args))
             lines.append(wrap("static %s %s(%s) {" % (ret, fn, params)))
             lines.append(wrap("    %s%s;" % ("" if ret == "void" else "return ", call)))

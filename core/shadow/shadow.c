@@ -156,6 +156,15 @@ void *hl_shadow_real(const void *p) {
     return (void *)(uintptr_t)p;
 }
 
+void *hl_shadow_dev(const void *p, const char *kernel, const char *arg) {
+    if (!p) return NULL;
+    if (!hl_shadow_owns(p))
+        hl_abort(__FILE__, __LINE__, "hl_shadow_owns(p)",
+                 "shadow kernel %s: argument '%s' = %p is host memory, not shadow-device memory (a tensor of another "
+                 "device reached this device's kernel)", kernel, arg, p);
+    return hl_shadow_real(p);
+}
+
 bool hl_shadow_owns(const void *p) {
     const unsigned char *a = p;
     return shadow_base && a >= shadow_base && a < shadow_base + shadow_reserved;

@@ -8,9 +8,11 @@
  *   - Storage lies in one reserved range M (read-write, committed page by page as used). A shadow "device pointer"
  *     is not an address in M but the same offset in a second reserved range V that is never accessible
  *     (PROT_NONE): dev = m − M + V. Pointer arithmetic on device pointers works as on any device's.
- *   - Every table entry translates its pointer arguments from V back to M (hl_shadow_real) and calls the CPU kernel;
- *     host pointers (a reduce's shape array, a transfer's host buffer) are passed through. No system call per
- *     kernel, and the check holds on every thread at every moment.
+ *   - Every table entry translates its pointer arguments from V back to M and calls the CPU kernel. A pointer that
+ *     must be device memory and is not (a CPU tensor handed to a shadow kernel: a mixed-device bug that would crash
+ *     on a GPU) aborts with the kernel's and the argument's names (hl_shadow_dev); host pointers by contract (a
+ *     transfer's host_src / host_dst, a reduce's shape array) are passed through untouched. No system call per kernel, and the
+ *     check holds on every thread at every moment.
  *   - Host code that reads or writes a device pointer (t->data[i] on a device tensor, a memcpy instead of
  *     base->to_host) touches V and takes SIGSEGV. The handler installed with the ranges prints
  *     "host access to shadow-device memory at <address>" with a backtrace and re-raises SIGSEGV, so the process dies
@@ -31,6 +33,11 @@ void *hl_shadow_alloc(size_t bytes);
 void hl_shadow_free(void *p);
 /* The storage address of a device pointer (p in the view range), or p itself (a host pointer). */
 void *hl_shadow_real(const void *p);
+/* The storage address of a kernel's device-pointer argument: p must be NULL or in the view range, else the process
+ * aborts naming the kernel and the argument ("a host pointer where device memory belongs": a tensor of another
+ * device reached this device's kernel, which would crash or read garbage on a GPU). The table passes host-by-contract
+ * arguments (names starting with "host") through untouched. */
+void *hl_shadow_dev(const void *p, const char *kernel, const char *arg);
 /* True if p points into the view range (whether or not it is allocated). */
 bool hl_shadow_owns(const void *p);
 /* Bytes currently allocated (for tests). */

@@ -6,44 +6,47 @@
 #include "core/shadow/shadow.h"
 
 static void shadow_base_fill(int64_t n, float v, float *y) {
-    hl_cpu_base.fill(n, v, (float *)hl_shadow_real(y));
+    hl_cpu_base.fill(n, v, (float *)hl_shadow_dev(y, "base.fill", "y"));
 }
 static void shadow_base_copy(int64_t n, const float *x, float *y) {
-    hl_cpu_base.copy(n, (const float *)hl_shadow_real(x), (float *)hl_shadow_real(y));
+    hl_cpu_base.copy(n, (const float *)hl_shadow_dev(x, "base.copy", "x"), (float *)hl_shadow_dev(y, "base.copy", "y"));
 }
 static void shadow_base_axpy(int64_t n, float a, const float *x, float *y) {
-    hl_cpu_base.axpy(n, a, (const float *)hl_shadow_real(x), (float *)hl_shadow_real(y));
+    hl_cpu_base.axpy(n, a, (const float *)hl_shadow_dev(x, "base.axpy", "x"), (float *)hl_shadow_dev(y, "base.axpy",
+        "y"));
 }
 static void shadow_base_scale(int64_t n, float a, float *y) {
-    hl_cpu_base.scale(n, a, (float *)hl_shadow_real(y));
+    hl_cpu_base.scale(n, a, (float *)hl_shadow_dev(y, "base.scale", "y"));
 }
 static void shadow_base_gemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const float *A,
         int64_t lda, const float *B, int64_t ldb, float beta, float *C, int64_t ldc) {
-    hl_cpu_base.gemm(ta, tb, M, N, K, alpha, (const float *)hl_shadow_real(A), lda, (const float *)hl_shadow_real(B),
-        ldb, beta, (float *)hl_shadow_real(C), ldc);
+    hl_cpu_base.gemm(ta, tb, M, N, K, alpha, (const float *)hl_shadow_dev(A, "base.gemm", "A"), lda,
+        (const float *)hl_shadow_dev(B, "base.gemm", "B"), ldb, beta, (float *)hl_shadow_dev(C, "base.gemm", "C"), ldc);
 }
 static void shadow_base_gemm_batched(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const float *A,
         int64_t lda, int64_t sa, const float *B, int64_t ldb, int64_t sb, float beta, float *C, int64_t ldc,
         int64_t sc, int64_t batch) {
-    hl_cpu_base.gemm_batched(ta, tb, M, N, K, alpha, (const float *)hl_shadow_real(A), lda, sa,
-        (const float *)hl_shadow_real(B), ldb, sb, beta, (float *)hl_shadow_real(C), ldc, sc, batch);
+    hl_cpu_base.gemm_batched(ta, tb, M, N, K, alpha, (const float *)hl_shadow_dev(A, "base.gemm_batched", "A"), lda,
+        sa, (const float *)hl_shadow_dev(B, "base.gemm_batched", "B"), ldb, sb, beta, (float *)hl_shadow_dev(C,
+        "base.gemm_batched", "C"), ldc, sc, batch);
 }
 static void shadow_base_gemv_batched(bool ta, int64_t M, int64_t N, float alpha, const float *A, int64_t lda,
         const float *x, int64_t sx, float beta, float *y, int64_t sy, int64_t batch) {
-    hl_cpu_base.gemv_batched(ta, M, N, alpha, (const float *)hl_shadow_real(A), lda, (const float *)hl_shadow_real(x),
-        sx, beta, (float *)hl_shadow_real(y), sy, batch);
+    hl_cpu_base.gemv_batched(ta, M, N, alpha, (const float *)hl_shadow_dev(A, "base.gemv_batched", "A"), lda,
+        (const float *)hl_shadow_dev(x, "base.gemv_batched", "x"), sx, beta, (float *)hl_shadow_dev(y,
+        "base.gemv_batched", "y"), sy, batch);
 }
 static void shadow_base_to_host(int64_t n, const float *dev_src, float *host_dst) {
-    hl_cpu_base.to_host(n, (const float *)hl_shadow_real(dev_src), (float *)hl_shadow_real(host_dst));
+    hl_cpu_base.to_host(n, (const float *)hl_shadow_dev(dev_src, "base.to_host", "dev_src"), host_dst);
 }
 static void shadow_base_from_host(int64_t n, const float *host_src, float *dev_dst) {
-    hl_cpu_base.from_host(n, (const float *)hl_shadow_real(host_src), (float *)hl_shadow_real(dev_dst));
+    hl_cpu_base.from_host(n, host_src, (float *)hl_shadow_dev(dev_dst, "base.from_host", "dev_dst"));
 }
 static void shadow_base_bytes_to_host(size_t bytes, const void *dev_src, void *host_dst) {
-    hl_cpu_base.bytes_to_host(bytes, (const void *)hl_shadow_real(dev_src), (void *)hl_shadow_real(host_dst));
+    hl_cpu_base.bytes_to_host(bytes, (const void *)hl_shadow_dev(dev_src, "base.bytes_to_host", "dev_src"), host_dst);
 }
 static void shadow_base_bytes_from_host(size_t bytes, const void *host_src, void *dev_dst) {
-    hl_cpu_base.bytes_from_host(bytes, (const void *)hl_shadow_real(host_src), (void *)hl_shadow_real(dev_dst));
+    hl_cpu_base.bytes_from_host(bytes, host_src, (void *)hl_shadow_dev(dev_dst, "base.bytes_from_host", "dev_dst"));
 }
 static const hl_kern_base shadow_base = {
     .fill = shadow_base_fill,
@@ -62,36 +65,42 @@ static const hl_kern_base shadow_base = {
 };
 
 static void shadow_ew_binary(hl_ew_binop op, int64_t n, const float *a, const float *b, float *y) {
-    hl_cpu_ew.binary(op, n, (const float *)hl_shadow_real(a), (const float *)hl_shadow_real(b),
-        (float *)hl_shadow_real(y));
+    hl_cpu_ew.binary(op, n, (const float *)hl_shadow_dev(a, "ew.binary", "a"), (const float *)hl_shadow_dev(b,
+        "ew.binary", "b"), (float *)hl_shadow_dev(y, "ew.binary", "y"));
 }
 static void shadow_ew_binary_bcast(hl_ew_binop op, hl_ew_bcast g, const float *a, const float *b, float *y) {
-    hl_cpu_ew.binary_bcast(op, g, (const float *)hl_shadow_real(a), (const float *)hl_shadow_real(b),
-        (float *)hl_shadow_real(y));
+    hl_cpu_ew.binary_bcast(op, g, (const float *)hl_shadow_dev(a, "ew.binary_bcast", "a"),
+        (const float *)hl_shadow_dev(b, "ew.binary_bcast", "b"), (float *)hl_shadow_dev(y, "ew.binary_bcast", "y"));
 }
 static void shadow_ew_binary_bwd(hl_ew_binop op, int64_t n, const float *a, const float *b, const float *dy,
         float *da, float *db) {
-    hl_cpu_ew.binary_bwd(op, n, (const float *)hl_shadow_real(a), (const float *)hl_shadow_real(b),
-        (const float *)hl_shadow_real(dy), (float *)hl_shadow_real(da), (float *)hl_shadow_real(db));
+    hl_cpu_ew.binary_bwd(op, n, (const float *)hl_shadow_dev(a, "ew.binary_bwd", "a"), (const float *)hl_shadow_dev(b,
+        "ew.binary_bwd", "b"), (const float *)hl_shadow_dev(dy, "ew.binary_bwd", "dy"), (float *)hl_shadow_dev(da,
+        "ew.binary_bwd", "da"), (float *)hl_shadow_dev(db, "ew.binary_bwd", "db"));
 }
 static void shadow_ew_binary_bwd_bcast(hl_ew_binop op, int which, hl_ew_bcast g, const float *a, const float *b,
         const float *dy, float *dx) {
-    hl_cpu_ew.binary_bwd_bcast(op, which, g, (const float *)hl_shadow_real(a), (const float *)hl_shadow_real(b),
-        (const float *)hl_shadow_real(dy), (float *)hl_shadow_real(dx));
+    hl_cpu_ew.binary_bwd_bcast(op, which, g, (const float *)hl_shadow_dev(a, "ew.binary_bwd_bcast", "a"),
+        (const float *)hl_shadow_dev(b, "ew.binary_bwd_bcast", "b"), (const float *)hl_shadow_dev(dy,
+        "ew.binary_bwd_bcast", "dy"), (float *)hl_shadow_dev(dx, "ew.binary_bwd_bcast", "dx"));
 }
 static void shadow_ew_sum_to(hl_ew_bcast g, float alpha, const float *dy, float *dx) {
-    hl_cpu_ew.sum_to(g, alpha, (const float *)hl_shadow_real(dy), (float *)hl_shadow_real(dx));
+    hl_cpu_ew.sum_to(g, alpha, (const float *)hl_shadow_dev(dy, "ew.sum_to", "dy"), (float *)hl_shadow_dev(dx,
+        "ew.sum_to", "dx"));
 }
 static void shadow_ew_unary(hl_ew_unop op, int64_t n, float p0, float p1, const float *x, float *y) {
-    hl_cpu_ew.unary(op, n, p0, p1, (const float *)hl_shadow_real(x), (float *)hl_shadow_real(y));
+    hl_cpu_ew.unary(op, n, p0, p1, (const float *)hl_shadow_dev(x, "ew.unary", "x"), (float *)hl_shadow_dev(y,
+        "ew.unary", "y"));
 }
 static void shadow_ew_unary_bwd(hl_ew_unop op, int64_t n, float p0, float p1, const float *x, const float *y,
         const float *dy, float *dx) {
-    hl_cpu_ew.unary_bwd(op, n, p0, p1, (const float *)hl_shadow_real(x), (const float *)hl_shadow_real(y),
-        (const float *)hl_shadow_real(dy), (float *)hl_shadow_real(dx));
+    hl_cpu_ew.unary_bwd(op, n, p0, p1, (const float *)hl_shadow_dev(x, "ew.unary_bwd", "x"),
+        (const float *)hl_shadow_dev(y, "ew.unary_bwd", "y"), (const float *)hl_shadow_dev(dy, "ew.unary_bwd", "dy"),
+        (float *)hl_shadow_dev(dx, "ew.unary_bwd", "dx"));
 }
 static void shadow_ew_relu_mask(int64_t n, const float *y, float *g) {
-    hl_cpu_ew.relu_mask(n, (const float *)hl_shadow_real(y), (float *)hl_shadow_real(g));
+    hl_cpu_ew.relu_mask(n, (const float *)hl_shadow_dev(y, "ew.relu_mask", "y"), (float *)hl_shadow_dev(g,
+        "ew.relu_mask", "g"));
 }
 static const hl_kern_ew shadow_ew = {
     .binary = shadow_ew_binary,
@@ -105,24 +114,30 @@ static const hl_kern_ew shadow_ew = {
 };
 
 static void shadow_conv_im2col(hl_conv_geom g, const float *x, float *col) {
-    hl_cpu_conv.im2col(g, (const float *)hl_shadow_real(x), (float *)hl_shadow_real(col));
+    hl_cpu_conv.im2col(g, (const float *)hl_shadow_dev(x, "conv.im2col", "x"), (float *)hl_shadow_dev(col,
+        "conv.im2col", "col"));
 }
 static void shadow_conv_col2im(hl_conv_geom g, const float *col, float *x) {
-    hl_cpu_conv.col2im(g, (const float *)hl_shadow_real(col), (float *)hl_shadow_real(x));
+    hl_cpu_conv.col2im(g, (const float *)hl_shadow_dev(col, "conv.col2im", "col"), (float *)hl_shadow_dev(x,
+        "conv.col2im", "x"));
 }
 static void shadow_conv_to_cmajor(int64_t B, int64_t C, int64_t HW, const float *x, float *y) {
-    hl_cpu_conv.to_cmajor(B, C, HW, (const float *)hl_shadow_real(x), (float *)hl_shadow_real(y));
+    hl_cpu_conv.to_cmajor(B, C, HW, (const float *)hl_shadow_dev(x, "conv.to_cmajor", "x"), (float *)hl_shadow_dev(y,
+        "conv.to_cmajor", "y"));
 }
 static void shadow_conv_from_cmajor(int64_t B, int64_t C, int64_t HW, const float *x, const float *bias,
         bool accumulate, float *y) {
-    hl_cpu_conv.from_cmajor(B, C, HW, (const float *)hl_shadow_real(x), (const float *)hl_shadow_real(bias),
-        accumulate, (float *)hl_shadow_real(y));
+    hl_cpu_conv.from_cmajor(B, C, HW, (const float *)hl_shadow_dev(x, "conv.from_cmajor", "x"),
+        (const float *)hl_shadow_dev(bias, "conv.from_cmajor", "bias"), accumulate, (float *)hl_shadow_dev(y,
+        "conv.from_cmajor", "y"));
 }
 static void shadow_conv_bias_add(int64_t B, int64_t C, int64_t HW, const float *bias, float *y) {
-    hl_cpu_conv.bias_add(B, C, HW, (const float *)hl_shadow_real(bias), (float *)hl_shadow_real(y));
+    hl_cpu_conv.bias_add(B, C, HW, (const float *)hl_shadow_dev(bias, "conv.bias_add", "bias"),
+        (float *)hl_shadow_dev(y, "conv.bias_add", "y"));
 }
 static void shadow_conv_bias_bwd(int64_t B, int64_t C, int64_t HW, const float *dy, float *db) {
-    hl_cpu_conv.bias_bwd(B, C, HW, (const float *)hl_shadow_real(dy), (float *)hl_shadow_real(db));
+    hl_cpu_conv.bias_bwd(B, C, HW, (const float *)hl_shadow_dev(dy, "conv.bias_bwd", "dy"), (float *)hl_shadow_dev(db,
+        "conv.bias_bwd", "db"));
 }
 static const hl_kern_conv shadow_conv = {
     .im2col = shadow_conv_im2col,
@@ -135,35 +150,41 @@ static const hl_kern_conv shadow_conv = {
 
 static void shadow_pool_max_fwd(int64_t N, int64_t H, int64_t W, int k, int s, int p, int64_t Ho, int64_t Wo,
         const float *x, float *y, int32_t *idx) {
-    hl_cpu_pool.max_fwd(N, H, W, k, s, p, Ho, Wo, (const float *)hl_shadow_real(x), (float *)hl_shadow_real(y),
-        (int32_t *)hl_shadow_real(idx));
+    hl_cpu_pool.max_fwd(N, H, W, k, s, p, Ho, Wo, (const float *)hl_shadow_dev(x, "pool.max_fwd", "x"),
+        (float *)hl_shadow_dev(y, "pool.max_fwd", "y"), (int32_t *)hl_shadow_dev(idx, "pool.max_fwd", "idx"));
 }
 static void shadow_pool_max_bwd(int64_t N, int64_t H, int64_t W, int64_t Ho, int64_t Wo, const int32_t *idx,
         const float *dy, float *dx) {
-    hl_cpu_pool.max_bwd(N, H, W, Ho, Wo, (const int32_t *)hl_shadow_real(idx), (const float *)hl_shadow_real(dy),
-        (float *)hl_shadow_real(dx));
+    hl_cpu_pool.max_bwd(N, H, W, Ho, Wo, (const int32_t *)hl_shadow_dev(idx, "pool.max_bwd", "idx"),
+        (const float *)hl_shadow_dev(dy, "pool.max_bwd", "dy"), (float *)hl_shadow_dev(dx, "pool.max_bwd", "dx"));
 }
 static void shadow_pool_avg_fwd(int64_t N, int64_t H, int64_t W, int k, int s, int p, int64_t Ho, int64_t Wo,
         const float *x, float *y) {
-    hl_cpu_pool.avg_fwd(N, H, W, k, s, p, Ho, Wo, (const float *)hl_shadow_real(x), (float *)hl_shadow_real(y));
+    hl_cpu_pool.avg_fwd(N, H, W, k, s, p, Ho, Wo, (const float *)hl_shadow_dev(x, "pool.avg_fwd", "x"),
+        (float *)hl_shadow_dev(y, "pool.avg_fwd", "y"));
 }
 static void shadow_pool_avg_bwd(int64_t N, int64_t H, int64_t W, int k, int s, int p, int64_t Ho, int64_t Wo,
         const float *dy, float *dx) {
-    hl_cpu_pool.avg_bwd(N, H, W, k, s, p, Ho, Wo, (const float *)hl_shadow_real(dy), (float *)hl_shadow_real(dx));
+    hl_cpu_pool.avg_bwd(N, H, W, k, s, p, Ho, Wo, (const float *)hl_shadow_dev(dy, "pool.avg_bwd", "dy"),
+        (float *)hl_shadow_dev(dx, "pool.avg_bwd", "dx"));
 }
 static void shadow_pool_gavg_fwd(int64_t N, int64_t HW, const float *x, float *y) {
-    hl_cpu_pool.gavg_fwd(N, HW, (const float *)hl_shadow_real(x), (float *)hl_shadow_real(y));
+    hl_cpu_pool.gavg_fwd(N, HW, (const float *)hl_shadow_dev(x, "pool.gavg_fwd", "x"), (float *)hl_shadow_dev(y,
+        "pool.gavg_fwd", "y"));
 }
 static void shadow_pool_gavg_bwd(int64_t N, int64_t HW, const float *dy, float *dx) {
-    hl_cpu_pool.gavg_bwd(N, HW, (const float *)hl_shadow_real(dy), (float *)hl_shadow_real(dx));
+    hl_cpu_pool.gavg_bwd(N, HW, (const float *)hl_shadow_dev(dy, "pool.gavg_bwd", "dy"), (float *)hl_shadow_dev(dx,
+        "pool.gavg_bwd", "dx"));
 }
 static void shadow_pool_adaptive_avg_fwd(int64_t N, int64_t H, int64_t W, int64_t Ho, int64_t Wo, const float *x,
         float *y) {
-    hl_cpu_pool.adaptive_avg_fwd(N, H, W, Ho, Wo, (const float *)hl_shadow_real(x), (float *)hl_shadow_real(y));
+    hl_cpu_pool.adaptive_avg_fwd(N, H, W, Ho, Wo, (const float *)hl_shadow_dev(x, "pool.adaptive_avg_fwd", "x"),
+        (float *)hl_shadow_dev(y, "pool.adaptive_avg_fwd", "y"));
 }
 static void shadow_pool_adaptive_avg_bwd(int64_t N, int64_t H, int64_t W, int64_t Ho, int64_t Wo, const float *dy,
         float *dx) {
-    hl_cpu_pool.adaptive_avg_bwd(N, H, W, Ho, Wo, (const float *)hl_shadow_real(dy), (float *)hl_shadow_real(dx));
+    hl_cpu_pool.adaptive_avg_bwd(N, H, W, Ho, Wo, (const float *)hl_shadow_dev(dy, "pool.adaptive_avg_bwd", "dy"),
+        (float *)hl_shadow_dev(dx, "pool.adaptive_avg_bwd", "dx"));
 }
 static const hl_kern_pool shadow_pool = {
     .max_fwd = shadow_pool_max_fwd,
@@ -178,42 +199,49 @@ static const hl_kern_pool shadow_pool = {
 
 static void shadow_norm_stats(int64_t N, int64_t C, int64_t S, const float *x, float eps, float momentum,
         float *rmean, float *rvar, float *mean, float *invstd) {
-    hl_cpu_norm.stats(N, C, S, (const float *)hl_shadow_real(x), eps, momentum, (float *)hl_shadow_real(rmean),
-        (float *)hl_shadow_real(rvar), (float *)hl_shadow_real(mean), (float *)hl_shadow_real(invstd));
+    hl_cpu_norm.stats(N, C, S, (const float *)hl_shadow_dev(x, "norm.stats", "x"), eps, momentum,
+        (float *)hl_shadow_dev(rmean, "norm.stats", "rmean"), (float *)hl_shadow_dev(rvar, "norm.stats", "rvar"),
+        (float *)hl_shadow_dev(mean, "norm.stats", "mean"), (float *)hl_shadow_dev(invstd, "norm.stats", "invstd"));
 }
 static void shadow_norm_stats_running(int64_t C, float eps, const float *rmean, const float *rvar, float *mean,
         float *invstd) {
-    hl_cpu_norm.stats_running(C, eps, (const float *)hl_shadow_real(rmean), (const float *)hl_shadow_real(rvar),
-        (float *)hl_shadow_real(mean), (float *)hl_shadow_real(invstd));
+    hl_cpu_norm.stats_running(C, eps, (const float *)hl_shadow_dev(rmean, "norm.stats_running", "rmean"),
+        (const float *)hl_shadow_dev(rvar, "norm.stats_running", "rvar"), (float *)hl_shadow_dev(mean,
+        "norm.stats_running", "mean"), (float *)hl_shadow_dev(invstd, "norm.stats_running", "invstd"));
 }
 static void shadow_norm_normalize(int64_t N, int64_t C, int64_t S, int64_t G, const float *x, const float *mean,
         const float *invstd, const float *gamma, const float *beta, float *y) {
-    hl_cpu_norm.normalize(N, C, S, G, (const float *)hl_shadow_real(x), (const float *)hl_shadow_real(mean),
-        (const float *)hl_shadow_real(invstd), (const float *)hl_shadow_real(gamma),
-        (const float *)hl_shadow_real(beta), (float *)hl_shadow_real(y));
+    hl_cpu_norm.normalize(N, C, S, G, (const float *)hl_shadow_dev(x, "norm.normalize", "x"),
+        (const float *)hl_shadow_dev(mean, "norm.normalize", "mean"), (const float *)hl_shadow_dev(invstd,
+        "norm.normalize", "invstd"), (const float *)hl_shadow_dev(gamma, "norm.normalize", "gamma"),
+        (const float *)hl_shadow_dev(beta, "norm.normalize", "beta"), (float *)hl_shadow_dev(y, "norm.normalize", "y"));
 }
 static void shadow_norm_bwd_reduce(int64_t N, int64_t C, int64_t S, const float *x, const float *mean,
         const float *invstd, const float *dy, float *sdy, float *sdyx) {
-    hl_cpu_norm.bwd_reduce(N, C, S, (const float *)hl_shadow_real(x), (const float *)hl_shadow_real(mean),
-        (const float *)hl_shadow_real(invstd), (const float *)hl_shadow_real(dy), (float *)hl_shadow_real(sdy),
-        (float *)hl_shadow_real(sdyx));
+    hl_cpu_norm.bwd_reduce(N, C, S, (const float *)hl_shadow_dev(x, "norm.bwd_reduce", "x"),
+        (const float *)hl_shadow_dev(mean, "norm.bwd_reduce", "mean"), (const float *)hl_shadow_dev(invstd,
+        "norm.bwd_reduce", "invstd"), (const float *)hl_shadow_dev(dy, "norm.bwd_reduce", "dy"),
+        (float *)hl_shadow_dev(sdy, "norm.bwd_reduce", "sdy"), (float *)hl_shadow_dev(sdyx, "norm.bwd_reduce", "sdyx"));
 }
 static void shadow_norm_bwd_dx(int64_t N, int64_t C, int64_t S, int64_t G, const float *x, const float *mean,
         const float *invstd, const float *gamma, const float *dy, const float *sdy, const float *sdyx,
         bool batch_stats, float *dx) {
-    hl_cpu_norm.bwd_dx(N, C, S, G, (const float *)hl_shadow_real(x), (const float *)hl_shadow_real(mean),
-        (const float *)hl_shadow_real(invstd), (const float *)hl_shadow_real(gamma),
-        (const float *)hl_shadow_real(dy), (const float *)hl_shadow_real(sdy), (const float *)hl_shadow_real(sdyx),
-        batch_stats, (float *)hl_shadow_real(dx));
+    hl_cpu_norm.bwd_dx(N, C, S, G, (const float *)hl_shadow_dev(x, "norm.bwd_dx", "x"),
+        (const float *)hl_shadow_dev(mean, "norm.bwd_dx", "mean"), (const float *)hl_shadow_dev(invstd, "norm.bwd_dx",
+        "invstd"), (const float *)hl_shadow_dev(gamma, "norm.bwd_dx", "gamma"), (const float *)hl_shadow_dev(dy,
+        "norm.bwd_dx", "dy"), (const float *)hl_shadow_dev(sdy, "norm.bwd_dx", "sdy"),
+        (const float *)hl_shadow_dev(sdyx, "norm.bwd_dx", "sdyx"), batch_stats, (float *)hl_shadow_dev(dx,
+        "norm.bwd_dx", "dx"));
 }
 static void shadow_norm_dropout_fwd(int64_t n, float p, uint64_t seed, uint64_t stream, uint64_t counter,
         const float *x, float *y, float *mask) {
-    hl_cpu_norm.dropout_fwd(n, p, seed, stream, counter, (const float *)hl_shadow_real(x), (float *)hl_shadow_real(y),
-        (float *)hl_shadow_real(mask));
+    hl_cpu_norm.dropout_fwd(n, p, seed, stream, counter, (const float *)hl_shadow_dev(x, "norm.dropout_fwd", "x"),
+        (float *)hl_shadow_dev(y, "norm.dropout_fwd", "y"), (float *)hl_shadow_dev(mask, "norm.dropout_fwd", "mask"));
 }
 static void shadow_norm_dropout_bwd(int64_t n, const float *mask, const float *dy, float *dx) {
-    hl_cpu_norm.dropout_bwd(n, (const float *)hl_shadow_real(mask), (const float *)hl_shadow_real(dy),
-        (float *)hl_shadow_real(dx));
+    hl_cpu_norm.dropout_bwd(n, (const float *)hl_shadow_dev(mask, "norm.dropout_bwd", "mask"),
+        (const float *)hl_shadow_dev(dy, "norm.dropout_bwd", "dy"), (float *)hl_shadow_dev(dx, "norm.dropout_bwd",
+        "dx"));
 }
 static const hl_kern_norm shadow_norm = {
     .stats = shadow_norm_stats,
@@ -226,26 +254,32 @@ static const hl_kern_norm shadow_norm = {
 };
 
 static void shadow_reduce_sum(int64_t P, int64_t R, int64_t Q, float scale, const float *x, float *y) {
-    hl_cpu_reduce.sum(P, R, Q, scale, (const float *)hl_shadow_real(x), (float *)hl_shadow_real(y));
+    hl_cpu_reduce.sum(P, R, Q, scale, (const float *)hl_shadow_dev(x, "reduce.sum", "x"), (float *)hl_shadow_dev(y,
+        "reduce.sum", "y"));
 }
 static void shadow_reduce_max(int64_t P, int64_t R, int64_t Q, const float *x, float *y) {
-    hl_cpu_reduce.max(P, R, Q, (const float *)hl_shadow_real(x), (float *)hl_shadow_real(y));
+    hl_cpu_reduce.max(P, R, Q, (const float *)hl_shadow_dev(x, "reduce.max", "x"), (float *)hl_shadow_dev(y,
+        "reduce.max", "y"));
 }
 static void shadow_reduce_logsumexp(int64_t P, int64_t R, int64_t Q, const float *x, float *y) {
-    hl_cpu_reduce.logsumexp(P, R, Q, (const float *)hl_shadow_real(x), (float *)hl_shadow_real(y));
+    hl_cpu_reduce.logsumexp(P, R, Q, (const float *)hl_shadow_dev(x, "reduce.logsumexp", "x"),
+        (float *)hl_shadow_dev(y, "reduce.logsumexp", "y"));
 }
 static void shadow_reduce_sum_bwd(const int64_t shape[4], unsigned axes, float scale, const float *dy, float *dx) {
-    hl_cpu_reduce.sum_bwd(shape, axes, scale, (const float *)hl_shadow_real(dy), (float *)hl_shadow_real(dx));
+    hl_cpu_reduce.sum_bwd(shape, axes, scale, (const float *)hl_shadow_dev(dy, "reduce.sum_bwd", "dy"),
+        (float *)hl_shadow_dev(dx, "reduce.sum_bwd", "dx"));
 }
 static void shadow_reduce_max_bwd(const int64_t shape[4], unsigned axes, const float *x, const float *y,
         const float *dy, float *dx) {
-    hl_cpu_reduce.max_bwd(shape, axes, (const float *)hl_shadow_real(x), (const float *)hl_shadow_real(y),
-        (const float *)hl_shadow_real(dy), (float *)hl_shadow_real(dx));
+    hl_cpu_reduce.max_bwd(shape, axes, (const float *)hl_shadow_dev(x, "reduce.max_bwd", "x"),
+        (const float *)hl_shadow_dev(y, "reduce.max_bwd", "y"), (const float *)hl_shadow_dev(dy, "reduce.max_bwd",
+        "dy"), (float *)hl_shadow_dev(dx, "reduce.max_bwd", "dx"));
 }
 static void shadow_reduce_logsumexp_bwd(const int64_t shape[4], unsigned axes, const float *x, const float *y,
         const float *dy, float *dx) {
-    hl_cpu_reduce.logsumexp_bwd(shape, axes, (const float *)hl_shadow_real(x), (const float *)hl_shadow_real(y),
-        (const float *)hl_shadow_real(dy), (float *)hl_shadow_real(dx));
+    hl_cpu_reduce.logsumexp_bwd(shape, axes, (const float *)hl_shadow_dev(x, "reduce.logsumexp_bwd", "x"),
+        (const float *)hl_shadow_dev(y, "reduce.logsumexp_bwd", "y"), (const float *)hl_shadow_dev(dy,
+        "reduce.logsumexp_bwd", "dy"), (float *)hl_shadow_dev(dx, "reduce.logsumexp_bwd", "dx"));
 }
 static const hl_kern_reduce shadow_reduce = {
     .sum = shadow_reduce_sum,
@@ -258,11 +292,13 @@ static const hl_kern_reduce shadow_reduce = {
 
 static void shadow_shape_transpose(int64_t A, int64_t D0, int64_t M, int64_t D1, int64_t Z, const float *x, float *y,
         bool acc) {
-    hl_cpu_shape.transpose(A, D0, M, D1, Z, (const float *)hl_shadow_real(x), (float *)hl_shadow_real(y), acc);
+    hl_cpu_shape.transpose(A, D0, M, D1, Z, (const float *)hl_shadow_dev(x, "shape.transpose", "x"),
+        (float *)hl_shadow_dev(y, "shape.transpose", "y"), acc);
 }
 static void shadow_shape_block_copy(int64_t rows, int64_t cols, const float *x, int64_t ldx, float *y, int64_t ldy,
         bool acc) {
-    hl_cpu_shape.block_copy(rows, cols, (const float *)hl_shadow_real(x), ldx, (float *)hl_shadow_real(y), ldy, acc);
+    hl_cpu_shape.block_copy(rows, cols, (const float *)hl_shadow_dev(x, "shape.block_copy", "x"), ldx,
+        (float *)hl_shadow_dev(y, "shape.block_copy", "y"), ldy, acc);
 }
 static const hl_kern_shape shadow_shape = {
     .transpose = shadow_shape_transpose,
@@ -270,37 +306,44 @@ static const hl_kern_shape shadow_shape = {
 };
 
 static void shadow_loss_softmax_ce_fwd(int64_t B, int64_t L, const float *z, const float *t, float *lse, float *loss) {
-    hl_cpu_loss.softmax_ce_fwd(B, L, (const float *)hl_shadow_real(z), (const float *)hl_shadow_real(t),
-        (float *)hl_shadow_real(lse), (float *)hl_shadow_real(loss));
+    hl_cpu_loss.softmax_ce_fwd(B, L, (const float *)hl_shadow_dev(z, "loss.softmax_ce_fwd", "z"),
+        (const float *)hl_shadow_dev(t, "loss.softmax_ce_fwd", "t"), (float *)hl_shadow_dev(lse,
+        "loss.softmax_ce_fwd", "lse"), (float *)hl_shadow_dev(loss, "loss.softmax_ce_fwd", "loss"));
 }
 static void shadow_loss_softmax_ce_bwd(int64_t B, int64_t L, const float *z, const float *t, const float *lse,
         const float *gout, float *dz) {
-    hl_cpu_loss.softmax_ce_bwd(B, L, (const float *)hl_shadow_real(z), (const float *)hl_shadow_real(t),
-        (const float *)hl_shadow_real(lse), (const float *)hl_shadow_real(gout), (float *)hl_shadow_real(dz));
+    hl_cpu_loss.softmax_ce_bwd(B, L, (const float *)hl_shadow_dev(z, "loss.softmax_ce_bwd", "z"),
+        (const float *)hl_shadow_dev(t, "loss.softmax_ce_bwd", "t"), (const float *)hl_shadow_dev(lse,
+        "loss.softmax_ce_bwd", "lse"), (const float *)hl_shadow_dev(gout, "loss.softmax_ce_bwd", "gout"),
+        (float *)hl_shadow_dev(dz, "loss.softmax_ce_bwd", "dz"));
 }
 static void shadow_loss_bce_logits_fwd(int64_t n, const float *z, const float *t, float *loss) {
-    hl_cpu_loss.bce_logits_fwd(n, (const float *)hl_shadow_real(z), (const float *)hl_shadow_real(t),
-        (float *)hl_shadow_real(loss));
+    hl_cpu_loss.bce_logits_fwd(n, (const float *)hl_shadow_dev(z, "loss.bce_logits_fwd", "z"),
+        (const float *)hl_shadow_dev(t, "loss.bce_logits_fwd", "t"), (float *)hl_shadow_dev(loss,
+        "loss.bce_logits_fwd", "loss"));
 }
 static void shadow_loss_bce_logits_bwd(int64_t n, const float *z, const float *t, const float *gout, float *dz) {
-    hl_cpu_loss.bce_logits_bwd(n, (const float *)hl_shadow_real(z), (const float *)hl_shadow_real(t),
-        (const float *)hl_shadow_real(gout), (float *)hl_shadow_real(dz));
+    hl_cpu_loss.bce_logits_bwd(n, (const float *)hl_shadow_dev(z, "loss.bce_logits_bwd", "z"),
+        (const float *)hl_shadow_dev(t, "loss.bce_logits_bwd", "t"), (const float *)hl_shadow_dev(gout,
+        "loss.bce_logits_bwd", "gout"), (float *)hl_shadow_dev(dz, "loss.bce_logits_bwd", "dz"));
 }
 static void shadow_loss_mse_fwd(int64_t n, const float *a, const float *b, float *loss) {
-    hl_cpu_loss.mse_fwd(n, (const float *)hl_shadow_real(a), (const float *)hl_shadow_real(b),
-        (float *)hl_shadow_real(loss));
+    hl_cpu_loss.mse_fwd(n, (const float *)hl_shadow_dev(a, "loss.mse_fwd", "a"), (const float *)hl_shadow_dev(b,
+        "loss.mse_fwd", "b"), (float *)hl_shadow_dev(loss, "loss.mse_fwd", "loss"));
 }
 static void shadow_loss_mse_bwd(int64_t n, const float *a, const float *b, const float *gout, float *da, float *db) {
-    hl_cpu_loss.mse_bwd(n, (const float *)hl_shadow_real(a), (const float *)hl_shadow_real(b),
-        (const float *)hl_shadow_real(gout), (float *)hl_shadow_real(da), (float *)hl_shadow_real(db));
+    hl_cpu_loss.mse_bwd(n, (const float *)hl_shadow_dev(a, "loss.mse_bwd", "a"), (const float *)hl_shadow_dev(b,
+        "loss.mse_bwd", "b"), (const float *)hl_shadow_dev(gout, "loss.mse_bwd", "gout"), (float *)hl_shadow_dev(da,
+        "loss.mse_bwd", "da"), (float *)hl_shadow_dev(db, "loss.mse_bwd", "db"));
 }
 static void shadow_loss_l1_fwd(int64_t n, const float *a, const float *b, float *loss) {
-    hl_cpu_loss.l1_fwd(n, (const float *)hl_shadow_real(a), (const float *)hl_shadow_real(b),
-        (float *)hl_shadow_real(loss));
+    hl_cpu_loss.l1_fwd(n, (const float *)hl_shadow_dev(a, "loss.l1_fwd", "a"), (const float *)hl_shadow_dev(b,
+        "loss.l1_fwd", "b"), (float *)hl_shadow_dev(loss, "loss.l1_fwd", "loss"));
 }
 static void shadow_loss_l1_bwd(int64_t n, const float *a, const float *b, const float *gout, float *da, float *db) {
-    hl_cpu_loss.l1_bwd(n, (const float *)hl_shadow_real(a), (const float *)hl_shadow_real(b),
-        (const float *)hl_shadow_real(gout), (float *)hl_shadow_real(da), (float *)hl_shadow_real(db));
+    hl_cpu_loss.l1_bwd(n, (const float *)hl_shadow_dev(a, "loss.l1_bwd", "a"), (const float *)hl_shadow_dev(b,
+        "loss.l1_bwd", "b"), (const float *)hl_shadow_dev(gout, "loss.l1_bwd", "gout"), (float *)hl_shadow_dev(da,
+        "loss.l1_bwd", "da"), (float *)hl_shadow_dev(db, "loss.l1_bwd", "db"));
 }
 static const hl_kern_loss shadow_loss = {
     .softmax_ce_fwd = shadow_loss_softmax_ce_fwd,
@@ -315,22 +358,24 @@ static const hl_kern_loss shadow_loss = {
 
 static void shadow_warp_affine_fwd(int64_t B, int64_t C, int64_t H, int64_t W, const float *theta, const float *x,
         float *y) {
-    hl_cpu_warp.affine_fwd(B, C, H, W, (const float *)hl_shadow_real(theta), (const float *)hl_shadow_real(x),
-        (float *)hl_shadow_real(y));
+    hl_cpu_warp.affine_fwd(B, C, H, W, (const float *)hl_shadow_dev(theta, "warp.affine_fwd", "theta"),
+        (const float *)hl_shadow_dev(x, "warp.affine_fwd", "x"), (float *)hl_shadow_dev(y, "warp.affine_fwd", "y"));
 }
 static void shadow_warp_affine_bwd(int64_t B, int64_t C, int64_t H, int64_t W, const float *theta, const float *gy,
         float *gx) {
-    hl_cpu_warp.affine_bwd(B, C, H, W, (const float *)hl_shadow_real(theta), (const float *)hl_shadow_real(gy),
-        (float *)hl_shadow_real(gx));
+    hl_cpu_warp.affine_bwd(B, C, H, W, (const float *)hl_shadow_dev(theta, "warp.affine_bwd", "theta"),
+        (const float *)hl_shadow_dev(gy, "warp.affine_bwd", "gy"), (float *)hl_shadow_dev(gx, "warp.affine_bwd", "gx"));
 }
 static void shadow_warp_rotate_theta(int64_t B, int64_t H, int64_t W, const float *angles, float *theta) {
-    hl_cpu_warp.rotate_theta(B, H, W, (const float *)hl_shadow_real(angles), (float *)hl_shadow_real(theta));
+    hl_cpu_warp.rotate_theta(B, H, W, (const float *)hl_shadow_dev(angles, "warp.rotate_theta", "angles"),
+        (float *)hl_shadow_dev(theta, "warp.rotate_theta", "theta"));
 }
 static void shadow_warp_rotate_angle_bwd(int64_t B, int64_t C, int64_t H, int64_t W, const float *theta,
         const float *angles, const float *x, const float *gy, float *ga) {
-    hl_cpu_warp.rotate_angle_bwd(B, C, H, W, (const float *)hl_shadow_real(theta),
-        (const float *)hl_shadow_real(angles), (const float *)hl_shadow_real(x), (const float *)hl_shadow_real(gy),
-        (float *)hl_shadow_real(ga));
+    hl_cpu_warp.rotate_angle_bwd(B, C, H, W, (const float *)hl_shadow_dev(theta, "warp.rotate_angle_bwd", "theta"),
+        (const float *)hl_shadow_dev(angles, "warp.rotate_angle_bwd", "angles"), (const float *)hl_shadow_dev(x,
+        "warp.rotate_angle_bwd", "x"), (const float *)hl_shadow_dev(gy, "warp.rotate_angle_bwd", "gy"),
+        (float *)hl_shadow_dev(ga, "warp.rotate_angle_bwd", "ga"));
 }
 static const hl_kern_warp shadow_warp = {
     .affine_fwd = shadow_warp_affine_fwd,
@@ -340,22 +385,26 @@ static const hl_kern_warp shadow_warp = {
 };
 
 static void shadow_optim_sgd(int64_t n, float *p, const float *g, float lr, float wd) {
-    hl_cpu_optim.sgd(n, (float *)hl_shadow_real(p), (const float *)hl_shadow_real(g), lr, wd);
+    hl_cpu_optim.sgd(n, (float *)hl_shadow_dev(p, "optim.sgd", "p"), (const float *)hl_shadow_dev(g, "optim.sgd",
+        "g"), lr, wd);
 }
 static void shadow_optim_sgd_momentum(int64_t n, float *p, const float *g, float *buf, float lr, float wd, float mom,
         float damp, bool nesterov, bool first) {
-    hl_cpu_optim.sgd_momentum(n, (float *)hl_shadow_real(p), (const float *)hl_shadow_real(g),
-        (float *)hl_shadow_real(buf), lr, wd, mom, damp, nesterov, first);
+    hl_cpu_optim.sgd_momentum(n, (float *)hl_shadow_dev(p, "optim.sgd_momentum", "p"), (const float *)hl_shadow_dev(g,
+        "optim.sgd_momentum", "g"), (float *)hl_shadow_dev(buf, "optim.sgd_momentum", "buf"), lr, wd, mom, damp,
+        nesterov, first);
 }
 static void shadow_optim_adam(int64_t n, float *p, const float *g, float *m, float *v, float l2, float decay,
         float b1, float b2, float step_size, float bc2_sqrt, float eps) {
-    hl_cpu_optim.adam(n, (float *)hl_shadow_real(p), (const float *)hl_shadow_real(g), (float *)hl_shadow_real(m),
-        (float *)hl_shadow_real(v), l2, decay, b1, b2, step_size, bc2_sqrt, eps);
+    hl_cpu_optim.adam(n, (float *)hl_shadow_dev(p, "optim.adam", "p"), (const float *)hl_shadow_dev(g, "optim.adam",
+        "g"), (float *)hl_shadow_dev(m, "optim.adam", "m"), (float *)hl_shadow_dev(v, "optim.adam", "v"), l2, decay,
+        b1, b2, step_size, bc2_sqrt, eps);
 }
 static void shadow_optim_rmsprop(int64_t n, float *p, const float *g, float *v, float *buf, float lr, float wd,
         float alpha, float eps, float mom) {
-    hl_cpu_optim.rmsprop(n, (float *)hl_shadow_real(p), (const float *)hl_shadow_real(g), (float *)hl_shadow_real(v),
-        (float *)hl_shadow_real(buf), lr, wd, alpha, eps, mom);
+    hl_cpu_optim.rmsprop(n, (float *)hl_shadow_dev(p, "optim.rmsprop", "p"), (const float *)hl_shadow_dev(g,
+        "optim.rmsprop", "g"), (float *)hl_shadow_dev(v, "optim.rmsprop", "v"), (float *)hl_shadow_dev(buf,
+        "optim.rmsprop", "buf"), lr, wd, alpha, eps, mom);
 }
 static const hl_kern_optim shadow_optim = {
     .sgd = shadow_optim_sgd,
@@ -366,25 +415,29 @@ static const hl_kern_optim shadow_optim = {
 
 static void shadow_retrieval_hamming(int64_t nq, int64_t ndb, int words, const uint64_t *q, const uint64_t *db,
         uint16_t *dist) {
-    hl_cpu_retrieval.hamming(nq, ndb, words, (const uint64_t *)hl_shadow_real(q),
-        (const uint64_t *)hl_shadow_real(db), (uint16_t *)hl_shadow_real(dist));
+    hl_cpu_retrieval.hamming(nq, ndb, words, (const uint64_t *)hl_shadow_dev(q, "retrieval.hamming", "q"),
+        (const uint64_t *)hl_shadow_dev(db, "retrieval.hamming", "db"), (uint16_t *)hl_shadow_dev(dist,
+        "retrieval.hamming", "dist"));
 }
 static void shadow_retrieval_relevance(int64_t nq, int64_t ndb, int lwords, const uint64_t *ql, const uint64_t *dbl,
         uint8_t *rel) {
-    hl_cpu_retrieval.relevance(nq, ndb, lwords, (const uint64_t *)hl_shadow_real(ql),
-        (const uint64_t *)hl_shadow_real(dbl), (uint8_t *)hl_shadow_real(rel));
+    hl_cpu_retrieval.relevance(nq, ndb, lwords, (const uint64_t *)hl_shadow_dev(ql, "retrieval.relevance", "ql"),
+        (const uint64_t *)hl_shadow_dev(dbl, "retrieval.relevance", "dbl"), (uint8_t *)hl_shadow_dev(rel,
+        "retrieval.relevance", "rel"));
 }
 static void shadow_retrieval_buckets(int64_t nq, int64_t ndb, int K, const uint16_t *dist, const uint8_t *rel,
         int64_t *cnt, int64_t *rcnt) {
-    hl_cpu_retrieval.buckets(nq, ndb, K, (const uint16_t *)hl_shadow_real(dist), (const uint8_t *)hl_shadow_real(rel),
-        (int64_t *)hl_shadow_real(cnt), (int64_t *)hl_shadow_real(rcnt));
+    hl_cpu_retrieval.buckets(nq, ndb, K, (const uint16_t *)hl_shadow_dev(dist, "retrieval.buckets", "dist"),
+        (const uint8_t *)hl_shadow_dev(rel, "retrieval.buckets", "rel"), (int64_t *)hl_shadow_dev(cnt,
+        "retrieval.buckets", "cnt"), (int64_t *)hl_shadow_dev(rcnt, "retrieval.buckets", "rcnt"));
 }
 static void shadow_retrieval_ap_index(int64_t nq, int64_t ndb, int K, int64_t R, int64_t N, const uint16_t *dist,
         const uint8_t *rel, const int64_t *cnt, const int64_t *rcnt, double *ap, int64_t *nr, int64_t *nn) {
-    hl_cpu_retrieval.ap_index(nq, ndb, K, R, N, (const uint16_t *)hl_shadow_real(dist),
-        (const uint8_t *)hl_shadow_real(rel), (const int64_t *)hl_shadow_real(cnt),
-        (const int64_t *)hl_shadow_real(rcnt), (double *)hl_shadow_real(ap), (int64_t *)hl_shadow_real(nr),
-        (int64_t *)hl_shadow_real(nn));
+    hl_cpu_retrieval.ap_index(nq, ndb, K, R, N, (const uint16_t *)hl_shadow_dev(dist, "retrieval.ap_index", "dist"),
+        (const uint8_t *)hl_shadow_dev(rel, "retrieval.ap_index", "rel"), (const int64_t *)hl_shadow_dev(cnt,
+        "retrieval.ap_index", "cnt"), (const int64_t *)hl_shadow_dev(rcnt, "retrieval.ap_index", "rcnt"),
+        (double *)hl_shadow_dev(ap, "retrieval.ap_index", "ap"), (int64_t *)hl_shadow_dev(nr, "retrieval.ap_index",
+        "nr"), (int64_t *)hl_shadow_dev(nn, "retrieval.ap_index", "nn"));
 }
 static const hl_kern_retrieval shadow_retrieval = {
     .hamming = shadow_retrieval_hamming,

@@ -138,6 +138,14 @@ Test(embed, equals_direct_forward_cnn_small_rgb_with_weights) {
     cr_assert_eq(rc, 0, "%s", cli_err);
     cr_assert_str_empty(cli_err, "--quiet printed: %s", cli_err);
     assert_features(P("f2.npy"), want, n, 512);
+    /* on the shadow device (memory the host cannot touch): the same bytes */
+    rc = cli_run(hl_cmd_embed, "--backbone", "cnn-small", "--weights", P("w.safetensors"), "--images", P("list.txt"),
+                 "--out", P("f_shadow.npy"), "--batch", "3", "--device", "shadow", "--quiet", NULL);
+    cr_assert_eq(rc, 0, "%s", cli_err);
+    size_t la, lb;
+    unsigned char *fa = hl_test_read_file(P("f.npy"), &la), *fb = hl_test_read_file(P("f_shadow.npy"), &lb);
+    cr_assert(la == lb && memcmp(fa, fb, la) == 0, "embed on the shadow device differs from the CPU");
+    free(fa), free(fb);
     /* labels as the list says: row i = (i % 2, (i / 2) % 2, i % 3 == 0) */
     hl_labels l;
     cr_assert_eq(hl_labels_npy_read(P("l.npy"), 0, &l), HL_OK, "%s", hl_error_last());

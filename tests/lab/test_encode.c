@@ -134,6 +134,11 @@ Test(encode, cell_codes_and_map_reproduced_from_the_images) {
                  P("ql.npy"), "--image-size", "16", "--threads", "2", "--quiet", NULL);
     cr_assert_eq(rc, 0, "%s", cli_err);
     assert_same_codes(P("q.npy"), 0, hl_test_path(cell, "query_codes.npy"));
+    /* the model loaded onto the shadow device (memory the host cannot touch) encodes the same codes */
+    rc = cli_run(hl_cmd_encode, "--model", cell, "--images", P("q.txt"), "--out", P("q_shadow.npy"), "--device",
+                 "shadow", "--quiet", NULL);
+    cr_assert_eq(rc, 0, "%s", cli_err);
+    assert_same_codes(P("q_shadow.npy"), 0, hl_test_path(cell, "query_codes.npy"));
 
     /* hashlab score on them: the cell's mAP */
     rc = cli_run(hl_cmd_score, "--query-codes", P("q.npy"), "--db-codes", P("db.npy"), "--query-labels", P("ql.npy"),
