@@ -18,8 +18,7 @@
  *     "host access to shadow-device memory at <address>" with a backtrace and re-raises SIGSEGV, so the process dies
  *     of the signal (a Criterion test can expect it with .signal = SIGSEGV).
  *
- * What it cannot catch: device code reading host memory (the CPU kernels can read any memory; the CUDA build's own
- * checks cover that). Allocation is page-granular (4 KiB per allocation at least): meant for tests and debugging.
+ * Allocation is page-granular (4 KiB per allocation at least): meant for tests and debugging.
  */
 #ifndef HL_SHADOW_H
 #define HL_SHADOW_H

@@ -44,6 +44,11 @@ Test(shadow, memcpy_instead_of_a_transfer_dies, .signal = SIGSEGV) {
     (void)sink;
 }
 
+Test(shadow, host_memory_in_a_device_kernel_aborts, .signal = SIGABRT) {
+    float host[4] = {0};
+    hl_kernels_for(HL_DEVICE_SHADOW)->base->fill(4, 1.0f, host); /* a CPU buffer handed to a device kernel */
+}
+
 Test(shadow, transfers_and_host_views_work) {
     hl_ctx *ctx = NULL;
     cr_assert_eq(hl_ctx_create(&ctx, HL_DEVICE_SHADOW, 0), HL_OK);
