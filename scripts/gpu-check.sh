@@ -10,7 +10,9 @@
 #   3. speed: `hashlab bench engine --device cuda` (ref-cnn, and resnet18 at 224×224) against PyTorch CUDA eager
 #      (tests/bench/engine_torch.py --device cuda), `hashlab bench retrieval --device cuda` against the host path and
 #      PyTorch CUDA (tests/bench/retrieval_torch.py) on the same workload;
-# and prints a summary table (also written to OUT/summary.md). Exit 0 when every check passed.
+# and prints a summary table. OUT (--out) receives two files only, summary.md and logs.tar.gz (every log, JSON
+# result and comparison); the runs and builds go to a work folder under ${TMPDIR:-/tmp}. Exit 0 when every check
+# passed.
 # It fits in 8 minutes on one H100 (the builds not counted when --prebuilt).
 #
 #   usage: scripts/gpu-check.sh [--device cuda|shadow] [--prebuilt DIR] [--out DIR] [--quick]
@@ -18,7 +20,7 @@
 #                       this script on a machine without a GPU; the PyTorch CUDA peers are skipped, visibly)
 #     --prebuilt PACK   the programs and libraries scripts/gpu-pack.sh packed (PACK: .gpu/pack.tar.xz, or a folder
 #                       holding bin/ and lib/) instead of building
-#     --out DIR         where logs, runs and summary.md go (default: $OUT if set, else gpu-check-out)
+#     --out DIR         where summary.md and logs.tar.gz go (default: $OUT if set, else gpu-check-out)
 #     --quick           smaller benchmark workloads (a dry run of the script)
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -35,7 +37,8 @@ while [ $# -gt 0 ]; do
 done
 case "$dev" in cuda|shadow) ;; *) echo "gpu-check: --device must be cuda or shadow" >&2; exit 2 ;; esac
 mkdir -p "$out"
-out=$(cd "$out" && pwd)
+dest=$(cd "$out" && pwd)
+out=$(mktemp -d "${TMPDIR:-/tmp}/hl-gpu-check.XXXXXX") # the work folder: logs, runs, the unpacked programs
 summary=()
 failed=0
 row() { summary+=("| $1 | $2 | ${3//|/,} |"); [ "$2" = FAIL ] && failed=1; echo "gpu-check: $1: $2 — $3"; }
@@ -49,7 +52,11 @@ t_start=$(date +%s)
 # ---- 0. the programs ------------------------------------------------------------------------------------------------
 if [ -n "$prebuilt" ]; then
   if [ -f "$prebuilt" ]; then
-    mkdir -p "$out/prebuilt" && tar -C "$out/prebuilt" -xJf "$prebuilt" && prebuilt="$out/prebuilt"
+    mkdir -p "$out/prebuilt"
+    tar -C "$out/prebuilt" -xJf "$prebuilt" 2>/dev/null ||
+      "${py:-python3}" -c 'import sys, tarfile; tarfile.open(sys.argv[1]).extractall(sys.argv[2])' "$prebuilt" \
+        "$out/prebuilt" # no xz binary: Python's lzma
+    prebuilt="$out/prebuilt"
   fi
   bin=$(cd "$prebuilt/bin" && pwd)
   libs=$(cd "$prebuilt/lib" && pwd)
@@ -85,7 +92,7 @@ elif [ "$dev" = cuda ]; then row gpu FAIL "no nvidia-smi: is this a GPU machine?
 
 # ---- 1. agreement ---------------------------------------------------------------------------------------------------
 agree() { # name, program, filter
-  local log="$out/$1.log"
+  local log="$out/agree-${3%%/*}.log"
   "$2" --jobs 1 --filter "$3" >"$log" 2>&1
   local rc=$? syn
   syn=$(grep -a 'Synthesis' "$log" | tail -1 | sed 's/.*Synthesis: //')
@@ -197,5 +204,8 @@ fi
   echo "| step | result | detail |"
   echo "| --- | --- | --- |"
   printf '%s\n' "${summary[@]}"
-} | tee "$out/summary.md"
+} | tee "$dest/summary.md"
+(cd "$out" && find . -maxdepth 1 -type f \( -name '*.log' -o -name '*.json' -o -name '*.md' -o -name '*.err' \
+   -o -name '*.yaml' \) -print0 | tar --null -czf "$dest/logs.tar.gz" -T -) || true
+echo "gpu-check: $dest/summary.md and $dest/logs.tar.gz (work folder $out)"
 exit $failed
