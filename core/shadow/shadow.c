@@ -42,8 +42,13 @@ static void shadow_segv(int sig, siginfo_t *si, void *uctx) {
         if (n > 0) (void)!write(2, msg, (size_t)HL_MIN(n, (int)sizeof msg - 1));
         void *bt[48];
         backtrace_symbols_fd(bt, backtrace(bt, 48), 2);
+        /* Reported: die of the signal itself (not through another handler, e.g. a sanitizer's, that would exit
+         * with its own status). */
+        signal(sig, SIG_DFL);
+        raise(sig);
+        return;
     }
-    /* Not ours, or reported: die of the signal with the handler that was there before. */
+    /* Not ours: the handler that was there before (or the default). */
     sigaction(sig, &shadow_prev_segv, NULL);
     raise(sig);
 }
