@@ -90,7 +90,9 @@ static void cpu_equals_shadow(const char *suite, const char *tag, int64_t cells_
     for (int i = 0; i < 2; i++) {
         snprintf(text, sizeof text, suite, devs[i]);
         hl_run_summary sum;
-        cr_assert_eq(run(write_suite(text), dirs[i], NULL, false, &sum), HL_OK, "%s: %s", devs[i], hl_error_last());
+        char *path = write_suite(text);
+        cr_assert_eq(run(path, dirs[i], NULL, false, &sum), HL_OK, "%s: %s", devs[i], hl_error_last());
+        free(path);
         cr_assert_eq(sum.failed, 0, "%s: %lld cells failed", devs[i], (long long)sum.failed);
         cr_assert_eq(sum.ran, cells_expected);
     }
