@@ -26,6 +26,7 @@
 #include "core/kern/warp.h"
 #include "core/kern/optim.h"
 #include "core/kern/retrieval.h"
+#include "core/kern/rng.h"
 
 typedef struct hl_kernels hl_kernels;
 struct hl_kernels {
@@ -42,6 +43,7 @@ struct hl_kernels {
     const hl_kern_warp *warp;     /* bilinear affine warp, rotation angle gradient */
     const hl_kern_optim *optim;   /* optimizer updates */
     const hl_kern_retrieval *retrieval; /* Hamming distances, relevance, distance buckets, stable-tie AP */
+    const hl_kern_rng *rng;       /* counter-based random fills */
 };
 
 /* The kernel table of a device, or NULL if that device is not built in. */

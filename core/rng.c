@@ -64,9 +64,8 @@ float hl_rng_normal_at(uint64_t seed, uint64_t stream, uint64_t i) {
  * count: each is a pure function of its index). Weight initialisation of ImageNet-sized layers relies on it. */
 #define HL_RNG_PAR_MIN_BLOCKS 4096
 
-void hl_rng_uniform(hl_rng *r, float *dst, int64_t n, float lo, float hi) {
-    const uint64_t c = r->counter, b0 = c >> 2, b1 = n > 0 ? (c + (uint64_t)n - 1) >> 2 : b0;
-    const uint64_t seed = r->seed, stream = r->stream;
+void hl_rng_uniform_fill(uint64_t seed, uint64_t stream, uint64_t c, int64_t n, float lo, float hi, float *dst) {
+    const uint64_t b0 = c >> 2, b1 = n > 0 ? (c + (uint64_t)n - 1) >> 2 : b0;
 #pragma omp parallel for schedule(static) if (n > 0 && b1 - b0 >= HL_RNG_PAR_MIN_BLOCKS)
     for (int64_t b = (int64_t)b0; b <= (int64_t)b1; b++) {
         if (n <= 0) continue;
@@ -77,12 +76,16 @@ void hl_rng_uniform(hl_rng *r, float *dst, int64_t n, float lo, float hi) {
             if (i >= c && i < c + (uint64_t)n) dst[i - c] = lo + (hi - lo) * hl__u24(w[k]);
         }
     }
+}
+
+void hl_rng_uniform(hl_rng *r, float *dst, int64_t n, float lo, float hi) {
+    hl_rng_uniform_fill(r->seed, r->stream, r->counter, n, lo, hi, dst);
     r->counter += (uint64_t)n;
 }
 
-void hl_rng_normal(hl_rng *r, float *dst, int64_t n, float mean, float std) {
-    const uint64_t c = r->counter, b0 = c >> 1, b1 = n > 0 ? (c + (uint64_t)n - 1) >> 1 : b0;
-    const uint64_t seed = r->seed, stream = r->stream ^ 0xA0761D6478BD642Full;
+void hl_rng_normal_fill(uint64_t seed, uint64_t stream, uint64_t c, int64_t n, float mean, float std, float *dst) {
+    const uint64_t b0 = c >> 1, b1 = n > 0 ? (c + (uint64_t)n - 1) >> 1 : b0;
+    stream ^= 0xA0761D6478BD642Full;
 #pragma omp parallel for schedule(static) if (n > 0 && b1 - b0 >= HL_RNG_PAR_MIN_BLOCKS)
     for (int64_t b = (int64_t)b0; b <= (int64_t)b1; b++) {
         if (n <= 0) continue;
@@ -96,6 +99,10 @@ void hl_rng_normal(hl_rng *r, float *dst, int64_t n, float mean, float std) {
             if (i >= c && i < c + (uint64_t)n) dst[i - c] = mean + std * (float)(rad * (k ? sin(th) : cos(th)));
         }
     }
+}
+
+void hl_rng_normal(hl_rng *r, float *dst, int64_t n, float mean, float std) {
+    hl_rng_normal_fill(r->seed, r->stream, r->counter, n, mean, std, dst);
     r->counter += (uint64_t)n;
 }
 

@@ -34,6 +34,12 @@ float hl_rng_normal_at(uint64_t seed, uint64_t stream, uint64_t i);
 /* Sequential fills: element j of the fill uses index r->counter + j; the cursor then advances by n. */
 void hl_rng_uniform(hl_rng *r, float *dst, int64_t n, float lo, float hi);
 void hl_rng_normal(hl_rng *r, float *dst, int64_t n, float mean, float std);
+/* The same fills as pure functions of (seed, stream, counter): dst[j] is value counter + j of the cursor's stream (the
+ * normal fill derives its Philox stream from `stream` as hl_rng_normal does). The device tables' rng family
+ * (core/kern/rng.h) computes exactly this on device memory: hl_tensor_rand_uniform / hl_tensor_rand_normal. */
+void hl_rng_uniform_fill(uint64_t seed, uint64_t stream, uint64_t counter, int64_t n, float lo, float hi, float *dst);
+void hl_rng_normal_fill(uint64_t seed, uint64_t stream, uint64_t counter, int64_t n, float mean, float std,
+                        float *dst);
 uint32_t hl_rng_u32(hl_rng *r);
 /* Uniform integer in [0, n) (n > 0), unbiased. */
 uint64_t hl_rng_below(hl_rng *r, uint64_t n);

@@ -184,4 +184,16 @@ void hl_tensor_copy_data(hl_tensor *dst, const hl_tensor *src) {
     }
 }
 
+void hl_tensor_rand_uniform(hl_tensor *t, hl_rng *r, float lo, float hi) {
+    const int64_t n = hl_tensor_numel(t);
+    hl_kernels_for(t->dev)->rng->uniform(n, r->seed, r->stream, r->counter, lo, hi, t->data);
+    r->counter += (uint64_t)n;
+}
+
+void hl_tensor_rand_normal(hl_tensor *t, hl_rng *r, float mean, float std) {
+    const int64_t n = hl_tensor_numel(t);
+    hl_kernels_for(t->dev)->rng->normal(n, r->seed, r->stream, r->counter, mean, std, t->data);
+    r->counter += (uint64_t)n;
+}
+
 void hl_tensor_fill(hl_tensor *t, float v) { hl_kernels_for(t->dev)->base->fill(hl_tensor_numel(t), v, t->data); }

@@ -92,6 +92,11 @@ void hl_tensor_download(const hl_tensor *t, float *host);
 const float *hl_tensor_host(hl_ctx *ctx, const hl_tensor *t);
 /* Same for t's gradient (NULL if t has none). */
 const float *hl_tensor_host_grad(hl_ctx *ctx, const hl_tensor *t);
+/* Random fills of t's data on its device from the cursor r, which advances by numel(t): element j gets value
+ * r->counter + j of r's stream, the same numbers hl_rng_uniform / hl_rng_normal give on the host (core/rng.h). */
+struct hl_rng;
+void hl_tensor_rand_uniform(hl_tensor *t, struct hl_rng *r, float lo, float hi);
+void hl_tensor_rand_normal(hl_tensor *t, struct hl_rng *r, float mean, float std);
 /* Copies data (same numel) from src to dst on any devices. */
 void hl_tensor_copy_data(hl_tensor *dst, const hl_tensor *src);
 void hl_tensor_fill(hl_tensor *t, float v);

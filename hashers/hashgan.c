@@ -464,9 +464,8 @@ static hl_status adversarial_step(hashgan *m, hl_deep_trainer *t, hl_optim *og, 
     hl_tensor *b_ste = hl_sign_ste(ctx, u);                                    /* ±1, straight-through */
     hl_tensor *gin_f = b_det, *gin_r = u;
     if (Z > 0) {
-        float *hz = hl_ctx_alloc(ctx, (size_t)(B * Z) * sizeof *hz); /* drawn on the host, uploaded */
-        hl_rng_normal(r, hz, B * Z, 0.0f, 1.0f);
-        hl_tensor *z = hl_tensor_from(ctx, 2, HL_SHAPE(B, Z), hz);
+        hl_tensor *z = hl_tensor_new(ctx, 2, HL_SHAPE(B, Z));
+        hl_tensor_rand_normal(z, r, 0.0f, 1.0f); /* drawn on the device */
         gin_f = hl_concat(ctx, 2, (hl_tensor *[]){b_det, z}, 1);
         gin_r = hl_concat(ctx, 2, (hl_tensor *[]){u, z}, 1);
     }

@@ -241,9 +241,8 @@ static hl_tensor *make_hard(ssah *m, hl_ctx *ctx, hl_tensor *x, double pace) {
         if (logits) {
             cells = hl_sigmoid(ctx, hl_slice(ctx, logits, 1, off, off + s2));
         } else {
-            float *hc = hl_ctx_alloc(ctx, (size_t)(B * s2) * sizeof *hc); /* drawn on the host, uploaded */
-            hl_rng_uniform(&r, hc, B * s2, 0.0f, 1.0f);
-            cells = hl_tensor_from(ctx, 2, HL_SHAPE(B, s2), hc);
+            cells = hl_tensor_new(ctx, 2, HL_SHAPE(B, s2));
+            hl_tensor_rand_uniform(cells, &r, 0.0f, 1.0f); /* drawn on the device */
         }
         hl_tensor *up = hl_tensor_from(ctx, 2, HL_SHAPE(s2, H * W), m->up[g]);
         hl_tensor *ms = hl_matmul_t(ctx, cells, up, false, false); /* [B, H·W] */
@@ -255,9 +254,8 @@ static hl_tensor *make_hard(ssah *m, hl_ctx *ctx, hl_tensor *x, double pace) {
     if (logits) {
         ang = hl_scale(ctx, hl_tanh_scaled(ctx, hl_slice(ctx, logits, 1, off, off + 1), 1.0f), amax);
     } else {
-        float *ha = hl_ctx_alloc(ctx, (size_t)B * sizeof *ha);
-        hl_rng_uniform(&r, ha, B, -amax, amax);
-        ang = hl_tensor_from(ctx, 1, HL_SHAPE(B), ha);
+        ang = hl_tensor_new(ctx, 1, HL_SHAPE(B));
+        hl_tensor_rand_uniform(ang, &r, -amax, amax);
     }
     return hl_ssah_deform(ctx, x, mask, ang, rho);
 }

@@ -11,7 +11,7 @@ import pathlib
 import re
 import sys
 
-FAMILIES = ["base", "ew", "conv", "pool", "norm", "reduce", "shape", "loss", "warp", "optim", "retrieval"]
+FAMILIES = ["base", "ew", "conv", "pool", "norm", "reduce", "shape", "loss", "warp", "optim", "retrieval", "rng"]
 OWN = {("base", "dev_alloc"): "hl_shadow_alloc", ("base", "dev_free"): "hl_shadow_free"}
 
 

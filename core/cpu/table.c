@@ -15,4 +15,5 @@ const hl_kernels hl_cpu_kernels = {
     .warp = &hl_cpu_warp,
     .optim = &hl_cpu_optim,
     .retrieval = &hl_cpu_retrieval,
+    .rng = &hl_cpu_rng,
 };

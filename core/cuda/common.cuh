@@ -57,6 +57,7 @@ extern const hl_kern_loss hl_cuda_loss;
 extern const hl_kern_warp hl_cuda_warp;
 extern const hl_kern_optim hl_cuda_optim;
 extern const hl_kern_retrieval hl_cuda_retrieval;
+extern const hl_kern_rng hl_cuda_rng;
 
 /* True once a CUDA or cuBLAS failure has been recorded. */
 bool hl_cuda_failed(void);

@@ -131,6 +131,7 @@ static const hl_kernels cuda_kernels = {
     .warp = &hl_cuda_warp,
     .optim = &hl_cuda_optim,
     .retrieval = &hl_cuda_retrieval,
+    .rng = &hl_cuda_rng,
 };
 
 const hl_kernels *hl_cuda_kernels_get(void) { return &cuda_kernels; }

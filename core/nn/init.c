@@ -4,7 +4,6 @@
 #include "core/kernels.h"
 
 #include <math.h>
-#include <stdlib.h>
 
 float hl_init_gain(hl_nonlin nl, float param) {
     switch (nl) {
@@ -54,23 +53,16 @@ void hl_init_xavier_uniform(hl_tensor *t, hl_rng *r, float gain) {
     hl_init_uniform(t, r, -b, b);
 }
 
-/* The values are drawn on the host (the stream is sequential, so every device gets the CPU's numbers) and, for a
- * tensor on a device, uploaded through a host buffer. */
-static void init_draw(hl_tensor *t, hl_rng *r, bool normal, float a, float b) {
+/* Drawn on the tensor's device by its rng kernels: the same numbers as hl_rng_normal / hl_rng_uniform on the host. */
+void hl_init_normal(hl_tensor *t, hl_rng *r, float mean, float std) {
     HL_ASSERT_T(t->data, t);
-    const int64_t n = hl_tensor_numel(t);
-    float *h = t->dev == HL_DEVICE_CPU ? t->data : malloc((size_t)n * sizeof *h);
-    HL_ASSERT(h, "out of memory staging %lld initial values", (long long)n);
-    if (normal) hl_rng_normal(r, h, n, a, b);
-    else hl_rng_uniform(r, h, n, a, b);
-    if (h != t->data) {
-        hl_kernels_for(t->dev)->base->from_host(n, h, t->data);
-        free(h);
-    }
+    hl_tensor_rand_normal(t, r, mean, std);
 }
 
-void hl_init_normal(hl_tensor *t, hl_rng *r, float mean, float std) { init_draw(t, r, true, mean, std); }
-void hl_init_uniform(hl_tensor *t, hl_rng *r, float lo, float hi) { init_draw(t, r, false, lo, hi); }
+void hl_init_uniform(hl_tensor *t, hl_rng *r, float lo, float hi) {
+    HL_ASSERT_T(t->data, t);
+    hl_tensor_rand_uniform(t, r, lo, hi);
+}
 
 void hl_init_constant(hl_tensor *t, float v) {
     HL_ASSERT_T(t->data, t);

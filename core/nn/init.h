@@ -1,6 +1,6 @@
 /* core/nn/init.h — weight initialisers with PyTorch's (torch.nn.init) formulas, driven by the counter-based RNG.
  *
- * Each call fills t->data (a parameter slab on any device: drawn on the host, then uploaded) from the cursor `r`
+ * Each call fills t->data (a parameter slab on any device, drawn there by its rng kernels) from the cursor `r`
  * and advances it by numel(t), so the values depend only on (seed, stream, counter) — never on the thread count or
  * the device. Use one hl_rng_split per layer to
  * keep layers independent of each other's sizes.

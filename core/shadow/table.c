@@ -446,6 +446,19 @@ static const hl_kern_retrieval shadow_retrieval = {
     .ap_index = shadow_retrieval_ap_index,
 };
 
+static void shadow_rng_uniform(int64_t n, uint64_t seed, uint64_t stream, uint64_t counter, float lo, float hi,
+        float *y) {
+    hl_cpu_rng.uniform(n, seed, stream, counter, lo, hi, (float *)hl_shadow_dev(y, "rng.uniform", "y"));
+}
+static void shadow_rng_normal(int64_t n, uint64_t seed, uint64_t stream, uint64_t counter, float mean, float std,
+        float *y) {
+    hl_cpu_rng.normal(n, seed, stream, counter, mean, std, (float *)hl_shadow_dev(y, "rng.normal", "y"));
+}
+static const hl_kern_rng shadow_rng = {
+    .uniform = shadow_rng_uniform,
+    .normal = shadow_rng_normal,
+};
+
 const hl_kernels hl_shadow_kernels = {
     .name = "shadow",
     .dev = HL_DEVICE_SHADOW,
@@ -460,4 +473,5 @@ const hl_kernels hl_shadow_kernels = {
     .warp = &shadow_warp,
     .optim = &shadow_optim,
     .retrieval = &shadow_retrieval,
+    .rng = &shadow_rng,
 };

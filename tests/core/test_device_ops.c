@@ -1041,6 +1041,34 @@ static void optim_check(const dev_run *r) {
 
 Test(device_ops, optim) { run_family("optim", optim_body, optim_check); }
 
+/* ---- rng: counter-based fills, exactly core/rng.h's values ------------------------------------------------------- */
+
+enum { RN = 37 };
+
+static void rng_body(dev_run *r) {
+    const hl_kern_rng *k = r->k->rng;
+    float *u = dev_alloc(r, RN), *z = dev_alloc(r, RN);
+    k->uniform(RN, 11, 3, 5, -2.0f, 0.5f, u); /* a counter inside a Philox block */
+    take(r, "uniform", u, RN, TOL_EXACT); /* rounded step by step on every device */
+    k->normal(RN, 11, 3, 3, 1.0f, 0.25f, z);
+    take(r, "normal", z, RN, TOL_EW);
+}
+
+static void rng_check(const dev_run *r) {
+    const float *u = res(r, "uniform"), *z = res(r, "normal");
+    hl_rng a = hl_rng_make(11, 3), b = hl_rng_make(11, 3);
+    a.counter = 5, b.counter = 3;
+    float hu[RN], hz[RN];
+    hl_rng_uniform(&a, hu, RN, -2.0f, 0.5f);
+    hl_rng_normal(&b, hz, RN, 1.0f, 0.25f);
+    for (int i = 0; i < RN; i++) {
+        cr_assert(u[i] == hu[i] && u[i] == -2.0f + 2.5f * hl_rng_uniform_at(11, 3, 5 + (uint64_t)i), "uniform[%d]", i);
+        cr_assert(z[i] == hz[i] && z[i] == 1.0f + 0.25f * hl_rng_normal_at(11, 3, 3 + (uint64_t)i), "normal[%d]", i);
+    }
+}
+
+Test(device_ops, rng) { run_family("rng", rng_body, rng_check); }
+
 /* ---- every table is complete: no entry of any family is NULL on any available device (there is no CPU fallback) -- */
 
 static void assert_family_complete(const void *fam, size_t bytes, const char *dev, const char *family) {
@@ -1072,6 +1100,7 @@ Test(device_ops, every_table_is_complete) {
         FAMILY(warp);
         FAMILY(optim);
         FAMILY(retrieval);
+        FAMILY(rng);
 #undef FAMILY
     }
 }
