@@ -5,8 +5,11 @@
 #      tests/core/test_device_ops.c), retrieval scoring on the GPU against the host path (test_eval
 #      retrieval_device: |Δ| <= 1e-12), the shadow-device tests;
 #   2. end to end: a small suite (DPSH, 32 bits, 6 epochs on synthetic 28×28 images; PGD-20 at 8/255 on 200 queries)
-#      on the GPU and on the CPU, compared cell by cell by scripts/compare_runs.py: |ΔmAP| <= 0.02 (clean and
-#      attacked), at least 97% of the code bits equal;
+#      trained and attacked on the GPU and on the CPU, compared cell by cell by scripts/compare_runs.py:
+#      |ΔmAP| <= 0.03 clean and attacked (two CPU runs that differ only in the BLAS kernel or the thread count differ
+#      by up to 0.013 here, and their codes in about 20% of the bits, so code agreement is reported, not required);
+#      then the CPU-trained model attacked on the GPU (the attack cell re-run with --force on a copy of the CPU run):
+#      the same model's clean mAP within 0.002, the attacked mAP within 0.03;
 #   3. speed: `hashlab bench engine --device cuda` (ref-cnn, and resnet18 at 224×224) against PyTorch CUDA eager
 #      (tests/bench/engine_torch.py --device cuda), `hashlab bench retrieval --device cuda` against the host path and
 #      PyTorch CUDA (tests/bench/retrieval_torch.py) on the same workload;
@@ -134,7 +137,7 @@ done
 if [ -z "$py" ]; then row "end to end: $dev vs cpu" SKIPPED "no python3 with numpy for scripts/compare_runs.py"
 else
   cmpargs=(--label-a cpu --label-b "$dev")
-  [ "$dev" = shadow ] && cmpargs+=(--exact) || cmpargs+=(--tol-map 0.02 --min-agreement 0.97)
+  [ "$dev" = shadow ] && cmpargs+=(--exact) || cmpargs+=(--tol-map 0.03 --min-agreement 0)
   if "$py" scripts/compare_runs.py "$out/e2e_cpu" "$out/e2e_$dev" "${cmpargs[@]}" >"$out/e2e_compare.md" 2>&1; then
     row "end to end: $dev vs cpu" OK "$(tail -1 "$out/e2e_compare.md") ($out/e2e_compare.md)"
   else
@@ -142,6 +145,22 @@ else
     tail -8 "$out/e2e_compare.md"
   fi
   grep -a -E '^\| (mAP|query_codes|adv_codes)' "$out/e2e_compare.md" | sed 's/^/    /'
+  # the CPU-trained model, attacked (and its queries encoded) on the device
+  rm -rf "$out/e2e_fixed" && cp -r "$out/e2e_cpu" "$out/e2e_fixed"
+  if "$hl" run "$suite" --device "$dev" --output "$out/e2e_fixed" --force '*/pgd:*' --quiet >"$out/e2e_fixed.log" 2>&1
+  then
+    fargs=(--label-a cpu --label-b "$dev (CPU model)")
+    [ "$dev" = shadow ] && fargs+=(--exact) || fargs+=(--tol-map 0.03 --tol 'mAP@1000(clean)=0.002' --min-agreement 0)
+    if "$py" scripts/compare_runs.py "$out/e2e_cpu" "$out/e2e_fixed" "${fargs[@]}" >"$out/e2e_fixed.md" 2>&1; then
+      row "CPU model attacked on $dev" OK "$(awk -F'|' '$2 ~ /^ mAP@1000(\(clean\))? $/ {
+          printf "%s%s: diff%s", (n++ ? "; " : ""), $2, $3 }' "$out/e2e_fixed.md")"
+    else
+      row "CPU model attacked on $dev" FAIL "$(grep -a 'problem' "$out/e2e_fixed.md" | head -1) ($out/e2e_fixed.md)"
+      tail -6 "$out/e2e_fixed.md"
+    fi
+  else
+    row "CPU model attacked on $dev" FAIL "$out/e2e_fixed.log"; tail -5 "$out/e2e_fixed.log"
+  fi
 fi
 
 # ---- 3. speed -------------------------------------------------------------------------------------------------------
