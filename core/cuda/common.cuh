@@ -90,6 +90,24 @@ __device__ static inline double hl_cuda_block_sum(double v) {
     return r;
 }
 
+/* Philox-4x32-10 exactly as hl_philox (core/rng.c): the four words of block `counter` of (seed, stream). */
+__device__ static inline void hl_cuda_philox(uint64_t seed, uint64_t stream, uint64_t counter, uint32_t out[4]) {
+    uint32_t c0 = (uint32_t)counter, c1 = (uint32_t)(counter >> 32);
+    uint32_t c2 = (uint32_t)stream, c3 = (uint32_t)(stream >> 32);
+    uint32_t k0 = (uint32_t)seed, k1 = (uint32_t)(seed >> 32);
+    for (int r = 0; r < 10; r++) {
+        const uint64_t p0 = (uint64_t)0xD2511F53u * c0, p1 = (uint64_t)0xCD9E8D57u * c2;
+        const uint32_t n0 = (uint32_t)(p1 >> 32) ^ c1 ^ k0, n2 = (uint32_t)(p0 >> 32) ^ c3 ^ k1;
+        c1 = (uint32_t)p1;
+        c3 = (uint32_t)p0;
+        c0 = n0;
+        c2 = n2;
+        k0 += 0x9E3779B9u;
+        k1 += 0xBB67AE85u;
+    }
+    out[0] = c0, out[1] = c1, out[2] = c2, out[3] = c3;
+}
+
 /* Same for the maximum of floats (NaN-ignoring fmaxf: a NaN input is handled by the callers where it matters). */
 __device__ static inline float hl_cuda_block_max(float v) {
     __shared__ float buf[1024];

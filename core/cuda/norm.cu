@@ -96,33 +96,12 @@ __global__ static void k_bwd_dx(int64_t N, int64_t C, int64_t S, int64_t G, cons
     }
 }
 
-/* Philox-4x32-10 exactly as hl_philox (core/rng.c). */
-__device__ static inline void norm_philox(uint64_t seed, uint64_t stream, uint64_t counter, uint32_t out[4]) {
-    uint32_t c0 = (uint32_t)counter, c1 = (uint32_t)(counter >> 32);
-    uint32_t c2 = (uint32_t)stream, c3 = (uint32_t)(stream >> 32);
-    uint32_t k0 = (uint32_t)seed, k1 = (uint32_t)(seed >> 32);
-    for (int r = 0; r < 10; r++) {
-        const uint64_t p0 = (uint64_t)0xD2511F53u * c0, p1 = (uint64_t)0xCD9E8D57u * c2;
-        const uint32_t n0 = (uint32_t)(p1 >> 32) ^ c1 ^ k0, n2 = (uint32_t)(p0 >> 32) ^ c3 ^ k1;
-        c1 = (uint32_t)p1;
-        c3 = (uint32_t)p0;
-        c0 = n0;
-        c2 = n2;
-        k0 += 0x9E3779B9u;
-        k1 += 0xBB67AE85u;
-    }
-    out[0] = c0;
-    out[1] = c1;
-    out[2] = c2;
-    out[3] = c3;
-}
-
 __global__ static void k_dropout_fwd(int64_t n, float p, float keep_scale, uint64_t seed, uint64_t stream,
                                      uint64_t counter, const float *x, float *y, float *mask) {
     HL_CUDA_FOR(i, n) {
         const uint64_t g = counter + (uint64_t)i;
         uint32_t w[4];
-        norm_philox(seed, stream, g >> 2, w);
+        hl_cuda_philox(seed, stream, g >> 2, w);
         const float u = (float)(w[g & 3] >> 8) * (1.0f / 16777216.0f);
         const float m = u >= p ? keep_scale : 0.0f;
         y[i] = x[i] * m;

@@ -4,28 +4,11 @@
  * the CPU's, equal up to CUDA's libm rounding. */
 #include "core/cuda/common.cuh"
 
-__device__ static inline void philox(uint64_t seed, uint64_t stream, uint64_t counter, uint32_t out[4]) {
-    uint32_t c0 = (uint32_t)counter, c1 = (uint32_t)(counter >> 32);
-    uint32_t c2 = (uint32_t)stream, c3 = (uint32_t)(stream >> 32);
-    uint32_t k0 = (uint32_t)seed, k1 = (uint32_t)(seed >> 32);
-    for (int r = 0; r < 10; r++) {
-        const uint64_t p0 = (uint64_t)0xD2511F53u * c0, p1 = (uint64_t)0xCD9E8D57u * c2;
-        const uint32_t n0 = (uint32_t)(p1 >> 32) ^ c1 ^ k0, n2 = (uint32_t)(p0 >> 32) ^ c3 ^ k1;
-        c1 = (uint32_t)p1;
-        c3 = (uint32_t)p0;
-        c0 = n0;
-        c2 = n2;
-        k0 += 0x9E3779B9u;
-        k1 += 0xBB67AE85u;
-    }
-    out[0] = c0, out[1] = c1, out[2] = c2, out[3] = c3;
-}
-
 __global__ static void k_uniform(int64_t n, uint64_t seed, uint64_t stream, uint64_t c, float lo, float hi, float *y) {
     HL_CUDA_FOR(j, n) {
         const uint64_t i = c + (uint64_t)j;
         uint32_t w[4];
-        philox(seed, stream, i >> 2, w);
+        hl_cuda_philox(seed, stream, i >> 2, w);
         const float u = (float)(w[i & 3] >> 8) * (1.0f / 16777216.0f);
         y[j] = __fadd_rn(lo, __fmul_rn(hi - lo, u));
     }
@@ -36,7 +19,7 @@ __global__ static void k_normal(int64_t n, uint64_t seed, uint64_t stream, uint6
     HL_CUDA_FOR(j, n) {
         const uint64_t i = c + (uint64_t)j;
         uint32_t w[4];
-        philox(seed, stream ^ 0xA0761D6478BD642Full, i >> 1, w);
+        hl_cuda_philox(seed, stream ^ 0xA0761D6478BD642Full, i >> 1, w);
         const uint32_t a = w[0] ^ w[2], b = w[1] ^ w[3];
         const double u1 = ((double)(a >> 8) + 1.0) / 16777217.0, u2 = (double)(b >> 8) / 16777216.0;
         const double rad = sqrt(-2.0 * log(u1)), th = 2.0 * 3.14159265358979323846 * u2;
