@@ -136,6 +136,17 @@ double hl_abml_wce_loss(const float *v, int64_t B, int K, const float *U, int64_
     return l1 + l2;
 }
 
+void hl_abml_wce_profile(const float *v, int64_t B, int K, const float *U, int64_t n, const hl_abml_wce_opts *o,
+                         float *u, float *P) {
+    for (int64_t i = 0; i < B * K; i++) u[i] = tanhf(v[i]);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)B, (int)n, K, 1.0f, u, K, U, K, 0.0f, P, (int)n);
+    for (int64_t i = 0; i < B * n; i++) {
+        double d = ((double)K - P[i]) / (2.0 * K);
+        d = d < 0 ? 0 : d > 1 ? 1 : d;
+        P[i] = (float)exp(-pow(d / o->scale, o->shape));
+    }
+}
+
 /* ---- the class ---- */
 
 typedef struct abml {
@@ -149,6 +160,7 @@ typedef struct abml {
     bool feature_matching; /* g_loss: fm */
     bool fake_eval;        /* fake_bn: eval */
     bool adv_detached;     /* adv_features: detached */
+    bool gen_anchors;      /* gen_target: anchors */
     hl_params pg, pa;      /* G_H; D_H's real/fake head */
     hl_gan_generator g;
     hl_linear_layer adv;   /* "adv": F -> 1 on the backbone features */
@@ -186,6 +198,10 @@ static const hl_param_spec abml_params[] = {
     {.name = "gen_weight", .type = HL_PARAM_FLOAT, .def = "0.002", .range = "[0, 1000]",
      .doc = "D-step weight of code recovery on G's images: D_H learns from G_H's samples (ours; small for the same "
             "reason as adv_weight)"},
+    {.name = "gen_target", .type = HL_PARAM_ENUM, .def = "codes", .choices = "codes|anchors",
+     .doc = "what D_H learns from G_H's image G(b_u, z) of an unlabelled image x_u: codes = recover b_u (mean‖tanh − "
+            "b_u‖²); anchors = reproduce x_u's similarity profile over the labelled bank, WCE with the soft targets "
+            "p_j = exp(−(d(u_u, U_j)/λ)^k) of the real image (ours; hashers/abml.h)"},
     {.name = "code_weight", .type = HL_PARAM_FLOAT, .def = "1", .range = "[0, 1000]",
      .doc = "G-step weight of code recovery through the frozen D_H: G_H learns from D_H (ours)"},
     {.name = "g_loss", .type = HL_PARAM_ENUM, .def = "ns", .choices = "ns|fm",
@@ -221,6 +237,9 @@ static hl_status abml_init(hl_hasher *self, const hl_config *cfg, const hl_datas
     HL_TRY(hl_config_get_double(cfg, "gen_lr", &m->gen_lr));
     HL_TRY(hl_config_get_double(cfg, "adv_weight", &m->adv_weight));
     HL_TRY(hl_config_get_double(cfg, "gen_weight", &m->gen_weight));
+    const char *gt = NULL;
+    HL_TRY(hl_config_get_string(cfg, "gen_target", &gt));
+    m->gen_anchors = !strcmp(gt, "anchors");
     HL_TRY(hl_config_get_double(cfg, "code_weight", &m->code_weight));
     HL_TRY(hl_config_get_double(cfg, "recon_weight", &m->recon_weight));
     const char *gl;
@@ -270,6 +289,9 @@ typedef struct abml_run {
     float *zin;            /* [B, K + Z] generator input */
     float *codes;          /* [B, K] b_u */
     float *fmean;          /* [F] mean backbone features of the step's real images (feature matching) */
+    const float *U;        /* the labelled bank [n, K] (tanh outputs; gen_target: anchors) */
+    int64_t n;
+    float *P, *scr, *Ga;   /* anchors: soft targets [B, n], WCE scratch [B·n + B·K], gradient [B, K] */
     hl_batcher ub;         /* unlabelled batches */
     int64_t uepoch;
     bool have_unl;
@@ -371,9 +393,18 @@ static hl_status mutual_step(abml_run *r, hl_tensor *x_l, hl_tensor *f_l, hl_ten
                                   hl_linear_layer_forward(ctx, &m->adv, adv_in(m, ctx, f_f)));
     double dval = hl_tensor_host(ctx, ld)[0];
     loss = add_scaled(ctx, loss, ld, m->adv_weight);
-    if (m->gen_weight > 0)
+    if (m->gen_weight > 0 && m->gen_anchors && x_u != x_l) {
+        hl_tensor *out_f = hl_linear_layer_forward(ctx, &m->net.head, f_f);
+        hl_abml_wce_opts w = m->w;
+        w.eta = 0;
+        hl_abml_wce_profile(ouh, mu, K, r->U, r->n, &w, r->scr, r->P);
+        hl_abml_wce_loss(hl_tensor_host(ctx, out_f), mu, K, r->U, r->n, r->P, &w, r->scr, r->Ga, NULL);
+        hl_tensor *Gt_f = hl_tensor_from(ctx, 2, HL_SHAPE(mu, K), r->Ga); /* ∂/∂out_f = the soft-target WCE's */
+        loss = add_scaled(ctx, loss, hl_sum(ctx, hl_mul(ctx, out_f, Gt_f), HL_AXES_ALL, false), m->gen_weight);
+    } else if (m->gen_weight > 0) {
         loss = add_scaled(ctx, loss, code_recovery(r, ctx, hl_linear_layer_forward(ctx, &m->net.head, f_f), mu),
                           m->gen_weight);
+    }
     if (!isfinite(dval)) {
         hl_tape_clear(ctx);
         return hl_error_set(HL_ERR, "abml diverged at step %lld (non-finite adversarial loss); lower lr",
@@ -460,7 +491,14 @@ static hl_status abml_train(hl_hasher *self, const hl_dataset *train, const int6
     r.codes = malloc((size_t)(B * K) * sizeof *r.codes);
     r.fmean = malloc((size_t)m->net.bb.features * sizeof *r.fmean);
     zfix = malloc((size_t)(ns * r.Z) * sizeof *zfix);
-    if (!V || !U || !S || !scratch || !G || !pos || !r.bn_save || !r.zin || !r.codes || !r.fmean || !zfix) {
+    r.U = U, r.n = n;
+    if (m->gen_anchors) {
+        r.P = malloc((size_t)(B * n) * sizeof *r.P);
+        r.scr = malloc((size_t)(B * n + B * K) * sizeof *r.scr);
+        r.Ga = malloc((size_t)(B * K) * sizeof *r.Ga);
+    }
+    if (!V || !U || !S || !scratch || !G || !pos || !r.bn_save || !r.zin || !r.codes || !r.fmean || !zfix ||
+        (m->gen_anchors && (!r.P || !r.scr || !r.Ga))) {
         st = hl_error_set(HL_ENOMEM, "abml: out of memory for %lld training items", (long long)n);
         goto done;
     }
@@ -579,7 +617,7 @@ done:
     hl_batcher_free(&r.ub);
     hl_labels_free(&tl);
     free(V), free(U), free(S), free(scratch), free(G), free(pos), free(zfix);
-    free(r.bn_save), free(r.zin), free(r.codes), free(r.fmean);
+    free(r.bn_save), free(r.zin), free(r.codes), free(r.fmean), free(r.P), free(r.scr), free(r.Ga);
     return st;
 }
 

@@ -49,4 +49,9 @@ double hl_abml_wce_pair(double d, double s, const hl_abml_wce_opts *o, double *g
 double hl_abml_wce_loss(const float *v, int64_t B, int K, const float *U, int64_t n, const float *S,
                         const hl_abml_wce_opts *o, float *scratch, float *G, hl_abml_loss_parts *parts);
 
+/* Soft targets of the anchor term (gen_target: anchors): P [B, n] = exp(−(d_ij/λ)^k), d_ij as above for u = tanh(v),
+ * v [B, K]; u: scratch [B, K]. WCE with these as S is minimal (∂/∂t = 0 per pair) where the student's p equals P. */
+void hl_abml_wce_profile(const float *v, int64_t B, int K, const float *U, int64_t n, const hl_abml_wce_opts *o,
+                         float *u, float *P);
+
 #endif

@@ -49,6 +49,7 @@
  */
 #include "hashers/ssah.h"
 
+#include <cblas.h>
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -94,6 +95,20 @@ double hl_ssah_consistency(const float *o, const float *o2, int64_t B, int K, fl
     return loss * inv;
 }
 
+double hl_ssah_anchor_consistency(const float *o, const float *o2, int64_t B, int K, const float *U, int64_t n,
+                                  float *P, float *theta, float *G2) {
+    /* P [B, n] = σ(½ o Uᵀ): the teacher's similarity profile over the labelled bank, and its entropy */
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)B, (int)n, K, 0.5f, o, K, U, K, 0.0f, P, (int)n);
+    double ent = 0;
+    for (int64_t i = 0; i < B * n; i++) {
+        double t = P[i], p = 1.0 / (1.0 + exp(-t));
+        ent += log1p(exp(-fabs(t))) + (t > 0 ? t : 0) - p * t; /* H(σ(t)) = softplus(t) − σ(t)·t */
+        P[i] = (float)p;
+    }
+    double l = hl_dpsh_loss(o2, B, K, U, n, P, 0.0, theta, G2, NULL);
+    return l - ent / ((double)B * (double)n);
+}
+
 hl_tensor *hl_ssah_deform(hl_ctx *ctx, hl_tensor *x, hl_tensor *m, hl_tensor *angles, float rho) {
     hl_tensor *keep = hl_add_scalar(ctx, hl_scale(ctx, m, -rho), 1.0f); /* 1 − ρm  [B, 1, H, W] */
     return hl_rotate_t(ctx, hl_mul(ctx, x, keep), angles);
@@ -116,6 +131,7 @@ typedef struct ssah {
     hl_hashnet net;
     double eta, consistency, occlusion, max_angle, pace_start, hardness, hard_weight, anet_lr;
     anet_mode mode;
+    bool anchors; /* consistency_kind: anchors (else codes) */
     int ngrid, grids[SSAH_MAX_GRIDS];
     anet a;
     float *up[SSAH_MAX_GRIDS]; /* [s², H·W] nearest-neighbour upsampling matrices */
@@ -130,7 +146,11 @@ static const hl_param_spec ssah_params[] = {
      .doc = "hard samples from the learned A-Net (the method) | random masks and angles with the same budget | off "
             "(no hard samples, no consistency loss: the plain supervised H-Net)"},
     {.name = "consistency", .type = HL_PARAM_FLOAT, .def = "0.3", .range = "[0, 1000]",
-     .doc = "weight α of the semi-supervised consistency loss mean‖tanh o(x_u) − tanh o(x̃_u)‖² (reconstruction)"},
+     .doc = "weight α of the semi-supervised consistency loss on the unlabelled images (reconstruction)"},
+    {.name = "consistency_kind", .type = HL_PARAM_ENUM, .def = "codes", .choices = "codes|anchors",
+     .doc = "codes: mean‖tanh o(x_u) − tanh o(x̃_u)‖² | anchors: the hard sample reproduces the clean image's "
+            "similarity profile over the labelled bank (KL of DPSH likelihoods, hashers/ssah.h; tried, it scored "
+            "lower: see this file's header)"},
     {.name = "hard_weight", .type = HL_PARAM_FLOAT, .def = "0.25", .range = "[0, 1000]",
      .doc = "weight of the DPSH loss on the labelled hard samples (reconstruction)"},
     {.name = "occlusion_grids", .type = HL_PARAM_INT_LIST, .def = "[2, 4]", .range = "[1, 16]",
@@ -171,6 +191,8 @@ static hl_status ssah_init(hl_hasher *self, const hl_config *cfg, const hl_datas
     HL_TRY(hl_config_get_double(cfg, "pace_start", &m->pace_start));
     HL_TRY(hl_config_get_double(cfg, "hardness", &m->hardness));
     HL_TRY(hl_config_get_double(cfg, "anet_lr", &m->anet_lr));
+    HL_TRY(hl_config_get_string(cfg, "consistency_kind", &mode));
+    m->anchors = !strcmp(mode, "anchors");
     HL_TRY(hl_config_get_string(cfg, "anet", &mode));
     m->mode = !strcmp(mode, "random") ? ANET_RANDOM : !strcmp(mode, "off") ? ANET_OFF : ANET_ADVERSARIAL;
     HL_TRY(hl_config_get_int_list(cfg, "occlusion_grids", &grids, &ng));
@@ -299,7 +321,7 @@ static hl_status ssah_train(ssah *m, const hl_dataset *train, const int64_t *idx
     hl_batcher bt = {0}, bu = {0};
     hl_deep_trainer t = {0};
     hl_labels tl = {0};
-    float *U = NULL, *S = NULL, *theta = NULL, *G = NULL;
+    float *U = NULL, *S = NULL, *theta = NULL, *G = NULL, *P = NULL;
     int64_t *pos = NULL;
     hl_code_diversity div = {0};
     if (E == 0) return HL_OK;
@@ -309,7 +331,8 @@ static hl_status ssah_train(ssah *m, const hl_dataset *train, const int64_t *idx
     theta = malloc((size_t)(B * n) * sizeof *theta);
     G = malloc((size_t)(4 * B * K) * sizeof *G);
     pos = malloc((size_t)train->n * sizeof *pos);
-    if (!U || !S || !theta || !G || !pos) {
+    if (semi && m->anchors) P = malloc((size_t)(B * n) * sizeof *P);
+    if (!U || !S || !theta || !G || !pos || (semi && m->anchors && !P)) {
         st = hl_error_set(HL_ENOMEM, "ssah: out of memory for %lld training items", (long long)n);
         goto done;
     }
@@ -397,7 +420,9 @@ static hl_status ssah_train(ssah *m, const hl_dataset *train, const int64_t *idx
             }
             if (mu > 0) {
                 float *g1 = G + 2 * mb * K, *g2 = g1 + mu * K;
-                double lc = hl_ssah_consistency(ov + 2 * mb * K, ov + (2 * mb + mu) * K, mu, K, g1, g2);
+                double lc = m->anchors ? hl_ssah_anchor_consistency(ov + 2 * mb * K, ov + (2 * mb + mu) * K, mu, K,
+                                                                    U, n, P, theta, g2)
+                                       : hl_ssah_consistency(ov + 2 * mb * K, ov + (2 * mb + mu) * K, mu, K, g1, g2);
                 for (int64_t i = 0; i < 2 * mu * K; i++) g1[i] *= (float)m->consistency;
                 loss += m->consistency * lc;
                 cons_sum += lc;
@@ -447,7 +472,7 @@ done:
     hl_batcher_free(&bt);
     hl_batcher_free(&bu);
     hl_labels_free(&tl);
-    free(U), free(S), free(theta), free(G), free(pos);
+    free(U), free(S), free(theta), free(G), free(pos), free(P);
     return st;
 }
 

@@ -97,6 +97,28 @@ Test(abml, wce_loss_gradient_matches_finite_differences) {
     loss_fd("mixed pairs", 2);
 }
 
+/* The anchor term's soft targets: P = exp(−(d/λ)^k) of the teacher, and WCE against them is stationary (zero
+ * gradient) at the teacher's own outputs and positive-gradient elsewhere. */
+Test(abml, anchor_profile_targets_are_stationary_at_the_teacher) {
+    enum { B = 3, K = 8, NB = 6 };
+    hl_abml_wce_opts o = {.scale = 0.5, .shape = 2, .eps = 0.01, .eta = 0};
+    float v[B * K], v2[B * K], U[NB * K], u[B * K], P[B * NB], scr[B * NB + B * K], G[B * K];
+    for (int i = 0; i < B * K; i++) v[i] = (float)sin(1.7 * i + 0.3), v2[i] = (float)cos(0.9 * i);
+    for (int i = 0; i < NB * K; i++) U[i] = (float)tanh(2 * sin(0.7 * i + 1));
+    hl_abml_wce_profile(v, B, K, U, NB, &o, u, P);
+    for (int i = 0; i < B; i++) /* d by hand for row i, anchor 0 */ {
+        double ip = 0;
+        for (int k = 0; k < K; k++) ip += tanh((double)v[i * K + k]) * U[k];
+        double d = (K - ip) / (2.0 * K);
+        cr_assert(fabs(P[i * NB] - exp(-pow(d / 0.5, 2))) < 1e-6, "P[%d, 0] = %g", i, P[i * NB]);
+    }
+    hl_abml_wce_loss(v, B, K, U, NB, P, &o, scr, G, NULL);
+    for (int i = 0; i < B * K; i++) cr_assert(fabs(G[i]) < 1e-6f, "gradient at the teacher: %g", G[i]);
+    double at = hl_abml_wce_loss(v, B, K, U, NB, P, &o, scr, NULL, NULL);
+    double away = hl_abml_wce_loss(v2, B, K, U, NB, P, &o, scr, G, NULL);
+    cr_assert(away > at, "the teacher's outputs must minimise the soft-target WCE: %g vs %g", away, at);
+}
+
 /* ---- the hasher on synthetic 1×28×28 images, 10 classes ---- */
 
 enum { NLAB = 160, NUNL = 160, NQ = 100, NALL = NLAB + NUNL + NQ };
@@ -173,18 +195,22 @@ Test(abml, sample_grid_save_load_and_ablations, .timeout = 180) {
     const char *kv[] = {"epochs", "2", "batch", "32", NULL};
     const char *kvm[] = {"epochs", "2", "batch", "32", "mutual", "false", NULL};
     const char *kvw[] = {"epochs", "2", "batch", "32", "wce", "false", NULL};
-    hl_hasher *h = make(&d, kv), *hm = make(&d, kvm), *hw = make(&d, kvw);
+    const char *kva[] = {"epochs", "2", "batch", "32", "gen_target", "anchors", "gen_weight", "1", NULL};
+    hl_hasher *h = make(&d, kv), *hm = make(&d, kvm), *hw = make(&d, kvw), *ha = make(&d, kva);
     h->workdir = dir, hm->workdir = dir2;
     fit_semi(h, &d, 64, 64);
     fit_semi(hm, &d, 64, 64);
     fit_semi(hw, &d, 64, 64);
+    fit_semi(ha, &d, 64, 64);
     cr_assert(exists(hl_test_path(dir, "samples/G_epoch_001.png")), "no sample grid for epoch 1");
     cr_assert(exists(hl_test_path(dir, "samples/G_epoch_002.png")), "no sample grid for epoch 2");
     cr_assert(!exists(hl_test_path(dir2, "samples")), "mutual: false wrote samples");
-    hl_codes c, cm, cw, cl;
+    hl_codes c, cm, cw, cl, ca;
     codes_of(h, &d, &c);
     codes_of(hm, &d, &cm);
     codes_of(hw, &d, &cw);
+    codes_of(ha, &d, &ca);
+    cr_assert(!same_codes(&c, &ca), "gen_target: anchors gave the same codes");
     cr_assert(!same_codes(&c, &cm), "mutual: false gave the same codes");
     cr_assert(!same_codes(&c, &cw), "wce: false gave the same codes");
     const char *ck = hl_test_path(dir, "abml.safetensors");
@@ -193,8 +219,8 @@ Test(abml, sample_grid_save_load_and_ablations, .timeout = 180) {
     cr_assert_eq(hl_hasher_load(hl, ck), HL_OK, "%s", hl_error_last());
     codes_of(hl, &d, &cl);
     cr_assert(same_codes(&c, &cl), "loaded model gives other codes");
-    hl_codes_free(&c), hl_codes_free(&cm), hl_codes_free(&cw), hl_codes_free(&cl);
-    hl_hasher_free(h), hl_hasher_free(hm), hl_hasher_free(hw), hl_hasher_free(hl);
+    hl_codes_free(&c), hl_codes_free(&cm), hl_codes_free(&cw), hl_codes_free(&cl), hl_codes_free(&ca);
+    hl_hasher_free(h), hl_hasher_free(hm), hl_hasher_free(hw), hl_hasher_free(hl), hl_hasher_free(ha);
     free((void *)dir2);
     hl_dataset_free(&d);
 }

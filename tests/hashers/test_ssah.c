@@ -65,6 +65,34 @@ Test(ssah_math, consistency_gradient_finite_differences) {
     }
 }
 
+/* Anchor consistency: a KL, so ≥ 0 and exactly its minimum (≈ 0, gradient 0) when the hard outputs equal the clean
+ * ones; its gradient on the hard outputs matches central differences (the clean side is the teacher: a constant). */
+Test(ssah_math, anchor_consistency_is_a_kl_with_its_gradient) {
+    enum { B = 3, K = 4, NB = 5, N = B * K };
+    float o[N], o2[N], U[NB * K], G2[N], P[B * NB], th[B * NB];
+    hl_rng r = hl_rng_make(7, 1);
+    hl_rng_uniform(&r, o, N, -1.5f, 1.5f);
+    hl_rng_uniform(&r, o2, N, -1.5f, 1.5f);
+    hl_rng_uniform(&r, U, NB * K, -1.5f, 1.5f);
+    double same = hl_ssah_anchor_consistency(o, o, B, K, U, NB, P, th, G2);
+    cr_assert(fabs(same) < 1e-6, "KL of identical profiles = %.3g", same);
+    for (int i = 0; i < N; i++) cr_assert(fabs(G2[i]) < 1e-7f, "gradient at the minimum: %g", G2[i]);
+    double L = hl_ssah_anchor_consistency(o, o2, B, K, U, NB, P, th, G2);
+    cr_assert(L > 1e-3, "different profiles must cost: %.3g", L);
+    const float eps = 1e-3f;
+    for (int i = 0; i < N; i++) {
+        float keep = o2[i], g = G2[i];
+        o2[i] = keep + eps;
+        double lp = hl_ssah_anchor_consistency(o, o2, B, K, U, NB, P, th, NULL);
+        o2[i] = keep - eps;
+        double lm = hl_ssah_anchor_consistency(o, o2, B, K, U, NB, P, th, NULL);
+        o2[i] = keep;
+        double num = (lp - lm) / (2.0 * eps);
+        cr_assert(fabs(num - g) < 1e-4 + 1e-2 * fabs(num), "elem %d: %.6f vs %.6f", i, g, num);
+        cr_assert(lp >= 0 && lm >= 0, "a KL is never negative");
+    }
+}
+
 /* Zero budget (ρ = 0, or a zero mask) and zero angles: the deformation is the identity, bit for bit. */
 Test(ssah_deform, zero_budget_is_identity) {
     hl_ctx *ctx = hl_test_ctx();
