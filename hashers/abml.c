@@ -244,6 +244,9 @@ static hl_status abml_init(hl_hasher *self, const hl_config *cfg, const hl_datas
     const char *gt = NULL;
     HL_TRY(hl_config_get_string(cfg, "gen_target", &gt));
     m->gen_anchors = !strcmp(gt, "anchors");
+    if (m->gen_anchors && !m->wce)
+        return hl_error_set(HL_EINVAL, "abml: gen_target: anchors needs wce: true (its targets are WCE's "
+                            "probabilities over the bank of tanh outputs)");
     HL_TRY(hl_config_get_double(cfg, "code_weight", &m->code_weight));
     HL_TRY(hl_config_get_double(cfg, "recon_weight", &m->recon_weight));
     const char *gl;
@@ -397,7 +400,7 @@ static hl_status mutual_step(abml_run *r, hl_tensor *x_l, hl_tensor *f_l, hl_ten
                                   hl_linear_layer_forward(ctx, &m->adv, adv_in(m, ctx, f_f)));
     double dval = hl_tensor_host(ctx, ld)[0];
     loss = add_scaled(ctx, loss, ld, m->adv_weight);
-    if (m->gen_weight > 0 && m->gen_anchors && x_u != x_l) {
+    if (m->gen_weight > 0 && m->gen_anchors) {
         hl_tensor *out_f = hl_linear_layer_forward(ctx, &m->net.head, f_f);
         hl_abml_wce_opts w = m->w;
         w.eta = 0;

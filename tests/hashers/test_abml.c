@@ -225,6 +225,19 @@ Test(abml, sample_grid_save_load_and_ablations, .timeout = 180) {
     hl_dataset_free(&d);
 }
 
+/* gen_target: anchors takes WCE's probabilities as targets: with DPSH's loss (wce: false) it is refused. */
+Test(abml, anchors_need_wce) {
+    hl_dataset d;
+    hl_test_synthetic(&d, 64, 1, 28, 4, 7);
+    hl_dataset_info info = hl_dataset_info_of(&d);
+    hl_config *p = hl_test_params((const char *const[]){"gen_target", "anchors", "wce", "false", NULL});
+    hl_hasher *h = NULL;
+    cr_assert_lt(hl_hasher_create(&h, "abml", p, &info, 16, 1), 0);
+    cr_assert_not_null(strstr(hl_error_last(), "gen_target: anchors needs wce: true"), "%s", hl_error_last());
+    hl_config_free(p);
+    hl_dataset_free(&d);
+}
+
 /* fit() (labelled only) runs the mutual training with the labelled batch in the unlabelled role. */
 Test(abml, supervised_fit_runs, .timeout = 180) {
     hl_dataset d;

@@ -234,18 +234,22 @@ Test(ssah, ablations_and_plain_fit, .timeout = 60) {
     hl_test_synthetic(&d, NL + NU + NQ, 1, HW, NCLS, 7);
     const char *kvr[] = {"epochs", "1", "batch", "32", "anet", "random", NULL};
     const char *kvo[] = {"epochs", "1", "batch", "32", "anet", "off", NULL};
+    const char *kva[] = {"epochs", "1", "batch", "32", "consistency_kind", "anchors", NULL};
     hl_hasher *hr = hl_test_make_hasher("ssah", &d, kvr, BITS, 1);
     hl_hasher *ho = hl_test_make_hasher("ssah", &d, kvo, BITS, 1);
+    hl_hasher *ha = hl_test_make_hasher("ssah", &d, kva, BITS, 1);
     fit_semi(hr, &d);
     fit_semi(ho, &d);
-    double mr = map_of(hr, &d, NULL), mo = map_of(ho, &d, NULL);
+    fit_semi(ha, &d);
+    double mr = map_of(hr, &d, NULL), mo = map_of(ho, &d, NULL), ma = map_of(ha, &d, NULL);
     hl_hasher *hf = hl_test_make_hasher("ssah", &d, kvr, BITS, 1);
     int64_t idx[NL];
     for (int i = 0; i < NL; i++) idx[i] = i;
     cr_assert_eq(hl_hasher_fit(hf, &d, idx, NL, true), HL_OK, "%s", hl_error_last());
     double mf = map_of(hf, &d, NULL);
-    fprintf(stderr, "ssah 1 epoch: random %.3f, off %.3f, plain fit %.3f\n", mr, mo, mf);
-    cr_assert(mr > 0.2 && mo > 0.2 && mf > 0.2, "random %.3f off %.3f fit %.3f", mr, mo, mf);
-    hl_hasher_free(hr), hl_hasher_free(ho), hl_hasher_free(hf);
+    fprintf(stderr, "ssah 1 epoch: random %.3f, off %.3f, anchors %.3f, plain fit %.3f\n", mr, mo, ma, mf);
+    cr_assert(mr > 0.2 && mo > 0.2 && ma > 0.2 && mf > 0.2, "random %.3f off %.3f anchors %.3f fit %.3f", mr, mo, ma,
+              mf);
+    hl_hasher_free(hr), hl_hasher_free(ho), hl_hasher_free(ha), hl_hasher_free(hf);
     hl_dataset_free(&d);
 }
