@@ -61,6 +61,10 @@ struct hl_param_spec {
     const char *doc;     /* one line */
     const hl_param_spec *fields; /* map / map list: nested schema (NULL: anything) */
     int n_fields;
+    /* Where a resolved map (defaults filled in) enters a cell key: true leaves this key out while its value is the
+     * default, so a key added to a class later, whose default keeps the earlier behaviour, keeps the stored results'
+     * keys (lab/suite.c, a labeler's map). */
+    bool key_omits_default;
 };
 
 #define HL_CONFIG_MAX_ERRORS 20

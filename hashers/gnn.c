@@ -2,6 +2,7 @@
 #include "hashers/gnn.h"
 
 #include <cblas.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -90,6 +91,18 @@ int64_t hl_knn_select(const int64_t *deg, const uint8_t *cand, const int64_t *ke
     for (int64_t i = 0; i < k; i++) out[i] = c[i].node;
     free(c);
     return k;
+}
+
+double hl_gnn_confidence(const float *z, int C, bool softmax) {
+    if (softmax) { /* max softmax = 1 / Σ_c exp(z_c − max z) */
+        double mx = z[0], se = 0;
+        for (int c = 1; c < C; c++) mx = fmax(mx, z[c]);
+        for (int c = 0; c < C; c++) se += exp(z[c] - mx);
+        return 1.0 / se;
+    }
+    double conf = 1.0;
+    for (int c = 0; c < C; c++) conf = fmin(conf, 1.0 / (1.0 + exp(-fabs((double)z[c])))); /* max(σ, 1 − σ) = σ(|z|) */
+    return conf;
 }
 
 void hl_gnn_mean(const hl_knn_graph *g, const float *H, int d, float *out) {

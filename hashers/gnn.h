@@ -42,6 +42,12 @@ void hl_knn_indegree(const hl_knn_graph *g, int64_t *deg);
  * (min(m, #candidates)). HL_ENOMEM is reported as −1 with the error set. */
 int64_t hl_knn_select(const int64_t *deg, const uint8_t *cand, const int64_t *key, int64_t n, int64_t m, int64_t *out);
 
+/* Confidence of a prediction from the logits z [C] of one node:
+ *     softmax (single-label):  max_c softmax(z)_c                         ∈ [1/C, 1]
+ *     sigmoid (multi-label):   min_c max(σ(z_c), 1 − σ(z_c))              ∈ [1/2, 1]  (its least certain label)
+ * The labeler's `min_confidence` keeps as candidates only the nodes whose confidence is at least the threshold. */
+double hl_gnn_confidence(const float *z, int C, bool softmax);
+
 /* out [n, d] = A H (mean of each node's out-neighbours' rows of H [n, d]). */
 void hl_gnn_mean(const hl_knn_graph *g, const float *H, int d, float *out);
 /* out [n, d] = Aᵀ G (each node receives 1/k of the rows of the nodes pointing to it); out is overwritten. */

@@ -22,7 +22,10 @@
  *      BCE over nodes and labels for multi-label sets. Then the `per_round` (1000) unlabelled nodes not yet labelled
  *      with the largest in-degree (ties: lower dataset index) get the network's labels — the arg-max class, or for
  *      multi-label sets every label with probability > 0.5 (the most probable one when none is) — and join the
- *      labelled nodes. The graph and the features stay fixed over the rounds.
+ *      labelled nodes. The graph and the features stay fixed over the rounds. With `min_confidence` τ > 0 (ours, off
+ *      by default) only the unlabelled nodes whose prediction has confidence ≥ τ (hl_gnn_confidence: the largest
+ *      softmax probability) are candidates, so the most representative among the CONFIDENT nodes are labelled and a
+ *      round may label fewer than per_round.
  * Every draw is keyed by the seed (feature network: the host cell's seed; GNN of round r: stream + r), so a labeler
  * run is a pure function of (images, labelled set and its labels, unlabelled list, keys, seed). It keeps no state:
  * an interrupted cell runs it again.
@@ -68,11 +71,15 @@ static const hl_param_spec gnn_params[] = {
      .doc = "feature network mini-batch size"},
     {.name = "pool", .type = HL_PARAM_INT, .def = "0", .range = "[0, inf)",
      .doc = "unlabelled images in the graph: a seeded random subset of this size (0 = all)"},
+    {.name = "min_confidence", .type = HL_PARAM_FLOAT, .def = "0", .range = "[0, 1)",
+     .doc = "label only nodes whose GNN confidence (max softmax; multi-label: least certain label) is at least this "
+            "(0 = every node; a round may then label fewer than per_round)",
+     .key_omits_default = true},
 };
 
 typedef struct gnn_opts {
     int64_t k, rounds, per_round, hidden, epochs, feature_epochs, feature_dim, feature_batch, pool;
-    double lr, wd, feature_lr;
+    double lr, wd, feature_lr, min_conf;
 } gnn_opts;
 
 static hl_status read_opts(const hl_config *c, gnn_opts *o) {
@@ -89,6 +96,7 @@ static hl_status read_opts(const hl_config *c, gnn_opts *o) {
     HL_TRY(hl_config_get_double(c, "feature_lr", &o->feature_lr));
     HL_TRY(hl_config_get_int(c, "feature_batch", &o->feature_batch));
     HL_TRY(hl_config_get_int(c, "pool", &o->pool));
+    HL_TRY(hl_config_get_double(c, "min_confidence", &o->min_conf));
 done:
     return st;
 }
@@ -354,7 +362,14 @@ static hl_status gnn_run(const hl_config *cfg, const hl_labeler_input *in, hl_la
             hl_optim_zero_grad(opt);
         }
         net_forward(&net, &G, E);
-        for (int64_t i = 0; i < n; i++) cand[i] = !lab[i];
+        int64_t open = 0, sure = 0;
+        for (int64_t i = 0; i < n; i++) {
+            cand[i] = !lab[i];
+            open += cand[i];
+            if (cand[i] && o.min_conf > 0)
+                cand[i] = hl_gnn_confidence(net.Z + i * L, L, in->single_label) >= o.min_conf;
+            sure += cand[i];
+        }
         int64_t m = hl_knn_select(deg, cand, nodes, n, o.per_round, sel);
         if (m < 0) HL_TRY(hl_error_code());
         for (int64_t j = 0; j < m; j++) {
@@ -366,8 +381,13 @@ static hl_status gnn_run(const hl_config *cfg, const hl_labeler_input *in, hl_la
             target_row(&out->labels, row, in->single_label, T + i * L);
         }
         out->round_end[r] = out->n;
-        snprintf(detail, sizeof detail, "round %lld: GNN loss %.4f, %lld images labelled", (long long)r + 1, loss,
-                 (long long)out->n);
+        if (o.min_conf > 0)
+            snprintf(detail, sizeof detail, "round %lld: GNN loss %.4f, %lld of %lld unlabelled nodes confident, "
+                     "%lld images labelled", (long long)r + 1, loss, (long long)sure, (long long)open,
+                     (long long)out->n);
+        else
+            snprintf(detail, sizeof detail, "round %lld: GNN loss %.4f, %lld images labelled", (long long)r + 1, loss,
+                     (long long)out->n);
         hl_msg(HL_LOG_INFO, "labeler gnn: %s", detail);
         hl_job_progress("label", r + 1, o.rounds, detail);
         hl_optim_free(opt);

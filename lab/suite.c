@@ -19,112 +19,115 @@
 #define N_OF(a) ((int)HL_ARRAY_LEN(a))
 
 static const hl_param_spec synthetic_fields[] = {
-    {"n", HL_PARAM_INT, "2000", "[2, inf)", NULL, "number of images", NULL, 0},
-    {"c", HL_PARAM_INT, "1", "[1, 64]", NULL, "channels", NULL, 0},
-    {"h", HL_PARAM_INT, "28", "[8, 4096]", NULL, "height", NULL, 0},
-    {"w", HL_PARAM_INT, "28", "[8, 4096]", NULL, "width", NULL, 0},
-    {"classes", HL_PARAM_INT, "10", "[2, 65536]", NULL, "classes", NULL, 0},
-    {"noise", HL_PARAM_FLOAT, "0.3", "[0, 1]", NULL, "background noise amplitude", NULL, 0},
-    {"seed", HL_PARAM_INT, "0", "[0, inf)", NULL, "generator seed", NULL, 0},
+    {"n", HL_PARAM_INT, "2000", "[2, inf)", NULL, "number of images", NULL, 0, false},
+    {"c", HL_PARAM_INT, "1", "[1, 64]", NULL, "channels", NULL, 0, false},
+    {"h", HL_PARAM_INT, "28", "[8, 4096]", NULL, "height", NULL, 0, false},
+    {"w", HL_PARAM_INT, "28", "[8, 4096]", NULL, "width", NULL, 0, false},
+    {"classes", HL_PARAM_INT, "10", "[2, 65536]", NULL, "classes", NULL, 0, false},
+    {"noise", HL_PARAM_FLOAT, "0.3", "[0, 1]", NULL, "background noise amplitude", NULL, 0, false},
+    {"seed", HL_PARAM_INT, "0", "[0, inf)", NULL, "generator seed", NULL, 0, false},
 };
 
 static const hl_param_spec defence_fields[] = {
     {"method", HL_PARAM_STRING, NULL, NULL, NULL, "registered defence (hashlab list): pgd-at, atrdh, cgat, saat", NULL,
-     0},
-    {"norm", HL_PARAM_ENUM, "linf", NULL, "linf|l2", "the inner attack's norm", NULL, 0},
-    {"eps", HL_PARAM_FRACTION, "8/255", "(0, inf)", NULL, "the inner attack's radius on [0,1] pixels", NULL, 0},
-    {"steps", HL_PARAM_INT, "7", "[1, 1000]", NULL, "the inner attack's PGD steps", NULL, 0},
-    {"step_size", HL_PARAM_FRACTION, "2/255", "(0, inf)", NULL, "the inner attack's step", NULL, 0},
+     0, false},
+    {"norm", HL_PARAM_ENUM, "linf", NULL, "linf|l2", "the inner attack's norm", NULL, 0, false},
+    {"eps", HL_PARAM_FRACTION, "8/255", "(0, inf)", NULL, "the inner attack's radius on [0,1] pixels", NULL, 0, false},
+    {"steps", HL_PARAM_INT, "7", "[1, 1000]", NULL, "the inner attack's PGD steps", NULL, 0, false},
+    {"step_size", HL_PARAM_FRACTION, "2/255", "(0, inf)", NULL, "the inner attack's step", NULL, 0, false},
     {"random_start", HL_PARAM_BOOL, "true", NULL, NULL, "the inner attack starts at a random point of the ball", NULL,
-     0},
-    {"params", HL_PARAM_MAP, "{}", NULL, NULL, "the defence's weights (hashlab list DEFENCE)", NULL, 0},
+     0, false},
+    {"params", HL_PARAM_MAP, "{}", NULL, NULL, "the defence's weights (hashlab list DEFENCE)", NULL, 0, false},
 };
 
 static const hl_param_spec hasher_fields[] = {
-    {"method", HL_PARAM_STRING, NULL, NULL, NULL, "registered hasher name (hashlab list)", NULL, 0},
+    {"method", HL_PARAM_STRING, NULL, NULL, NULL, "registered hasher name (hashlab list)", NULL, 0, false},
     {"name", HL_PARAM_STRING, "", NULL, NULL, "row name in reports and labels (default: the method), e.g. dpsh-untrained",
-     NULL, 0},
-    {"bits", HL_PARAM_INT_LIST, NULL, "[1, 4096]", NULL, "code lengths to train", NULL, 0},
+     NULL, 0, false},
+    {"bits", HL_PARAM_INT_LIST, NULL, "[1, 4096]", NULL, "code lengths to train", NULL, 0, false},
     {"attack", HL_PARAM_BOOL, "true", NULL, NULL, "run the suite's attacks on these models (false: clean scores only, "
-     "e.g. for a baseline)", NULL, 0},
-    {"params", HL_PARAM_MAP, "{}", NULL, NULL, "method-specific keys (hashlab list METHOD)", NULL, 0},
+     "e.g. for a baseline)", NULL, 0, false},
+    {"params", HL_PARAM_MAP, "{}", NULL, NULL, "method-specific keys (hashlab list METHOD)", NULL, 0, false},
     {"defence", HL_PARAM_MAP, "null", NULL, NULL,
      "adversarial training of a trainable hasher: {method, norm, eps, steps, step_size, random_start, params}",
-     defence_fields, N_OF(defence_fields)},
+     defence_fields, N_OF(defence_fields), false},
     {"labeled", HL_PARAM_INT, "null", "[1, inf)", NULL,
-     "labelled train images of this entry (overrides the suite's `labeled`; suites/README.md)", NULL, 0},
+     "labelled train images of this entry (overrides the suite's `labeled`; suites/README.md)", NULL, 0, false},
     {"labeler", HL_PARAM_MAP, "null", NULL, NULL,
-     "pseudo-labels for a supervised hasher: {method: gnn, ...} (hashlab list gnn)", NULL, 0},
+     "pseudo-labels for a supervised hasher: {method: gnn, ...} (hashlab list gnn)", NULL, 0, false},
 };
 
 static const hl_param_spec attack_fields[] = {
-    {"method", HL_PARAM_STRING, NULL, NULL, NULL, "registered attack name (hashlab list)", NULL, 0},
+    {"method", HL_PARAM_STRING, NULL, NULL, NULL, "registered attack name (hashlab list)", NULL, 0, false},
     {"name", HL_PARAM_STRING, "", NULL, NULL, "column name in reports and labels (default: the method), e.g. dhta",
-     NULL, 0},
+     NULL, 0, false},
     {"bits", HL_PARAM_INT_LIST, "[]", "[1, 4096]", NULL, "attack only models of these code lengths ([] = all)", NULL,
-     0},
+     0, false},
     {"norm", HL_PARAM_ENUM, "linf", NULL, "linf|l2|none",
-     "threat model norm; none = no eps-ball (pixel box only) for attacks that bound themselves (prosgan)", NULL, 0},
-    {"eps", HL_PARAM_FRACTION, "8/255", "[0, inf)", NULL, "radius on [0,1] pixels (8/255 is exact)", NULL, 0},
-    {"steps", HL_PARAM_INT, "20", "[0, 100000]", NULL, "iterations", NULL, 0},
-    {"step_size", HL_PARAM_FRACTION, "2/255", "[0, inf)", NULL, "per-iteration step", NULL, 0},
-    {"random_start", HL_PARAM_BOOL, "true", NULL, NULL, "start from a random point in the ball", NULL, 0},
-    {"targeted", HL_PARAM_BOOL, "false", NULL, NULL, "aim at the suite's shared target labels", NULL, 0},
-    {"params", HL_PARAM_MAP, "{}", NULL, NULL, "attack-specific keys (hashlab list METHOD)", NULL, 0},
+     "threat model norm; none = no eps-ball (pixel box only) for attacks that bound themselves (prosgan)", NULL, 0,
+     false},
+    {"eps", HL_PARAM_FRACTION, "8/255", "[0, inf)", NULL, "radius on [0,1] pixels (8/255 is exact)", NULL, 0, false},
+    {"steps", HL_PARAM_INT, "20", "[0, 100000]", NULL, "iterations", NULL, 0, false},
+    {"step_size", HL_PARAM_FRACTION, "2/255", "[0, inf)", NULL, "per-iteration step", NULL, 0, false},
+    {"random_start", HL_PARAM_BOOL, "true", NULL, NULL, "start from a random point in the ball", NULL, 0, false},
+    {"targeted", HL_PARAM_BOOL, "false", NULL, NULL, "aim at the suite's shared target labels", NULL, 0, false},
+    {"params", HL_PARAM_MAP, "{}", NULL, NULL, "attack-specific keys (hashlab list METHOD)", NULL, 0, false},
 };
 
 static const hl_param_spec metrics_fields[] = {
-    {"topk", HL_PARAM_STRING, "1000", NULL, NULL, "R of mAP@R: an integer or all", NULL, 0},
-    {"radius", HL_PARAM_INT, "2", "[0, 4096]", NULL, "r of P@H<=r and R@H<=r", NULL, 0},
-    {"ties", HL_PARAM_ENUM, "index", NULL, "index|expected|random", "tie convention of the ranking", NULL, 0},
-    {"zero_relevant", HL_PARAM_ENUM, "count", NULL, "count|skip", "queries with no relevant item", NULL, 0},
+    {"topk", HL_PARAM_STRING, "1000", NULL, NULL, "R of mAP@R: an integer or all", NULL, 0, false},
+    {"radius", HL_PARAM_INT, "2", "[0, 4096]", NULL, "r of P@H<=r and R@H<=r", NULL, 0, false},
+    {"ties", HL_PARAM_ENUM, "index", NULL, "index|expected|random", "tie convention of the ranking", NULL, 0, false},
+    {"zero_relevant", HL_PARAM_ENUM, "count", NULL, "count|skip", "queries with no relevant item", NULL, 0, false},
 };
 
 static const hl_param_spec transfer_fields[] = {
     {"attacks", HL_PARAM_STRING_LIST, "[]", NULL, NULL,
      "attacks whose adversarial images are scored on every other model: entry name, name:norm:eps or name:none", NULL,
-     0},
+     0, false},
     {"bits", HL_PARAM_INT_LIST, "[]", "[1, 4096]", NULL, "source and target models of these code lengths ([] = all)",
-     NULL, 0},
+     NULL, 0, false},
 };
 
 static const hl_param_spec report_fields[] = {
     {"formats", HL_PARAM_STRING_LIST, "[md, tex, csv, json, html]", NULL, NULL, "table formats: md tex csv json html",
-     NULL, 0},
+     NULL, 0, false},
 };
 
 
 static const hl_param_spec suite_spec[] = {
-    {"name", HL_PARAM_STRING, NULL, NULL, NULL, "suite name (run directory runs/<name>)", NULL, 0},
+    {"name", HL_PARAM_STRING, NULL, NULL, NULL, "suite name (run directory runs/<name>)", NULL, 0, false},
     {"dataset", HL_PARAM_ENUM, NULL, NULL,
      "cifar10|cifar100|fashion-mnist|mnist|synthetic|nus-wide|flickr25k|coco|imagenet100",
-     "dataset, or image lists {image_list: DIR, image_size, channels, root, name}", NULL, 0},
-    {"data_root", HL_PARAM_STRING, "null", NULL, NULL, "where datasets are looked for first", NULL, 0},
-    {"synthetic", HL_PARAM_MAP, "{}", NULL, NULL, "dataset: synthetic settings", synthetic_fields, N_OF(synthetic_fields)},
+     "dataset, or image lists {image_list: DIR, image_size, channels, root, name}", NULL, 0, false},
+    {"data_root", HL_PARAM_STRING, "null", NULL, NULL, "where datasets are looked for first", NULL, 0, false},
+    {"synthetic", HL_PARAM_MAP, "{}", NULL, NULL, "dataset: synthetic settings", synthetic_fields, N_OF(synthetic_fields),
+     false},
     {"protocol", HL_PARAM_STRING, "cifar10", NULL, NULL,
-     "split protocol (cifar10, cifar10-1, cifar10-2, random:Q/T; image lists: lists, their default)", NULL, 0},
-    {"split_seed", HL_PARAM_INT, "0", "[0, inf)", NULL, "seed of the split", NULL, 0},
+     "split protocol (cifar10, cifar10-1, cifar10-2, random:Q/T; image lists: lists, their default)", NULL, 0, false},
+    {"split_seed", HL_PARAM_INT, "0", "[0, inf)", NULL, "seed of the split", NULL, 0, false},
     {"labeled", HL_PARAM_INT, "null", "[1, inf)", NULL,
-     "semi-supervised protocol: only this many train images are labelled (cifar10-1, random:Q/T)", NULL, 0},
-    {"seeds", HL_PARAM_INT_LIST, "[0]", "[0, inf)", NULL, "training seeds", NULL, 0},
+     "semi-supervised protocol: only this many train images are labelled (cifar10-1, random:Q/T)", NULL, 0, false},
+    {"seeds", HL_PARAM_INT_LIST, "[0]", "[0, inf)", NULL, "training seeds", NULL, 0, false},
     {"attack_queries", HL_PARAM_STRING, "500", NULL, NULL,
-     "queries attacked: the first N of the query list (a positive integer) or all", NULL, 0},
-    {"backbone", HL_PARAM_STRING, "cnn-small", NULL, NULL, "network under the hashing layer", NULL, 0},
+     "queries attacked: the first N of the query list (a positive integer) or all", NULL, 0, false},
+    {"backbone", HL_PARAM_STRING, "cnn-small", NULL, NULL, "network under the hashing layer", NULL, 0, false},
     {"device", HL_PARAM_ENUM, "cpu", NULL, "cpu|cuda|shadow",
      "where tensors live and kernels run (shadow: the CPU's kernels on memory the host cannot touch, a debugging "
-     "device; not in the cell keys)", NULL, 0},
-    {"threads", HL_PARAM_INT, "0", "[0, 1024]", NULL, "threads (0 = all cores)", NULL, 0},
-    {"hashers", HL_PARAM_MAP_LIST, NULL, NULL, NULL, "methods to train", hasher_fields, N_OF(hasher_fields)},
+     "device; not in the cell keys)", NULL, 0, false},
+    {"threads", HL_PARAM_INT, "0", "[0, 1024]", NULL, "threads (0 = all cores)", NULL, 0, false},
+    {"hashers", HL_PARAM_MAP_LIST, NULL, NULL, NULL, "methods to train", hasher_fields, N_OF(hasher_fields), false},
     {"attacks", HL_PARAM_MAP_LIST, "[]", NULL, NULL, "attacks on every trained hasher", attack_fields,
-     N_OF(attack_fields)},
+     N_OF(attack_fields), false},
     {"transfer", HL_PARAM_MAP, "{}", NULL, NULL, "transfer attacks (adversarial images scored on the other models)",
-     transfer_fields, N_OF(transfer_fields)},
-    {"metrics", HL_PARAM_MAP, "{}", NULL, NULL, "evaluation conventions", metrics_fields, N_OF(metrics_fields)},
-    {"report", HL_PARAM_MAP, "{}", NULL, NULL, "report options", report_fields, N_OF(report_fields)},
-    {"output", HL_PARAM_STRING, "null", NULL, NULL, "run directory (default runs/<name>)", NULL, 0},
-    {"plugins", HL_PARAM_STRING_LIST, "[]", NULL, NULL, "shared objects with extra hashers/attacks", NULL, 0},
+     transfer_fields, N_OF(transfer_fields), false},
+    {"metrics", HL_PARAM_MAP, "{}", NULL, NULL, "evaluation conventions", metrics_fields, N_OF(metrics_fields), false},
+    {"report", HL_PARAM_MAP, "{}", NULL, NULL, "report options", report_fields, N_OF(report_fields), false},
+    {"output", HL_PARAM_STRING, "null", NULL, NULL, "run directory (default runs/<name>)", NULL, 0, false},
+    {"plugins", HL_PARAM_STRING_LIST, "[]", NULL, NULL, "shared objects with extra hashers/attacks", NULL, 0, false},
     {"eps_unbounded_ok", HL_PARAM_BOOL, "false", NULL, NULL,
-     "allow eps above the sanity bound (L-inf 64/255, L2 16 on [0,1] pixels): eps: 8 usually means 8/255", NULL, 0},
+     "allow eps above the sanity bound (L-inf 64/255, L2 16 on [0,1] pixels): eps: 8 usually means 8/255", NULL, 0,
+     false},
 };
 
 /* The suite's schema for this tree: `dataset` as a mapping (lab/suite_data.h) when the tree writes it as one. */
@@ -598,6 +601,20 @@ static void code_id(const void *cls, const char *version, char *buf, size_t n) {
     else if (version && strcmp(version, "1")) snprintf(buf, n, "v%s", version);
 }
 
+/* The keys of a resolved map whose spec says key_omits_default and whose value equals the default (numerically for
+ * numbers, so "0" and "0.0" agree), removed. */
+static void drop_keyless_defaults(hl_config *map, const hl_param_spec *specs, int n) {
+    for (int i = 0; i < n; i++) {
+        const hl_config *v = specs[i].key_omits_default && specs[i].def ? hl_config_get(map, specs[i].name) : NULL;
+        if (!v || v->kind != HL_CONFIG_SCALAR) continue;
+        double a, b;
+        bool same = (specs[i].type == HL_PARAM_INT || specs[i].type == HL_PARAM_FLOAT)
+                        ? hl_config_parse_double(v->text, &a) && hl_config_parse_double(specs[i].def, &b) && a == b
+                        : !strcmp(v->text, specs[i].def);
+        if (same) hl_config_map_remove(map, specs[i].name);
+    }
+}
+
 static hl_status train_key(const hl_suite *s, const char *split_hash, int64_t h, int64_t bits, int64_t seed,
                            char key[65]) {
     hl_status st = HL_OK;
@@ -635,7 +652,7 @@ static hl_status train_key(const hl_suite *s, const char *split_hash, int64_t h,
         hl_config_errors le = {0};
         if (lc && hl_config_validate(ln, lc->params, lc->n_params, false, NULL, &le) == 0 &&
             hl_config_resolve(ln, lc->params, lc->n_params, &lr) == HL_OK)
-            st = hl_config_map_put(m, "labeler", 0, 0, lr);
+            drop_keyless_defaults(lr, lc->params, lc->n_params), st = hl_config_map_put(m, "labeler", 0, 0, lr);
         else
             st = put_clone(m, "labeler", ln);
         hl_config_errors_free(&le);

@@ -11,19 +11,19 @@
 
 static const hl_param_spec image_list_fields[] = {
     {"image_list", HL_PARAM_STRING, NULL, NULL, NULL,
-     "folder holding DeepHash-pytorch's train.txt, test.txt and database.txt", NULL, 0},
-    {"image_size", HL_PARAM_INT, "224", "[8, 4096]", NULL, "images resized to image_size x image_size", NULL, 0},
-    {"channels", HL_PARAM_INT, "3", "[1, 3]", NULL, "3 (RGB) or 1 (gray)", NULL, 0},
+     "folder holding DeepHash-pytorch's train.txt, test.txt and database.txt", NULL, 0, false},
+    {"image_size", HL_PARAM_INT, "224", "[8, 4096]", NULL, "images resized to image_size x image_size", NULL, 0, false},
+    {"channels", HL_PARAM_INT, "3", "[1, 3]", NULL, "3 (RGB) or 1 (gray)", NULL, 0, false},
     {"root", HL_PARAM_STRING, "null", NULL, NULL, "where the lists' relative image paths resolve (default: image_list)",
-     NULL, 0},
+     NULL, 0, false},
     {"name", HL_PARAM_STRING, "null", NULL, NULL, "the dataset's name in results (default: image_list's last folder)",
-     NULL, 0},
+     NULL, 0, false},
 };
 
 static const hl_param_spec dataset_map = {
     "dataset", HL_PARAM_MAP, NULL, NULL, NULL,
     "image lists: {image_list: DIR, image_size: 224, channels: 3, root: DIR, name: NAME}", image_list_fields,
-    (int)HL_ARRAY_LEN(image_list_fields)};
+    (int)HL_ARRAY_LEN(image_list_fields), false};
 
 const hl_param_spec *hl_suite_dataset_map_spec(void) { return &dataset_map; }
 

@@ -156,9 +156,25 @@ Test(labeler, graphsage_layer_backward_matches_central_differences) {
     cr_assert_float_eq(dWs[0], 2 * dWs0, 1e-5);
 }
 
+Test(labeler, confidence_by_hand) {
+    /* softmax: max_c e^{z_c} / Σ e^{z}; logits (0, ln 3): probabilities 1/4, 3/4 */
+    const float z2[2] = {0.0f, (float)log(3.0)};
+    cr_assert_float_eq(hl_gnn_confidence(z2, 2, true), 0.75, 1e-6);
+    const float flat[4] = {2, 2, 2, 2}; /* uniform: 1/C, the least a softmax can give */
+    cr_assert_float_eq(hl_gnn_confidence(flat, 4, true), 0.25, 1e-7);
+    const float big[3] = {1000, 0, -1000}; /* no overflow */
+    cr_assert_float_eq(hl_gnn_confidence(big, 3, true), 1.0, 1e-12);
+    /* sigmoid: the least certain label, max(σ, 1 − σ); σ(ln 3) = 3/4, σ(−ln 9) = 1/10 → 9/10 */
+    const float m[3] = {(float)log(3.0), (float)-log(9.0), 20.0f};
+    cr_assert_float_eq(hl_gnn_confidence(m, 3, false), 0.75, 1e-6);
+    const float m0[2] = {0.0f, 5.0f}; /* a label at σ = 1/2 */
+    cr_assert_float_eq(hl_gnn_confidence(m0, 2, false), 0.5, 1e-7);
+}
+
 /* ---- the labeler end to end on a small synthetic set ---- */
 
 enum { NALL = 240, NL = 40 };
+#define HIGH_CONF "0.999"
 
 static hl_config *small_gnn(void) {
     const char *kv[] = {"method", "gnn", "k", "5", "rounds", "2", "per_round", "20", "epochs", "60",
@@ -222,6 +238,41 @@ Test(labeler, never_reads_the_hidden_labels, .timeout = 120) {
     hl_labeler_result_free(&a), hl_labeler_result_free(&b);
     hl_config_free(cfg);
     hl_dataset_free(&d), hl_dataset_free(&poisoned);
+}
+
+/* min_confidence: below 1/C every node passes (a softmax's largest probability is at least 1/C), so the result is the
+ * unfiltered one bit for bit; a high threshold labels fewer images per round, never more, and never the same twice */
+Test(labeler, min_confidence_keeps_only_confident_nodes, .timeout = 120) {
+    hl_dataset d;
+    hl_test_synthetic(&d, NALL, 1, 12, 4, 7);
+    int64_t lidx[NL], uidx[NALL - NL];
+    lists(lidx, uidx);
+    const hl_labeler_class *cls = hl_labeler_class_find("gnn");
+    hl_config *cfg = small_gnn();
+    const char *low_kv[] = {"method", "gnn", "k", "5", "rounds", "2", "per_round", "20", "epochs", "60",
+                            "feature_epochs", "8", "feature_batch", "8", "feature_dim", "16", "hidden", "16",
+                            "min_confidence", "0.2", NULL};
+    const char *high_kv[] = {"method", "gnn", "k", "5", "rounds", "2", "per_round", "20", "epochs", "60",
+                             "feature_epochs", "8", "feature_batch", "8", "feature_dim", "16", "hidden", "16",
+                             "min_confidence", HIGH_CONF, NULL};
+    hl_config *low = hl_test_params(low_kv), *high = hl_test_params(high_kv);
+    hl_labeler_result a, b, c;
+    cr_assert_eq(hl_labeler_apply(cls, cfg, &d, lidx, NL, uidx, NALL - NL, "", 3, &a), HL_OK, "%s", hl_error_last());
+    cr_assert_eq(hl_labeler_apply(cls, low, &d, lidx, NL, uidx, NALL - NL, "", 3, &b), HL_OK, "%s", hl_error_last());
+    cr_assert_eq(hl_labeler_apply(cls, high, &d, lidx, NL, uidx, NALL - NL, "", 3, &c), HL_OK, "%s", hl_error_last());
+    cr_assert(a.n == b.n && !memcmp(a.idx, b.idx, (size_t)a.n * sizeof *a.idx), "a threshold below 1/C filtered");
+    cr_assert(!memcmp(a.labels.bits, b.labels.bits, (size_t)(a.n * a.labels.words) * sizeof(uint64_t)));
+    cr_assert_eq(c.rounds, 2);
+    cr_assert(c.round_end[0] <= 20 && c.round_end[1] - c.round_end[0] <= 20 && c.round_end[1] == c.n);
+    for (int64_t i = 0; i < c.n; i++) {
+        cr_assert(c.idx[i] >= NL, "labelled image %lld chosen", (long long)c.idx[i]);
+        for (int64_t j = 0; j < i; j++) cr_assert_neq(c.idx[i], c.idx[j]);
+    }
+    /* here (2 threads, AVX-512) 16 of 40 pass 0.999: the assertion leaves a wide margin for other BLAS kernels */
+    cr_assert(c.n < a.n, "min_confidence %s filtered nothing (%lld labelled)", HIGH_CONF, (long long)c.n);
+    hl_labeler_result_free(&a), hl_labeler_result_free(&b), hl_labeler_result_free(&c);
+    hl_config_free(cfg), hl_config_free(low), hl_config_free(high);
+    hl_dataset_free(&d);
 }
 
 Test(labeler, enlarged_set_holds_only_given_labels) {

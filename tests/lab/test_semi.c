@@ -55,6 +55,12 @@ Test(semi_suite, labeler_names_and_keys) {
     /* another labeler setting: another key */
     train_keys(HEAD "hashers:\n  - {method: dpsh, bits: [8], labeler: {method: gnn, k: 5}}\n", d, 1);
     cr_assert_str_neq(d[0], a[2]);
+    /* min_confidence came later: at its default (any spelling) it stays out of the key, so the results stored before
+     * it existed keep theirs; any other value is another key */
+    train_keys(HEAD "hashers:\n  - {method: dpsh, bits: [8], labeler: {method: gnn, min_confidence: 0.0}}\n", d, 1);
+    cr_assert_str_eq(d[0], a[2], "min_confidence at its default changed the key");
+    train_keys(HEAD "hashers:\n  - {method: dpsh, bits: [8], labeler: {method: gnn, min_confidence: 0.9}}\n", d, 1);
+    cr_assert_str_neq(d[0], a[2]);
     /* `labeled` at the top applies to the supervised entry only (lsh never reads labels); an entry's own wins */
     train_keys(HEAD "labeled: 20\nhashers:\n  - {method: dpsh, bits: [8]}\n  - {method: lsh, bits: [8]}\n", d, 2);
     cr_assert_str_neq(d[0], a[0], "labeled is part of a supervised entry's key");
