@@ -75,6 +75,11 @@
  * over the LABELLED bank, WCE with soft targets; as SSAH's anchor consistency), did not help either: 5,000 labels,
  * 10 epochs, seed 0, mAP@all: gen_weight 1 0.605, 0.1 0.767, against the defaults' 0.772 and the ablation's 0.805.
  * G's images are far from the data after 10 epochs, and asking D_H to code them like the real images costs mAP.
+ * Nor does the semi-supervised GAN of Salimans et al. read off the bits, `adv_features: codes` (hashers/abml.h: real
+ * images, labelled and unlabelled, must get bits far from the step's centre, G's images bits near it; g_loss fm,
+ * gen_weight 0): 5,000 labels, 10 epochs, seed 0, mAP@all 0.358 (adv_weight 0.1) and 0.319 (1), 0.311 and 0.257
+ * without the centre. The push towards confident bits saturates tanh and stalls WCE's gradients (1 − u²), as η did;
+ * constant bits appear (bit balance min 0.00 at adv_weight 1).
  * Time per epoch (1 thread, loaded machine): the defaults ~2.9× the ablation's (Fashion-MNIST, 5,000 labelled: 17.8 s
  * vs 6.2 s); with shared adv features ~3.7× (synthetic: 11.7 s vs 3.2 s).
  */
@@ -164,10 +169,11 @@ typedef struct abml {
     bool feature_matching; /* g_loss: fm */
     bool fake_eval;        /* fake_bn: eval */
     bool adv_detached;     /* adv_features: detached */
+    bool adv_codes;        /* adv_features: codes */
     bool gen_anchors;      /* gen_target: anchors */
     hl_params pg, pa;      /* G_H; D_H's real/fake head */
     hl_gan_generator g;
-    hl_linear_layer adv;   /* "adv": F -> 1 on the backbone features */
+    hl_linear_layer adv;   /* "adv": F -> 1 on the backbone features; 1 -> 1 on the bits' confidence (codes) */
     bool have_gan;
 } abml;
 
@@ -214,10 +220,12 @@ static const hl_param_spec abml_params[] = {
     {.name = "fake_bn", .type = HL_PARAM_ENUM, .def = "eval", .choices = "eval|train",
      .doc = "batch norm of D_H on G's images: eval = running statistics of real images, as D_H encodes at test time "
             "(ours); train = statistics of the fake batch (running statistics kept from real images either way)"},
-    {.name = "adv_features", .type = HL_PARAM_ENUM, .def = "detached", .choices = "shared|detached",
+    {.name = "adv_features", .type = HL_PARAM_ENUM, .def = "detached", .choices = "shared|detached|codes",
      .doc = "shared: the real/fake BCE back-propagates into D_H's backbone (the adversarial game shapes the hash "
             "features); detached: the adv head sees the features as constants, D_H learns from G_H only through "
-            "gen_weight's code recovery (ours)"},
+            "gen_weight's code recovery; codes: the real/fake logit is read off D_H's code outputs, "
+            "w·mean_k log(2cosh(o_k/2)) + b, so real images (labelled and unlabelled) get confident bits and G's "
+            "images uncertain ones (Salimans et al. 2016's semi-supervised GAN on bits; ours; hashers/abml.h)"},
     {.name = "recon_weight", .type = HL_PARAM_FLOAT, .def = "0", .range = "[0, 1000]",
      .doc = "G-step weight of mean‖G(b_u, z) − x_u‖² (ours; 0 = off)"},
 };
@@ -256,6 +264,7 @@ static hl_status abml_init(hl_hasher *self, const hl_config *cfg, const hl_datas
     m->fake_eval = !strcmp(gl, "eval");
     HL_TRY(hl_config_get_string(cfg, "adv_features", &gl));
     m->adv_detached = !strcmp(gl, "detached");
+    m->adv_codes = !strcmp(gl, "codes");
     m->noise_dim = (int)nd, m->gen_width = (int)gw;
     HL_TRY(hl_hashnet_init(&m->net, &self->params, &m->o, info, bits, seed));
     if (m->mutual) {
@@ -266,12 +275,16 @@ static hl_status abml_init(hl_hasher *self, const hl_config *cfg, const hl_datas
         }
         hl_params_set_device(&m->pg, self->dev);
         HL_TRY(hl_params_alloc(&m->pg));
-        hl_linear_layer_init(&m->adv, &m->pa, "adv", m->net.bb.features, 1, true);
+        hl_linear_layer_init(&m->adv, &m->pa, "adv", m->adv_codes ? 1 : m->net.bb.features, 1, true);
         hl_params_set_device(&m->pa, self->dev);
         HL_TRY(hl_params_alloc(&m->pa));
         hl_rng r = hl_rng_make(seed, 0x47414e /* "GAN" */);
         hl_gan_generator_reset(&m->g, &r);
         hl_nn_init_default_linear(&m->adv, &r);
+        if (m->adv_codes) { /* start at w = 1, b = −log 2: logit 0 for all-zero outputs */
+            float w = 1.0f, b = -0.69314718f;
+            hl_tensor_upload(m->adv.w, &w), hl_tensor_upload(m->adv.b, &b);
+        }
         m->have_gan = true;
     }
 done:
@@ -296,6 +309,7 @@ typedef struct abml_run {
     float *zin;            /* [B, K + Z] generator input */
     float *codes;          /* [B, K] b_u */
     float *fmean;          /* [F] mean backbone features of the step's real images (feature matching) */
+    float *centre;         /* [K] mean code outputs of the step's real images (adv_features: codes) */
     const float *U;        /* the labelled bank [n, K] (tanh outputs; gen_target: anchors) */
     int64_t n;
     float *P, *scr, *Ga;   /* anchors: soft targets [B, n], WCE scratch [B·n + B·K], gradient [B, K] */
@@ -337,6 +351,16 @@ static hl_tensor *adv_in(const abml *m, hl_ctx *ctx, hl_tensor *f) {
     return m->adv_detached ? hl_detach(ctx, f) : f;
 }
 
+/* The real/fake logits [B, 1] of images with backbone features f [B, F] and code outputs o [B, K]: the adv head on f
+ * (adv_in), or with adv_features: codes on the bits' mean confidence about the real images' centre c [1, K]
+ * (constants), mean_k lc(o_k − c_k), lc(t) = softplus(t) − t/2 = log(2cosh(t/2)) (hashers/abml.h). */
+static hl_tensor *realness(const abml *m, hl_ctx *ctx, hl_tensor *f, hl_tensor *o, hl_tensor *centre) {
+    if (!m->adv_codes) return hl_linear_layer_forward(ctx, &m->adv, adv_in(m, ctx, f));
+    hl_tensor *t = hl_sub(ctx, o, centre);
+    hl_tensor *c = hl_sub(ctx, hl_softplus(ctx, t), hl_scale(ctx, t, 0.5f));
+    return hl_linear_layer_forward(ctx, &m->adv, hl_mean(ctx, c, HL_AXIS(1), true));
+}
+
 static hl_tensor *add_scaled(hl_ctx *ctx, hl_tensor *acc, hl_tensor *term, double w) {
     if (w == 0) return acc;
     hl_tensor *s = w == 1 ? term : hl_scale(ctx, term, (float)w);
@@ -363,14 +387,23 @@ static hl_status mutual_step(abml_run *r, hl_tensor *x_l, hl_tensor *f_l, hl_ten
     /* ---- D-step ---- */
     hl_tensor *Gt = hl_tensor_from(ctx, 2, HL_SHAPE(ml, K), Gsup);
     hl_tensor *loss = hl_sum(ctx, hl_mul(ctx, out_l, Gt), HL_AXES_ALL, false); /* ∂/∂out_l = Gsup */
-    hl_tensor *real_logits = hl_linear_layer_forward(ctx, &m->adv, adv_in(m, ctx, f_l));
-    hl_tensor *x_u = x_l, *out_u = out_l, *f_u = NULL;
+    hl_tensor *x_u = x_l, *out_u = out_l, *f_u = NULL, *centre = NULL, *real_logits;
     hl_batch ub;
-    if (next_unlabelled(r, &ub)) {
+    bool have_u = next_unlabelled(r, &ub);
+    if (have_u) {
         x_u = hl_tensor_from(ctx, 4, HL_SHAPE(ub.m, unl->c, unl->h, unl->w), ub.images);
         f_u = hl_backbone_forward(ctx, &m->net.bb, x_u);
         out_u = hl_linear_layer_forward(ctx, &m->net.head, f_u);
-        hl_tensor *parts[2] = {real_logits, hl_linear_layer_forward(ctx, &m->adv, adv_in(m, ctx, f_u))};
+    }
+    if (m->adv_codes) { /* the centre of the step's real outputs, a constant (kept for the G-step) */
+        hl_tensor *o2[2] = {out_l, out_u};
+        hl_tensor *c = hl_mean(ctx, hl_detach(ctx, have_u ? hl_concat(ctx, 2, o2, 0) : out_l), HL_AXIS(0), true);
+        memcpy(r->centre, hl_tensor_host(ctx, c), (size_t)K * sizeof *r->centre);
+        centre = hl_tensor_from(ctx, 2, HL_SHAPE(1, K), r->centre);
+    }
+    real_logits = realness(m, ctx, f_l, out_l, centre);
+    if (have_u) {
+        hl_tensor *parts[2] = {real_logits, realness(m, ctx, f_u, out_u, centre)};
         real_logits = hl_concat(ctx, 2, parts, 0);
     }
     int64_t mu = x_u->shape[0];
@@ -396,12 +429,11 @@ static hl_status mutual_step(abml_run *r, hl_tensor *x_l, hl_tensor *f_l, hl_ten
     hl_tensor *f_f = hl_backbone_forward(ctx, &m->net.bb, fake);
     hl_ctx_set_train(ctx, true);
     bn_restore(r);
-    hl_tensor *ld = hl_gan_d_loss(ctx, HL_GAN_LOSS_NS, real_logits,
-                                  hl_linear_layer_forward(ctx, &m->adv, adv_in(m, ctx, f_f)));
+    hl_tensor *out_f = m->adv_codes || m->gen_weight > 0 ? hl_linear_layer_forward(ctx, &m->net.head, f_f) : NULL;
+    hl_tensor *ld = hl_gan_d_loss(ctx, HL_GAN_LOSS_NS, real_logits, realness(m, ctx, f_f, out_f, centre));
     double dval = hl_tensor_host(ctx, ld)[0];
     loss = add_scaled(ctx, loss, ld, m->adv_weight);
     if (m->gen_weight > 0 && m->gen_anchors) {
-        hl_tensor *out_f = hl_linear_layer_forward(ctx, &m->net.head, f_f);
         hl_abml_wce_opts w = m->w;
         w.eta = 0;
         hl_abml_wce_profile(ouh, mu, K, r->U, r->n, &w, r->scr, r->P);
@@ -409,8 +441,7 @@ static hl_status mutual_step(abml_run *r, hl_tensor *x_l, hl_tensor *f_l, hl_ten
         hl_tensor *Gt_f = hl_tensor_from(ctx, 2, HL_SHAPE(mu, K), r->Ga); /* ∂/∂out_f = the soft-target WCE's */
         loss = add_scaled(ctx, loss, hl_sum(ctx, hl_mul(ctx, out_f, Gt_f), HL_AXES_ALL, false), m->gen_weight);
     } else if (m->gen_weight > 0) {
-        loss = add_scaled(ctx, loss, code_recovery(r, ctx, hl_linear_layer_forward(ctx, &m->net.head, f_f), mu),
-                          m->gen_weight);
+        loss = add_scaled(ctx, loss, code_recovery(r, ctx, out_f, mu), m->gen_weight);
     }
     if (!isfinite(dval)) {
         hl_tape_clear(ctx);
@@ -430,19 +461,20 @@ static hl_status mutual_step(abml_run *r, hl_tensor *x_l, hl_tensor *f_l, hl_ten
     hl_tensor *fg = hl_backbone_forward(ctx, &m->net.bb, gen);
     hl_ctx_set_train(ctx, true);
     bn_restore(r);
-    hl_tensor *lg;
+    hl_tensor *lg, *og = m->adv_codes || m->code_weight > 0 ? hl_linear_layer_forward(ctx, &m->net.head, fg) : NULL;
     if (m->feature_matching) {
         int F = m->net.bb.features;
         hl_tensor *target = hl_tensor_from(ctx, 2, HL_SHAPE(1, F), r->fmean);
         lg = hl_mse(ctx, hl_mean(ctx, fg, HL_AXIS(0), true), target);
     } else {
-        lg = hl_gan_g_loss(ctx, HL_GAN_LOSS_NS, hl_linear_layer_forward(ctx, &m->adv, fg));
+        lg = hl_gan_g_loss(ctx, HL_GAN_LOSS_NS, m->adv_codes ? realness(m, ctx, fg, og, hl_tensor_from(ctx, 2,
+                                                             HL_SHAPE(1, K), r->centre))
+                                                             : hl_linear_layer_forward(ctx, &m->adv, fg));
     }
     double gval = hl_tensor_host(ctx, lg)[0];
     hl_tensor *lgt = lg;
     if (m->code_weight > 0)
-        lgt = add_scaled(ctx, lgt, code_recovery(r, ctx, hl_linear_layer_forward(ctx, &m->net.head, fg), mu),
-                         m->code_weight);
+        lgt = add_scaled(ctx, lgt, code_recovery(r, ctx, og, mu), m->code_weight);
     if (m->recon_weight > 0) lgt = add_scaled(ctx, lgt, hl_mse(ctx, gen, hl_detach(ctx, x_u)), m->recon_weight);
     hl_backward(ctx, lgt);
     hl_optim_step(r->opt_g);
@@ -497,6 +529,7 @@ static hl_status abml_train(hl_hasher *self, const hl_dataset *train, const int6
     r.zin = malloc((size_t)(B * (K + r.Z)) * sizeof *r.zin);
     r.codes = malloc((size_t)(B * K) * sizeof *r.codes);
     r.fmean = malloc((size_t)m->net.bb.features * sizeof *r.fmean);
+    r.centre = malloc((size_t)K * sizeof *r.centre);
     zfix = malloc((size_t)(ns * r.Z) * sizeof *zfix);
     r.U = U, r.n = n;
     if (m->gen_anchors) {
@@ -504,7 +537,7 @@ static hl_status abml_train(hl_hasher *self, const hl_dataset *train, const int6
         r.scr = malloc((size_t)(B * n + B * K) * sizeof *r.scr);
         r.Ga = malloc((size_t)(B * K) * sizeof *r.Ga);
     }
-    if (!V || !U || !S || !scratch || !G || !pos || !r.bn_save || !r.zin || !r.codes || !r.fmean || !zfix ||
+    if (!V || !U || !S || !scratch || !G || !pos || !r.bn_save || !r.zin || !r.codes || !r.fmean || !r.centre || !zfix ||
         (m->gen_anchors && (!r.P || !r.scr || !r.Ga))) {
         st = hl_error_set(HL_ENOMEM, "abml: out of memory for %lld training items", (long long)n);
         goto done;
@@ -624,7 +657,7 @@ done:
     hl_batcher_free(&r.ub);
     hl_labels_free(&tl);
     free(V), free(U), free(S), free(scratch), free(G), free(pos), free(zfix);
-    free(r.bn_save), free(r.zin), free(r.codes), free(r.fmean), free(r.P), free(r.scr), free(r.Ga);
+    free(r.bn_save), free(r.zin), free(r.codes), free(r.fmean), free(r.centre), free(r.P), free(r.scr), free(r.Ga);
     return st;
 }
 

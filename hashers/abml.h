@@ -23,6 +23,17 @@
  * Gradient w.r.t. the pre-activation (bank constant, sign's derivative 0):
  *     dL/du_i = −1/(2K·B·n) Σ_j w'(d_ij, S_ij)·U_j  +  (2η/B)(u_i − sign(u_i))
  *     dL/dv_i = dL/du_i ⊙ (1 − u_i²)
+ *
+ * Real/fake on the bits (`adv_features: codes`; ours, after Salimans et al. 2016's semi-supervised GAN, where the
+ * classifier's own logits decide real against fake, so the unlabelled images shape the classifier itself). For
+ * D_H's pre-activations o [B, K] of an image batch and the centre c [1, K] = mean of the step's REAL outputs
+ * (labelled and unlabelled batches, a constant), the real/fake logit is
+ *     r(o) = w · (1/K) Σ_k lc(o_k − c_k) + b,      lc(t) = softplus(t) − t/2 = log(2 cosh(t/2)) ≥ log 2,
+ * (w, b the adv head, a linear(1 → 1) started at w = 1, b = −log 2), and D_H minimises the NS GAN loss on it: real
+ * images (labelled and unlabelled) get bits far from the centre (confident), G_H's images bits near it. The centre
+ * keeps constant bits from counting as confident: without it (o_k in place of o_k − c_k) the term drove bits to
+ * constants, 5,000 labels, seed 0, mAP@all 0.257 (adv_weight 1) and 0.311 (0.1) against the ablation's 0.805.
+ * dlc/dt = σ(t) − 1/2.
  */
 #ifndef HL_ABML_H
 #define HL_ABML_H

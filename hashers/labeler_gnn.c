@@ -25,7 +25,9 @@
  *      labelled nodes. The graph and the features stay fixed over the rounds. With `min_confidence` τ > 0 (ours, off
  *      by default) only the unlabelled nodes whose prediction has confidence ≥ τ (hl_gnn_confidence: the largest
  *      softmax probability) are candidates, so the most representative among the CONFIDENT nodes are labelled and a
- *      round may label fewer than per_round.
+ *      round may label fewer than per_round. With `balance` (ours, off by default) each round first takes the
+ *      ⌊per_round/C⌋ candidates of largest in-degree of every predicted class, then fills the round by in-degree:
+ *      the most representative nodes of a kNN graph crowd into the easiest classes.
  * Every draw is keyed by the seed (feature network: the host cell's seed; GNN of round r: stream + r), so a labeler
  * run is a pure function of (images, labelled set and its labels, unlabelled list, keys, seed). It keeps no state:
  * an interrupted cell runs it again.
@@ -75,11 +77,16 @@ static const hl_param_spec gnn_params[] = {
      .doc = "label only nodes whose GNN confidence (max softmax; multi-label: least certain label) is at least this "
             "(0 = every node; a round may then label fewer than per_round)",
      .key_omits_default = true},
+    {.name = "balance", .type = HL_PARAM_BOOL, .def = "false",
+     .doc = "take per_round/C images per predicted class (arg-max label) each round, the rest of the round by "
+            "in-degree (false: the largest in-degrees whatever their class)",
+     .key_omits_default = true},
 };
 
 typedef struct gnn_opts {
     int64_t k, rounds, per_round, hidden, epochs, feature_epochs, feature_dim, feature_batch, pool;
     double lr, wd, feature_lr, min_conf;
+    bool balance;
 } gnn_opts;
 
 static hl_status read_opts(const hl_config *c, gnn_opts *o) {
@@ -97,6 +104,7 @@ static hl_status read_opts(const hl_config *c, gnn_opts *o) {
     HL_TRY(hl_config_get_int(c, "feature_batch", &o->feature_batch));
     HL_TRY(hl_config_get_int(c, "pool", &o->pool));
     HL_TRY(hl_config_get_double(c, "min_confidence", &o->min_conf));
+    HL_TRY(hl_config_get_bool(c, "balance", &o->balance));
 done:
     return st;
 }
@@ -292,6 +300,39 @@ static void predict(const gnn_net *g, int64_t i, bool single, hl_labels *out, in
     if (!any) hl_labels_set(out, row, best);
 }
 
+/* `balance`: up to ⌊m/C⌋ candidates of largest in-degree per arg-max class of the network's prediction, then the
+ * round's remaining slots from all remaining candidates by in-degree; into out, in that order. cand is consumed
+ * (the chosen are cleared). Returns how many, or −1 with the error set. */
+static int64_t select_balanced(const gnn_net *g, const int64_t *deg, uint8_t *cand, const int64_t *key, int64_t n,
+                               int64_t m, int64_t *out) {
+    const int C = g->out;
+    uint8_t *cc = malloc((size_t)n);
+    if (!cc) {
+        hl_error_set(HL_ENOMEM, "balanced selection: out of memory");
+        return -1;
+    }
+    int64_t got = 0, q = m / C;
+    for (int c = 0; c < C && q > 0; c++) {
+        for (int64_t i = 0; i < n; i++) {
+            const float *z = g->Z + i * C;
+            int best = 0;
+            for (int j = 1; j < C; j++)
+                if (z[j] > z[best]) best = j;
+            cc[i] = cand[i] && best == c;
+        }
+        int64_t k = hl_knn_select(deg, cc, key, n, q, out + got);
+        if (k < 0) {
+            free(cc);
+            return -1;
+        }
+        for (int64_t j = 0; j < k; j++) cand[out[got + j]] = 0;
+        got += k;
+    }
+    free(cc);
+    int64_t k = hl_knn_select(deg, cand, key, n, m - got, out + got);
+    return k < 0 ? -1 : got + k;
+}
+
 static hl_status gnn_run(const hl_config *cfg, const hl_labeler_input *in, hl_labeler_result *out) {
     hl_status st = HL_OK;
     gnn_opts o;
@@ -370,7 +411,8 @@ static hl_status gnn_run(const hl_config *cfg, const hl_labeler_input *in, hl_la
                 cand[i] = hl_gnn_confidence(net.Z + i * L, L, in->single_label) >= o.min_conf;
             sure += cand[i];
         }
-        int64_t m = hl_knn_select(deg, cand, nodes, n, o.per_round, sel);
+        int64_t m = o.balance ? select_balanced(&net, deg, cand, nodes, n, o.per_round, sel)
+                              : hl_knn_select(deg, cand, nodes, n, o.per_round, sel);
         if (m < 0) HL_TRY(hl_error_code());
         for (int64_t j = 0; j < m; j++) {
             int64_t i = sel[j], row = out->n++;

@@ -60,6 +60,27 @@ static double accuracy(const hl_labeler_result *r, const hl_labels *truth, int64
     return e > b ? (double)ok / (double)(e - b) : 0.0 / 0.0;
 }
 
+/* A sequence of nlabels counts: how many of r's images carry each label in `given` (r's labels, or with truth the
+ * hidden ones of r's images). */
+static hl_status label_counts(const hl_labeler_result *r, const hl_labels *truth, hl_config **out) {
+    const hl_labels *l = truth ? truth : &r->labels;
+    hl_config *seq = hl_config_new(HL_CONFIG_SEQ, NULL, "", 0, 0);
+    if (!seq) return hl_error_set(HL_ENOMEM, "out of memory building result.json");
+    char num[32];
+    for (int c = 0; c < l->nlabels; c++) {
+        int64_t k = 0;
+        for (int64_t i = 0; i < r->n; i++) k += hl_labels_has(l, truth ? r->idx[i] : i, c);
+        snprintf(num, sizeof num, "%lld", (long long)k);
+        hl_config *v = hl_config_new(HL_CONFIG_SCALAR, num, "", 0, 0);
+        if (!v || hl_config_seq_push(seq, v) < 0) {
+            hl_config_free(v), hl_config_free(seq);
+            return hl_error_set(HL_ENOMEM, "out of memory building result.json");
+        }
+    }
+    *out = seq;
+    return HL_OK;
+}
+
 /* result.json's "labeler" node. */
 static hl_status labeler_node(const hl_labeler_result *r, const hl_labels *truth, const char *method,
                               const hl_config *cfg, double secs, hl_config **out) {
@@ -70,6 +91,11 @@ static hl_status labeler_node(const hl_labeler_result *r, const hl_labels *truth
     HL_TRY(hl_run_put_clone(m, "config", cfg));
     HL_TRY(hl_run_put_int(m, "added", r->n));
     HL_TRY(hl_run_put_num(m, "accuracy", accuracy(r, truth, 0, r->n)));
+    hl_config *cnt = NULL;
+    HL_TRY(label_counts(r, NULL, &cnt));
+    HL_TRY(hl_run_put_node(m, "given_per_label", cnt));
+    HL_TRY(label_counts(r, truth, &cnt));
+    HL_TRY(hl_run_put_node(m, "true_per_label", cnt));
     for (int k = 0; k < r->rounds; k++) {
         int64_t b = k ? r->round_end[k - 1] : 0, e = r->round_end[k];
         hl_config *one = hl_config_new(HL_CONFIG_MAP, NULL, "", 0, 0);

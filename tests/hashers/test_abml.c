@@ -196,20 +196,24 @@ Test(abml, sample_grid_save_load_and_ablations, .timeout = 180) {
     const char *kvm[] = {"epochs", "2", "batch", "32", "mutual", "false", NULL};
     const char *kvw[] = {"epochs", "2", "batch", "32", "wce", "false", NULL};
     const char *kva[] = {"epochs", "2", "batch", "32", "gen_target", "anchors", "gen_weight", "1", NULL};
-    hl_hasher *h = make(&d, kv), *hm = make(&d, kvm), *hw = make(&d, kvw), *ha = make(&d, kva);
+    const char *kvc[] = {"epochs", "2", "batch", "32", "adv_features", "codes", "g_loss", "fm", NULL};
+    hl_hasher *h = make(&d, kv), *hm = make(&d, kvm), *hw = make(&d, kvw), *ha = make(&d, kva), *hc = make(&d, kvc);
     h->workdir = dir, hm->workdir = dir2;
     fit_semi(h, &d, 64, 64);
     fit_semi(hm, &d, 64, 64);
     fit_semi(hw, &d, 64, 64);
     fit_semi(ha, &d, 64, 64);
+    fit_semi(hc, &d, 64, 64);
     cr_assert(exists(hl_test_path(dir, "samples/G_epoch_001.png")), "no sample grid for epoch 1");
     cr_assert(exists(hl_test_path(dir, "samples/G_epoch_002.png")), "no sample grid for epoch 2");
     cr_assert(!exists(hl_test_path(dir2, "samples")), "mutual: false wrote samples");
-    hl_codes c, cm, cw, cl, ca;
+    hl_codes c, cm, cw, cl, ca, cc;
     codes_of(h, &d, &c);
     codes_of(hm, &d, &cm);
     codes_of(hw, &d, &cw);
     codes_of(ha, &d, &ca);
+    codes_of(hc, &d, &cc);
+    cr_assert(!same_codes(&c, &cc), "adv_features: codes gave the same codes");
     cr_assert(!same_codes(&c, &ca), "gen_target: anchors gave the same codes");
     cr_assert(!same_codes(&c, &cm), "mutual: false gave the same codes");
     cr_assert(!same_codes(&c, &cw), "wce: false gave the same codes");
@@ -219,8 +223,8 @@ Test(abml, sample_grid_save_load_and_ablations, .timeout = 180) {
     cr_assert_eq(hl_hasher_load(hl, ck), HL_OK, "%s", hl_error_last());
     codes_of(hl, &d, &cl);
     cr_assert(same_codes(&c, &cl), "loaded model gives other codes");
-    hl_codes_free(&c), hl_codes_free(&cm), hl_codes_free(&cw), hl_codes_free(&cl), hl_codes_free(&ca);
-    hl_hasher_free(h), hl_hasher_free(hm), hl_hasher_free(hw), hl_hasher_free(hl), hl_hasher_free(ha);
+    hl_codes_free(&c), hl_codes_free(&cm), hl_codes_free(&cw), hl_codes_free(&cl), hl_codes_free(&ca), hl_codes_free(&cc);
+    hl_hasher_free(hc), hl_hasher_free(h), hl_hasher_free(hm), hl_hasher_free(hw), hl_hasher_free(hl), hl_hasher_free(ha);
     free((void *)dir2);
     hl_dataset_free(&d);
 }
