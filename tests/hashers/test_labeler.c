@@ -275,6 +275,35 @@ Test(labeler, min_confidence_keeps_only_confident_nodes, .timeout = 120) {
     hl_dataset_free(&d);
 }
 
+/* balance: every round gives each class (by the network's arg-max) its ⌊per_round/C⌋ first, so each of the 4 classes
+ * carries at least 5 of a round's 20 labels, whatever the in-degrees favour */
+Test(labeler, balance_gives_every_class_its_quota, .timeout = 120) {
+    hl_dataset d;
+    hl_test_synthetic(&d, NALL, 1, 12, 4, 7);
+    int64_t lidx[NL], uidx[NALL - NL];
+    lists(lidx, uidx);
+    const char *kv[] = {"method", "gnn", "k", "5", "rounds", "2", "per_round", "20", "epochs", "60",
+                        "feature_epochs", "8", "feature_batch", "8", "feature_dim", "16", "hidden", "16",
+                        "balance", "true", NULL};
+    hl_config *cfg = hl_test_params(kv);
+    hl_labeler_result r;
+    cr_assert_eq(hl_labeler_apply(hl_labeler_class_find("gnn"), cfg, &d, lidx, NL, uidx, NALL - NL, "", 3, &r), HL_OK,
+                 "%s", hl_error_last());
+    cr_assert(r.n == 40 && r.round_end[0] == 20 && r.round_end[1] == 40);
+    for (int k = 0; k < 2; k++) {
+        int cnt[4] = {0};
+        for (int64_t i = k * 20; i < (k + 1) * 20; i++) {
+            cr_assert_eq(hl_labels_count(&r.labels, i), 1);
+            cnt[hl_labels_class(&r.labels, i)]++;
+            for (int64_t j = 0; j < i; j++) cr_assert_neq(r.idx[i], r.idx[j]);
+        }
+        for (int c = 0; c < 4; c++) cr_assert(cnt[c] >= 5, "round %d: class %d got %d of 20", k + 1, c, cnt[c]);
+    }
+    hl_labeler_result_free(&r);
+    hl_config_free(cfg);
+    hl_dataset_free(&d);
+}
+
 Test(labeler, enlarged_set_holds_only_given_labels) {
     hl_dataset d;
     hl_test_synthetic(&d, 40, 1, 12, 4, 1);
