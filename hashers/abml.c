@@ -224,8 +224,9 @@ static const hl_param_spec abml_params[] = {
      .doc = "shared: the real/fake BCE back-propagates into D_H's backbone (the adversarial game shapes the hash "
             "features); detached: the adv head sees the features as constants, D_H learns from G_H only through "
             "gen_weight's code recovery; codes: the real/fake logit is read off D_H's code outputs, "
-            "w·mean_k log(2cosh(o_k/2)) + b, so real images (labelled and unlabelled) get confident bits and G's "
-            "images uncertain ones (Salimans et al. 2016's semi-supervised GAN on bits; ours; hashers/abml.h)"},
+            "w·mean_k log(2cosh((o_k − c_k)/2)) + b about the real batch's centre c, so real images (labelled and "
+            "unlabelled) get confident bits and G's images uncertain ones (Salimans et al. 2016's semi-supervised GAN "
+            "on bits; ours; hashers/abml.h; it cost mAP, see the file's header)"},
     {.name = "recon_weight", .type = HL_PARAM_FLOAT, .def = "0", .range = "[0, 1000]",
      .doc = "G-step weight of mean‖G(b_u, z) − x_u‖² (ours; 0 = off)"},
 };
