@@ -27,7 +27,8 @@
  *      softmax probability) are candidates, so the most representative among the CONFIDENT nodes are labelled and a
  *      round may label fewer than per_round. With `balance` (ours, off by default) each round first takes the
  *      ⌊per_round/C⌋ candidates of largest in-degree of every predicted class, then fills the round by in-degree:
- *      the most representative nodes of a kNN graph crowd into the easiest classes.
+ *      so every predicted class gets its share each round. `order: random` (ours, the
+ *      control) replaces the in-degree by a seeded random priority: the same network labels random candidates.
  * Every draw is keyed by the seed (feature network: the host cell's seed; GNN of round r: stream + r), so a labeler
  * run is a pure function of (images, labelled set and its labels, unlabelled list, keys, seed). It keeps no state:
  * an interrupted cell runs it again.
@@ -52,6 +53,7 @@
 #define GNN_STREAM_FEAT 0x4c42464541540000ull /* "LBFEAT" */
 #define GNN_STREAM_POOL 0x4c42504f4f4c0000ull /* "LBPOOL" */
 #define GNN_STREAM_NET 0x4c42474e4e000000ull  /* "LBGNN": + round */
+#define GNN_STREAM_ORDER 0x4c424f5244000000ull /* "LBORD" */
 
 static const hl_param_spec gnn_params[] = {
     {.name = "method", .type = HL_PARAM_STRING, .doc = "gnn"},
@@ -77,6 +79,10 @@ static const hl_param_spec gnn_params[] = {
      .doc = "label only nodes whose GNN confidence (max softmax; multi-label: least certain label) is at least this "
             "(0 = every node; a round may then label fewer than per_round)",
      .key_omits_default = true},
+    {.name = "order", .type = HL_PARAM_ENUM, .def = "indegree", .choices = "indegree|random",
+     .doc = "which candidates a round labels first: indegree = the most representative (the method); random = a "
+            "seeded random order (the control for the in-degree choice)",
+     .key_omits_default = true},
     {.name = "balance", .type = HL_PARAM_BOOL, .def = "false",
      .doc = "take per_round/C images per predicted class (arg-max label) each round, the rest of the round by "
             "in-degree (false: the largest in-degrees whatever their class)",
@@ -86,7 +92,7 @@ static const hl_param_spec gnn_params[] = {
 typedef struct gnn_opts {
     int64_t k, rounds, per_round, hidden, epochs, feature_epochs, feature_dim, feature_batch, pool;
     double lr, wd, feature_lr, min_conf;
-    bool balance;
+    bool balance, random_order;
 } gnn_opts;
 
 static hl_status read_opts(const hl_config *c, gnn_opts *o) {
@@ -105,6 +111,9 @@ static hl_status read_opts(const hl_config *c, gnn_opts *o) {
     HL_TRY(hl_config_get_int(c, "pool", &o->pool));
     HL_TRY(hl_config_get_double(c, "min_confidence", &o->min_conf));
     HL_TRY(hl_config_get_bool(c, "balance", &o->balance));
+    const char *ord;
+    HL_TRY(hl_config_get_string(c, "order", &ord));
+    o->random_order = !strcmp(ord, "random");
 done:
     return st;
 }
@@ -385,6 +394,14 @@ static hl_status gnn_run(const hl_config *cfg, const hl_labeler_input *in, hl_la
     out->labels.n = 0;
     out->rounds = (int)o.rounds;
     hl_knn_indegree(&G, deg);
+    if (o.random_order) { /* the priority of a node: its place in a seeded permutation, in place of its in-degree */
+        int64_t *perm_n = malloc((size_t)n * sizeof *perm_n);
+        if (!perm_n) HL_TRY(hl_error_set(HL_ENOMEM, "out of memory for %lld nodes", (long long)n));
+        hl_rng ro = hl_rng_make(in->seed, GNN_STREAM_ORDER);
+        hl_rng_permutation(&ro, perm_n, n);
+        for (int64_t j = 0; j < n; j++) deg[perm_n[j]] = n - j;
+        free(perm_n);
+    }
     for (int64_t i = 0; i < in->nl; i++) lab[i] = 1, target_row(in->llabels, i, in->single_label, T + i * L);
     /* 3. rounds */
     for (int64_t r = 0; r < o.rounds; r++) {

@@ -304,6 +304,33 @@ Test(labeler, balance_gives_every_class_its_quota, .timeout = 120) {
     hl_dataset_free(&d);
 }
 
+/* order: random, the control for the in-degree choice: a pure function of the seed, and another choice than the
+ * in-degree's (40 of 200 candidates: the two orders agreeing on all of them is not a chance event) */
+Test(labeler, random_order_is_seeded, .timeout = 120) {
+    hl_dataset d;
+    hl_test_synthetic(&d, NALL, 1, 12, 4, 7);
+    int64_t lidx[NL], uidx[NALL - NL];
+    lists(lidx, uidx);
+    const hl_labeler_class *cls = hl_labeler_class_find("gnn");
+    const char *kv[] = {"method", "gnn", "k", "5", "rounds", "2", "per_round", "20", "epochs", "60",
+                        "feature_epochs", "8", "feature_batch", "8", "feature_dim", "16", "hidden", "16",
+                        "order", "random", NULL};
+    hl_config *cfg = small_gnn(), *rnd = hl_test_params(kv);
+    hl_labeler_result a, b, c;
+    cr_assert_eq(hl_labeler_apply(cls, cfg, &d, lidx, NL, uidx, NALL - NL, "", 3, &a), HL_OK, "%s", hl_error_last());
+    cr_assert_eq(hl_labeler_apply(cls, rnd, &d, lidx, NL, uidx, NALL - NL, "", 3, &b), HL_OK, "%s", hl_error_last());
+    cr_assert_eq(hl_labeler_apply(cls, rnd, &d, lidx, NL, uidx, NALL - NL, "", 3, &c), HL_OK, "%s", hl_error_last());
+    cr_assert(b.n == 40 && c.n == 40 && !memcmp(b.idx, c.idx, sizeof(int64_t) * 40), "random order not seeded");
+    cr_assert(memcmp(a.idx, b.idx, sizeof(int64_t) * 40), "random order chose what the in-degree chose");
+    for (int64_t i = 0; i < b.n; i++) {
+        cr_assert(b.idx[i] >= NL);
+        for (int64_t j = 0; j < i; j++) cr_assert_neq(b.idx[i], b.idx[j]);
+    }
+    hl_labeler_result_free(&a), hl_labeler_result_free(&b), hl_labeler_result_free(&c);
+    hl_config_free(cfg), hl_config_free(rnd);
+    hl_dataset_free(&d);
+}
+
 Test(labeler, enlarged_set_holds_only_given_labels) {
     hl_dataset d;
     hl_test_synthetic(&d, 40, 1, 12, 4, 1);
