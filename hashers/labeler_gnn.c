@@ -29,6 +29,15 @@
  *      ⌊per_round/C⌋ candidates of largest in-degree of every predicted class, then fills the round by in-degree:
  *      so every predicted class gets its share each round. `order: random` (ours, the
  *      control) replaces the in-degree by a seeded random priority: the same network labels random candidates.
+ * Measured (suites/fashion_semi.yaml's protocol: Fashion-MNIST, 1,000 labels, 3 rounds × 1,000, host DPSH 32 bits 50
+ * epochs at lr 1e-4, mAP@all; seed 0 unless said; the defaults label 88.7–91.9 % right, mAP 74.94 ± 0.15 over 3
+ * seeds, DPSH alone 72.87 ± 0.59, DPSH 3,200 steps on the 1,000 alone 77.43 ± 0.52, with 4,000 TRUE labels 80.46 ±
+ * 0.23): min_confidence 0.9 labels 97.1 % right, 0.97 99.6 % — yet 0.97 gives 72.09 ± 0.76 (3 seeds), no better than
+ * DPSH alone (ADSH host: 75.54 ± 1.50 against 75.86 ± 0.46 alone); balance 75.35 (88.2 % right), balance + 0.9
+ * 75.07 (94.4 %); order random 75.52 ± 0.39 (3 seeds, 82.4–83.9 % right), random + 0.9 74.28 (94.1 %). Random
+ * images with TRUE labels help (+3.0 over the equal-steps control); the images this network labels confidently are
+ * the easy ones, which add little, and the ones it is unsure of carry its errors: here neither its accuracy nor the
+ * choice by in-degree limits it, but how much the images it can label right add.
  * Every draw is keyed by the seed (feature network: the host cell's seed; GNN of round r: stream + r), so a labeler
  * run is a pure function of (images, labelled set and its labels, unlabelled list, keys, seed). It keeps no state:
  * an interrupted cell runs it again.
