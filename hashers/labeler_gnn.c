@@ -325,28 +325,30 @@ static int64_t select_balanced(const gnn_net *g, const int64_t *deg, uint8_t *ca
                                int64_t m, int64_t *out) {
     const int C = g->out;
     uint8_t *cc = malloc((size_t)n);
-    if (!cc) {
+    int *pred = malloc((size_t)n * sizeof *pred);
+    if (!cc || !pred) {
+        free(cc), free(pred);
         hl_error_set(HL_ENOMEM, "balanced selection: out of memory");
         return -1;
     }
+    for (int64_t i = 0; i < n; i++) { /* arg-max class of each node */
+        const float *z = g->Z + i * C;
+        pred[i] = 0;
+        for (int j = 1; j < C; j++)
+            if (z[j] > z[pred[i]]) pred[i] = j;
+    }
     int64_t got = 0, q = m / C;
     for (int c = 0; c < C && q > 0; c++) {
-        for (int64_t i = 0; i < n; i++) {
-            const float *z = g->Z + i * C;
-            int best = 0;
-            for (int j = 1; j < C; j++)
-                if (z[j] > z[best]) best = j;
-            cc[i] = cand[i] && best == c;
-        }
+        for (int64_t i = 0; i < n; i++) cc[i] = cand[i] && pred[i] == c;
         int64_t k = hl_knn_select(deg, cc, key, n, q, out + got);
         if (k < 0) {
-            free(cc);
+            free(cc), free(pred);
             return -1;
         }
         for (int64_t j = 0; j < k; j++) cand[out[got + j]] = 0;
         got += k;
     }
-    free(cc);
+    free(cc), free(pred);
     int64_t k = hl_knn_select(deg, cand, key, n, m - got, out + got);
     return k < 0 ? -1 : got + k;
 }

@@ -176,11 +176,15 @@ Test(labeler, confidence_by_hand) {
 enum { NALL = 240, NL = 40 };
 #define HIGH_CONF "0.999"
 
-static hl_config *small_gnn(void) {
+/* The small labeler of these tests, with one more key (key NULL: none). */
+static hl_config *small_gnn_with(const char *key, const char *value) {
     const char *kv[] = {"method", "gnn", "k", "5", "rounds", "2", "per_round", "20", "epochs", "60",
-                        "feature_epochs", "8", "feature_batch", "8", "feature_dim", "16", "hidden", "16", NULL};
+                        "feature_epochs", "8", "feature_batch", "8", "feature_dim", "16", "hidden", "16", key, value,
+                        NULL};
     return hl_test_params(kv);
 }
+
+static hl_config *small_gnn(void) { return small_gnn_with(NULL, NULL); }
 
 /* labelled: the first NL images (10 per class: synthetic image i has class i mod 4); unlabelled: the rest */
 static void lists(int64_t *lidx, int64_t *uidx) {
@@ -249,13 +253,7 @@ Test(labeler, min_confidence_keeps_only_confident_nodes, .timeout = 120) {
     lists(lidx, uidx);
     const hl_labeler_class *cls = hl_labeler_class_find("gnn");
     hl_config *cfg = small_gnn();
-    const char *low_kv[] = {"method", "gnn", "k", "5", "rounds", "2", "per_round", "20", "epochs", "60",
-                            "feature_epochs", "8", "feature_batch", "8", "feature_dim", "16", "hidden", "16",
-                            "min_confidence", "0.2", NULL};
-    const char *high_kv[] = {"method", "gnn", "k", "5", "rounds", "2", "per_round", "20", "epochs", "60",
-                             "feature_epochs", "8", "feature_batch", "8", "feature_dim", "16", "hidden", "16",
-                             "min_confidence", HIGH_CONF, NULL};
-    hl_config *low = hl_test_params(low_kv), *high = hl_test_params(high_kv);
+    hl_config *low = small_gnn_with("min_confidence", "0.2"), *high = small_gnn_with("min_confidence", HIGH_CONF);
     hl_labeler_result a, b, c;
     cr_assert_eq(hl_labeler_apply(cls, cfg, &d, lidx, NL, uidx, NALL - NL, "", 3, &a), HL_OK, "%s", hl_error_last());
     cr_assert_eq(hl_labeler_apply(cls, low, &d, lidx, NL, uidx, NALL - NL, "", 3, &b), HL_OK, "%s", hl_error_last());
@@ -282,10 +280,7 @@ Test(labeler, balance_gives_every_class_its_quota, .timeout = 120) {
     hl_test_synthetic(&d, NALL, 1, 12, 4, 7);
     int64_t lidx[NL], uidx[NALL - NL];
     lists(lidx, uidx);
-    const char *kv[] = {"method", "gnn", "k", "5", "rounds", "2", "per_round", "20", "epochs", "60",
-                        "feature_epochs", "8", "feature_batch", "8", "feature_dim", "16", "hidden", "16",
-                        "balance", "true", NULL};
-    hl_config *cfg = hl_test_params(kv);
+    hl_config *cfg = small_gnn_with("balance", "true");
     hl_labeler_result r;
     cr_assert_eq(hl_labeler_apply(hl_labeler_class_find("gnn"), cfg, &d, lidx, NL, uidx, NALL - NL, "", 3, &r), HL_OK,
                  "%s", hl_error_last());
@@ -312,10 +307,7 @@ Test(labeler, random_order_is_seeded, .timeout = 120) {
     int64_t lidx[NL], uidx[NALL - NL];
     lists(lidx, uidx);
     const hl_labeler_class *cls = hl_labeler_class_find("gnn");
-    const char *kv[] = {"method", "gnn", "k", "5", "rounds", "2", "per_round", "20", "epochs", "60",
-                        "feature_epochs", "8", "feature_batch", "8", "feature_dim", "16", "hidden", "16",
-                        "order", "random", NULL};
-    hl_config *cfg = small_gnn(), *rnd = hl_test_params(kv);
+    hl_config *cfg = small_gnn(), *rnd = small_gnn_with("order", "random");
     hl_labeler_result a, b, c;
     cr_assert_eq(hl_labeler_apply(cls, cfg, &d, lidx, NL, uidx, NALL - NL, "", 3, &a), HL_OK, "%s", hl_error_last());
     cr_assert_eq(hl_labeler_apply(cls, rnd, &d, lidx, NL, uidx, NALL - NL, "", 3, &b), HL_OK, "%s", hl_error_last());
