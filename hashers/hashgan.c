@@ -64,6 +64,8 @@
  * below ITQ's 0.478 ± 0.004 (knn 10: 0.430, seed 0); at lr 3e-4, 12 constant epochs gave 0.480 and 20 cosine epochs
  * 0.487 (seed 0). suites/fashion_semi.yaml runs the latter over 3 seeds: 0.469 / 0.491 / 0.470 at 16 / 32 / 64 bits
  * against ITQ's 0.454 / 0.478 / 0.491 — above ITQ at 16 and 32 bits, below it at 64 (the default lr is unchanged).
+ * At 64 bits 20 epochs undertrain E: 40 cosine epochs give 0.496 ± 0.004 over 3 seeds (seed 0: 0.457 → 0.495),
+ * above ITQ's 0.491 ± 0.001 (the suite's hashgan-40ep).
  * Defaults: Adam lr 1e-3, batch 64, 30 epochs (lr/10 at 1/3 and 2/3), weight decay 1e-5 — DPSH's setting here
  * (SSDH used SGD on a pretrained VGG). An epoch is one pass over the fit list.
  */
