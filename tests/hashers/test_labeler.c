@@ -194,6 +194,12 @@ static void lists(int64_t *lidx, int64_t *uidx) {
     }
 }
 
+/* The synthetic set of these tests (image i has class i mod 4) and its lists */
+static void small_set(hl_dataset *d, int64_t *lidx, int64_t *uidx) {
+    hl_test_synthetic(d, NALL, 1, 12, 4, 7);
+    lists(lidx, uidx);
+}
+
 Test(labeler, never_reads_the_hidden_labels, .timeout = 120) {
     hl_dataset d, poisoned;
     hl_test_synthetic(&d, NALL, 1, 12, 4, 7);
@@ -248,9 +254,8 @@ Test(labeler, never_reads_the_hidden_labels, .timeout = 120) {
  * unfiltered one bit for bit; a high threshold labels fewer images per round, never more, and never the same twice */
 Test(labeler, min_confidence_keeps_only_confident_nodes, .timeout = 120) {
     hl_dataset d;
-    hl_test_synthetic(&d, NALL, 1, 12, 4, 7);
     int64_t lidx[NL], uidx[NALL - NL];
-    lists(lidx, uidx);
+    small_set(&d, lidx, uidx);
     const hl_labeler_class *cls = hl_labeler_class_find("gnn");
     hl_config *cfg = small_gnn();
     hl_config *low = small_gnn_with("min_confidence", "0.2"), *high = small_gnn_with("min_confidence", HIGH_CONF);
@@ -277,9 +282,8 @@ Test(labeler, min_confidence_keeps_only_confident_nodes, .timeout = 120) {
  * carries at least 5 of a round's 20 labels, whatever the in-degrees favour */
 Test(labeler, balance_gives_every_class_its_quota, .timeout = 120) {
     hl_dataset d;
-    hl_test_synthetic(&d, NALL, 1, 12, 4, 7);
     int64_t lidx[NL], uidx[NALL - NL];
-    lists(lidx, uidx);
+    small_set(&d, lidx, uidx);
     hl_config *cfg = small_gnn_with("balance", "true");
     hl_labeler_result r;
     cr_assert_eq(hl_labeler_apply(hl_labeler_class_find("gnn"), cfg, &d, lidx, NL, uidx, NALL - NL, "", 3, &r), HL_OK,
@@ -303,9 +307,8 @@ Test(labeler, balance_gives_every_class_its_quota, .timeout = 120) {
  * in-degree's (40 of 200 candidates: the two orders agreeing on all of them is not a chance event) */
 Test(labeler, random_order_is_seeded, .timeout = 120) {
     hl_dataset d;
-    hl_test_synthetic(&d, NALL, 1, 12, 4, 7);
     int64_t lidx[NL], uidx[NALL - NL];
-    lists(lidx, uidx);
+    small_set(&d, lidx, uidx);
     const hl_labeler_class *cls = hl_labeler_class_find("gnn");
     hl_config *cfg = small_gnn(), *rnd = small_gnn_with("order", "random");
     hl_labeler_result a, b, c;
