@@ -306,12 +306,18 @@ static void net_backward(gnn_net *g, const hl_knn_graph *G, const float *X) {
                           g->ws1->grad, g->wn1->grad, g->b1->grad, NULL, NULL);
 }
 
+/* The first index of the largest of z [C]. */
+static int argmax(const float *z, int C) {
+    int best = 0;
+    for (int c = 1; c < C; c++)
+        if (z[c] > z[best]) best = c;
+    return best;
+}
+
 /* The labels the trained network gives node i (its row of Z) into row `row` of out. */
 static void predict(const gnn_net *g, int64_t i, bool single, hl_labels *out, int64_t row) {
     const float *z = g->Z + i * g->out;
-    int best = 0;
-    for (int c = 1; c < g->out; c++)
-        if (z[c] > z[best]) best = c;
+    int best = argmax(z, g->out);
     bool any = false;
     for (int c = 0; !single && c < g->out; c++)
         if (z[c] > 0) hl_labels_set(out, row, c), any = true; /* σ(z) > 0.5 */
@@ -331,12 +337,7 @@ static int64_t select_balanced(const gnn_net *g, const int64_t *deg, uint8_t *ca
         hl_error_set(HL_ENOMEM, "balanced selection: out of memory");
         return -1;
     }
-    for (int64_t i = 0; i < n; i++) { /* arg-max class of each node */
-        const float *z = g->Z + i * C;
-        pred[i] = 0;
-        for (int j = 1; j < C; j++)
-            if (z[j] > z[pred[i]]) pred[i] = j;
-    }
+    for (int64_t i = 0; i < n; i++) pred[i] = argmax(g->Z + i * C, C);
     int64_t got = 0, q = m / C;
     for (int c = 0; c < C && q > 0; c++) {
         for (int64_t i = 0; i < n; i++) cc[i] = cand[i] && pred[i] == c;
