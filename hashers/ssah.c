@@ -8,9 +8,17 @@
  *   CONSISTENT loss that uses the unlabelled images.
  *
  * What is our RECONSTRUCTION (methods.md §5.2 [BEST-UNDERSTANDING]; every choice a parameter):
- *   - The deformations act on PIXELS, not on H-Net's conv feature maps as in A-Fast-RCNN's ASDN/ASTN (the issue
- *     asks for multi-scale occlusion and multi-angle rotation through the differentiable warp op, hl_rotate_t):
+ *   - By default (`deform_at: pixels`) the deformations act on PIXELS through the differentiable warp op
+ *     hl_rotate_t:
  *         x̃ = rotate(x ⊙ (1 − ρ_t·m), a),   m = mean_s up_s(σ(ℓ_s)),   a = θ_t·tanh(r)
+ *     `deform_at: <stage>` applies the same occlusion and rotation to the FEATURE MAP Φ(x) after that backbone stage
+ *     instead, as methods.md §5.2 reads the paper (A-Fast-RCNN's ASDN/ASTN act on conv features):
+ *         Φ̃ = rotate(Φ(x) ⊙ (1 − ρ_t·m), a),   m upsampled to the map's size (cnn-small conv2: 64×7×7 on 28×28)
+ *     and the rest of the network runs on Φ̃ (hl_backbone_forward_to / _from). The A-Net still reads the images
+ *     (ASDN reads the RoI's features; ours predicts masks per image, so the pixels serve as well and keep one
+ *     A-Net for both modes). In the H-step the masks and angles are constants but Φ̃ stays differentiable in Φ, so
+ *     the layers below the split also learn from the deformed path; in the A-step the gradient reaches the A-Net
+ *     through the layers above the split.
  *     where the A-Net (its own hl_params and Adam optimiser, not in the checkpoint: forward() needs only H-Net) is a
  *     small CNN (conv 3×3/2 16 → ReLU → conv 3×3/2 32 → ReLU → global average pool → linear) giving, per image,
  *     s×s occlusion logits ℓ_s for every s of `occlusion_grids` (nearest-neighbour upsampled to H×W by a matmul with a
@@ -49,8 +57,9 @@
  * consistency_kind anchors 0.719, lr 3e-4 0.717; 5,000 labels, anchors 0.816 (codes 0.829). Twice the schedule at
  * 5,000 labels (32 cosine epochs, 3 seeds): 0.833 ± 0.009 against the ablation's 0.828 ± 0.003 (+0.98, +0.80, −0.21
  * per seed; at 16 epochs +0.35 on average): the gap grows a little with training, still within the seed spread.
- * With anet != off and h->workdir set, each epoch writes <workdir>/samples/hard_epoch_NNN.png: 8 pairs clean | hard
- * of the first labelled images at that epoch's pace (4 pairs a row).
+ * With anet != off, deform_at: pixels and h->workdir set, each epoch writes <workdir>/samples/hard_epoch_NNN.png: 8
+ * pairs clean | hard of the first labelled images at that epoch's pace (4 pairs a row); hard feature maps are not
+ * images, so feature-map runs write none.
  */
 #include "hashers/ssah.h"
 
@@ -138,8 +147,10 @@ typedef struct ssah {
     anet_mode mode;
     bool anchors; /* consistency_kind: anchors (else codes) */
     int ngrid, grids[SSAH_MAX_GRIDS];
+    int split;                 /* deform_at: -1 = pixels, else the backbone stage whose output map is deformed */
+    int dc, dh, dw;            /* shape of what is deformed: the images, or that feature map */
     anet a;
-    float *up[SSAH_MAX_GRIDS]; /* [s², H·W] nearest-neighbour upsampling matrices */
+    float *up[SSAH_MAX_GRIDS]; /* [s², dh·dw] nearest-neighbour upsampling matrices */
     int64_t rng_step;          /* draws of the random mode */
 } ssah;
 
@@ -170,6 +181,10 @@ static const hl_param_spec ssah_params[] = {
     {.name = "hardness", .type = HL_PARAM_FLOAT, .def = "1", .range = "[0, 100]",
      .doc = "κ: A-Net minimises (L_H(x̃) − τ)², τ = (1 + κ·p)·L_H(x) (reconstruction)"},
     {.name = "anet_lr", .type = HL_PARAM_FLOAT, .def = "1e-3", .range = "(0, 10]", .doc = "A-Net Adam learning rate"},
+    {.name = "deform_at", .type = HL_PARAM_STRING, .def = "pixels",
+     .doc = "where the hard samples are made: pixels (the images) | a backbone stage whose output feature map is "
+            "occluded and rotated, as A-Fast-RCNN's ASDN/ASTN (cnn-small/-medium conv1|conv2|conv3, resnet-small "
+            "conv1|layer1|layer2; no samples grid then)"},
 };
 
 static void ssah_fini(hl_hasher *self) {
@@ -200,6 +215,15 @@ static hl_status ssah_init(hl_hasher *self, const hl_config *cfg, const hl_datas
     m->anchors = !strcmp(mode, "anchors");
     HL_TRY(hl_config_get_string(cfg, "anet", &mode));
     m->mode = !strcmp(mode, "random") ? ANET_RANDOM : !strcmp(mode, "off") ? ANET_OFF : ANET_ADVERSARIAL;
+    HL_TRY(hl_config_get_string(cfg, "deform_at", &mode));
+    m->split = -1;
+    if (strcmp(mode, "pixels") != 0) {
+        const hl_backbone_kind kind = hl_backbone_kind_from_name(m->o.backbone);
+        if ((st = hl_backbone_stage_find(kind, mode, &m->split)) < 0) return hl_error_wrap("ssah: deform_at");
+        if (!hl_backbone_splits(kind, m->split))
+            return hl_error_set(HL_EINVAL, "ssah: deform_at '%s': %s has no feature map to deform there (pixels, or a "
+                                "stage before the last of cnn-small, cnn-medium or resnet-small)", mode, m->o.backbone);
+    }
     HL_TRY(hl_config_get_int_list(cfg, "occlusion_grids", &grids, &ng));
     if (ng < 1 || ng > SSAH_MAX_GRIDS) {
         st = hl_error_set(HL_EINVAL, "ssah: occlusion_grids needs 1 to %d scales, got %lld", SSAH_MAX_GRIDS,
@@ -207,15 +231,21 @@ static hl_status ssah_init(hl_hasher *self, const hl_config *cfg, const hl_datas
         goto done;
     }
     m->ngrid = (int)ng;
+    if ((st = hl_hashnet_init(&m->net, &self->params, &m->o, info, bits, seed)) < 0) goto done;
+    m->dc = info->c, m->dh = info->h, m->dw = info->w;
+    if (m->split >= 0) {
+        int shape[3];
+        hl_backbone_map_shape(&m->net.bb, m->split, shape);
+        m->dc = shape[0], m->dh = shape[1], m->dw = shape[2];
+    }
     for (int g = 0; g < m->ngrid; g++) {
-        if (grids[g] > info->h || grids[g] > info->w) {
-            st = hl_error_set(HL_EINVAL, "ssah: occlusion grid %lld is finer than the %dx%d images",
-                              (long long)grids[g], info->h, info->w);
+        if (grids[g] > m->dh || grids[g] > m->dw) {
+            st = hl_error_set(HL_EINVAL, "ssah: occlusion grid %lld is finer than the %dx%d %s", (long long)grids[g],
+                              m->dh, m->dw, m->split < 0 ? "images" : "feature map");
             goto done;
         }
         m->grids[g] = (int)grids[g];
     }
-    HL_TRY(hl_hashnet_init(&m->net, &self->params, &m->o, info, bits, seed));
     /* A-Net: its own parameters (not checkpointed), seeded apart from H-Net. */
     int P = 1;
     for (int g = 0; g < m->ngrid; g++) P += m->grids[g] * m->grids[g];
@@ -228,7 +258,7 @@ static hl_status ssah_init(hl_hasher *self, const hl_config *cfg, const hl_datas
     hl_nn_init_default_conv2d(&m->a.c1, &r);
     hl_nn_init_default_conv2d(&m->a.c2, &r);
     hl_nn_init_default_linear(&m->a.fc, &r);
-    const int64_t H = info->h, W = info->w;
+    const int64_t H = m->dh, W = m->dw;
     for (int g = 0; g < m->ngrid; g++) {
         const int s = m->grids[g];
         m->up[g] = calloc((size_t)(s * s * H * W), sizeof(float));
@@ -251,11 +281,13 @@ static hl_tensor *anet_forward(hl_ctx *ctx, const anet *a, hl_tensor *x) {
     return hl_linear_layer_forward(ctx, &a->fc, hl_global_avgpool(ctx, h));
 }
 
-/* Hard samples of x [B, C, H, W] at pace p: masks and angle from the A-Net (adversarial) or uniform random draws
- * (random). Differentiable w.r.t. the A-Net's parameters in the adversarial mode when grad mode is on. */
-static hl_tensor *make_hard(ssah *m, hl_ctx *ctx, hl_tensor *x, double pace) {
-    const int64_t B = x->shape[0], H = x->shape[2], W = x->shape[3];
-    const float rho = (float)(pace * m->occlusion), amax = (float)(pace * m->max_angle * SSAH_PI / 180.0);
+/* The deformation of images x [B, C, H, W] at pace p: occlusion masks *mask [B, 1, dh, dw] and angles *ang [B] from
+ * the A-Net (adversarial) or uniform random draws (random). dh × dw is the size of what is deformed (the images, or
+ * the feature map of `deform_at`); the A-Net always reads the images. Differentiable w.r.t. the A-Net's parameters
+ * in the adversarial mode when grad mode is on. */
+static void hard_params(ssah *m, hl_ctx *ctx, hl_tensor *x, double pace, hl_tensor **mask_out, hl_tensor **ang_out) {
+    const int64_t B = x->shape[0], H = m->dh, W = m->dw;
+    const float amax = (float)(pace * m->max_angle * SSAH_PI / 180.0);
     hl_tensor *logits = NULL;
     hl_rng r = hl_rng_make(m->base.seed, SSAH_RNG_STREAM + 1 + (uint64_t)m->rng_step);
     if (m->mode == ANET_ADVERSARIAL) logits = anet_forward(ctx, &m->a, x);
@@ -276,15 +308,66 @@ static hl_tensor *make_hard(ssah *m, hl_ctx *ctx, hl_tensor *x, double pace) {
         mask = mask ? hl_add(ctx, mask, ms) : ms;
         off += s2;
     }
-    mask = hl_reshape(ctx, hl_scale(ctx, mask, 1.0f / (float)m->ngrid), 4, HL_SHAPE(B, 1, H, W));
-    hl_tensor *ang;
+    *mask_out = hl_reshape(ctx, hl_scale(ctx, mask, 1.0f / (float)m->ngrid), 4, HL_SHAPE(B, 1, H, W));
     if (logits) {
-        ang = hl_scale(ctx, hl_tanh_scaled(ctx, hl_slice(ctx, logits, 1, off, off + 1), 1.0f), amax);
+        *ang_out = hl_scale(ctx, hl_tanh_scaled(ctx, hl_slice(ctx, logits, 1, off, off + 1), 1.0f), amax);
     } else {
-        ang = hl_tensor_new(ctx, 1, HL_SHAPE(B));
-        hl_tensor_rand_uniform(ang, &r, -amax, amax);
+        *ang_out = hl_tensor_new(ctx, 1, HL_SHAPE(B));
+        hl_tensor_rand_uniform(*ang_out, &r, -amax, amax);
     }
-    return hl_ssah_deform(ctx, x, mask, ang, rho);
+}
+
+/* Hard samples of images x at pace p (deform_at: pixels). */
+static hl_tensor *make_hard(ssah *m, hl_ctx *ctx, hl_tensor *x, double pace) {
+    hl_tensor *mask, *ang;
+    hard_params(m, ctx, x, pace, &mask, &ang);
+    return hl_ssah_deform(ctx, x, mask, ang, (float)(pace * m->occlusion));
+}
+
+/* H-Net outputs [rows, K] of [x_l; x̃_l; x_u; x̃_u] (the hard halves only when `hard`; mb labelled and mu unlabelled
+ * images in xin = [x_l; x_u]). Pixels: the hard images are constants made first, then one forward. Features: one
+ * forward of xin to the map Φ, whose hard versions rotate(Φ ⊙ (1 − ρm), a) take constant masks and angles from the
+ * A-Net but stay differentiable in Φ (the H-Net learns from its deformed features, as in ASDN), then the rest of
+ * the network on [Φ_l; Φ̃_l; Φ_u; Φ̃_u]. */
+static hl_tensor *hstep_forward(ssah *m, hl_ctx *ctx, hl_tensor *xin, int64_t mb, int64_t mu, bool hard, double pace) {
+    const hl_hashnet *net = &m->net;
+    hl_tensor *xl = hl_slice(ctx, xin, 0, 0, mb), *xu = mu > 0 ? hl_slice(ctx, xin, 0, mb, mb + mu) : NULL;
+    hl_tensor *parts[4];
+    int np = 0;
+    if (!hard) return hl_hashnet_forward(ctx, net, xl);
+    if (m->split < 0) {
+        hl_no_grad_begin(ctx);
+        parts[np++] = xl, parts[np++] = make_hard(m, ctx, xl, pace);
+        if (xu) parts[np++] = xu, parts[np++] = make_hard(m, ctx, xu, pace);
+        hl_no_grad_end(ctx);
+        return hl_hashnet_forward(ctx, net, hl_concat(ctx, np, parts, 0));
+    }
+    const float rho = (float)(pace * m->occlusion);
+    hl_tensor *phi = hl_backbone_forward_to(ctx, &net->bb, xin, m->split), *mask, *ang;
+    hl_no_grad_begin(ctx);
+    hard_params(m, ctx, xl, pace, &mask, &ang);
+    hl_no_grad_end(ctx);
+    hl_tensor *pl = hl_slice(ctx, phi, 0, 0, mb);
+    parts[np++] = pl, parts[np++] = hl_ssah_deform(ctx, pl, mask, ang, rho);
+    if (xu) {
+        hl_no_grad_begin(ctx);
+        hard_params(m, ctx, xu, pace, &mask, &ang);
+        hl_no_grad_end(ctx);
+        hl_tensor *pu = hl_slice(ctx, phi, 0, mb, mb + mu);
+        parts[np++] = pu, parts[np++] = hl_ssah_deform(ctx, pu, mask, ang, rho);
+    }
+    hl_tensor *f = hl_backbone_forward_from(ctx, &net->bb, hl_concat(ctx, np, parts, 0), m->split);
+    return hl_linear_layer_forward(ctx, &net->head, f);
+}
+
+/* H-Net outputs [mb, K] of the hard samples of x_l, differentiable into the A-Net (the A-step; H-Net frozen). */
+static hl_tensor *astep_forward(ssah *m, hl_ctx *ctx, hl_tensor *xl, double pace) {
+    if (m->split < 0) return hl_hashnet_forward(ctx, &m->net, make_hard(m, ctx, xl, pace));
+    hl_tensor *mask, *ang;
+    hard_params(m, ctx, xl, pace, &mask, &ang);
+    hl_tensor *phi = hl_backbone_forward_to(ctx, &m->net.bb, xl, m->split);
+    phi = hl_ssah_deform(ctx, phi, mask, ang, (float)(pace * m->occlusion));
+    return hl_linear_layer_forward(ctx, &m->net.head, hl_backbone_forward_from(ctx, &m->net.bb, phi, m->split));
 }
 
 /* Clean | hard pairs of the first (up to) 8 labelled images at this epoch's pace. */
@@ -292,7 +375,7 @@ static hl_status write_grid(ssah *m, hl_ctx *ctx, const hl_dataset *train, const
                             int64_t epoch, double pace) {
     char dir[1100], path[1200];
     const hl_hasher *h = &m->base;
-    if (!h->workdir || !h->workdir[0] || m->mode == ANET_OFF) return HL_OK;
+    if (!h->workdir || !h->workdir[0] || m->mode == ANET_OFF || m->split >= 0) return HL_OK; /* images only */
     snprintf(dir, sizeof dir, "%s/samples", h->workdir);
     if (mkdir(dir, 0755) != 0 && errno != EEXIST)
         return hl_error_set(HL_EIO, "%s: cannot create the samples folder: %s", dir, strerror(errno));
@@ -321,7 +404,7 @@ static hl_status ssah_train(ssah *m, const hl_dataset *train, const int64_t *idx
     hl_status st = HL_OK;
     hl_hasher *self = &m->base;
     const int K = self->bits;
-    const int64_t B = m->o.batch, E = m->o.epochs, C = train->c, HW = (int64_t)train->h * train->w;
+    const int64_t B = m->o.batch, E = m->o.epochs, C = train->c;
     const bool hard = m->mode != ANET_OFF, semi = hard && unl && nu > 1 && m->consistency > 0;
     hl_batcher bt = {0}, bu = {0};
     hl_deep_trainer t = {0};
@@ -391,27 +474,14 @@ static hl_status ssah_train(ssah *m, const hl_dataset *train, const int64_t *idx
                 mu = HL_MIN(ub.m, mb);
             }
             hl_ctx_reset(t.ctx);
-            hl_tensor *xl = hl_tensor_from(t.ctx, 4, HL_SHAPE(mb, C, train->h, train->w), b.images);
-            /* (1) hard samples, constants for the H-step */
+            /* (1) the labelled and unlabelled images; (2) H-step on [x_l; x̃_l; x_u; x̃_u] */
             const int64_t rows = mb + (hard ? mb : 0) + 2 * mu;
-            hl_tensor *xall = hl_tensor_new(t.ctx, 4, HL_SHAPE(rows, C, train->h, train->w));
-            const int64_t img = C * HW;
-            void (*copy)(int64_t, const float *, float *) = t.ctx->k->base->copy; /* device to device */
-            copy(mb * img, xl->data, xall->data);
-            if (hard) {
-                hl_no_grad_begin(t.ctx);
-                hl_tensor *xh = make_hard(m, t.ctx, xl, pace);
-                copy(mb * img, xh->data, xall->data + mb * img);
-                if (mu > 0) {
-                    hl_tensor *xu = hl_tensor_from(t.ctx, 4, HL_SHAPE(mu, C, train->h, train->w), ub.images);
-                    hl_tensor *xuh = make_hard(m, t.ctx, xu, pace);
-                    copy(mu * img, xu->data, xall->data + 2 * mb * img);
-                    copy(mu * img, xuh->data, xall->data + (2 * mb + mu) * img);
-                }
-                hl_no_grad_end(t.ctx);
+            hl_tensor *xin = hl_tensor_from(t.ctx, 4, HL_SHAPE(mb, C, train->h, train->w), b.images);
+            if (mu > 0) {
+                hl_tensor *xs[2] = {xin, hl_tensor_from(t.ctx, 4, HL_SHAPE(mu, C, train->h, train->w), ub.images)};
+                xin = hl_concat(t.ctx, 2, xs, 0);
             }
-            /* (2) H-step */
-            hl_tensor *o = hl_hashnet_forward(t.ctx, &m->net, xall); /* [rows, K] */
+            hl_tensor *o = hstep_forward(m, t.ctx, xin, mb, mu, hard, pace); /* [rows, K] */
             const float *ov = hl_tensor_host(t.ctx, o);
             for (int64_t i = 0; i < mb; i++) memcpy(U + pos[b.index[i]] * K, ov + i * K, (size_t)K * sizeof *U);
             hl_deep_similarity(S, b.labels, &tl);
@@ -440,8 +510,8 @@ static hl_status ssah_train(ssah *m, const hl_dataset *train, const int64_t *idx
             if (m->mode == ANET_ADVERSARIAL) {
                 hl_ctx_reset(t.ctx);
                 hl_params_set_requires_grad(&self->params, false);
-                xl = hl_tensor_from(t.ctx, 4, HL_SHAPE(mb, C, train->h, train->w), b.images);
-                hl_tensor *oh = hl_hashnet_forward(t.ctx, &m->net, make_hard(m, t.ctx, xl, pace));
+                hl_tensor *xl = hl_tensor_from(t.ctx, 4, HL_SHAPE(mb, C, train->h, train->w), b.images);
+                hl_tensor *oh = astep_forward(m, t.ctx, xl, pace);
                 double lh = hl_dpsh_loss(hl_tensor_host(t.ctx, oh), mb, K, U, n, S, m->eta, theta, G, NULL), dlh;
                 hl_ssah_anet_loss(lh, hl_ssah_target(clean, m->hardness, pace), &dlh);
                 for (int64_t i = 0; i < mb * K; i++) G[i] *= (float)dlh;

@@ -266,44 +266,84 @@ hl_tensor *hl_backbone_conv_bn(hl_ctx *ctx, const hl_backbone *bb, int i, hl_ten
     return hl_batchnorm_layer_forward(ctx, &bb->bn[i], hl_conv2d_layer_forward(ctx, &bb->conv[i], x));
 }
 
-static hl_tensor *cnn_forward(hl_ctx *ctx, const hl_backbone *bb, hl_tensor *x) {
-    hl_tensor *h = x;
-    if (bb->kind == HL_BACKBONE_CNN_SMALL) {
-        for (int i = 0; i < 3; i++)
-            h = hl_maxpool2d(ctx, hl_relu(ctx, hl_conv2d_layer_forward(ctx, &bb->conv[i], h)), 2, 2, 0);
-        h = hl_linear_layer_forward(ctx, &bb->fc[0], hl_flatten(ctx, h));
-        return hl_relu(ctx, hl_batchnorm_layer_forward(ctx, &bb->bn[0], h));
-    }
-    for (int s = 0; s < 3; s++) {
-        for (int j = 0; j < 2; j++) {
-            int i = 2 * s + j;
-            h = hl_backbone_conv_bn(ctx, bb, i, h);
-            h = hl_relu(ctx, h);
+/* The small kinds run stage by stage so that hl_backbone_forward_to/_from can split them (backbone.h): each runs
+ * stages from..to (inclusive) of its four; the full forward is 0..3. */
+#define SMALL_STAGES 4
+
+/* cnn-small: conv–ReLU–pool ×3, fc1–BN–ReLU; cnn-medium: (conv–BN–ReLU ×2, pool) ×3, fc1–BN–ReLU–dropout. */
+static hl_tensor *cnn_run(hl_ctx *ctx, const hl_backbone *bb, hl_tensor *h, int from, int to) {
+    const bool small = bb->kind == HL_BACKBONE_CNN_SMALL;
+    for (int s = from; s <= to && s < 3; s++) {
+        if (small) {
+            h = hl_maxpool2d(ctx, hl_relu(ctx, hl_conv2d_layer_forward(ctx, &bb->conv[s], h)), 2, 2, 0);
+            continue;
         }
+        for (int j = 0; j < 2; j++) h = hl_relu(ctx, hl_backbone_conv_bn(ctx, bb, 2 * s + j, h));
         h = hl_maxpool2d(ctx, h, 2, 2, 0);
     }
+    if (to < 3) return h;
     h = hl_linear_layer_forward(ctx, &bb->fc[0], hl_flatten(ctx, h));
+    if (small) return hl_relu(ctx, hl_batchnorm_layer_forward(ctx, &bb->bn[0], h));
     h = hl_relu(ctx, hl_batchnorm_layer_forward(ctx, &bb->bn[6], h));
     return hl_dropout(ctx, h, 0.3f);
 }
 
-static hl_tensor *resnet_small_forward(hl_ctx *ctx, const hl_backbone *bb, hl_tensor *x) {
-    int ci = 0; /* conv and bn indices advance together (each conv has its bn) */
-    hl_tensor *h = hl_relu(ctx, hl_backbone_conv_bn(ctx, bb, ci++, x));
+/* resnet-small: conv1–BN–ReLU, then layer1..3 of two basic blocks each, then global average pooling. */
+static hl_tensor *resnet_small_run(hl_ctx *ctx, const hl_backbone *bb, hl_tensor *h, int from, int to) {
+    int ci = 0; /* conv and bn indices advance together (each conv has its bn), run or not */
+    if (from == 0) h = hl_relu(ctx, hl_backbone_conv_bn(ctx, bb, ci, h));
+    ci++;
     int in = 32;
     for (int s = 1; s <= 3; s++) {
         int out = 16 << s;
         for (int b = 0; b < 2; b++) {
             bool down = (s > 1 && b == 0) || in != out;
-            hl_tensor *o = hl_relu(ctx, hl_backbone_conv_bn(ctx, bb, ci++, h));
-            o = hl_backbone_conv_bn(ctx, bb, ci++, o);
-            hl_tensor *id = down ? hl_backbone_conv_bn(ctx, bb, ci++, h) : h;
-            h = hl_relu(ctx, hl_add(ctx, o, id));
+            if (s >= from && s <= to) {
+                hl_tensor *o = hl_relu(ctx, hl_backbone_conv_bn(ctx, bb, ci, h));
+                o = hl_backbone_conv_bn(ctx, bb, ci + 1, o);
+                hl_tensor *id = down ? hl_backbone_conv_bn(ctx, bb, ci + 2, h) : h;
+                h = hl_relu(ctx, hl_add(ctx, o, id));
+            }
+            ci += down ? 3 : 2;
             in = out;
         }
     }
     HL_ASSERT(ci == bb->nconv, "resnet-small: %d of %d convolutions used", ci, bb->nconv);
-    return hl_global_avgpool(ctx, h);
+    return to < 3 ? h : hl_global_avgpool(ctx, h);
+}
+
+static hl_tensor *small_stages(hl_ctx *ctx, const hl_backbone *bb, hl_tensor *h, int from, int to) {
+    return bb->kind == HL_BACKBONE_RESNET_SMALL ? resnet_small_run(ctx, bb, h, from, to)
+                                                : cnn_run(ctx, bb, h, from, to);
+}
+
+bool hl_backbone_splits(hl_backbone_kind kind, int stage) {
+    return !kinds[kind].imagenet && stage >= 0 && stage < SMALL_STAGES - 1;
+}
+
+void hl_backbone_map_shape(const hl_backbone *bb, int stage, int shape[3]) {
+    HL_ASSERT(hl_backbone_splits(bb->kind, stage), "%s does not split after stage %d", kinds[bb->kind].name, stage);
+    if (bb->kind == HL_BACKBONE_RESNET_SMALL) { /* stride 1 through layer1, 2 in layer2 */
+        shape[0] = stage < 2 ? 32 : 64;
+        shape[1] = stage < 2 ? bb->h : (bb->h + 1) / 2;
+        shape[2] = stage < 2 ? bb->w : (bb->w + 1) / 2;
+        return;
+    }
+    shape[0] = 32 << stage, shape[1] = bb->h, shape[2] = bb->w; /* each conv stage ends with a 2×2 max pool */
+    for (int s = 0; s <= stage; s++) shape[1] /= 2, shape[2] /= 2;
+}
+
+hl_tensor *hl_backbone_forward_to(hl_ctx *ctx, const hl_backbone *bb, hl_tensor *x, int stage) {
+    HL_ASSERT(hl_backbone_splits(bb->kind, stage), "%s does not split after stage %d", kinds[bb->kind].name, stage);
+    HL_ASSERT_T(x->ndim == 4 && x->shape[1] == bb->c && x->shape[2] == bb->h && x->shape[3] == bb->w, x);
+    return small_stages(ctx, bb, x, 0, stage);
+}
+
+hl_tensor *hl_backbone_forward_from(hl_ctx *ctx, const hl_backbone *bb, hl_tensor *h, int stage) {
+    HL_ASSERT(hl_backbone_splits(bb->kind, stage), "%s does not split after stage %d", kinds[bb->kind].name, stage);
+    hl_tensor *f = small_stages(ctx, bb, h, stage + 1, SMALL_STAGES - 1);
+    HL_ASSERT_SHAPE(f->ndim == 2 && f->shape[0] == h->shape[0] && f->shape[1] == bb->features, f, h);
+    return f;
 }
 
 hl_tensor *hl_backbone_forward(hl_ctx *ctx, const hl_backbone *bb, hl_tensor *x) {
@@ -311,8 +351,8 @@ hl_tensor *hl_backbone_forward(hl_ctx *ctx, const hl_backbone *bb, hl_tensor *x)
     hl_tensor *f;
     switch (bb->kind) {
     case HL_BACKBONE_CNN_SMALL:
-    case HL_BACKBONE_CNN_MEDIUM: f = cnn_forward(ctx, bb, x); break;
-    case HL_BACKBONE_RESNET_SMALL: f = resnet_small_forward(ctx, bb, x); break;
+    case HL_BACKBONE_CNN_MEDIUM:
+    case HL_BACKBONE_RESNET_SMALL: f = small_stages(ctx, bb, x, 0, SMALL_STAGES - 1); break;
     default: f = hl_backbone_forward_imagenet(ctx, bb, x); break;
     }
     HL_ASSERT_SHAPE(f->ndim == 2 && f->shape[0] == x->shape[0] && f->shape[1] == bb->features, f, x);

@@ -111,6 +111,20 @@ void hl_backbone_reset(hl_backbone *bb, hl_rng *r);
 /* x [B, C, H, W] -> [B, F]; shapes asserted. */
 hl_tensor *hl_backbone_forward(hl_ctx *ctx, const hl_backbone *bb, hl_tensor *x);
 
+/* Split forward, for methods that act on a feature map inside the backbone (SSAH's feature deformations). Only the
+ * small kinds split (cnn-small, cnn-medium, resnet-small), after any stage but the last: cnn-small/-medium after
+ * conv1|conv2|conv3 (maps of ⌊H/2⌋, ⌊H/4⌋, ⌊H/8⌋ pixels a side, 32/64/128 channels), resnet-small after
+ * conv1|layer1|layer2 (32/32/64 channels at H, H, ⌈H/2⌉). Stage indices as hl_backbone_stage_find's.
+ *     hl_backbone_forward_to(x, s)      x [B, C, H, W] -> the map after stage s [B, C_s, H_s, W_s]
+ *     hl_backbone_forward_from(h, s)    that map -> [B, F]: the remaining stages
+ * forward_from(forward_to(x, s), s) runs the very ops of hl_backbone_forward(x), in the same order: equal bit for
+ * bit. Both assert hl_backbone_splits(bb->kind, s); callers check it first (with a clear error for the user). */
+bool hl_backbone_splits(hl_backbone_kind kind, int stage);
+/* [C_s, H_s, W_s] of the map after stage s, as above. */
+void hl_backbone_map_shape(const hl_backbone *bb, int stage, int shape[3]);
+hl_tensor *hl_backbone_forward_to(hl_ctx *ctx, const hl_backbone *bb, hl_tensor *x, int stage);
+hl_tensor *hl_backbone_forward_from(hl_ctx *ctx, const hl_backbone *bb, hl_tensor *h, int stage);
+
 /* ---- stages: what `freeze_until` names ----
  *
  * A kind's stages in forward order, each covering the parameters whose names (without the backbone's prefix) start

@@ -55,6 +55,60 @@ Test(backbone, output_shapes_every_kind_and_size) {
     hl_ctx_free(ctx);
 }
 
+/* The split forward (backbone.h) runs the full forward's ops: equal bit for bit after every splittable stage, in
+ * eval and train mode (batch statistics; cnn-medium's dropout draws from the same ctx seed), with the feature map
+ * of the documented shape; the last stage and the ImageNet kinds do not split. */
+Test(backbone, split_forward_equals_forward_bit_for_bit) {
+    static const int maps[3][3][3] = {{{32, 14, 14}, {64, 7, 7}, {128, 3, 3}},
+                                      {{32, 14, 14}, {64, 7, 7}, {128, 3, 3}},
+                                      {{32, 28, 28}, {32, 28, 28}, {64, 14, 14}}};
+    hl_ctx *ctx = hl_test_ctx();
+    for (int k = 0; k < 3; k++) {
+        model m;
+        make(&m, "backbone", kinds[k], 1, 28, 28, 4);
+        for (int train = 0; train <= 1; train++) {
+            hl_ctx_reset(ctx);
+            hl_ctx_set_train(ctx, train);
+            hl_ctx_set_seed(ctx, 11);
+            hl_tensor *x = input(ctx, 3, 1, 28, 28, 5);
+            const float *f = hl_backbone_forward(ctx, &m.bb, x)->data;
+            for (int s = 0; s < 3; s++) {
+                cr_assert(hl_backbone_splits(m.bb.kind, s));
+                hl_ctx_set_seed(ctx, 11);
+                hl_tensor *h = hl_backbone_forward_to(ctx, &m.bb, x, s);
+                int shape[3];
+                hl_backbone_map_shape(&m.bb, s, shape);
+                cr_assert(h->ndim == 4 && h->shape[0] == 3 && h->shape[1] == maps[k][s][0] &&
+                              h->shape[2] == maps[k][s][1] && h->shape[3] == maps[k][s][2],
+                          "%s after stage %d", kinds[k], s);
+                cr_assert(shape[0] == maps[k][s][0] && shape[1] == maps[k][s][1] && shape[2] == maps[k][s][2]);
+                hl_tensor *g = hl_backbone_forward_from(ctx, &m.bb, h, s);
+                cr_assert_eq(memcmp(g->data, f, (size_t)hl_tensor_numel(g) * sizeof *f), 0,
+                             "%s split after %d, train %d", kinds[k], s, train);
+            }
+        }
+        cr_assert_not(hl_backbone_splits(m.bb.kind, 3));
+        cr_assert_not(hl_backbone_splits(m.bb.kind, -1));
+        hl_params_free(&m.p);
+        make(&m, "backbone", kinds[k], 3, 9, 13, 4); /* odd sizes: floors (max pool) and ceilings (stride 2) */
+        hl_ctx_reset(ctx);
+        hl_ctx_set_train(ctx, 0);
+        hl_tensor *x = input(ctx, 2, 3, 9, 13, 6);
+        for (int s = 0; s < 3; s++) {
+            int shape[3];
+            hl_backbone_map_shape(&m.bb, s, shape);
+            hl_tensor *h = hl_backbone_forward_to(ctx, &m.bb, x, s);
+            cr_assert(shape[0] == h->shape[1] && shape[1] == h->shape[2] && shape[2] == h->shape[3],
+                      "%s 9x13 after stage %d", kinds[k], s);
+            cr_assert_eq(hl_backbone_forward_from(ctx, &m.bb, h, s)->shape[1], feats[k]);
+        }
+        hl_params_free(&m.p);
+    }
+    cr_assert_not(hl_backbone_splits(HL_BACKBONE_RESNET18, 0));
+    cr_assert_not(hl_backbone_splits(HL_BACKBONE_VGG11, 0));
+    hl_ctx_free(ctx);
+}
+
 Test(backbone, unknown_name_and_small_input_are_errors) {
     hl_params p;
     hl_backbone bb;

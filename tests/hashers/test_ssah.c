@@ -253,3 +253,64 @@ Test(ssah, ablations_and_plain_fit, .timeout = 60) {
     hl_hasher_free(hr), hl_hasher_free(ho), hl_hasher_free(ha), hl_hasher_free(hf);
     hl_dataset_free(&d);
 }
+
+/* deform_at a feature map (cnn-small's conv1 map, 32×6×6 on these 12×12 images): trains far above the untrained
+ * network, writes no image grid (the hard samples are not images), and the A-step's gradient reaches the A-Net
+ * through the rest of the backbone: with a learning rate of 1e-9 the A-Net stays where it started and the codes
+ * differ from those of the learning A-Net (a broken path gives zero gradients, so both would be equal). */
+Test(ssah, deform_at_feature_map, .timeout = 90) {
+    hl_dataset d = {0};
+    hl_test_synthetic(&d, NL + NU + NQ, 1, HW, NCLS, 7);
+    const char *kv[] = {"epochs", "6", "batch", "16", "lr", "3e-3", "lr_schedule", "constant", "deform_at", "conv1",
+                        "occlusion", "0.5", "max_angle", "30", NULL};
+    const char *kv_still[] = {"epochs", "6", "batch", "16", "lr", "3e-3", "lr_schedule", "constant", "deform_at",
+                              "conv1", "occlusion", "0.5", "max_angle", "30", "anet_lr", "1e-9", NULL};
+    hl_hasher *h = hl_test_make_hasher("ssah", &d, kv, BITS, 1);
+    hl_hasher *hs = hl_test_make_hasher("ssah", &d, kv_still, BITS, 1);
+    const char *dir = hl_test_tmpdir();
+    h->workdir = dir;
+    fit_semi(h, &d);
+    fit_semi(hs, &d);
+    struct stat sb;
+    cr_assert_neq(stat(hl_test_path(dir, "samples/hard_epoch_001.png"), &sb), 0, "no image grid for feature maps");
+    hl_codes c, cs;
+    double trained = map_of(h, &d, &c), still = map_of(hs, &d, &cs);
+    const char *kv0[] = {"epochs", "0", "deform_at", "conv1", NULL};
+    hl_hasher *h0 = hl_test_make_hasher("ssah", &d, kv0, BITS, 1);
+    fit_semi(h0, &d);
+    double untrained = map_of(h0, &d, NULL);
+    fprintf(stderr, "ssah deform_at conv1: mAP@all %.3f (A-Net at lr 1e-9: %.3f) vs %.3f untrained\n", trained, still,
+            untrained);
+    cr_assert(trained > 0.45 && trained > untrained + 0.2, "mAP %.3f trained vs %.3f untrained", trained, untrained);
+    cr_assert_neq(memcmp(c.w, cs.w, (size_t)(c.n * c.words) * sizeof *c.w), 0, "the A-Net did not learn");
+    hl_codes_free(&c), hl_codes_free(&cs);
+    hl_hasher_free(h), hl_hasher_free(hs), hl_hasher_free(h0);
+    hl_dataset_free(&d);
+}
+
+/* deform_at is checked when the hasher is made: an unknown stage (with a suggestion), the last stage (no map), a
+ * backbone that does not split, and an occlusion grid finer than the map. */
+Test(ssah, deform_at_errors) {
+    hl_dataset d = {0};
+    hl_test_synthetic(&d, 40, 1, HW, NCLS, 7);
+    static const struct {
+        const char *kv[7];
+        const char *msg;
+    } cases[] = {
+        {{"deform_at", "cnov2", NULL}, "did you mean 'conv2'"},
+        {{"deform_at", "fc1", NULL}, "cnn-small has no feature map to deform there"},
+        {{"deform_at", "conv3", NULL}, "occlusion grid 2 is finer than the 1x1 feature map"},
+        {{"deform_at", "conv2", NULL}, "occlusion grid 4 is finer than the 3x3 feature map"},
+        {{"deform_at", "layer1", "backbone", "resnet18", NULL}, "resnet18 has no feature map to deform there"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        hl_hasher *h = NULL;
+        hl_dataset_info info = hl_dataset_info_of(&d);
+        hl_config *p = hl_test_params(cases[i].kv);
+        hl_status st = hl_hasher_create(&h, "ssah", p, &info, BITS, 1);
+        hl_config_free(p);
+        cr_assert(st < 0 && h == NULL, "case %zu accepted", i);
+        cr_assert(strstr(hl_error_last(), cases[i].msg), "case %zu: %s", i, hl_error_last());
+    }
+    hl_dataset_free(&d);
+}
