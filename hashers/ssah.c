@@ -158,7 +158,7 @@ typedef struct ssah {
     bool anchors; /* consistency_kind: anchors (else codes) */
     int ngrid, grids[SSAH_MAX_GRIDS];
     int split;                 /* deform_at: -1 = pixels, else the backbone stage whose output map is deformed */
-    int dc, dh, dw;            /* shape of what is deformed: the images, or that feature map */
+    int dh, dw;                /* size of what is deformed: the images, or that feature map */
     anet a;
     float *up[SSAH_MAX_GRIDS]; /* [s², dh·dw] nearest-neighbour upsampling matrices */
     int64_t rng_step;          /* draws of the random mode */
@@ -242,11 +242,11 @@ static hl_status ssah_init(hl_hasher *self, const hl_config *cfg, const hl_datas
     }
     m->ngrid = (int)ng;
     if ((st = hl_hashnet_init(&m->net, &self->params, &m->o, info, bits, seed)) < 0) goto done;
-    m->dc = info->c, m->dh = info->h, m->dw = info->w;
+    m->dh = info->h, m->dw = info->w;
     if (m->split >= 0) {
         int shape[3];
         hl_backbone_map_shape(&m->net.bb, m->split, shape);
-        m->dc = shape[0], m->dh = shape[1], m->dw = shape[2];
+        m->dh = shape[1], m->dw = shape[2];
     }
     for (int g = 0; g < m->ngrid; g++) {
         if (grids[g] > m->dh || grids[g] > m->dw) {
