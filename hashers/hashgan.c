@@ -65,7 +65,8 @@
  * 0.487 (seed 0). suites/fashion_semi.yaml runs the latter over 3 seeds: 0.469 / 0.491 / 0.470 at 16 / 32 / 64 bits
  * against ITQ's 0.454 / 0.478 / 0.491 — above ITQ at 16 and 32 bits, below it at 64 (the default lr is unchanged).
  * At 64 bits 20 epochs undertrain E: 40 cosine epochs give 0.496 ± 0.004 over 3 seeds (seed 0: 0.457 → 0.495),
- * above ITQ's 0.491 ± 0.001 (the suite's hashgan-40ep).
+ * above ITQ's 0.491 ± 0.001 (the suite's hashgan-40ep). On a second machine (other BLAS kernels, the suite's header)
+ * hashgan-40ep got 0.488 ± 0.005 against ITQ's 0.491 ± 0.001: at 64 bits the two are level.
  * Defaults: Adam lr 1e-3, batch 64, 30 epochs (lr/10 at 1/3 and 2/3), weight decay 1e-5 — DPSH's setting here
  * (SSDH used SGD on a pretrained VGG). An epoch is one pass over the fit list.
  */
